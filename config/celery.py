@@ -1,0 +1,10 @@
+"""Celery application. Configuration comes from Django settings (CELERY_ namespace)."""
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = Celery("partybuilding")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,199 @@
+"""The one access gate: who may see or change what.
+
+Every page, API endpoint, export and task fetches rows through
+``Model.objects.visible_to(user, action)`` or ``get_for_user(...)``. Deny by default: a user
+with no role assignment sees nothing.
+
+Roles are assignments of a user to an organization (``RoleAssignment``):
+
+- ``org_admin``: read-write over the organization's whole subtree;
+- ``secretary``: read-write over the organization and its party groups;
+- ``auditor``: read-only over the subtree (and the audit log);
+- ``member``: their own member record and rows that belong to it; read of their own branch;
+- ``sysadmin``: accounts and settings; reads the organization tree, never member data.
+
+A model takes part by using ``ScopedQuerySet`` and naming, as class attributes,
+``scope_org_field`` (the path from the model to its Organization, "" for Organization itself)
+and optionally ``scope_member_field`` (the path to the owning Member, for members' own rows).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+
+if TYPE_CHECKING:
+    from organizations.models import Organization
+
+VIEW = "view"
+CHANGE = "change"
+ACTIONS = (VIEW, CHANGE)
+
+# How far one rule reaches from its organization.
+SUBTREE = "subtree"
+ORG_AND_GROUPS = "org_and_groups"
+ORG_ONLY = "org_only"
+EVERYTHING = "everything"
+
+
+@dataclass(frozen=True)
+class Rule:
+    path: str
+    reach: str
+
+
+@dataclass
+class Scope:
+    """What one user may reach, computed once per request from their role assignments."""
+
+    rules: dict[str, list[Rule]] = field(default_factory=lambda: {VIEW: [], CHANGE: []})
+    # Organization-only rules: they open organization rows, never the data inside them.
+    org_rules: dict[str, list[Rule]] = field(default_factory=lambda: {VIEW: [], CHANGE: []})
+    member_id: int | None = None
+    roles: frozenset[str] = frozenset()
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.rules[VIEW] or self.org_rules[VIEW] or self.member_id)
+
+    def org_q(self, action: str, prefix: str, *, for_org_model: bool) -> Q | None:
+        rules = list(self.rules[action])
+        if for_org_model:
+            rules += self.org_rules[action]
+        parts = [_rule_q(rule, prefix) for rule in rules]
+        return reduce(or_, parts) if parts else None
+
+    def allows_org(self, action: str, org: Organization, *, for_org_model: bool = False) -> bool:
+        rules = list(self.rules[action])
+        if for_org_model:
+            rules += self.org_rules[action]
+        return any(_rule_matches(rule, org) for rule in rules)
+
+
+def _rule_q(rule: Rule, prefix: str) -> Q:
+    if rule.reach == EVERYTHING:
+        return Q(**{f"{prefix}pk__isnull": False})
+    if rule.reach == SUBTREE:
+        return Q(**{f"{prefix}path__startswith": rule.path})
+    if rule.reach == ORG_AND_GROUPS:
+        return Q(**{f"{prefix}path": rule.path}) | Q(
+            **{f"{prefix}path__startswith": rule.path, f"{prefix}org_type": "group"}
+        )
+    return Q(**{f"{prefix}path": rule.path})
+
+
+def _rule_matches(rule: Rule, org: Organization) -> bool:
+    if rule.reach == EVERYTHING:
+        return True
+    if rule.reach == SUBTREE:
+        return org.path.startswith(rule.path)
+    if rule.reach == ORG_AND_GROUPS:
+        return org.path == rule.path or (org.path.startswith(rule.path) and org.org_type == "group")
+    return org.path == rule.path
+
+
+def get_scope(user: Any) -> Scope:
+    """The user's scope, cached on the user object for the rest of the request (one query)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Scope()
+    cached = getattr(user, "_pb_scope", None)
+    if cached is not None:
+        return cached
+    from members.models import Member
+    from organizations.models import RoleAssignment
+
+    scope = Scope()
+    roles: set[str] = set()
+    member_row = Member.objects.filter(user=user).values("pk", "organization__path").first()
+    for assignment in RoleAssignment.objects.filter(user=user).select_related("organization"):
+        roles.add(assignment.role)
+        path = assignment.organization.path
+        if assignment.role == "org_admin":
+            for action in ACTIONS:
+                scope.rules[action].append(Rule(path, SUBTREE))
+        elif assignment.role == "secretary":
+            for action in ACTIONS:
+                scope.rules[action].append(Rule(path, ORG_AND_GROUPS))
+        elif assignment.role == "auditor":
+            scope.rules[VIEW].append(Rule(path, SUBTREE))
+        elif assignment.role == "sysadmin":
+            scope.org_rules[VIEW].append(Rule("", EVERYTHING))
+        elif assignment.role == "member" and member_row:
+            scope.member_id = member_row["pk"]
+    if member_row and "member" in roles:
+        scope.org_rules[VIEW].append(Rule(member_row["organization__path"], ORG_ONLY))
+    scope.roles = frozenset(roles)
+    user._pb_scope = scope
+    return scope
+
+
+def forget_scope(user: Any) -> None:
+    """Drop the cached scope (after role assignments change within one request)."""
+    if hasattr(user, "_pb_scope"):
+        del user._pb_scope
+
+
+def _resolve(obj: Any, dotted: str) -> Any:
+    for part in dotted.split("__"):
+        obj = getattr(obj, part)
+        if obj is None:
+            return None
+    return obj
+
+
+class ScopedQuerySet(models.QuerySet):
+    """A QuerySet with ``visible_to(user, action)``: the row filter of the access gate."""
+
+    def visible_to(self, user: Any, action: str = VIEW) -> ScopedQuerySet:
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}")
+        scope = get_scope(user)
+        model = self.model
+        org_field: str = model.scope_org_field
+        member_field: str | None = getattr(model, "scope_member_field", None)
+        prefix = f"{org_field}__" if org_field else ""
+        q = scope.org_q(action, prefix, for_org_model=org_field == "")
+        if member_field and scope.member_id and action == VIEW:
+            own = Q(**{member_field: scope.member_id})
+            q = own if q is None else q | own
+        if q is None:
+            return self.none()
+        return self.filter(q)
+
+
+def user_can(user: Any, action: str, obj: Any) -> bool:
+    """Python-side check for one loaded object (its organization must be loaded or loadable)."""
+    scope = get_scope(user)
+    model = type(obj)
+    org_field: str = model.scope_org_field
+    member_field: str | None = getattr(model, "scope_member_field", None)
+    if member_field and scope.member_id and action == VIEW:
+        if _resolve(obj, member_field) == scope.member_id:
+            return True
+    org = _resolve(obj, org_field) if org_field else obj
+    if org is None:
+        return False
+    return scope.allows_org(action, org, for_org_model=org_field == "")
+
+
+def get_for_user(queryset: Any, user: Any, action: str = VIEW, **lookup: Any) -> Any:
+    """Fetch one object through the gate.
+
+    404 when the user cannot see it (so foreign objects are indistinguishable from missing
+    ones); 403 when they can see it but not perform ``action``.
+    """
+    if isinstance(queryset, type) and issubclass(queryset, models.Model):
+        queryset = queryset.objects.all()
+    try:
+        obj = queryset.visible_to(user, VIEW).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("对象不存在或无权访问") from exc
+    if action != VIEW and not user_can(user, action, obj):
+        raise PermissionDenied("无权修改该对象")
+    return obj

@@ -1,0 +1,38 @@
+"""Shared API conventions: strict query parameters and gated querysets."""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rest_framework.exceptions import ValidationError
+
+from organizations.access import VIEW
+
+COMMON_QUERY_PARAMS = frozenset({"page", "page_size", "format"})
+
+
+class StrictQueryParamsMixin:
+    """Unknown query parameters are a 400, never silently ignored, never a 500."""
+
+    allowed_query_params: ClassVar[frozenset[str]] = frozenset()
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        allowed = COMMON_QUERY_PARAMS | self.allowed_query_params
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            raise ValidationError({name: "不支持的查询参数" for name in unknown})
+        page = request.query_params.get("page")
+        if page is not None and page != "last" and not page.isdigit():
+            raise ValidationError({"page": "页码应为正整数"})
+        page_size = request.query_params.get("page_size")
+        if page_size is not None and (not page_size.isdigit() or int(page_size) < 1):
+            raise ValidationError({"page_size": "每页条数应为正整数"})
+
+
+class GatedViewMixin(StrictQueryParamsMixin):
+    """Every API view starts its queryset from the access gate (``visible_to``)."""
+
+    gated_model: ClassVar[Any] = None
+
+    def gated_queryset(self) -> Any:
+        return self.gated_model.objects.visible_to(self.request.user, VIEW)  # type: ignore[attr-defined]

@@ -1,0 +1,124 @@
+"""Organization API: thin views over selectors and services, all through the access gate."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from organizations import services
+from organizations.access import CHANGE, VIEW, get_for_user
+from organizations.api.mixins import GatedViewMixin
+from organizations.api.serializers import (
+    CommitteeTermSerializer,
+    OrganizationInputSerializer,
+    OrganizationOutputSerializer,
+)
+from organizations.choices import OrgType
+from organizations.models import CommitteeTerm, Organization, Position
+from organizations.selectors import organization_list, organization_with_flag_data
+
+
+class OrganizationViewSet(GatedViewMixin, viewsets.ModelViewSet):
+    """党组织：列表、详情、新建、修改（含调整上级组织）、删除（仅限无下级、无党员的组织）。"""
+
+    gated_model = Organization
+    allowed_query_params = frozenset({"search", "org_type", "within"})
+    serializer_class = OrganizationOutputSerializer
+
+    def get_queryset(self) -> Any:
+        params = self.request.query_params
+        org_type = params.get("org_type", "")
+        if org_type and org_type not in OrgType.values:
+            raise ValidationError({"org_type": "未知的组织类别"})
+        qs = organization_list(user=self.request.user, search=params.get("search", ""), org_type=org_type)
+        within = params.get("within")
+        if within:
+            if not within.isdigit():
+                raise ValidationError({"within": "应为组织 ID"})
+            root = get_for_user(Organization, self.request.user, VIEW, pk=int(within))
+            qs = qs.filter(path__startswith=root.path)
+        return qs
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        context["parent_ids"] = {}
+        return context
+
+    def _with_parent_ids(self, orgs: list[Organization]) -> dict[str, Any]:
+        parent_paths = {org.parent_path for org in orgs if org.depth > 1}
+        ids = dict(Organization.objects.filter(path__in=parent_paths).values_list("path", "pk"))
+        return {**self.get_serializer_context(), "parent_ids": ids}
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        data = OrganizationOutputSerializer(page, many=True, context=self._with_parent_ids(page)).data
+        return self.get_paginated_response(data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        org = self.get_object()
+        return Response(OrganizationOutputSerializer(org, context=self._with_parent_ids([org])).data)
+
+    def get_object(self) -> Organization:
+        pk = self.kwargs["pk"]
+        org = get_for_user(organization_with_flag_data(Organization.objects.all()), self.request.user, VIEW, pk=pk)
+        self.check_object_permissions(self.request, org)
+        return org
+
+    @extend_schema(request=OrganizationInputSerializer, responses={201: OrganizationOutputSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = OrganizationInputSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        parent = data.pop("parent", None)
+        if parent is None and not self._can_create_root(request):
+            raise ValidationError({"parent": "请选择上级组织"})
+        org = services.organization_create(parent=parent, **data)
+        org = organization_with_flag_data(Organization.objects.filter(pk=org.pk)).get()
+        return Response(
+            OrganizationOutputSerializer(org, context=self._with_parent_ids([org])).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    def _can_create_root(self, request: Request) -> bool:
+        # Only a superuser creates a new top-level organization; everyone else works in a subtree.
+        return bool(request.user.is_superuser)
+
+    @extend_schema(request=OrganizationInputSerializer, responses={200: OrganizationOutputSerializer})
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        org = get_for_user(Organization, request.user, CHANGE, pk=self.kwargs["pk"])
+        serializer = OrganizationInputSerializer(data=request.data, partial=partial, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        parent = data.pop("parent", ...)
+        if parent is None and org.depth > 1 and not self._can_create_root(request):
+            raise ValidationError({"parent": "请选择上级组织"})
+        org = services.organization_update(org=org, parent=parent, **data)
+        org = organization_with_flag_data(Organization.objects.filter(pk=org.pk)).get()
+        return Response(OrganizationOutputSerializer(org, context=self._with_parent_ids([org])).data)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        org = get_for_user(Organization, request.user, CHANGE, pk=self.kwargs["pk"])
+        services.organization_delete(org=org)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        responses=CommitteeTermSerializer(many=True),
+        parameters=[OpenApiParameter("pk", int, OpenApiParameter.PATH)],
+    )
+    @action(detail=True, methods=["get"])
+    def terms(self, request: Request, pk: str | None = None) -> Response:
+        """委员会届次及职务历史（最新在前）。"""
+        org = get_for_user(Organization, request.user, VIEW, pk=pk)
+        terms = (
+            CommitteeTerm.objects.filter(organization=org)
+            .prefetch_related(Prefetch("positions", queryset=Position.objects.order_by("position", "start_on")))
+            .order_by("-number")
+        )
+        return Response(CommitteeTermSerializer(terms, many=True).data)

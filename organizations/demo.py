@@ -1,0 +1,306 @@
+"""Deterministic demo data: an organization tree, members over every stage and dues category,
+committee terms, and one demo login per role. Bulk inserts throughout, so 100,000 members take
+seconds, not minutes.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+
+from members.choices import DuesCategory, MembershipStatus, Sex, Stage
+from members.models import Member
+from organizations.choices import OrgType, PositionCode, Role, TermKind, UnitRelation
+from organizations.dates import add_years, today
+from organizations.models import CommitteeTerm, Organization, Position, RoleAssignment
+
+DEMO_PASSWORD = "Dangjian@2026"  # demo data only; printed by seed_demo, documented in README
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严欧莫孔向常汤康易乔赖文"
+)
+GIVEN = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀英华平刚桂兰玲辉鹏建国文斌宇浩凯琳晨欣怡俊峰志红霞云飞海波亮婷雪梅丹宁琪佳颖嘉瑞思博"
+    "晓东晗睿泽鑫淑珍慧娇玉凤春燕萍晶琦彬振新永德福荣庆立成亚"
+)
+CITY = "青州市"
+UNITS = [
+    ("市发展和改革委员会", "发改委"), ("市教育局", "教育局"), ("市财政局", "财政局"),
+    ("市人力资源和社会保障局", "人社局"), ("市自然资源和规划局", "自然资源局"), ("市生态环境局", "生态环境局"),
+    ("市住房和城乡建设局", "住建局"), ("市交通运输局", "交通局"), ("市农业农村局", "农业农村局"),
+    ("市商务局", "商务局"), ("市文化和旅游局", "文旅局"), ("市卫生健康委员会", "卫健委"),
+    ("市应急管理局", "应急局"), ("市审计局", "审计局"), ("市市场监督管理局", "市场监管局"),
+    ("市统计局", "统计局"), ("市医疗保障局", "医保局"), ("市人民医院", "人民医院"),
+    ("市第一中学", "一中"), ("市城市投资集团有限公司", "城投集团"), ("市水务集团有限公司", "水务集团"),
+    ("市公共交通有限公司", "公交公司"), ("青州职业技术学院", "职业学院"), ("市图书馆", "图书馆"),
+]
+DEPARTMENTS = ["办公室", "综合科", "政策法规科", "规划科", "财务科", "人事科", "业务一科", "业务二科",
+               "信息中心", "执法大队", "服务中心", "离退休干部"]
+STAGE_WEIGHTS = [(Stage.FULL, 80), (Stage.PROBATIONARY, 5), (Stage.CANDIDATE, 3), (Stage.ACTIVIST, 5), (Stage.APPLICANT, 7)]
+DUES_WEIGHTS = [
+    (DuesCategory.EMPLOYED, 62), (DuesCategory.RETIRED, 20), (DuesCategory.ANNUAL_SALARY, 4),
+    (DuesCategory.SELF_EMPLOYED, 3), (DuesCategory.FARMER, 4), (DuesCategory.STUDENT, 3),
+    (DuesCategory.UNEMPLOYED, 2), (DuesCategory.RELIEF, 2),
+]
+BATCH = 5000
+
+
+@dataclass
+class DemoResult:
+    organizations: int
+    members: int
+    logins: list[tuple[str, str, str]]  # (role label, username, where)
+
+
+def _weighted(rng: random.Random, weights: list[tuple[str, int]]) -> str:
+    return rng.choices([w[0] for w in weights], [w[1] for w in weights])[0]
+
+
+def _path(parent_path: str, index: int) -> str:
+    key = Organization._int2str(index)
+    return f"{parent_path}{'0' * (Organization.steplen - len(key))}{key}"
+
+
+class _TreeBuilder:
+    """Builds Organization rows with materialized paths, without per-row queries."""
+
+    def __init__(self, limit: int) -> None:
+        self.rows: list[Organization] = []
+        self.children: dict[str, int] = {}
+        self.limit = limit
+
+    @property
+    def full(self) -> bool:
+        return len(self.rows) >= self.limit
+
+    def add(self, parent: Organization | None, **fields: object) -> Organization | None:
+        if self.full:
+            return None
+        parent_path = parent.path if parent else ""
+        index = self.children.get(parent_path, 0) + 1
+        self.children[parent_path] = index
+        org = Organization(
+            path=_path(parent_path, index),
+            depth=(parent.depth + 1) if parent else 1,
+            numchild=0,
+            code=f"Q{len(self.rows) + 1:07d}",
+            **fields,
+        )
+        self.rows.append(org)
+        return org
+
+    def finish(self) -> list[Organization]:
+        for org in self.rows:
+            org.numchild = self.children.get(org.path, 0)
+        return self.rows
+
+
+def _build_tree(n_orgs: int, rng: random.Random) -> list[Organization]:
+    tree = _TreeBuilder(max(n_orgs, 1))
+    root = tree.add(
+        None,
+        name=f"中共{CITY}直属机关工作委员会",
+        short_name="市直机关工委",
+        org_type=OrgType.COMMITTEE,
+        unit_name=f"{CITY}直属机关",
+        unit_relation=UnitRelation.LEGAL_ENTITY,
+        established_on=date(1984, 7, 1),
+        contact_name="组织部",
+    )
+    unit_no = 0
+    while not tree.full:
+        base_name, short = UNITS[unit_no % len(UNITS)]
+        round_no = unit_no // len(UNITS)
+        unit = f"{CITY[:-1]}{base_name}" if round_no == 0 else f"{CITY[:-1]}{base_name}（第{round_no + 1}分部）"
+        unit_short = short if round_no == 0 else f"{short}{round_no + 1}"
+        unit_no += 1
+        committee = tree.add(
+            root,
+            name=f"中共{unit}{'机关' if base_name.endswith(('局', '委员会')) else ''}委员会",
+            short_name=f"{unit_short}党委",
+            org_type=OrgType.COMMITTEE,
+            unit_name=unit,
+            unit_relation=UnitRelation.LEGAL_ENTITY,
+            established_on=date(1990 + rng.randrange(30), rng.randrange(1, 13), 1),
+        )
+        departments = rng.sample(DEPARTMENTS, k=rng.randint(3, 6))
+        general = None
+        if len(departments) >= 5:
+            general = tree.add(
+                committee,
+                name=f"中共{unit}机关总支部委员会",
+                short_name=f"{unit_short}机关总支",
+                org_type=OrgType.GENERAL_BRANCH,
+                unit_name=unit,
+            )
+        for i, dept in enumerate(departments):
+            parent = general if (general is not None and i < 2) else committee
+            if parent is None:
+                break
+            branch = tree.add(
+                parent,
+                name=f"中共{unit}{dept}支部委员会",
+                short_name=f"{unit_short}{dept}支部",
+                org_type=OrgType.BRANCH,
+                unit_name=unit,
+                established_on=date(2000 + rng.randrange(24), rng.randrange(1, 13), 1),
+            )
+            if branch is None:
+                break
+            for g in range(rng.choice([0, 0, 1, 2])):
+                tree.add(branch, name=f"{branch.short_name}第{'一二三'[g]}党小组", short_name=f"第{'一二三'[g]}党小组",
+                         org_type=OrgType.GROUP, unit_name=unit)
+    return tree.finish()
+
+
+def _person_name(rng: random.Random) -> str:
+    given = rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.7 else "")
+    return rng.choice(SURNAMES) + given
+
+
+def _member(rng: random.Random, org: Organization, on: date) -> Member:
+    stage = _weighted(rng, STAGE_WEIGHTS)
+    category = _weighted(rng, DUES_WEIGHTS)
+    if category == DuesCategory.RETIRED:
+        age = rng.randint(60, 88)
+    elif category == DuesCategory.STUDENT:
+        age = rng.randint(18, 26)
+    else:
+        age = rng.randint(22, 59)
+    if stage in (Stage.APPLICANT, Stage.ACTIVIST, Stage.CANDIDATE):
+        age = min(age, rng.randint(20, 40))
+    birth = on - timedelta(days=age * 365 + rng.randrange(365))
+    joined = full = None
+    if stage == Stage.FULL:
+        joined = birth + timedelta(days=rng.randint(19 * 365, max(19 * 365 + 1, (age - 1) * 365)))
+        joined = min(joined, on - timedelta(days=400))
+        full = joined + timedelta(days=365)
+    elif stage == Stage.PROBATIONARY:
+        joined = on - timedelta(days=rng.randint(30, 360))
+    status = MembershipStatus.NORMAL
+    if stage == Stage.FULL and rng.random() < 0.01:
+        status = MembershipStatus.SUSPENDED
+    return Member(
+        name=_person_name(rng),
+        sex=Sex.MALE if rng.random() < 0.58 else Sex.FEMALE,
+        birth_date=birth,
+        organization=org,
+        stage=stage,
+        membership_status=status,
+        joined_on=joined,
+        full_on=full,
+        dues_category=category,
+    )
+
+
+def _seed_terms(orgs: list[Organization], rng: random.Random, on: date) -> None:
+    terms: list[CommitteeTerm] = []
+    for org in orgs:
+        if org.org_type == OrgType.GROUP:
+            continue
+        years = 5 if org.org_type == OrgType.COMMITTEE else 3
+        # Spread elections so that some terms end soon and a few are overdue.
+        elected = on - timedelta(days=rng.randint(30, years * 365 + 200))
+        terms.append(
+            CommitteeTerm(
+                organization=org, number=rng.randint(1, 6), kind=TermKind.ELECTED,
+                elected_on=elected, term_years=years, expires_on=add_years(elected, years),
+            )
+        )
+    CommitteeTerm.objects.bulk_create(terms, batch_size=BATCH)
+    term_ids = dict(CommitteeTerm.objects.values_list("organization_id", "pk"))
+    positions: list[Position] = []
+    for org in orgs:
+        term_id = term_ids.get(org.pk)
+        if term_id is None:
+            continue
+        codes = [PositionCode.SECRETARY]
+        if org.org_type != OrgType.BRANCH or rng.random() < 0.7:
+            codes += [PositionCode.ORGANIZATION, PositionCode.PROPAGANDA, PositionCode.DISCIPLINE]
+            if rng.random() < 0.5:
+                codes.append(PositionCode.DEPUTY_SECRETARY)
+        for code in codes:
+            positions.append(
+                Position(term_id=term_id, position=code, person_name=_person_name(rng), start_on=on)
+            )
+    Position.objects.bulk_create(positions, batch_size=BATCH)
+    # A position starts on its term's election day: one UPDATE instead of a query per term.
+    Position.objects.update(
+        start_on=Subquery(CommitteeTerm.objects.filter(pk=OuterRef("term_id")).values("elected_on")[:1])
+    )
+
+
+@transaction.atomic
+def seed_demo(*, n_orgs: int, n_members: int, seed: int) -> DemoResult:
+    if Organization.objects.exists():
+        raise RuntimeError("数据库中已有党组织数据；如需重建演示数据请加 --reset")
+    rng = random.Random(seed)
+    on = today()
+    orgs = _build_tree(n_orgs, rng)
+    Organization.objects.bulk_create(orgs, batch_size=BATCH)
+    orgs = list(Organization.objects.order_by("path"))
+    branches = [o for o in orgs if o.org_type == OrgType.BRANCH]
+    if not branches:
+        branches = orgs[-1:]
+    # Uneven branch sizes: a few large branches (>50) and many small ones.
+    weights = [rng.choice([1, 1, 2, 2, 3, 8]) for _ in branches]
+    batch: list[Member] = []
+    created = 0
+    for _ in range(n_members):
+        org = rng.choices(branches, weights)[0]
+        batch.append(_member(rng, org, on))
+        if len(batch) >= BATCH:
+            Member.objects.bulk_create(batch, batch_size=BATCH)
+            created += len(batch)
+            batch = []
+    if batch:
+        Member.objects.bulk_create(batch, batch_size=BATCH)
+        created += len(batch)
+    _seed_terms(orgs, rng, on)
+    logins = _demo_logins(orgs, branches)
+    return DemoResult(organizations=len(orgs), members=created, logins=logins)
+
+
+def _demo_logins(orgs: list[Organization], branches: list[Organization]) -> list[tuple[str, str, str]]:
+    User = get_user_model()
+    root = orgs[0]
+    branch_a = branches[0]
+    committee_of_a = next((o for o in reversed(orgs) if o.org_type == OrgType.COMMITTEE and branch_a.path.startswith(o.path) and o.pk != root.pk), root)
+    member_a = Member.objects.filter(organization=branch_a, stage=Stage.FULL).order_by("pk").first()
+    if member_a is None:
+        member_a = Member.objects.create(
+            name="演示党员", sex=Sex.MALE, birth_date=date(1985, 5, 4), organization=branch_a,
+            stage=Stage.FULL, joined_on=date(2008, 7, 1), full_on=date(2009, 7, 1),
+        )
+    specs = [
+        ("组织部门（全市）", "orgadmin", "组织部 王明", Role.ORG_ADMIN, root),
+        ("基层党委", "committee", "党委 李华", Role.ORG_ADMIN, committee_of_a),
+        ("支部书记", "secretary", "书记 张伟", Role.SECRETARY, branch_a),
+        ("党员", "member", member_a.name, Role.MEMBER, branch_a),
+        ("审计员", "auditor", "审计 赵敏", Role.AUDITOR, root),
+        ("系统管理员", "sysadmin", "系统管理员", Role.SYSADMIN, root),
+    ]
+    logins = []
+    for label, username, full_name, role, org in specs:
+        user = User.objects.create_user(username=username, password=DEMO_PASSWORD, first_name=full_name)
+        RoleAssignment.objects.create(user=user, organization=org, role=role)
+        if role == Role.MEMBER:
+            member_a.user = user
+            member_a.save(update_fields=["user"])
+        logins.append((label, username, str(org)))
+    return logins
+
+
+@transaction.atomic
+def demo_reset() -> None:
+    """Remove demo data (every organization, member and non-superuser account)."""
+    Position.objects.all().delete()
+    CommitteeTerm.objects.all().delete()
+    RoleAssignment.objects.all().delete()
+    Member.objects.all().delete()
+    Organization.objects.all().delete()
+    get_user_model().objects.filter(is_superuser=False).delete()

@@ -1,0 +1,115 @@
+"""Reads for the organization tree: annotated querysets and computed flags."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from members.choices import MembershipStatus, Stage
+from members.models import Member
+from organizations.access import VIEW
+from organizations.choices import BRANCH_TYPES, COMMITTEE_POSITIONS, OrgType
+from organizations.dates import add_months, today
+from organizations.models import CommitteeTerm, Organization, Position
+
+
+def _count_subquery(queryset: QuerySet, group_field: str) -> Coalesce:
+    sub = queryset.values(group_field).annotate(c=Count("pk")).values("c")
+    return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
+
+
+def organization_with_flag_data(queryset: QuerySet[Organization]) -> QuerySet[Organization]:
+    """Annotate what the flags need, in the same single query (no N+1)."""
+    normal = Member.objects.filter(organization=OuterRef("pk"), membership_status=MembershipStatus.NORMAL)
+    current_term = CommitteeTerm.objects.filter(organization=OuterRef("pk"), ended_on__isnull=True)
+    committee_positions = Position.objects.filter(
+        term__organization=OuterRef("pk"),
+        term__ended_on__isnull=True,
+        end_on__isnull=True,
+        position__in=list(COMMITTEE_POSITIONS),
+    )
+    return queryset.annotate(
+        full_member_count=_count_subquery(normal.filter(stage=Stage.FULL), "organization"),
+        party_member_count=_count_subquery(
+            normal.filter(stage__in=[Stage.PROBATIONARY, Stage.FULL]), "organization"
+        ),
+        term_expires_on=Subquery(current_term.values("expires_on")[:1]),
+        term_extended_until=Subquery(current_term.values("extended_until")[:1]),
+        committee_size=_count_subquery(committee_positions, "term__organization"),
+    )
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    label: str
+    level: str  # "warning" or "danger"
+
+
+def organization_flags(org: Any, *, on: date | None = None) -> list[Flag]:
+    """Flags for one organization annotated by ``organization_with_flag_data``."""
+    on = on or today()
+    flags: list[Flag] = []
+    expiry = getattr(org, "term_extended_until", None) or getattr(org, "term_expires_on", None)
+    if expiry is not None and org.org_type != OrgType.GROUP:
+        if expiry < on:
+            flags.append(Flag("term_overdue", f"任期已于 {expiry:%Y-%m-%d} 届满，应及时换届", "danger"))
+        elif expiry <= add_months(on, settings.PB_TERM_WARNING_MONTHS):
+            flags.append(Flag("term_ending", f"任期将于 {expiry:%Y-%m-%d} 届满，请准备换届", "warning"))
+    if org.org_type in BRANCH_TYPES:
+        if org.full_member_count >= settings.PB_COMMITTEE_REQUIRED_AT and org.committee_size < 3:
+            flags.append(
+                Flag(
+                    "committee_missing",
+                    f"正式党员 {org.full_member_count} 名（≥{settings.PB_COMMITTEE_REQUIRED_AT}），应设立支部委员会",
+                    "warning",
+                )
+            )
+        if org.party_member_count > settings.PB_BRANCH_SIZE_LIMIT:
+            flags.append(
+                Flag(
+                    "too_many_members",
+                    f"党员 {org.party_member_count} 名，超过 {settings.PB_BRANCH_SIZE_LIMIT} 名，建议分设支部或成立党总支",
+                    "warning",
+                )
+            )
+    return flags
+
+
+def organization_list(*, user: Any, search: str = "", org_type: str = "") -> QuerySet[Organization]:
+    qs = Organization.objects.visible_to(user, VIEW)
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(short_name__icontains=search) | Q(code__icontains=search))
+    if org_type:
+        qs = qs.filter(org_type=org_type)
+    return organization_with_flag_data(qs).order_by("path")
+
+
+def organization_detail(*, org: Organization) -> dict[str, Any]:
+    """Everything the organization page shows, in a fixed number of queries."""
+    annotated = organization_with_flag_data(Organization.objects.filter(pk=org.pk)).get()
+    terms = list(
+        CommitteeTerm.objects.filter(organization=org).order_by("-number")
+    )
+    positions = list(
+        Position.objects.filter(term__organization=org).select_related("term").order_by("term_id", "position", "start_on")
+    )
+    by_term: dict[int, list[Position]] = {}
+    for position in positions:
+        by_term.setdefault(position.term_id, []).append(position)
+    for term in terms:
+        term.position_list = by_term.get(term.pk, [])
+    children = list(organization_with_flag_data(org.get_children()).order_by("path"))
+    ancestors = list(org.get_ancestors())
+    return {
+        "org": annotated,
+        "flags": organization_flags(annotated),
+        "current_term": next((t for t in terms if t.ended_on is None), None),
+        "terms": terms,
+        "children": [(child, organization_flags(child)) for child in children],
+        "ancestors": ancestors,
+    }

@@ -1,0 +1,219 @@
+"""Writes and rules for the organization tree and committee terms.
+
+Services are keyword-only, validate first, raise ``ValidationError`` with Chinese messages
+keyed by field, and write nothing when they refuse.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from organizations.choices import ALLOWED_PARENTS, OrgType, PositionCode, TermKind
+from organizations.dates import add_years
+from organizations.models import CommitteeTerm, Organization, Position
+
+ORG_FIELDS = (
+    "name",
+    "short_name",
+    "code",
+    "org_type",
+    "unit_name",
+    "unit_relation",
+    "is_village_or_community",
+    "established_on",
+    "contact_name",
+    "contact_phone",
+)
+
+
+def organization_check_placement(
+    *, org_type: str, parent: Organization | None, org: Organization | None = None
+) -> None:
+    """Refuse an invalid parent type, a cycle, or children that the new type cannot hold."""
+    parent_type = parent.org_type if parent else None
+    allowed = ALLOWED_PARENTS.get(org_type)
+    if allowed is None:
+        raise ValidationError({"org_type": "未知的组织类别"})
+    if parent_type not in allowed:
+        label = OrgType(org_type).label
+        if parent is None:
+            raise ValidationError({"parent": f"{label}必须设在党支部之内，不能作为顶层组织"})
+        raise ValidationError(
+            {"parent": f"{label}不能设在{OrgType(parent_type).label}之下"}
+        )
+    if org is not None and org.pk:
+        if parent is not None and parent.path.startswith(org.path):
+            raise ValidationError({"parent": "不能把组织移动到它自己或它的下级组织之下（会形成循环）"})
+        child_types = set(org.get_children().values_list("org_type", flat=True))
+        for child_type in child_types:
+            if org_type not in ALLOWED_PARENTS[child_type]:
+                raise ValidationError(
+                    {
+                        "org_type": f"该组织下设有{OrgType(child_type).label}，"
+                        f"不能改为{OrgType(org_type).label}"
+                    }
+                )
+
+
+def _check_code_unique(code: str, exclude_pk: int | None) -> None:
+    qs = Organization.objects.filter(code=code)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    if qs.exists():
+        raise ValidationError({"code": "组织代码已被使用"})
+
+
+@transaction.atomic
+def organization_create(*, parent: Organization | None, **data: Any) -> Organization:
+    unknown = set(data) - set(ORG_FIELDS)
+    if unknown:
+        raise ValidationError({field: "不支持的字段" for field in unknown})
+    organization_check_placement(org_type=data.get("org_type", ""), parent=parent)
+    _check_code_unique(data.get("code", ""), None)
+    org = Organization(**data)
+    org.full_clean(exclude=["path", "depth", "numchild"])
+    if parent is None:
+        return Organization.add_root(instance=org)
+    parent = Organization.objects.select_for_update().get(pk=parent.pk)
+    return parent.add_child(instance=org)
+
+
+@transaction.atomic
+def organization_update(
+    *, org: Organization, parent: Organization | None | object = ..., **data: Any
+) -> Organization:
+    """Update fields and optionally move under ``parent`` (pass ``parent=None`` for a root)."""
+    unknown = set(data) - set(ORG_FIELDS)
+    if unknown:
+        raise ValidationError({field: "不支持的字段" for field in unknown})
+    current_parent = org.get_parent()
+    new_parent = current_parent if parent is ... else parent
+    org_type = data.get("org_type", org.org_type)
+    organization_check_placement(org_type=org_type, parent=new_parent, org=org)
+    if "code" in data:
+        _check_code_unique(data["code"], org.pk)
+    for key, value in data.items():
+        setattr(org, key, value)
+    org.full_clean(exclude=["path", "depth", "numchild"])
+    org.save()
+    moved = (new_parent.pk if new_parent else None) != (current_parent.pk if current_parent else None)
+    if moved:
+        if new_parent is None:
+            root = Organization.get_last_root_node()
+            org.move(root, pos="last-sibling")
+        else:
+            org.move(new_parent, pos="last-child")
+        org.refresh_from_db()
+    return org
+
+
+def term_years_for(org: Organization) -> int:
+    """Term length by type (RQ 2018; ZB §21): 党委 5, 总支/支部 3; 村/社区 5."""
+    if org.is_village_or_community:
+        return settings.PB_TERM_YEARS_VILLAGE
+    return settings.PB_TERM_YEARS.get(org.org_type, 3)
+
+
+@transaction.atomic
+def committee_term_start(
+    *,
+    org: Organization,
+    elected_on: date,
+    kind: str = TermKind.ELECTED,
+    term_years: int | None = None,
+    note: str = "",
+) -> CommitteeTerm:
+    """Start a new term (换届). The previous term is closed, never overwritten."""
+    if org.org_type == OrgType.GROUP:
+        raise ValidationError({"organization": "党小组不设委员会"})
+    if kind == TermKind.ELECTED and not org.can_hold_elections:
+        raise ValidationError({"kind": "临时党支部不进行换届选举，委员由上级党组织指定"})
+    years = term_years or term_years_for(org)
+    if not 1 <= years <= 5:
+        raise ValidationError({"term_years": "任期应为 1 至 5 年"})
+    previous = (
+        CommitteeTerm.objects.select_for_update().filter(organization=org, ended_on__isnull=True).first()
+    )
+    if previous is not None:
+        if elected_on < previous.elected_on:
+            raise ValidationError({"elected_on": "新一届的选举日期不能早于上一届"})
+        previous.ended_on = elected_on
+        previous.save(update_fields=["ended_on"])
+        Position.objects.filter(term=previous, end_on__isnull=True).update(end_on=elected_on)
+    last_number = (
+        CommitteeTerm.objects.filter(organization=org).order_by("-number").values_list("number", flat=True).first()
+    )
+    return CommitteeTerm.objects.create(
+        organization=org,
+        number=(last_number or 0) + 1,
+        kind=kind,
+        elected_on=elected_on,
+        term_years=years,
+        expires_on=add_years(elected_on, years),
+        note=note,
+    )
+
+
+@transaction.atomic
+def committee_term_extend(*, term: CommitteeTerm, until: date, note: str = "") -> CommitteeTerm:
+    """Record an approved delay of 换届 (XJ §3: generally no more than 1 year)."""
+    if term.ended_on is not None:
+        raise ValidationError({"term": "该届已结束"})
+    if until <= term.expires_on:
+        raise ValidationError({"extended_until": "延期日期应晚于任期届满日期"})
+    if until > add_years(term.expires_on, 1):
+        raise ValidationError({"extended_until": "延期换届一般不超过 1 年"})
+    term.extended_until = until
+    if note:
+        term.note = note
+    term.save(update_fields=["extended_until", "note"])
+    return term
+
+
+@transaction.atomic
+def position_assign(
+    *,
+    term: CommitteeTerm,
+    position: str,
+    person_name: str,
+    start_on: date,
+    member: Any = None,
+) -> Position:
+    """Put a person in a position. A sole holder of 书记 is replaced: the old row gets an end date."""
+    if term.ended_on is not None:
+        raise ValidationError({"term": "该届已结束，不能再任命职务"})
+    if position not in PositionCode.values:
+        raise ValidationError({"position": "未知的职务"})
+    if start_on < term.elected_on:
+        raise ValidationError({"start_on": "任职日期不能早于本届选举日期"})
+    if member is not None and member.organization.path[: len(term.organization.path)] != term.organization.path:
+        raise ValidationError({"member": "该党员不属于本组织"})
+    if position in (PositionCode.SECRETARY,):
+        Position.objects.filter(term=term, position=position, end_on__isnull=True).update(end_on=start_on)
+    return Position.objects.create(
+        term=term, position=position, person_name=person_name or (member.name if member else ""),
+        member=member, start_on=start_on,
+    )
+
+
+@transaction.atomic
+def position_end(*, position: Position, end_on: date) -> Position:
+    if end_on < position.start_on:
+        raise ValidationError({"end_on": "离任日期不能早于任职日期"})
+    position.end_on = end_on
+    position.save(update_fields=["end_on"])
+    return position
+
+
+@transaction.atomic
+def organization_delete(*, org: Organization) -> None:
+    """Delete an empty organization. One with sub-organizations or members is refused."""
+    if org.get_children_count():
+        raise ValidationError({"organization": "该组织下还有下级组织，不能删除"})
+    if org.members.exists():
+        raise ValidationError({"organization": "该组织还有党员或发展对象，请先转出后再删除"})
+    org.delete()

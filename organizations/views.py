@@ -1,0 +1,122 @@
+"""Pages for the organization tree. Views are thin: parse input, call selectors/services, render."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+
+from organizations import services
+from organizations.access import CHANGE, VIEW, get_for_user, get_scope, user_can
+from organizations.forms import OrganizationForm, OrganizationSearchForm
+from organizations.models import Organization
+from organizations.selectors import organization_detail, organization_flags, organization_list
+
+PAGE_SIZE = 50
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Landing page: the organizations this user looks after, and what needs attention."""
+    scope = get_scope(request.user)
+    managed_ids = [
+        a.organization_id
+        for a in request.user.roles.all()
+        if a.role in ("org_admin", "secretary", "auditor")
+    ]
+    managed = list(organization_list(user=request.user).filter(pk__in=managed_ids))
+    return render(
+        request,
+        "organizations/home.html",
+        {
+            "managed": [(org, organization_flags(org)) for org in managed],
+            "scope_empty": scope.is_empty,
+        },
+    )
+
+
+@login_required
+def organization_tree(request: HttpRequest) -> HttpResponse:
+    form = OrganizationSearchForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest("查询参数无效")
+    search = form.cleaned_data["q"] or ""
+    qs = organization_list(user=request.user, search=search, org_type=form.cleaned_data["org_type"])
+    paginator = Paginator(qs, PAGE_SIZE)
+    page = paginator.get_page(form.cleaned_data["page"] or 1)
+    rows = list(page.object_list)
+    min_depth = min((org.depth for org in rows), default=1)
+    items = [(org, organization_flags(org), org.depth - min_depth) for org in rows]
+    return render(
+        request,
+        "organizations/tree.html",
+        {"form": form, "page": page, "items": items, "search": search},
+    )
+
+
+@login_required
+def organization_page(request: HttpRequest, pk: int) -> HttpResponse:
+    org = get_for_user(Organization, request.user, VIEW, pk=pk)
+    context = organization_detail(org=org)
+    context["can_change"] = user_can(request.user, CHANGE, org)
+    context["ancestors"] = [(a, user_can(request.user, VIEW, a, )) for a in context["ancestors"]]
+    return render(request, "organizations/detail.html", context)
+
+
+def _initial_from(org: Organization) -> dict[str, Any]:
+    parent = org.get_parent()
+    return {
+        "parent_code": parent.code if parent else "",
+        **{field: getattr(org, field) for field in services.ORG_FIELDS},
+    }
+
+
+@login_required
+def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    org = get_for_user(Organization, request.user, CHANGE, pk=pk)
+    form = OrganizationForm(request.POST or None, user=request.user, initial=_initial_from(org))
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        parent = data.pop("parent_code")
+        try:
+            services.organization_update(org=org, parent=parent, **data)
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        else:
+            messages.success(request, "已保存")
+            return redirect("organizations:detail", pk=org.pk)
+    return render(request, "organizations/form.html", {"form": form, "org": org, "title": f"编辑 {org}"})
+
+
+@login_required
+def organization_create(request: HttpRequest) -> HttpResponse:
+    parent_id = request.GET.get("parent", "")
+    initial: dict[str, Any] = {}
+    if parent_id.isdigit():
+        parent = get_for_user(Organization, request.user, CHANGE, pk=int(parent_id))
+        initial["parent_code"] = parent.code
+    elif parent_id:
+        return HttpResponseBadRequest("parent 参数无效")
+    form = OrganizationForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        parent = data.pop("parent_code")
+        try:
+            org = services.organization_create(parent=parent, **data)
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        else:
+            messages.success(request, f"已新建 {org}")
+            return redirect("organizations:detail", pk=org.pk)
+    return render(request, "organizations/form.html", {"form": form, "org": None, "title": "新建党组织"})
+
+
+def _attach_errors(form: OrganizationForm, exc: ValidationError) -> None:
+    field_map = {"parent": "parent_code"}
+    for field, errors in exc.message_dict.items():
+        name = field_map.get(field, field)
+        form.add_error(name if name in form.fields else None, errors)
