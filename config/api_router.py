@@ -1,4 +1,5 @@
 """All API routes under /api/v1/."""
+
 from django.urls import include, path
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny

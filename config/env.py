@@ -3,6 +3,7 @@
 Every helper raises ImproperlyConfigured naming the variable when its value is
 malformed, so a bad deployment stops at start-up instead of failing later.
 """
+
 from __future__ import annotations
 
 import os
@@ -92,7 +93,6 @@ def env_broker(name: str, default: str) -> str:
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme not in _BROKER_SCHEMES:
         raise ImproperlyConfigured(
-            f"{name}: unsupported or malformed broker URL {url!r}; "
-            "use redis://host:6379/0 or filesystem://"
+            f"{name}: unsupported or malformed broker URL {url!r}; use redis://host:6379/0 or filesystem://"
         )
     return url

@@ -1,4 +1,5 @@
 """Codes from ../shared/domain-rules.md §13."""
+
 from django.db import models
 
 

@@ -1,4 +1,5 @@
 """Member records. The foundation keeps the minimal record that roles, rosters and demo data need."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -11,9 +12,7 @@ from organizations.access import ScopedQuerySet
 class MemberQuerySet(ScopedQuerySet):
     def party_members(self) -> MemberQuerySet:
         """预备党员 and 正式党员 in normal standing."""
-        return self.filter(
-            stage__in=[Stage.PROBATIONARY, Stage.FULL], membership_status=MembershipStatus.NORMAL
-        )
+        return self.filter(stage__in=[Stage.PROBATIONARY, Stage.FULL], membership_status=MembershipStatus.NORMAL)
 
     def full_members(self) -> MemberQuerySet:
         """正式党员 in normal standing: the ones who count for thresholds and votes."""

@@ -16,6 +16,7 @@ A model takes part by using ``ScopedQuerySet`` and naming, as class attributes,
 ``scope_org_field`` (the path from the model to its Organization, "" for Organization itself)
 and optionally ``scope_member_field`` (the path to the owning Member, for members' own rows).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -167,19 +168,20 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(q)
 
 
-def user_can(user: Any, action: str, obj: Any) -> bool:
+def user_can(user: Any, action: str, obj: Any, *, for_org_model: bool | None = None) -> bool:
     """Python-side check for one loaded object (its organization must be loaded or loadable)."""
     scope = get_scope(user)
     model = type(obj)
     org_field: str = model.scope_org_field
     member_field: str | None = getattr(model, "scope_member_field", None)
-    if member_field and scope.member_id and action == VIEW:
-        if _resolve(obj, member_field) == scope.member_id:
-            return True
+    if member_field and scope.member_id and action == VIEW and _resolve(obj, member_field) == scope.member_id:
+        return True
     org = _resolve(obj, org_field) if org_field else obj
     if org is None:
         return False
-    return scope.allows_org(action, org, for_org_model=org_field == "")
+    if for_org_model is None:
+        for_org_model = org_field == ""
+    return scope.allows_org(action, org, for_org_model=for_org_model)
 
 
 def get_for_user(queryset: Any, user: Any, action: str = VIEW, **lookup: Any) -> Any:

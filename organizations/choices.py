@@ -1,4 +1,5 @@
 """Codes from ../shared/domain-rules.md §13; the Chinese label is display text."""
+
 from django.db import models
 
 

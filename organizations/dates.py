@@ -1,4 +1,5 @@
 """Calendar helpers shared by every app. Dates are Asia/Shanghai (settings.TIME_ZONE)."""
+
 from __future__ import annotations
 
 import calendar

@@ -2,6 +2,7 @@
 committee terms, and one demo login per role. Bulk inserts throughout, so 100,000 members take
 seconds, not minutes.
 """
+
 from __future__ import annotations
 
 import random
@@ -18,33 +19,70 @@ from organizations.choices import OrgType, PositionCode, Role, TermKind, UnitRel
 from organizations.dates import add_years, today
 from organizations.models import CommitteeTerm, Organization, Position, RoleAssignment
 
-DEMO_PASSWORD = "Dangjian@2026"  # demo data only; printed by seed_demo, documented in README
+DEMO_PASSWORD = "Dangjian@2026"  # noqa: S105 - demo data only; printed by seed_demo, documented in README
 
-SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严欧莫孔向常汤康易乔赖文"
-)
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严欧莫孔向常汤康易乔赖文"
 GIVEN = (
     "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀英华平刚桂兰玲辉鹏建国文斌宇浩凯琳晨欣怡俊峰志红霞云飞海波亮婷雪梅丹宁琪佳颖嘉瑞思博"
     "晓东晗睿泽鑫淑珍慧娇玉凤春燕萍晶琦彬振新永德福荣庆立成亚"
 )
 CITY = "青州市"
 UNITS = [
-    ("市发展和改革委员会", "发改委"), ("市教育局", "教育局"), ("市财政局", "财政局"),
-    ("市人力资源和社会保障局", "人社局"), ("市自然资源和规划局", "自然资源局"), ("市生态环境局", "生态环境局"),
-    ("市住房和城乡建设局", "住建局"), ("市交通运输局", "交通局"), ("市农业农村局", "农业农村局"),
-    ("市商务局", "商务局"), ("市文化和旅游局", "文旅局"), ("市卫生健康委员会", "卫健委"),
-    ("市应急管理局", "应急局"), ("市审计局", "审计局"), ("市市场监督管理局", "市场监管局"),
-    ("市统计局", "统计局"), ("市医疗保障局", "医保局"), ("市人民医院", "人民医院"),
-    ("市第一中学", "一中"), ("市城市投资集团有限公司", "城投集团"), ("市水务集团有限公司", "水务集团"),
-    ("市公共交通有限公司", "公交公司"), ("青州职业技术学院", "职业学院"), ("市图书馆", "图书馆"),
+    ("市发展和改革委员会", "发改委"),
+    ("市教育局", "教育局"),
+    ("市财政局", "财政局"),
+    ("市人力资源和社会保障局", "人社局"),
+    ("市自然资源和规划局", "自然资源局"),
+    ("市生态环境局", "生态环境局"),
+    ("市住房和城乡建设局", "住建局"),
+    ("市交通运输局", "交通局"),
+    ("市农业农村局", "农业农村局"),
+    ("市商务局", "商务局"),
+    ("市文化和旅游局", "文旅局"),
+    ("市卫生健康委员会", "卫健委"),
+    ("市应急管理局", "应急局"),
+    ("市审计局", "审计局"),
+    ("市市场监督管理局", "市场监管局"),
+    ("市统计局", "统计局"),
+    ("市医疗保障局", "医保局"),
+    ("市人民医院", "人民医院"),
+    ("市第一中学", "一中"),
+    ("市城市投资集团有限公司", "城投集团"),
+    ("市水务集团有限公司", "水务集团"),
+    ("市公共交通有限公司", "公交公司"),
+    ("青州职业技术学院", "职业学院"),
+    ("市图书馆", "图书馆"),
 ]
-DEPARTMENTS = ["办公室", "综合科", "政策法规科", "规划科", "财务科", "人事科", "业务一科", "业务二科",
-               "信息中心", "执法大队", "服务中心", "离退休干部"]
-STAGE_WEIGHTS = [(Stage.FULL, 80), (Stage.PROBATIONARY, 5), (Stage.CANDIDATE, 3), (Stage.ACTIVIST, 5), (Stage.APPLICANT, 7)]
+DEPARTMENTS = [
+    "办公室",
+    "综合科",
+    "政策法规科",
+    "规划科",
+    "财务科",
+    "人事科",
+    "业务一科",
+    "业务二科",
+    "信息中心",
+    "执法大队",
+    "服务中心",
+    "离退休干部",
+]
+STAGE_WEIGHTS = [
+    (Stage.FULL, 80),
+    (Stage.PROBATIONARY, 5),
+    (Stage.CANDIDATE, 3),
+    (Stage.ACTIVIST, 5),
+    (Stage.APPLICANT, 7),
+]
 DUES_WEIGHTS = [
-    (DuesCategory.EMPLOYED, 62), (DuesCategory.RETIRED, 20), (DuesCategory.ANNUAL_SALARY, 4),
-    (DuesCategory.SELF_EMPLOYED, 3), (DuesCategory.FARMER, 4), (DuesCategory.STUDENT, 3),
-    (DuesCategory.UNEMPLOYED, 2), (DuesCategory.RELIEF, 2),
+    (DuesCategory.EMPLOYED, 62),
+    (DuesCategory.RETIRED, 20),
+    (DuesCategory.ANNUAL_SALARY, 4),
+    (DuesCategory.SELF_EMPLOYED, 3),
+    (DuesCategory.FARMER, 4),
+    (DuesCategory.STUDENT, 3),
+    (DuesCategory.UNEMPLOYED, 2),
+    (DuesCategory.RELIEF, 2),
 ]
 BATCH = 5000
 
@@ -152,8 +190,13 @@ def _build_tree(n_orgs: int, rng: random.Random) -> list[Organization]:
             if branch is None:
                 break
             for g in range(rng.choice([0, 0, 1, 2])):
-                tree.add(branch, name=f"{branch.short_name}第{'一二三'[g]}党小组", short_name=f"第{'一二三'[g]}党小组",
-                         org_type=OrgType.GROUP, unit_name=unit)
+                tree.add(
+                    branch,
+                    name=f"{branch.short_name}第{'一二三'[g]}党小组",
+                    short_name=f"第{'一二三'[g]}党小组",
+                    org_type=OrgType.GROUP,
+                    unit_name=unit,
+                )
     return tree.finish()
 
 
@@ -207,8 +250,12 @@ def _seed_terms(orgs: list[Organization], rng: random.Random, on: date) -> None:
         elected = on - timedelta(days=rng.randint(30, years * 365 + 200))
         terms.append(
             CommitteeTerm(
-                organization=org, number=rng.randint(1, 6), kind=TermKind.ELECTED,
-                elected_on=elected, term_years=years, expires_on=add_years(elected, years),
+                organization=org,
+                number=rng.randint(1, 6),
+                kind=TermKind.ELECTED,
+                elected_on=elected,
+                term_years=years,
+                expires_on=add_years(elected, years),
             )
         )
     CommitteeTerm.objects.bulk_create(terms, batch_size=BATCH)
@@ -223,10 +270,9 @@ def _seed_terms(orgs: list[Organization], rng: random.Random, on: date) -> None:
             codes += [PositionCode.ORGANIZATION, PositionCode.PROPAGANDA, PositionCode.DISCIPLINE]
             if rng.random() < 0.5:
                 codes.append(PositionCode.DEPUTY_SECRETARY)
-        for code in codes:
-            positions.append(
-                Position(term_id=term_id, position=code, person_name=_person_name(rng), start_on=on)
-            )
+        positions.extend(
+            Position(term_id=term_id, position=code, person_name=_person_name(rng), start_on=on) for code in codes
+        )
     Position.objects.bulk_create(positions, batch_size=BATCH)
     # A position starts on its term's election day: one UPDATE instead of a query per term.
     Position.objects.update(
@@ -269,12 +315,24 @@ def _demo_logins(orgs: list[Organization], branches: list[Organization]) -> list
     User = get_user_model()
     root = orgs[0]
     branch_a = branches[0]
-    committee_of_a = next((o for o in reversed(orgs) if o.org_type == OrgType.COMMITTEE and branch_a.path.startswith(o.path) and o.pk != root.pk), root)
+    committee_of_a = next(
+        (
+            o
+            for o in reversed(orgs)
+            if o.org_type == OrgType.COMMITTEE and branch_a.path.startswith(o.path) and o.pk != root.pk
+        ),
+        root,
+    )
     member_a = Member.objects.filter(organization=branch_a, stage=Stage.FULL).order_by("pk").first()
     if member_a is None:
         member_a = Member.objects.create(
-            name="演示党员", sex=Sex.MALE, birth_date=date(1985, 5, 4), organization=branch_a,
-            stage=Stage.FULL, joined_on=date(2008, 7, 1), full_on=date(2009, 7, 1),
+            name="演示党员",
+            sex=Sex.MALE,
+            birth_date=date(1985, 5, 4),
+            organization=branch_a,
+            stage=Stage.FULL,
+            joined_on=date(2008, 7, 1),
+            full_on=date(2009, 7, 1),
         )
     specs = [
         ("组织部门（全市）", "orgadmin", "组织部 王明", Role.ORG_ADMIN, root),

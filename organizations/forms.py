@@ -27,9 +27,7 @@ class OrganizationForm(forms.Form):
     unit_name = forms.CharField(label="所在单位", max_length=200, required=False)
     unit_relation = forms.ChoiceField(label="所在单位情况", choices=UnitRelation.choices)
     is_village_or_community = forms.BooleanField(label="村/社区党组织（任期 5 年）", required=False)
-    established_on = forms.DateField(
-        label="成立日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    established_on = forms.DateField(label="成立日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     contact_name = forms.CharField(label="联系人", max_length=50, required=False)
     contact_phone = forms.CharField(label="联系电话", max_length=30, required=False)
 

@@ -1,4 +1,5 @@
 """The organization tree, committee terms (届) and role assignments."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -22,6 +23,16 @@ class OrganizationQuerySet(MP_NodeQuerySet, ScopedQuerySet):
     def subtree_of(self, org: Organization) -> OrganizationQuerySet:
         """The organization and all its descendants: one indexed prefix query."""
         return self.filter(path__startswith=org.path)
+
+    def children_of(self, org: Organization) -> OrganizationQuerySet:
+        return self.filter(path__startswith=org.path, depth=org.depth + 1)
+
+    def ancestors_of(self, org: Organization) -> OrganizationQuerySet:
+        step = Organization.steplen
+        return self.filter(path__in=[org.path[: step * i] for i in range(1, org.depth)])
+
+    def parent_of(self, org: Organization) -> Organization | None:
+        return self.filter(path=org.parent_path).first() if org.depth > 1 else None
 
 
 class OrganizationManager(MP_NodeManager.from_queryset(OrganizationQuerySet)):

@@ -1,4 +1,5 @@
 """Reads for the organization tree: annotated querysets and computed flags."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,9 +35,7 @@ def organization_with_flag_data(queryset: QuerySet[Organization]) -> QuerySet[Or
     )
     return queryset.annotate(
         full_member_count=_count_subquery(normal.filter(stage=Stage.FULL), "organization"),
-        party_member_count=_count_subquery(
-            normal.filter(stage__in=[Stage.PROBATIONARY, Stage.FULL]), "organization"
-        ),
+        party_member_count=_count_subquery(normal.filter(stage__in=[Stage.PROBATIONARY, Stage.FULL]), "organization"),
         term_expires_on=Subquery(current_term.values("expires_on")[:1]),
         term_extended_until=Subquery(current_term.values("extended_until")[:1]),
         committee_size=_count_subquery(committee_positions, "term__organization"),
@@ -92,19 +91,19 @@ def organization_list(*, user: Any, search: str = "", org_type: str = "") -> Que
 def organization_detail(*, org: Organization) -> dict[str, Any]:
     """Everything the organization page shows, in a fixed number of queries."""
     annotated = organization_with_flag_data(Organization.objects.filter(pk=org.pk)).get()
-    terms = list(
-        CommitteeTerm.objects.filter(organization=org).order_by("-number")
-    )
+    terms = list(CommitteeTerm.objects.filter(organization=org).order_by("-number"))
     positions = list(
-        Position.objects.filter(term__organization=org).select_related("term").order_by("term_id", "position", "start_on")
+        Position.objects.filter(term__organization=org)
+        .select_related("term")
+        .order_by("term_id", "position", "start_on")
     )
     by_term: dict[int, list[Position]] = {}
     for position in positions:
         by_term.setdefault(position.term_id, []).append(position)
     for term in terms:
         term.position_list = by_term.get(term.pk, [])
-    children = list(organization_with_flag_data(org.get_children()).order_by("path"))
-    ancestors = list(org.get_ancestors())
+    children = list(organization_with_flag_data(Organization.objects.children_of(org)).order_by("path"))
+    ancestors = list(Organization.objects.ancestors_of(org))
     return {
         "org": annotated,
         "flags": organization_flags(annotated),

@@ -3,6 +3,7 @@
 Services are keyword-only, validate first, raise ``ValidationError`` with Chinese messages
 keyed by field, and write nothing when they refuse.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -42,20 +43,15 @@ def organization_check_placement(
         label = OrgType(org_type).label
         if parent is None:
             raise ValidationError({"parent": f"{label}必须设在党支部之内，不能作为顶层组织"})
-        raise ValidationError(
-            {"parent": f"{label}不能设在{OrgType(parent_type).label}之下"}
-        )
+        raise ValidationError({"parent": f"{label}不能设在{OrgType(parent_type).label}之下"})
     if org is not None and org.pk:
         if parent is not None and parent.path.startswith(org.path):
             raise ValidationError({"parent": "不能把组织移动到它自己或它的下级组织之下（会形成循环）"})
-        child_types = set(org.get_children().values_list("org_type", flat=True))
+        child_types = set(Organization.objects.children_of(org).values_list("org_type", flat=True))
         for child_type in child_types:
             if org_type not in ALLOWED_PARENTS[child_type]:
                 raise ValidationError(
-                    {
-                        "org_type": f"该组织下设有{OrgType(child_type).label}，"
-                        f"不能改为{OrgType(org_type).label}"
-                    }
+                    {"org_type": f"该组织下设有{OrgType(child_type).label}，不能改为{OrgType(org_type).label}"}
                 )
 
 
@@ -77,20 +73,18 @@ def organization_create(*, parent: Organization | None, **data: Any) -> Organiza
     org = Organization(**data)
     org.full_clean(exclude=["path", "depth", "numchild"])
     if parent is None:
-        return Organization.add_root(instance=org)
+        return Organization.objects.add_root(instance=org)
     parent = Organization.objects.select_for_update().get(pk=parent.pk)
-    return parent.add_child(instance=org)
+    return Organization.objects.add_child(parent, instance=org)
 
 
 @transaction.atomic
-def organization_update(
-    *, org: Organization, parent: Organization | None | object = ..., **data: Any
-) -> Organization:
+def organization_update(*, org: Organization, parent: Organization | None | object = ..., **data: Any) -> Organization:
     """Update fields and optionally move under ``parent`` (pass ``parent=None`` for a root)."""
     unknown = set(data) - set(ORG_FIELDS)
     if unknown:
         raise ValidationError({field: "不支持的字段" for field in unknown})
-    current_parent = org.get_parent()
+    current_parent = Organization.objects.parent_of(org)
     new_parent = current_parent if parent is ... else parent
     org_type = data.get("org_type", org.org_type)
     organization_check_placement(org_type=org_type, parent=new_parent, org=org)
@@ -103,10 +97,10 @@ def organization_update(
     moved = (new_parent.pk if new_parent else None) != (current_parent.pk if current_parent else None)
     if moved:
         if new_parent is None:
-            root = Organization.get_last_root_node()
-            org.move(root, pos="last-sibling")
+            root = Organization.objects.filter(depth=1).order_by("-path").first()
+            Organization.objects.move(org, root, pos="last-sibling")
         else:
-            org.move(new_parent, pos="last-child")
+            Organization.objects.move(org, new_parent, pos="last-child")
         org.refresh_from_db()
     return org
 
@@ -135,9 +129,7 @@ def committee_term_start(
     years = term_years or term_years_for(org)
     if not 1 <= years <= 5:
         raise ValidationError({"term_years": "任期应为 1 至 5 年"})
-    previous = (
-        CommitteeTerm.objects.select_for_update().filter(organization=org, ended_on__isnull=True).first()
-    )
+    previous = CommitteeTerm.objects.select_for_update().filter(organization=org, ended_on__isnull=True).first()
     if previous is not None:
         if elected_on < previous.elected_on:
             raise ValidationError({"elected_on": "新一届的选举日期不能早于上一届"})
@@ -195,8 +187,11 @@ def position_assign(
     if position in (PositionCode.SECRETARY,):
         Position.objects.filter(term=term, position=position, end_on__isnull=True).update(end_on=start_on)
     return Position.objects.create(
-        term=term, position=position, person_name=person_name or (member.name if member else ""),
-        member=member, start_on=start_on,
+        term=term,
+        position=position,
+        person_name=person_name or (member.name if member else ""),
+        member=member,
+        start_on=start_on,
     )
 
 
@@ -212,7 +207,7 @@ def position_end(*, position: Position, end_on: date) -> Position:
 @transaction.atomic
 def organization_delete(*, org: Organization) -> None:
     """Delete an empty organization. One with sub-organizations or members is refused."""
-    if org.get_children_count():
+    if Organization.objects.children_of(org).exists():
         raise ValidationError({"organization": "该组织下还有下级组织，不能删除"})
     if org.members.exists():
         raise ValidationError({"organization": "该组织还有党员或发展对象，请先转出后再删除"})

@@ -1,4 +1,5 @@
 """Pages for the organization tree. Views are thin: parse input, call selectors/services, render."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,9 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Landing page: the organizations this user looks after, and what needs attention."""
     scope = get_scope(request.user)
     managed_ids = [
-        a.organization_id
-        for a in request.user.roles.all()
-        if a.role in ("org_admin", "secretary", "auditor")
+        a.organization_id for a in request.user.roles.all() if a.role in ("org_admin", "secretary", "auditor")
     ]
     managed = list(organization_list(user=request.user).filter(pk__in=managed_ids))
     return render(
@@ -63,12 +62,12 @@ def organization_page(request: HttpRequest, pk: int) -> HttpResponse:
     org = get_for_user(Organization, request.user, VIEW, pk=pk)
     context = organization_detail(org=org)
     context["can_change"] = user_can(request.user, CHANGE, org)
-    context["ancestors"] = [(a, user_can(request.user, VIEW, a, )) for a in context["ancestors"]]
+    context["ancestors"] = [(a, user_can(request.user, VIEW, a, for_org_model=True)) for a in context["ancestors"]]
     return render(request, "organizations/detail.html", context)
 
 
 def _initial_from(org: Organization) -> dict[str, Any]:
-    parent = org.get_parent()
+    parent = Organization.objects.parent_of(org)
     return {
         "parent_code": parent.code if parent else "",
         **{field: getattr(org, field) for field in services.ORG_FIELDS},

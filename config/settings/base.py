@@ -3,6 +3,7 @@
 Embedded defaults need no server: SQLite in var/, a filesystem Celery broker in var/celery/,
 e-mail to the console. DATABASE_URL and CELERY_BROKER_URL switch to PostgreSQL and Redis.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -96,6 +97,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [
     BASE_DIR / "static",
 ]

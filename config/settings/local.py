@@ -1,4 +1,5 @@
 """Developer laptop: embedded defaults, DEBUG on."""
+
 from config.env import env_bool
 
 from .base import *  # noqa: F403

@@ -1,4 +1,5 @@
 """Production: everything secret or host-specific must come from the environment."""
+
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_str

@@ -1,4 +1,5 @@
 """Test settings: fast hasher, eager Celery, locmem mail. DATABASE_URL still selects the database."""
+
 from .base import *  # noqa: F403
 
 DEBUG = False

@@ -1,4 +1,5 @@
 """Map Django's ValidationError raised by services to a 400 with field errors."""
+
 from __future__ import annotations
 
 from typing import Any

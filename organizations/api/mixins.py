@@ -1,4 +1,5 @@
 """Shared API conventions: strict query parameters and gated querysets."""
+
 from __future__ import annotations
 
 from typing import Any, ClassVar

@@ -1,4 +1,5 @@
 """API side of the access gate: deny by default, object checks through ``user_can``."""
+
 from __future__ import annotations
 
 from typing import Any

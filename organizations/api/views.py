@@ -1,4 +1,5 @@
 """Organization API: thin views over selectors and services, all through the access gate."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,0 +1,67 @@
+"""The fixed cast used across the suite.
+
+P (党委) ─┬─ A (党支部) ── A1 (党小组)
+          └─ B (党支部)
+Q (another 党委, outside P)
+
+secretary_a: secretary of A · org_admin_p: org_admin of P · secretary_b: secretary of B
+member_a: a member of A linked to a user · auditor_p · sysadmin · outsider (no role)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from organizations.choices import OrgType, Role
+from tests.factories import MemberFactory, UserFactory, assign, make_org
+
+
+@dataclass
+class Cast:
+    P: Any
+    A: Any
+    A1: Any
+    B: Any
+    Q: Any
+    member_a_record: Any
+    member_b_record: Any
+    users: dict[str, Any]
+
+    def client(self, who: str) -> Client:
+        client = Client()
+        if who != "anon":
+            client.force_login(self.users[who])
+        return client
+
+    def api(self, who: str) -> APIClient:
+        client = APIClient()
+        if who != "anon":
+            client.force_authenticate(self.users[who])
+        return client
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    P = make_org("中共测试委员会", OrgType.COMMITTEE, short_name="测试党委")
+    A = make_org("第一党支部", OrgType.BRANCH, parent=P)
+    A1 = make_org("第一党支部第一党小组", OrgType.GROUP, parent=A)
+    B = make_org("第二党支部", OrgType.BRANCH, parent=P)
+    Q = make_org("中共其他单位委员会", OrgType.COMMITTEE, short_name="其他党委")
+    users = {
+        name: UserFactory(username=name)
+        for name in ["secretary_a", "org_admin_p", "secretary_b", "member_a", "auditor_p", "sysadmin", "outsider"]
+    }
+    assign(users["secretary_a"], A, Role.SECRETARY)
+    assign(users["org_admin_p"], P, Role.ORG_ADMIN)
+    assign(users["secretary_b"], B, Role.SECRETARY)
+    assign(users["member_a"], A, Role.MEMBER)
+    assign(users["auditor_p"], P, Role.AUDITOR)
+    assign(users["sysadmin"], P, Role.SYSADMIN)
+    member_a_record = MemberFactory(name="甲党员", organization=A, user=users["member_a"])
+    member_b_record = MemberFactory(name="乙党员", organization=B)
+    return Cast(P, A, A1, B, Q, member_a_record, member_b_record, users)
