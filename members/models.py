@@ -59,3 +59,37 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class OrganizationMembership(models.Model):
+    """Which organization a member belonged to, from when to when (the roster history).
+
+    ``Member.organization`` is the current one; these rows answer "who was in branch X on date D"
+    (meeting rosters, dues, reports). Exactly one open row (``end_on`` null) per member.
+    """
+
+    scope_org_field = "organization"
+    scope_member_field = "member_id"
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="memberships"
+    )
+    start_on = models.DateField("转入日期")
+    end_on = models.DateField("转出日期", null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "组织关系记录"
+        verbose_name_plural = "组织关系记录"
+        ordering = ["member", "start_on"]
+        indexes = [models.Index(fields=["organization", "start_on", "end_on"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"], condition=models.Q(end_on__isnull=True), name="one_open_membership_per_member"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} @ {self.organization} {self.start_on}–{self.end_on or ''}"

@@ -14,7 +14,8 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
 from members.choices import DuesCategory, MembershipStatus, Sex, Stage
-from members.models import Member
+from members.models import Member, OrganizationMembership
+from members.services import member_create
 from organizations.choices import OrgType, PositionCode, Role, TermKind, UnitRelation
 from organizations.dates import add_years, today
 from organizations.models import CommitteeTerm, Organization, Position, RoleAssignment
@@ -240,6 +241,24 @@ def _member(rng: random.Random, org: Organization, on: date) -> Member:
     )
 
 
+def _seed_memberships(on: date) -> None:
+    """One open roster row per member, from the join date (or two years ago for non-members)."""
+    fallback = on - timedelta(days=730)
+    rows = (
+        OrganizationMembership(member_id=pk, organization_id=org_id, start_on=joined or fallback)
+        for pk, org_id, joined in Member.objects.values_list("pk", "organization_id", "joined_on").iterator(
+            chunk_size=BATCH
+        )
+    )
+    batch: list[OrganizationMembership] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            OrganizationMembership.objects.bulk_create(batch)
+            batch = []
+    OrganizationMembership.objects.bulk_create(batch)
+
+
 def _seed_terms(orgs: list[Organization], rng: random.Random, on: date) -> None:
     terms: list[CommitteeTerm] = []
     for org in orgs:
@@ -306,6 +325,7 @@ def seed_demo(*, n_orgs: int, n_members: int, seed: int) -> DemoResult:
     if batch:
         Member.objects.bulk_create(batch, batch_size=BATCH)
         created += len(batch)
+    _seed_memberships(on)
     _seed_terms(orgs, rng, on)
     logins = _demo_logins(orgs, branches)
     return DemoResult(organizations=len(orgs), members=created, logins=logins)
@@ -325,7 +345,7 @@ def _demo_logins(orgs: list[Organization], branches: list[Organization]) -> list
     )
     member_a = Member.objects.filter(organization=branch_a, stage=Stage.FULL).order_by("pk").first()
     if member_a is None:
-        member_a = Member.objects.create(
+        member_a = member_create(
             name="演示党员",
             sex=Sex.MALE,
             birth_date=date(1985, 5, 4),
@@ -359,6 +379,7 @@ def demo_reset() -> None:
     Position.objects.all().delete()
     CommitteeTerm.objects.all().delete()
     RoleAssignment.objects.all().delete()
+    OrganizationMembership.objects.all().delete()
     Member.objects.all().delete()
     Organization.objects.all().delete()
     get_user_model().objects.filter(is_superuser=False).delete()

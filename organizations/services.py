@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from audit.services import audit_log
 from organizations.choices import ALLOWED_PARENTS, OrgType, PositionCode, TermKind
 from organizations.dates import add_years
 from organizations.models import CommitteeTerm, Organization, Position
@@ -73,9 +74,12 @@ def organization_create(*, parent: Organization | None, **data: Any) -> Organiza
     org = Organization(**data)
     org.full_clean(exclude=["path", "depth", "numchild"])
     if parent is None:
-        return Organization.objects.add_root(instance=org)
-    parent = Organization.objects.select_for_update().get(pk=parent.pk)
-    return Organization.objects.add_child(parent, instance=org)
+        org = Organization.objects.add_root(instance=org)
+    else:
+        parent = Organization.objects.select_for_update().get(pk=parent.pk)
+        org = Organization.objects.add_child(parent, instance=org)
+    audit_log(event="organization_create", obj=org, organization=org, detail={"name": org.name})
+    return org
 
 
 @transaction.atomic
@@ -102,6 +106,7 @@ def organization_update(*, org: Organization, parent: Organization | None | obje
         else:
             Organization.objects.move(org, new_parent, pos="last-child")
         org.refresh_from_db()
+    audit_log(event="organization_update", obj=org, organization=org, detail={"fields": sorted(data), "moved": moved})
     return org
 
 
@@ -139,7 +144,7 @@ def committee_term_start(
     last_number = (
         CommitteeTerm.objects.filter(organization=org).order_by("-number").values_list("number", flat=True).first()
     )
-    return CommitteeTerm.objects.create(
+    term = CommitteeTerm.objects.create(
         organization=org,
         number=(last_number or 0) + 1,
         kind=kind,
@@ -148,6 +153,8 @@ def committee_term_start(
         expires_on=add_years(elected_on, years),
         note=note,
     )
+    audit_log(event="committee_term_start", obj=term, organization=org, detail={"number": term.number})
+    return term
 
 
 @transaction.atomic
@@ -211,4 +218,5 @@ def organization_delete(*, org: Organization) -> None:
         raise ValidationError({"organization": "该组织下还有下级组织，不能删除"})
     if org.members.exists():
         raise ValidationError({"organization": "该组织还有党员或发展对象，请先转出后再删除"})
+    audit_log(event="organization_delete", obj=org, organization=None, detail={"name": org.name})
     org.delete()

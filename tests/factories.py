@@ -8,7 +8,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from members.choices import DuesCategory, MembershipStatus, Sex, Stage
-from members.models import Member
+from members.models import Member, OrganizationMembership
 from organizations.choices import OrgType
 from organizations.models import Organization, RoleAssignment
 from organizations.services import organization_create
@@ -43,6 +43,7 @@ def make_org(name: str, org_type: str = OrgType.BRANCH, parent: Organization | N
 class MemberFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Member
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"党员{n}")
     sex = Sex.MALE
@@ -52,6 +53,13 @@ class MemberFactory(factory.django.DjangoModelFactory):
     joined_on = date(2010, 7, 1)
     full_on = date(2011, 7, 1)
     dues_category = DuesCategory.EMPLOYED
+
+    @factory.post_generation
+    def roster(obj, create, extracted, **kwargs):  # noqa: N805
+        """Open the member's roster row, as member_create does (``roster=date`` sets its start)."""
+        if create:
+            start = extracted or obj.joined_on or date(2000, 1, 1)
+            OrganizationMembership.objects.create(member=obj, organization=obj.organization, start_on=start)
 
 
 def assign(user, org: Organization, role: str) -> RoleAssignment:

@@ -40,9 +40,11 @@ INSTALLED_APPS = [
     "members",
     "activities",
     "assessments",
+    "audit",
 ]
 
 MIDDLEWARE = [
+    "audit.request_context.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -1,0 +1,112 @@
+"""Writing audit events. Call ``audit_log`` inside the same transaction as the action it records,
+so that when the audit insert fails the business write rolls back too (AUD-5)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.request_context import current_request
+
+# Never store a full 18-digit ID number or a phone number in an audit record (AUD-2).
+_ID_RE = re.compile(r"\b(\d{6})\d{8}(\d{3}[\dXx])\b")
+_PHONE_RE = re.compile(r"\b(1\d{2})\d{4}(\d{4})\b")
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return _PHONE_RE.sub(r"\1****\2", _ID_RE.sub(r"\1********\2", value))
+    if isinstance(value, dict):
+        return {key: _scrub(item) for key, item in value.items() if "password" not in str(key).lower()}
+    if isinstance(value, list | tuple):
+        return [_scrub(item) for item in value]
+    return value
+
+
+def _hash(prev_hash: str, event: AuditEvent) -> str:
+    payload = json.dumps(
+        [
+            prev_hash,
+            event.created_at.isoformat(),
+            event.user_id,
+            event.username,
+            event.roles,
+            event.ip_address,
+            event.request_id,
+            event.event,
+            event.object_type,
+            event.object_id,
+            event.organization_id,
+            event.outcome,
+            event.detail,
+        ],
+        ensure_ascii=False,
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def audit_log(
+    *,
+    event: str,
+    user: Any = None,
+    obj: Any = None,
+    organization: Any = None,
+    outcome: str = "success",
+    detail: dict[str, Any] | None = None,
+    request: Any = None,
+) -> AuditEvent:
+    """Append one event. ``request`` defaults to the current request (set by middleware)."""
+    request = request or current_request()
+    if user is None and request is not None:
+        user = getattr(request, "user", None)
+    if user is not None and not getattr(user, "is_authenticated", False):
+        user = None
+    if organization is None and obj is not None:
+        organization = getattr(obj, "organization", None)
+        if organization is None and obj.__class__.__name__ == "Organization":
+            organization = obj
+    roles = ""
+    if user is not None:
+        from organizations.access import get_scope
+
+        roles = ",".join(sorted(get_scope(user).roles))
+    with transaction.atomic():
+        # Serialize writers so the chain has no forks: lock the newest row.
+        last = AuditEvent.objects.select_for_update().order_by("-id").values("row_hash").first()
+        prev_hash = last["row_hash"] if last else ""
+        record = AuditEvent(
+            created_at=timezone.now(),
+            user=user,
+            username=getattr(user, "username", "") if user else "",
+            roles=roles,
+            ip_address=getattr(request, "audit_ip", None) if request else None,
+            request_id=getattr(request, "request_id", "") if request else "",
+            event=event,
+            object_type=obj.__class__.__name__ if obj is not None else "",
+            object_id=str(getattr(obj, "pk", "") or "") if obj is not None else "",
+            organization=organization,
+            outcome=outcome,
+            detail=_scrub(detail or {}),
+            prev_hash=prev_hash,
+        )
+        record.row_hash = _hash(prev_hash, record)
+        record.save(force_insert=True)
+    return record
+
+
+def audit_verify() -> list[int]:
+    """Ids of rows whose hash does not match their content or chain (edited or deleted rows)."""
+    broken: list[int] = []
+    prev_hash = ""
+    for record in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        if record.prev_hash != prev_hash or _hash(prev_hash, record) != record.row_hash:
+            broken.append(record.pk)
+        prev_hash = record.row_hash
+    return broken
