@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from organizations.access import CHANGE, VIEW, user_can
-from organizations.choices import OrgType, UnitRelation
+from organizations.choices import OrgType, PositionCode, TermKind, UnitRelation
 from organizations.models import Organization
 
 
@@ -47,3 +47,27 @@ class OrganizationForm(forms.Form):
         if not user_can(self.user, CHANGE, parent):
             raise ValidationError("您无权在该组织下调整组织")
         return parent
+
+
+class TermStartForm(forms.Form):
+    elected_on = forms.DateField(label="选举（任命）日期", widget=forms.DateInput(attrs={"type": "date"}))
+    kind = forms.ChoiceField(label="产生方式", choices=TermKind.choices)
+    term_years = forms.IntegerField(
+        label="任期（年）", required=False, min_value=1, max_value=5, help_text="留空按组织类别取默认任期"
+    )
+    note = forms.CharField(label="备注", max_length=200, required=False)
+
+
+class TermExtendForm(forms.Form):
+    extended_until = forms.DateField(label="经批准延期至", widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label="批准文号或说明", max_length=200)
+
+
+class PositionAssignForm(forms.Form):
+    position = forms.ChoiceField(label="职务", choices=PositionCode.choices)
+    person_name = forms.CharField(label="姓名", max_length=50)
+    start_on = forms.DateField(label="任职日期", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class PositionEndForm(forms.Form):
+    end_on = forms.DateField(label="离任日期", widget=forms.DateInput(attrs={"type": "date"}))

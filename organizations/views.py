@@ -9,12 +9,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 
 from organizations import services
 from organizations.access import CHANGE, VIEW, get_for_user, get_scope, user_can
-from organizations.forms import OrganizationForm, OrganizationSearchForm
-from organizations.models import Organization
+from organizations.forms import (
+    OrganizationForm,
+    OrganizationSearchForm,
+    PositionAssignForm,
+    PositionEndForm,
+    TermExtendForm,
+    TermStartForm,
+)
+from organizations.models import CommitteeTerm, Organization, Position
 from organizations.selectors import organization_detail, organization_flags, organization_list
 
 PAGE_SIZE = 50
@@ -119,3 +126,70 @@ def _attach_errors(form: OrganizationForm, exc: ValidationError) -> None:
     for field, errors in exc.message_dict.items():
         name = field_map.get(field, field)
         form.add_error(name if name in form.fields else None, errors)
+
+
+def _term_form_view(request: HttpRequest, org: Organization, form: Any, action: Any, title: str) -> HttpResponse:
+    if request.method == "POST" and form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "已保存")
+            return redirect("organizations:detail", pk=org.pk)
+    return render(request, "organizations/form.html", {"form": form, "org": org, "title": title})
+
+
+@login_required
+def term_start(request: HttpRequest, pk: int) -> HttpResponse:
+    org = get_for_user(Organization, request.user, CHANGE, pk=pk)
+    form = TermStartForm(request.POST or None, initial={"kind": "elected"})
+    return _term_form_view(
+        request,
+        org,
+        form,
+        lambda data: services.committee_term_start(org=org, **{k: v for k, v in data.items() if v not in (None, "")}),
+        f"登记换届 · {org}",
+    )
+
+
+@login_required
+def term_extend(request: HttpRequest, pk: int) -> HttpResponse:
+    org = get_for_user(Organization, request.user, CHANGE, pk=pk)
+    term = get_object_or_404(CommitteeTerm, organization=org, ended_on__isnull=True)
+    form = TermExtendForm(request.POST or None)
+    return _term_form_view(
+        request,
+        org,
+        form,
+        lambda data: services.committee_term_extend(term=term, until=data["extended_until"], note=data["note"]),
+        f"批准延期换届 · {org}",
+    )
+
+
+@login_required
+def position_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    org = get_for_user(Organization, request.user, CHANGE, pk=pk)
+    term = CommitteeTerm.objects.filter(organization=org, ended_on__isnull=True).first()
+    if term is None:
+        messages.error(request, "请先登记本届委员会（换届）")
+        return redirect("organizations:detail", pk=org.pk)
+    form = PositionAssignForm(request.POST or None)
+    return _term_form_view(
+        request, org, form, lambda data: services.position_assign(term=term, **data), f"任命职务 · {org}"
+    )
+
+
+@login_required
+def position_end(request: HttpRequest, pk: int, position_id: int) -> HttpResponse:
+    org = get_for_user(Organization, request.user, CHANGE, pk=pk)
+    position = get_object_or_404(Position, pk=position_id, term__organization=org, end_on__isnull=True)
+    form = PositionEndForm(request.POST or None)
+    return _term_form_view(
+        request,
+        org,
+        form,
+        lambda data: services.position_end(position=position, end_on=data["end_on"]),
+        f"结束任职：{position} · {org}",
+    )
