@@ -211,3 +211,9 @@ PB_TERM_YEARS_VILLAGE = 5
 PB_TERM_WARNING_MONTHS = env_int("PB_TERM_WARNING_MONTHS", 6, minimum=1)
 PB_COMMITTEE_REQUIRED_AT = 7  # 正式党员 (ZB, JG §7)
 PB_BRANCH_SIZE_LIMIT = 50  # members; above it suggest splitting (ZB)
+
+# --- Field encryption (members' 公民身份号码 and phone; members/crypto.py) --------------------
+# "v2:<base64url 32-byte key>,v1:<…>": the first key encrypts, all decrypt. Empty = derived from
+# SECRET_KEY (development only; set both explicitly in production).
+FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "")
+FIELD_HASH_KEY = env_str("FIELD_HASH_KEY", "")
