@@ -217,3 +217,21 @@ PB_BRANCH_SIZE_LIMIT = 50  # members; above it suggest splitting (ZB)
 # SECRET_KEY (development only; set both explicitly in production).
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "")
 FIELD_HASH_KEY = env_str("FIELD_HASH_KEY", "")
+
+# --- 党费 and 发展党员 (members issue: dues and development; domain-rules §5, §6) ---------------
+# Rounding of computed dues: "cent" (half-up to 0.01 yuan, default), "jiao" (half-up to 0.1) or
+# "yuan_up" (只入不舍 to a whole yuan). No central rule; units differ (§5).
+PB_DUES_ROUNDING = env_str("PB_DUES_ROUNDING", "cent")
+if PB_DUES_ROUNDING not in {"cent", "jiao", "yuan_up"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"PB_DUES_ROUNDING: expected cent, jiao or yuan_up, got {PB_DUES_ROUNDING!r}")
+PB_DUES_MONTHLY_CAP = env_int("PB_DUES_MONTHLY_CAP", 1000, minimum=1)  # yuan/month unless voluntary (DF17)
+PB_DUES_BACKPAY_MONTHS = env_int("PB_DUES_BACKPAY_MONTHS", 6, minimum=0)  # 补交 without approval (DF08 §12)
+PB_DUES_ARREARS_WARNING_MONTHS = env_int("PB_DUES_ARREARS_WARNING_MONTHS", 3, minimum=1)
+PB_DUES_LAPSE_MONTHS = env_int("PB_DUES_LAPSE_MONTHS", 6, minimum=1)  # consecutive → 自行脱党 flag (DF08 §13)
+# 发展党员: committee approval of an admission is due within 3 months of the 支部大会 (FZ); past
+# the restart limit (local rule, default 6 months) the admission must be discussed again.
+PB_DEV_APPROVAL_WARN_MONTHS = env_int("PB_DEV_APPROVAL_WARN_MONTHS", 3, minimum=1)
+PB_DEV_APPROVAL_RESTART_MONTHS = env_int("PB_DEV_APPROVAL_RESTART_MONTHS", 6, minimum=1)
+PB_DEV_ATTACHMENT_MAX_BYTES = env_int("PB_DEV_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
