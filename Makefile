@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test install lint migrations-check check-deploy bench clean
+.PHONY: run test install lint migrations-check check-deploy bench clean vendor
 
 $(STAMP): requirements/base.txt requirements/test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf var .pytest_cache
+
+## Re-copy the front-end assets from npm (package.json pins them) into static/vendor/ (committed).
+vendor:
+	npm ci --no-audit --no-fund
+	mkdir -p static/vendor/echarts
+	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE static/vendor/echarts/
