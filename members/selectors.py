@@ -1,12 +1,16 @@
 """Reads over member records."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from members.choices import MembershipStatus, Stage
-from members.models import Member, OrganizationMembership
+from members.choices import MembershipStatus, Stage, TransferStatus
+from members.models import Member, MemberTransfer, OrganizationMembership
+from organizations.access import VIEW
+from organizations.dates import add_months, add_years, today
 from organizations.models import Organization
 
 
@@ -42,3 +46,215 @@ def member_is_full_on(member: Member, on: date) -> bool:
 def member_can_vote_on(member: Member, on: date) -> bool:
     """Only 正式党员 in normal standing vote (§2 voting rights). 预备党员 attend without a vote."""
     return member_is_full_on(member, on) and member.membership_status == MembershipStatus.NORMAL
+
+
+# --- Member lists, flags and history (members records issue) --------------------------------
+
+LOST_CONTACT_SUSPEND_MONTHS = 6  # 失联 ≥6 months → 停止党籍 (JY §24)
+SUSPENDED_REMOVE_YEARS = 2  # 停止党籍 2 years, still unreachable → 自行脱党除名 (JY §24)
+AWAY_TRANSFER_MONTHS = 6  # away ≥6 months at a fixed place → transfer 组织关系 (JY §25)
+ABROAD_SUSPEND_YEARS = 5  # studying abroad >5 years without returning → 停止党籍 (JY §24)
+
+
+@dataclass(frozen=True)
+class MemberFlag:
+    code: str
+    label: str
+    level: str  # "warning" or "danger"
+
+
+def _pending_transfer() -> Exists:
+    return Exists(MemberTransfer.objects.filter(member=OuterRef("pk"), status=TransferStatus.PENDING))
+
+
+def lost_contact_due_q(on: date) -> Q:
+    """失联 for ≥6 months and still in normal standing: suggest 停止党籍 (people decide)."""
+    return Q(
+        is_lost_contact=True,
+        lost_contact_since__lte=add_months(on, -LOST_CONTACT_SUSPEND_MONTHS),
+        membership_status=MembershipStatus.NORMAL,
+    )
+
+
+def suspended_removal_due_q(on: date) -> Q:
+    """停止党籍 for ≥2 years and still 失联: the 自行脱党除名 procedure is due."""
+    return Q(
+        is_lost_contact=True,
+        membership_status=MembershipStatus.SUSPENDED,
+        suspended_on__lte=add_years(on, -SUSPENDED_REMOVE_YEARS),
+    )
+
+
+def away_without_transfer_q(on: date) -> Q:
+    """流动党员 away ≥6 months with no transfer under way (needs ``has_pending_transfer``)."""
+    return Q(
+        is_mobile=True,
+        mobile_since__lte=add_months(on, -AWAY_TRANSFER_MONTHS),
+        membership_status=MembershipStatus.NORMAL,
+        has_pending_transfer=False,
+    )
+
+
+def abroad_too_long_q(on: date) -> Q:
+    return Q(
+        is_abroad=True,
+        abroad_since__lte=add_years(on, -ABROAD_SUSPEND_YEARS),
+        membership_status=MembershipStatus.NORMAL,
+    )
+
+
+def _base(queryset: QuerySet[Member] | None) -> QuerySet[Member]:
+    qs = Member.objects.all() if queryset is None else queryset
+    return qs.annotate(has_pending_transfer=_pending_transfer())
+
+
+def member_lost_contact_due(*, on: date, queryset: QuerySet[Member] | None = None) -> QuerySet[Member]:
+    return _base(queryset).filter(lost_contact_due_q(on))
+
+
+def member_suspended_removal_due(*, on: date, queryset: QuerySet[Member] | None = None) -> QuerySet[Member]:
+    return _base(queryset).filter(suspended_removal_due_q(on))
+
+
+def member_away_without_transfer(*, on: date, queryset: QuerySet[Member] | None = None) -> QuerySet[Member]:
+    return _base(queryset).filter(away_without_transfer_q(on))
+
+
+def member_abroad_too_long(*, on: date, queryset: QuerySet[Member] | None = None) -> QuerySet[Member]:
+    return _base(queryset).filter(abroad_too_long_q(on))
+
+
+def member_attention_q(on: date) -> Q:
+    """Any of the dated rules of §7 that call for a decision (needs ``has_pending_transfer``)."""
+    return lost_contact_due_q(on) | suspended_removal_due_q(on) | away_without_transfer_q(on) | abroad_too_long_q(on)
+
+
+def member_flags(member: Any, *, on: date | None = None) -> list[MemberFlag]:
+    """Flags for one member; ``has_pending_transfer`` comes from ``member_list`` (no extra query)."""
+    on = on or today()
+    flags: list[MemberFlag] = []
+    normal = member.membership_status == MembershipStatus.NORMAL
+    if member.is_lost_contact:
+        since = member.lost_contact_since
+        if normal and since and since <= add_months(on, -LOST_CONTACT_SUSPEND_MONTHS):
+            flags.append(
+                MemberFlag("lost_contact_suspend", f"自 {since:%Y-%m-%d} 失联已满 6 个月，建议按规定停止党籍", "danger")
+            )
+        elif (
+            member.membership_status == MembershipStatus.SUSPENDED
+            and member.suspended_on
+            and member.suspended_on <= add_years(on, -SUSPENDED_REMOVE_YEARS)
+        ):
+            flags.append(
+                MemberFlag("suspended_remove", "停止党籍已满 2 年仍无法取得联系，应按自行脱党予以除名", "danger")
+            )
+        else:
+            flags.append(MemberFlag("lost_contact", f"失联（自 {since:%Y-%m-%d}）" if since else "失联", "warning"))
+    if member.is_mobile:
+        since = member.mobile_since
+        destination = member.mobile_destination or "外地"
+        pending = getattr(member, "has_pending_transfer", False)
+        if normal and since and since <= add_months(on, -AWAY_TRANSFER_MONTHS) and not pending:
+            flags.append(
+                MemberFlag(
+                    "away_without_transfer",
+                    f"流动至{destination}已满 6 个月，地点相对固定的应转接组织关系",
+                    "warning",
+                )
+            )
+        else:
+            flags.append(MemberFlag("mobile", f"流动党员（{destination}）", "info"))
+    if member.is_abroad:
+        since = member.abroad_since
+        if normal and since and since <= add_years(on, -ABROAD_SUSPEND_YEARS):
+            flags.append(MemberFlag("abroad_long", "出国（境）已满 5 年，一般应停止党籍，请核实", "warning"))
+        else:
+            flags.append(MemberFlag("abroad", "出国（境）", "info"))
+    return flags
+
+
+ATTENTION_FLAGS = {
+    "lost_contact": "失联",
+    "mobile": "流动党员",
+    "abroad": "出国（境）",
+    "attention": "需处理（失联满 6 个月、外出满 6 个月未转接等）",
+}
+
+
+def member_list(
+    *,
+    user: Any,
+    organization: Organization | None = None,
+    stage: str = "",
+    status: str = "",
+    search: str = "",
+    flag: str = "",
+    on: date | None = None,
+) -> QuerySet[Member]:
+    """Members the user may see, filtered; one query per page (organization and group joined)."""
+    on = on or today()
+    qs = Member.objects.visible_to(user, VIEW).annotate(has_pending_transfer=_pending_transfer())
+    if organization is not None:
+        qs = qs.filter(organization__path__startswith=organization.path)
+    if stage:
+        qs = qs.filter(stage=stage)
+    if status:
+        qs = qs.filter(membership_status=status)
+    if search:
+        qs = qs.filter(member_search_q(search))
+    if flag == "lost_contact":
+        qs = qs.filter(is_lost_contact=True)
+    elif flag == "mobile":
+        qs = qs.filter(is_mobile=True)
+    elif flag == "abroad":
+        qs = qs.filter(is_abroad=True)
+    elif flag == "attention":
+        qs = qs.filter(member_attention_q(on))
+    return qs.select_related("organization", "party_group").order_by("organization__path", "name", "pk")
+
+
+def member_search_q(search: str) -> Q:
+    """Name contains the text; a full ID number or phone matches exactly through its blind index."""
+    from members import crypto
+    from members.models import ID_NUMBER_FIELD, PHONE_FIELD
+    from members.validators import normalize_id_number, normalize_phone
+
+    text = search.strip()
+    q = Q(name__icontains=text)
+    number = normalize_id_number(text)
+    if len(number) == 18:
+        q |= Q(id_number_hash=crypto.blind_index(number, field=ID_NUMBER_FIELD))
+    phone = normalize_phone(text)
+    if phone.replace("-", "").isdigit() and len(phone) >= 7:
+        q |= Q(phone_hash=crypto.blind_index(phone, field=PHONE_FIELD))
+    return q
+
+
+def member_transfers(*, member: Member) -> QuerySet[MemberTransfer]:
+    """A member's full transfer history, newest first."""
+    return (
+        MemberTransfer.objects.filter(member=member)
+        .select_related("from_organization", "to_organization")
+        .order_by("-issued_on", "-pk")
+    )
+
+
+def member_roster_history(*, member: Member) -> QuerySet[OrganizationMembership]:
+    return OrganizationMembership.objects.filter(member=member).select_related("organization").order_by("start_on")
+
+
+def transfer_list(*, user: Any, status: str = "", kind: str = "", direction: str = "") -> QuerySet[MemberTransfer]:
+    """Transfers the user may see (either side). ``direction`` = "in" / "out" relative to orgs
+    the user may change."""
+    from organizations.access import CHANGE
+
+    qs = MemberTransfer.objects.visible_to(user, VIEW)
+    if status:
+        qs = qs.filter(status=status)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if direction in ("in", "out"):
+        side = "to_organization" if direction == "in" else "from_organization"
+        changeable = Organization.objects.visible_to(user, CHANGE).values("pk")
+        qs = qs.filter(**{f"{side}__in": changeable})
+    return qs.select_related("member", "from_organization", "to_organization").order_by("-issued_on", "-pk")
