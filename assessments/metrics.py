@@ -1,0 +1,275 @@
+"""Computed indicators: a small registry of metric code → function(org, period) → value.
+
+Schemes reference metrics by code (``SchemeIndicator.metric_code``); reports show the same
+figures. A metric is computed over the organization's subtree (a 党支部 with its 党小组; a 党委
+with everything below it) for an inclusive date ``Period``.
+
+Values: ``ratio`` metrics are 0..1 (a share; 1 when nothing was due), ``flag`` metrics are 0 or 1,
+``number`` metrics are plain numbers. A function returns ``None`` when the figure does not
+apply, and raises ``MetricUnavailable`` when the module it reads from is not installed; scoring
+then leaves the indicator to be scored by hand.
+
+Each metric names the selector it reads from (``source``), so the owning app can change the
+calculation in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from assessments.periods import Period
+
+ONE = Decimal(1)
+ZERO = Decimal(0)
+
+
+class MetricUnavailable(Exception):
+    """The data behind a metric is not available in this installation."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    code: str
+    label: str
+    kind: str  # "ratio" | "flag" | "number"
+    source: str
+    fn: Callable[[Any, Period], Decimal | None]
+    description: str = ""
+
+
+METRICS: dict[str, Metric] = {}
+_PROBES: dict[str, Callable[[], None]] = {}
+
+
+def register(
+    code: str, label: str, *, kind: str, source: str, description: str = "", probe: Callable[[], None] | None = None
+) -> Callable[[Callable[[Any, Period], Decimal | None]], Callable[[Any, Period], Decimal | None]]:
+    def decorator(fn: Callable[[Any, Period], Decimal | None]) -> Callable[[Any, Period], Decimal | None]:
+        METRICS[code] = Metric(code=code, label=label, kind=kind, source=source, fn=fn, description=description)
+        if probe is not None:
+            _PROBES[code] = probe
+        return fn
+
+    return decorator
+
+
+def metric_available(code: str) -> bool:
+    if code not in METRICS:
+        return False
+    probe = _PROBES.get(code)
+    if probe is None:
+        return True
+    try:
+        probe()
+    except MetricUnavailable:
+        return False
+    return True
+
+
+def metric_choices() -> list[tuple[str, str]]:
+    return [(m.code, f"{m.label}（{m.code}）") for m in METRICS.values()]
+
+
+def _quantize(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def metric_value(code: str, *, org: Any, period: Period) -> Decimal | None:
+    """The metric's value, or None when it does not apply or its data is unavailable."""
+    metric = METRICS.get(code)
+    if metric is None:
+        raise KeyError(code)
+    try:
+        return _quantize(metric.fn(org, period))
+    except MetricUnavailable:
+        return None
+
+
+def ratio(numerator: Any, denominator: Any) -> Decimal:
+    """A share in 0..1; 1 when nothing was due (no denominator)."""
+    if not denominator:
+        return ONE
+    return min(ONE, max(ZERO, Decimal(numerator) / Decimal(denominator)))
+
+
+def _subtree(org: Any) -> dict[str, Any]:
+    return {"organization__path__startswith": org.path}
+
+
+# --- organizations (available now) ------------------------------------------------------------
+
+
+@register(
+    "term_not_overdue",
+    "委员会按期换届",
+    kind="flag",
+    source="organizations.models.CommitteeTerm",
+    description="期末时本届任期未逾期（含经批准延期）为 1，逾期或未登记届次为 0",
+)
+def term_not_overdue(org: Any, period: Period) -> Decimal | None:
+    from organizations.models import CommitteeTerm
+
+    if org.org_type == "group":
+        return None
+    term = (
+        CommitteeTerm.objects.filter(organization=org, elected_on__lte=period.end)
+        .exclude(ended_on__lte=period.end)
+        .order_by("-elected_on")
+        .first()
+    )
+    if term is None:
+        return ZERO
+    return ONE if term.effective_expiry >= period.end else ZERO
+
+
+@register(
+    "committee_complete",
+    "班子配备齐全",
+    kind="flag",
+    source="organizations.selectors.organization_flags",
+    description="有书记；正式党员 7 名以上的支部设有 3 名以上委员",
+)
+def committee_complete(org: Any, period: Period) -> Decimal | None:
+    from django.conf import settings
+
+    from organizations.models import Organization
+    from organizations.selectors import organization_with_flag_data
+
+    if org.org_type == "group":
+        return None
+    annotated = organization_with_flag_data(Organization.objects.filter(pk=org.pk)).get()
+    if annotated.committee_size < 1:
+        return ZERO
+    if annotated.full_member_count >= settings.PB_COMMITTEE_REQUIRED_AT and annotated.committee_size < 3:
+        return ZERO
+    return ONE
+
+
+@register(
+    "branch_size_ok",
+    "支部规模适当",
+    kind="flag",
+    source="organizations.selectors.organization_with_flag_data",
+    description="党员不超过 50 名为 1（超过时建议分设支部）",
+)
+def branch_size_ok(org: Any, period: Period) -> Decimal | None:
+    from django.conf import settings
+
+    from organizations.models import Organization
+    from organizations.selectors import organization_with_flag_data
+
+    annotated = organization_with_flag_data(Organization.objects.filter(pk=org.pk)).get()
+    return ONE if annotated.party_member_count <= settings.PB_BRANCH_SIZE_LIMIT else ZERO
+
+
+# --- assessments (this app) --------------------------------------------------------------------
+
+
+@register(
+    "rectification_closed_share",
+    "整改事项按期销号率",
+    kind="ratio",
+    source="assessments.selectors.rectification_due_counts",
+    description="期内到期的整改事项中按期完成并验收销号的比例；无到期事项为 1",
+)
+def rectification_closed_share(org: Any, period: Period) -> Decimal | None:
+    from assessments.selectors import rectification_due_counts
+
+    counts = rectification_due_counts(org=org, start=period.start, end=period.end)
+    return ratio(counts["closed_on_time"], counts["due"])
+
+
+@register(
+    "duty_appraisal_rate",
+    "书记述职评议满意度",
+    kind="ratio",
+    source="assessments.selectors.duty_appraisal_rate",
+    description="当年述职评议“好”和“较好”票数占比（或评议得分/100）；未评议为空",
+)
+def duty_appraisal_rate(org: Any, period: Period) -> Decimal | None:
+    from assessments.selectors import duty_appraisal_rate as rate
+
+    return rate(org=org, year=period.year)
+
+
+def _import(module: str, name: str) -> Callable[..., Any]:
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise MetricUnavailable(f"{module}.{name}") from exc
+
+
+# --- other apps: wired to their selectors (see each function) ------------------------------------
+
+
+@register(
+    "compliance_on_time_share",
+    "组织生活按期完成率",
+    kind="ratio",
+    source="activities (compliance calendar)",
+    description="期内到期的“三会一课”等组织生活事项中按期完成（done）的比例；豁免事项不计",
+)
+def compliance_on_time_share(org: Any, period: Period) -> Decimal | None:
+    raise MetricUnavailable("activities compliance selector")
+
+
+@register(
+    "attendance_rate",
+    "组织生活出勤率",
+    kind="ratio",
+    source="activities (attendance)",
+    description="期内会议应到人次中实到的比例",
+)
+def attendance_rate(org: Any, period: Period) -> Decimal | None:
+    raise MetricUnavailable("activities attendance selector")
+
+
+@register(
+    "followups_closed_share",
+    "决议落实事项办结率",
+    kind="ratio",
+    source="activities (follow-up items)",
+    description="期内到期的决议落实事项中已办结的比例",
+)
+def followups_closed_share(org: Any, period: Period) -> Decimal | None:
+    raise MetricUnavailable("activities follow-up selector")
+
+
+@register(
+    "study_hours_pace",
+    "学习学时达标进度",
+    kind="ratio",
+    source="activities (study records)",
+    description="党员平均学时与按时间进度应达学时（全年 32 学时）之比，最高为 1",
+)
+def study_hours_pace(org: Any, period: Period) -> Decimal | None:
+    raise MetricUnavailable("activities study selector")
+
+
+@register(
+    "dues_collection_rate",
+    "党费收缴率",
+    kind="ratio",
+    source="members (dues ledger)",
+    description="期内应交党费月份中已按时交纳的比例",
+)
+def dues_collection_rate(org: Any, period: Period) -> Decimal | None:
+    raise MetricUnavailable("members dues selector")
+
+
+@register(
+    "development_on_time_share",
+    "发展党员程序按期率",
+    kind="ratio",
+    source="members (development pipeline)",
+    description="期内发展党员各步骤中符合时限要求的比例",
+)
+def development_on_time_share(org: Any, period: Period) -> Decimal | None:
+    raise MetricUnavailable("members development selector")
