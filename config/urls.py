@@ -11,6 +11,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organizations/", include("organizations.urls")),
+    path("members/", include("members.urls")),
     path("api/v1/", include("config.api_router")),
     path(
         "api/v1/schema/",
