@@ -190,7 +190,7 @@ def _check_bands(bands: list[dict[str, Any]], total: Decimal | None, codes: set[
     if parsed[0][0] > 0:
         add("bands", f"星级档次未覆盖 0–{_fmt(parsed[0][0])} 分")
     seen_stars: set[int] = set()
-    for index, (low, high, stars, label) in enumerate(parsed):
+    for index, (_low, high, stars, label) in enumerate(parsed):
         if stars in seen_stars:
             add("bands", f"星级 {stars} 重复设置了多个档次")
         seen_stars.add(stars)
