@@ -1,0 +1,279 @@
+"""Keeping the summary tables current: per-organization refresh and the full rebuild.
+
+A *family* is a list of *sources*. A source computes an organization's **own** facts as rows
+``(organization_id, period, metric, dimension, value, amount)``:
+
+- a ``QuerySource`` is a grouped queryset, so the full rebuild runs it as one
+  ``INSERT … SELECT`` for the whole tree and a refresh runs it for a few organizations;
+- a ``PythonSource`` yields rows from Python (for rules that live in Python, e.g. the
+  organization flags of ``organizations.selectors.organization_flags``).
+
+``facts_refresh(org_ids=…, families=…)`` recomputes the own rows of a few organizations, diffs
+them against the stored ones and adds the difference to the cumulative rows of each organization
+and all its ancestors (one upsert per changed key). ``facts_rebuild()`` rewrites everything:
+own rows from the sources, then the cumulative rows by grouping own rows on each path prefix.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from organizations.dashboard.models import DashboardBuild, DashboardFact
+from organizations.dates import today
+from organizations.models import Organization
+
+Row = tuple[int, str, str, str, int, Decimal]
+Key = tuple[int, str, str, str]  # (organization_id, period, metric, dimension)
+ZERO = Decimal("0.00")
+BATCH = 5000
+
+
+@dataclass(frozen=True)
+class QuerySource:
+    """``build(org_ids, on)`` returns a queryset of ``values_list`` rows named ``f_org, f_period,
+    f_metric, f_dim, f_value, f_amount`` (see ``grouped``); ``org_ids=None`` means every organization."""
+
+    build: Callable[[list[int] | None, date], QuerySet]
+
+    def rows(self, org_ids: list[int] | None, on: date) -> Iterator[Row]:
+        yield from self.build(org_ids, on)
+
+
+@dataclass(frozen=True)
+class PythonSource:
+    build: Callable[[list[int] | None, date], Iterable[Row]]
+
+    def rows(self, org_ids: list[int] | None, on: date) -> Iterator[Row]:
+        yield from self.build(org_ids, on)
+
+
+@dataclass
+class Family:
+    name: str
+    label: str
+    sources: list[QuerySource | PythonSource] = field(default_factory=list)
+
+
+FAMILIES: dict[str, Family] = {}
+
+
+def family_register(name: str, label: str, sources: list[QuerySource | PythonSource]) -> Family:
+    """Add (or replace) a family of sources. Called at import time by ``organizations.dashboard.sources``."""
+    fam = Family(name, label, list(sources))
+    FAMILIES[name] = fam
+    return fam
+
+
+def grouped(
+    queryset: QuerySet,
+    *,
+    org: Any,
+    period: Any,
+    metric: Any,
+    dimension: Any,
+    value: Any,
+    amount: Any = None,
+) -> QuerySet:
+    """``queryset`` grouped into fact rows. Every argument is a Django expression."""
+    from django.db.models import DecimalField, Value
+
+    if amount is None:
+        amount = Value(ZERO, output_field=DecimalField(max_digits=16, decimal_places=2))
+    return (
+        queryset.order_by()
+        .annotate(f_org=org, f_period=period, f_metric=metric, f_dim=dimension)
+        .values("f_org", "f_period", "f_metric", "f_dim")
+        .annotate(f_value=value, f_amount=amount)
+        .values_list("f_org", "f_period", "f_metric", "f_dim", "f_value", "f_amount")
+    )
+
+
+def _families(names: Iterable[str]) -> list[Family]:
+    unknown = [name for name in names if name not in FAMILIES]
+    if unknown:
+        raise ValueError(f"unknown dashboard families: {unknown}")
+    return [FAMILIES[name] for name in names]
+
+
+def _compute_own(families: list[Family], org_ids: list[int] | None, on: date) -> dict[Key, tuple[str, int, Decimal]]:
+    out: dict[Key, tuple[str, int, Decimal]] = {}
+    for fam in families:
+        for source in fam.sources:
+            for org_id, period, metric, dim, value, amount in source.rows(org_ids, on):
+                if org_id is None:
+                    continue
+                key = (org_id, str(period), str(metric), str(dim or ""))
+                prev = out.get(key)
+                value = int(value or 0)
+                amount = Decimal(amount or 0)
+                if prev:
+                    value += prev[1]
+                    amount += prev[2]
+                out[key] = (fam.name, value, amount)
+    return out
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    step = Organization.steplen
+    return [path[:i] for i in range(step, len(path) + 1, step)]
+
+
+def _upsert_increments(rows: list[tuple[int, str, str, str, str, int, Decimal]]) -> None:
+    """Add ``value``/``amount`` to cumulative rows, creating them when missing (one statement per batch)."""
+    table = DashboardFact._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (organization_id, cumulative, family, period, metric, dimension, value, amount) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (organization_id, cumulative, period, metric, dimension) DO UPDATE SET "
+        f"value = {table}.value + EXCLUDED.value, amount = {table}.amount + EXCLUDED.amount"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(org, True, fam, period, metric, dim, value, amount) for org, fam, period, metric, dim, value, amount in rows])
+
+
+def facts_refresh(*, org_ids: Iterable[int], families: Iterable[str]) -> int:
+    """Recompute the own facts of ``org_ids`` for ``families`` and carry the difference up the tree.
+
+    Returns the number of changed keys. Locks the organizations' rows (in id order) so two
+    concurrent refreshes of one organization cannot both apply the same difference.
+    """
+    ids = sorted({int(pk) for pk in org_ids if pk is not None})
+    fams = _families(sorted(set(families)))
+    if not ids or not fams:
+        return 0
+    names = [fam.name for fam in fams]
+    with transaction.atomic():
+        paths = dict(
+            Organization.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", "path")
+        )
+        ids = [pk for pk in ids if pk in paths]
+        if not ids:
+            return 0
+        new = _compute_own(fams, ids, today())
+        old_rows = DashboardFact.objects.filter(organization_id__in=ids, cumulative=False, family__in=names).values_list(
+            "organization_id", "period", "metric", "dimension", "family", "value", "amount"
+        )
+        old = {(o, p, m, d): (f, v, a) for o, p, m, d, f, v, a in old_rows}
+        changed: dict[Key, tuple[str, int, Decimal]] = {}
+        for key in set(old) | set(new):
+            fam_name, new_value, new_amount = new.get(key, (old.get(key, ("", 0, ZERO))[0], 0, ZERO))
+            _, old_value, old_amount = old.get(key, (fam_name, 0, ZERO))
+            if new_value != old_value or new_amount != old_amount:
+                changed[key] = (fam_name, new_value - old_value, new_amount - old_amount)
+        if not changed:
+            return 0
+        DashboardFact.objects.filter(organization_id__in=ids, cumulative=False, family__in=names).delete()
+        DashboardFact.objects.bulk_create(
+            [
+                DashboardFact(
+                    organization_id=o, cumulative=False, family=f, period=p, metric=m, dimension=d, value=v, amount=a
+                )
+                for (o, p, m, d), (f, v, a) in sorted(new.items())
+                if v or a
+            ],
+            batch_size=BATCH,
+        )
+        wanted = {prefix for pk in ids for prefix in _ancestor_paths(paths[pk])}
+        ancestor_ids = dict(Organization.objects.filter(path__in=wanted).values_list("path", "pk"))
+        totals: dict[tuple[int, str, str, str, str], list] = defaultdict(lambda: [0, ZERO])
+        for (org_id, period, metric, dim), (fam_name, dv, da) in changed.items():
+            for prefix in _ancestor_paths(paths[org_id]):
+                anc = ancestor_ids.get(prefix)
+                if anc is None:
+                    continue
+                slot = totals[(anc, fam_name, period, metric, dim)]
+                slot[0] += dv
+                slot[1] += da
+        rows = [(k[0], k[1], k[2], k[3], k[4], v[0], v[1]) for k, v in sorted(totals.items()) if v[0] or v[1]]
+        _upsert_increments(rows)
+        DashboardFact.objects.filter(
+            organization_id__in=set(ancestor_ids.values()), cumulative=True, family__in=names, value=0, amount=0
+        ).delete()
+    return len(changed)
+
+
+def _insert_select(queryset: QuerySet, family: str) -> None:
+    sql, params = queryset.query.sql_with_params()
+    table = DashboardFact._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (organization_id, cumulative, family, period, metric, dimension, value, amount) "
+            f"SELECT s.f_org, %s, %s, s.f_period, s.f_metric, COALESCE(s.f_dim, ''), s.f_value, s.f_amount "
+            f"FROM ({sql}) s WHERE s.f_org IS NOT NULL AND (s.f_value <> 0 OR s.f_amount <> 0)",
+            [False, family, *params],
+        )
+
+
+def _rebuild_cumulative(names: list[str]) -> None:
+    """Cumulative rows = own rows grouped on each path prefix (one statement per tree depth)."""
+    table = DashboardFact._meta.db_table
+    org_table = Organization._meta.db_table
+    step = Organization.steplen
+    max_depth = Organization.objects.order_by("-depth").values_list("depth", flat=True).first() or 0
+    marks = ", ".join(["%s"] * len(names))
+    with connection.cursor() as cursor:
+        for depth in range(1, max_depth + 1):
+            cursor.execute(
+                f"INSERT INTO {table} (organization_id, cumulative, family, period, metric, dimension, value, amount) "
+                f"SELECT anc.id, %s, f.family, f.period, f.metric, f.dimension, SUM(f.value), SUM(f.amount) "
+                f"FROM {table} f JOIN {org_table} o ON o.id = f.organization_id "
+                f"JOIN {org_table} anc ON anc.path = SUBSTR(o.path, 1, %s) "
+                f"WHERE f.cumulative = %s AND o.depth >= %s AND f.family IN ({marks}) "
+                f"GROUP BY anc.id, f.family, f.period, f.metric, f.dimension",
+                [True, depth * step, False, depth, *names],
+            )
+
+
+def facts_rebuild(*, families: Iterable[str] | None = None) -> int:
+    """Rewrite the summary tables of ``families`` (all by default) for the whole tree.
+
+    Idempotent; runs in one transaction so readers see either the old or the new figures.
+    Returns the number of rows written.
+    """
+    names = sorted(set(families)) if families is not None else sorted(FAMILIES)
+    fams = _families(names)
+    build = DashboardBuild.objects.create(started_at=timezone.now(), families=",".join(names))
+    on = today()
+    with transaction.atomic():
+        DashboardFact.objects.filter(family__in=names).delete()
+        for fam in fams:
+            for source in fam.sources:
+                if isinstance(source, QuerySource):
+                    _insert_select(source.build(None, on), fam.name)
+                else:
+                    own = _compute_own([Family(fam.name, fam.label, [source])], None, on)
+                    batch: list[DashboardFact] = []
+                    for (o, p, m, d), (f, v, a) in own.items():
+                        if v or a:
+                            batch.append(
+                                DashboardFact(
+                                    organization_id=o, cumulative=False, family=f, period=p, metric=m,
+                                    dimension=d, value=v, amount=a,
+                                )
+                            )
+                    DashboardFact.objects.bulk_create(batch, batch_size=BATCH)
+        _rebuild_cumulative(names)
+    rows = DashboardFact.objects.filter(family__in=names).count()
+    build.finished_at = timezone.now()
+    build.rows = rows
+    build.save(update_fields=["finished_at", "rows"])
+    return rows
+
+
+def facts_for(*, org_ids: Iterable[int], cumulative: bool = True, periods: Iterable[str] | None = None,
+              metrics: Iterable[str] | None = None) -> QuerySet[DashboardFact]:
+    qs = DashboardFact.objects.filter(organization_id__in=list(org_ids), cumulative=cumulative)
+    if periods is not None:
+        qs = qs.filter(period__in=list(periods))
+    if metrics is not None:
+        qs = qs.filter(metric__in=list(metrics))
+    return qs

@@ -1,0 +1,147 @@
+"""Hooks that keep the summary tables current.
+
+A change to a source row marks (organization, family) pairs dirty; after the transaction commits,
+``facts_refresh`` recomputes those organizations' own facts and carries the difference up the
+tree. Writes that bypass signals (bulk inserts, ``QuerySet.update``) are caught by the nightly
+rebuild (``dashboard.rebuild`` in CELERY_BEAT_SCHEDULE), or callers call ``dashboard_mark_dirty``.
+
+Other apps may call ``dashboard_mark_dirty(org_ids=…, families=…)`` explicitly from their services.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save, pre_save
+
+logger = logging.getLogger(__name__)
+_local = threading.local()
+
+# (app_label.ModelName, path to organization id(s), families). Registered only when the model exists.
+WATCHED: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
+    ("members.Member", ("organization_id",), ("members", "flags")),
+    ("organizations.CommitteeTerm", ("organization_id",), ("flags",)),
+    ("organizations.Position", ("term.organization_id",), ("flags",)),
+]
+
+
+def dashboard_mark_dirty(*, org_ids: Iterable[int | None], families: Iterable[str]) -> None:
+    """Refresh these organizations' facts once the current transaction commits (now if none)."""
+    pending: dict[str, set[int]] | None = getattr(_local, "pending", None)
+    if pending is None:
+        pending = _local.pending = defaultdict(set)
+    ids = {pk for pk in org_ids if pk is not None}
+    if not ids:
+        return
+    for family in families:
+        pending[family].update(ids)
+    transaction.on_commit(_flush)
+
+
+def _flush() -> None:
+    from organizations.dashboard.facts import FAMILIES, facts_refresh
+
+    pending: dict[str, set[int]] | None = getattr(_local, "pending", None)
+    _local.pending = None
+    if not pending:
+        return
+    by_orgs: dict[frozenset[int], list[str]] = defaultdict(list)
+    for family, ids in pending.items():
+        if family in FAMILIES:
+            by_orgs[frozenset(ids)].append(family)
+    for ids, families in by_orgs.items():
+        try:
+            facts_refresh(org_ids=ids, families=families)
+        except Exception:  # the write itself is committed; the nightly rebuild repairs the summary
+            logger.exception("dashboard refresh failed for %s %s", families, sorted(ids)[:20])
+
+
+def _resolve(obj: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def _org_ids(instance: Any, paths: tuple[str, ...]) -> set[int]:
+    ids = {_resolve(instance, path) for path in paths}
+    ids |= getattr(instance, "_dashboard_old_orgs", set())
+    return {pk for pk in ids if pk is not None}
+
+
+def _watch(model: Any, paths: tuple[str, ...], families: tuple[str, ...]) -> None:
+    uid = f"dashboard:{model._meta.label}"
+
+    def before(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+        if raw or instance.pk is None:
+            return
+        # The organization before the change (a member moved, a meeting re-assigned).
+        fields = [path for path in paths if "." not in path]
+        if fields:
+            old = sender._default_manager.filter(pk=instance.pk).values(*fields).first()
+            if old:
+                instance._dashboard_old_orgs = {value for value in old.values() if value is not None}
+
+    def after(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+        if raw:
+            return
+        dashboard_mark_dirty(org_ids=_org_ids(instance, paths), families=families)
+
+    pre_save.connect(before, sender=model, dispatch_uid=f"{uid}:pre", weak=False)
+    post_save.connect(after, sender=model, dispatch_uid=f"{uid}:post", weak=False)
+    post_delete.connect(after, sender=model, dispatch_uid=f"{uid}:delete", weak=False)
+
+
+def watch(label: str, paths: tuple[str, ...], families: tuple[str, ...]) -> None:
+    """Watch one more model (called by the app-specific sources when their models exist)."""
+    WATCHED.append((label, paths, families))
+    _connect_one(label, paths, families)
+
+
+def _connect_one(label: str, paths: tuple[str, ...], families: tuple[str, ...]) -> None:
+    from django.apps import apps
+
+    try:
+        model = apps.get_model(label)
+    except LookupError:
+        return
+    _watch(model, paths, families)
+
+
+def _organization_changed(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:
+        dashboard_mark_dirty(org_ids=[instance.pk], families=["flags"])
+
+
+def dashboard_tree_changed() -> None:
+    """An organization moved (treebeard moves with queryset updates, which send no signal): the
+    ancestors of a whole subtree changed, so rebuild the summary tables after commit."""
+    transaction.on_commit(_schedule_rebuild)
+
+
+def _organization_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    transaction.on_commit(_schedule_rebuild)
+
+
+def _schedule_rebuild() -> None:
+    from organizations.dashboard.tasks import dashboard_rebuild
+
+    dashboard_rebuild.delay()
+
+
+def connect() -> None:
+    from organizations.dashboard import sources  # noqa: F401  (registers the families)
+    from organizations.dashboard import sources_apps
+    from organizations.models import Organization
+
+    for label, paths, families in list(WATCHED):
+        _connect_one(label, paths, families)
+    sources_apps.register()
+    post_save.connect(_organization_changed, sender=Organization, dispatch_uid="dashboard:org:post", weak=False)
+    post_delete.connect(_organization_deleted, sender=Organization, dispatch_uid="dashboard:org:delete", weak=False)
