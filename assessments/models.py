@@ -91,9 +91,7 @@ class AssessmentScheme(models.Model):
         verbose_name_plural = "星级评定方案"
         ordering = ["-year", "org_type", "-version"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "year", "org_type", "version"], name="uniq_scheme_version"
-            ),
+            models.UniqueConstraint(fields=["organization", "year", "org_type", "version"], name="uniq_scheme_version"),
         ]
 
     def __str__(self) -> str:
@@ -142,9 +140,7 @@ class SchemeIndicator(models.Model):
     mapping = models.JSONField("换算表", default=list, blank=True)
     threshold = models.DecimalField("触发阈值", max_digits=8, decimal_places=4, null=True, blank=True)
     max_points = models.DecimalField("分值/最高扣分", max_digits=6, decimal_places=2, default=0)
-    veto_cap_stars = models.PositiveSmallIntegerField(
-        "否决后最高星级", default=0, help_text="0 表示不予评星"
-    )
+    veto_cap_stars = models.PositiveSmallIntegerField("否决后最高星级", default=0, help_text="0 表示不予评星")
     evidence_hint = models.CharField("佐证材料说明", max_length=200, blank=True)
     order = models.PositiveSmallIntegerField("顺序", default=0)
 
@@ -195,7 +191,10 @@ class AssessmentRound(models.Model):
     scope_org_field = "organization"
 
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.PROTECT, related_name="assessment_rounds", verbose_name="组织评定的党组织"
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        related_name="assessment_rounds",
+        verbose_name="组织评定的党组织",
     )
     scheme = models.ForeignKey(AssessmentScheme, on_delete=models.PROTECT, related_name="rounds", verbose_name="方案")
     year = models.PositiveSmallIntegerField("评定年度")
@@ -203,7 +202,9 @@ class AssessmentRound(models.Model):
     publicity_days = models.PositiveSmallIntegerField("公示天数", default=5)
     self_assessment_due = models.DateField("自评截止日期", null=True, blank=True)
     enforce_quotas = models.BooleanField("确定星级时检查名额比例", default=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -247,7 +248,9 @@ class Rating(models.Model):
 
     scope_org_field = "organization"
 
-    round = models.ForeignKey(AssessmentRound, on_delete=models.PROTECT, related_name="ratings", verbose_name="评定批次")
+    round = models.ForeignKey(
+        AssessmentRound, on_delete=models.PROTECT, related_name="ratings", verbose_name="评定批次"
+    )
     organization = models.ForeignKey(
         "organizations.Organization", on_delete=models.PROTECT, related_name="ratings", verbose_name="被评定组织"
     )
@@ -357,7 +360,9 @@ class Evidence(models.Model):
     # A link to a meeting record (activities) or another page of the system; stored as a path.
     link = models.CharField("关联记录链接", max_length=300, blank=True)
     meeting_id = models.PositiveBigIntegerField("关联会议编号", null=True, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -380,7 +385,9 @@ class RatingStep(models.Model):
     action = models.CharField("操作", max_length=20, choices=RatingAction.choices)
     from_status = models.CharField(max_length=10, blank=True)
     to_status = models.CharField(max_length=10, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_name = models.CharField(max_length=150, blank=True)
     reason = models.TextField("理由", blank=True)
     detail = models.JSONField(default=dict, blank=True)
@@ -432,7 +439,9 @@ class DutyReport(models.Model):
     text = models.TextField("述职报告")
     status = models.CharField("状态", max_length=10, choices=DutyReportStatus.choices, default=DutyReportStatus.DRAFT)
     submitted_at = models.DateTimeField(null=True, blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reviewer = models.ForeignKey(
         "organizations.Organization",
         null=True,
@@ -449,7 +458,9 @@ class DutyReport(models.Model):
     grade = models.CharField("综合评价", max_length=12, choices=AppraisalGrade.choices, blank=True)
     appraisal_note = models.TextField("评议意见", blank=True)
     appraised_at = models.DateTimeField(null=True, blank=True)
-    appraised_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    appraised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -506,7 +517,9 @@ class ReportBatch(models.Model):
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -558,9 +571,7 @@ class InspectionReport(models.Model):
         verbose_name_plural = "季度督查报告"
         ordering = ["-year", "-quarter", "organization__path", "kind"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "year", "quarter", "kind"], name="uniq_inspection_report"
-            ),
+            models.UniqueConstraint(fields=["organization", "year", "quarter", "kind"], name="uniq_inspection_report"),
         ]
         indexes = [models.Index(fields=["year", "quarter", "status"])]
 
@@ -576,23 +587,38 @@ class RectificationItem(models.Model):
     organization = models.ForeignKey(
         "organizations.Organization", on_delete=models.PROTECT, related_name="rectifications", verbose_name="整改组织"
     )
-    source = models.CharField("来源", max_length=12, choices=RectificationSource.choices, default=RectificationSource.INSPECTION)
+    source = models.CharField(
+        "来源", max_length=12, choices=RectificationSource.choices, default=RectificationSource.INSPECTION
+    )
     source_report = models.ForeignKey(
-        InspectionReport, null=True, blank=True, on_delete=models.SET_NULL, related_name="findings", verbose_name="来源报告"
+        InspectionReport,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="findings",
+        verbose_name="来源报告",
     )
     problem = models.TextField("存在问题")
     requirement = models.TextField("整改要求")
     owner_name = models.CharField("责任人", max_length=50)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     deadline = models.DateField("整改时限")
-    status = models.CharField("状态", max_length=10, choices=RectificationStatus.choices, default=RectificationStatus.OPEN)
+    status = models.CharField(
+        "状态", max_length=10, choices=RectificationStatus.choices, default=RectificationStatus.OPEN
+    )
     completion_note = models.TextField("整改情况", blank=True)
     completed_on = models.DateField("完成日期", null=True, blank=True)
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reviewer_name = models.CharField("验收人", max_length=150, blank=True)
     reviewed_at = models.DateTimeField("验收时间", null=True, blank=True)
     review_note = models.TextField("验收意见", blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

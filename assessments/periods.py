@@ -38,7 +38,9 @@ def quarter_period(year: int, quarter: int) -> Period:
     if quarter not in (1, 2, 3, 4):
         raise ValueError("quarter must be 1..4")
     start = date(year, 3 * (quarter - 1) + 1, 1)
-    end = date(year + 1, 1, 1) - timedelta(days=1) if quarter == 4 else date(year, 3 * quarter + 1, 1) - timedelta(days=1)
+    end = (
+        date(year + 1, 1, 1) - timedelta(days=1) if quarter == 4 else date(year, 3 * quarter + 1, 1) - timedelta(days=1)
+    )
     return Period(start=start, end=end, year=year, quarter=quarter)
 
 

@@ -123,3 +123,10 @@ def quota_allowed(count: int, percent: Decimal) -> int:
     """How many organizations of ``count`` may be at a band with ``percent`` quota: rounded up,
     so a small committee can still have one (10% of 3 → 1)."""
     return math.ceil(Decimal(count) * Decimal(percent) / Decimal(100))
+
+
+def fmt_points(value: Decimal | None) -> str:
+    """10.00 → "10", 8.50 → "8.5" (for messages and reports)."""
+    if value is None:
+        return "—"
+    return format(Decimal(value).normalize(), "f")

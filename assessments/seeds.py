@@ -80,7 +80,9 @@ def city_five_star_scheme(year: int) -> dict[str, Any]:
                 "name": "工作制度",
                 "max_points": "10",
                 "indicators": [
-                    _computed("Z1", "“三会一课”等组织生活按期落实", 10, "compliance_on_time_share", mapping_type="linear"),
+                    _computed(
+                        "Z1", "“三会一课”等组织生活按期落实", 10, "compliance_on_time_share", mapping_type="linear"
+                    ),
                 ],
             },
             {
@@ -94,7 +96,11 @@ def city_five_star_scheme(year: int) -> dict[str, Any]:
                         6,
                         "dues_collection_rate",
                         mapping_type="steps",
-                        mapping=[{"min": "0.98", "points": "6"}, {"min": "0.9", "points": "4"}, {"min": "0.8", "points": "2"}],
+                        mapping=[
+                            {"min": "0.98", "points": "6"},
+                            {"min": "0.9", "points": "4"},
+                            {"min": "0.8", "points": "2"},
+                        ],
                     ),
                     _i("B2", "工作经费保障和党内激励关怀", 4),
                 ],
@@ -138,7 +144,14 @@ def city_five_star_scheme(year: int) -> dict[str, Any]:
             },
         ],
         "bands": [
-            {"stars": 5, "label": "五星", "min_points": "90", "max_points": None, "required_indicator": "J1", "quota_percent": "10"},
+            {
+                "stars": 5,
+                "label": "五星",
+                "min_points": "90",
+                "max_points": None,
+                "required_indicator": "J1",
+                "quota_percent": "10",
+            },
             {"stars": 4, "label": "四星", "min_points": "80", "max_points": "90", "quota_percent": "30"},
             {"stars": 3, "label": "三星", "min_points": "70", "max_points": "80", "quota_percent": "40"},
             {"stars": 2, "label": "二星", "min_points": "60", "max_points": "70", "quota_percent": "20"},
@@ -172,7 +185,11 @@ def district_branch_scheme(year: int) -> dict[str, Any]:
                         10,
                         "dues_collection_rate",
                         mapping_type="steps",
-                        mapping=[{"min": "1", "points": "10"}, {"min": "0.95", "points": "8"}, {"min": "0.85", "points": "5"}],
+                        mapping=[
+                            {"min": "1", "points": "10"},
+                            {"min": "0.95", "points": "8"},
+                            {"min": "0.85", "points": "5"},
+                        ],
                     ),
                     _computed("C4", "按期换届", 5, "term_not_overdue", mapping_type="boolean"),
                     _computed("C5", "支委会配备", 5, "committee_complete", mapping_type="boolean"),

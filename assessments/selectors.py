@@ -52,9 +52,7 @@ def rectification_due_counts(*, org: Organization, start: date, end: date) -> di
     """Items whose deadline falls in [start, end], and how many were closed on time."""
     return RectificationItem.objects.filter(_subtree_q(org), deadline__gte=start, deadline__lte=end).aggregate(
         due=Count("pk"),
-        closed_on_time=Count(
-            "pk", filter=Q(status=RectificationStatus.CLOSED, completed_on__lte=F("deadline"))
-        ),
+        closed_on_time=Count("pk", filter=Q(status=RectificationStatus.CLOSED, completed_on__lte=F("deadline"))),
     )
 
 
@@ -119,7 +117,12 @@ def round_list(*, user: Any) -> QuerySet[AssessmentRound]:
 
 
 def rating_list(
-    *, user: Any, year: int | None = None, status: str = "", round_id: int | None = None, organization: Organization | None = None
+    *,
+    user: Any,
+    year: int | None = None,
+    status: str = "",
+    round_id: int | None = None,
+    organization: Organization | None = None,
 ) -> QuerySet[Rating]:
     qs = Rating.objects.visible_to(user, VIEW).select_related("organization", "round__organization", "round__scheme")
     if year:
@@ -163,7 +166,12 @@ def star_distribution(*, round_: AssessmentRound) -> list[dict[str, Any]]:
 
 
 def report_list(
-    *, user: Any, year: int | None = None, quarter: int | None = None, organization: Organization | None = None, kind: str = ""
+    *,
+    user: Any,
+    year: int | None = None,
+    quarter: int | None = None,
+    organization: Organization | None = None,
+    kind: str = "",
 ) -> QuerySet[InspectionReport]:
     qs = InspectionReport.objects.visible_to(user, VIEW).select_related("organization")
     if year:

@@ -24,7 +24,11 @@ from organizations.models import Organization
 
 # Weighted score of the votes (好 100, 较好 80, 一般 60, 差 0) and the grade thresholds.
 VOTE_WEIGHTS = {"good": 100, "fairly_good": 80, "average": 60, "poor": 0}
-GRADE_THRESHOLDS = [(Decimal(90), AppraisalGrade.GOOD), (Decimal(80), AppraisalGrade.FAIRLY_GOOD), (Decimal(60), AppraisalGrade.AVERAGE)]
+GRADE_THRESHOLDS = [
+    (Decimal(90), AppraisalGrade.GOOD),
+    (Decimal(80), AppraisalGrade.FAIRLY_GOOD),
+    (Decimal(60), AppraisalGrade.AVERAGE),
+]
 
 
 def grade_for(score: Decimal) -> str:
@@ -101,7 +105,9 @@ def duty_report_submit(*, report: DutyReport, user: Any) -> DutyReport:
         raise PermissionDenied("只有本组织书记可以提交述职报告")
     if report.status != DutyReportStatus.DRAFT:
         raise ValidationError({"status": "述职报告已提交"})
-    unanswered = [q.text for q in open_questions_for(organization=report.organization, year=report.year) if not q.answer]
+    unanswered = [
+        q.text for q in open_questions_for(organization=report.organization, year=report.year) if not q.answer
+    ]
     if unanswered:
         raise ValidationError({"answers": "请先回答上年度必答题：" + "；".join(unanswered)})
     report.status = DutyReportStatus.SUBMITTED

@@ -40,7 +40,7 @@ from assessments.models import (
     SchemeIndicator,
 )
 from assessments.periods import year_period
-from assessments.scoring import points_from_value, quota_allowed, score_total, stars_for
+from assessments.scoring import fmt_points, points_from_value, quota_allowed, score_total, stars_for
 from audit.services import audit_log
 from organizations.access import CHANGE, VIEW, get_scope, user_can
 from organizations.dates import today
@@ -83,7 +83,9 @@ def _points(value: Any, label: str, *, maximum: Decimal, allow_none: bool = Fals
     if not points.is_finite() or points < 0:
         raise ValidationError({"points": f"「{label}」的分数不能为负数"})
     if points > maximum:
-        raise ValidationError({"points": f"「{label}」的分数 {points} 超过该项最高 {maximum} 分"})
+        raise ValidationError(
+            {"points": f"「{label}」的分数 {fmt_points(points)} 超过该项最高 {fmt_points(maximum)} 分"}
+        )
     if points.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValidationError({"points": f"「{label}」的分数最多保留两位小数"})
     return points
@@ -93,7 +95,9 @@ def _indicator_max(indicator: SchemeIndicator) -> Decimal:
     return Decimal(1) if indicator.kind == IndicatorKind.VETO else Decimal(indicator.max_points)
 
 
-def _step(rating: Rating, action: str, user: Any, *, from_status: str = "", reason: str = "", detail: Any = None) -> None:
+def _step(
+    rating: Rating, action: str, user: Any, *, from_status: str = "", reason: str = "", detail: Any = None
+) -> None:
     RatingStep.objects.create(
         rating=rating,
         action=action,
@@ -309,9 +313,11 @@ def rating_review(*, rating: Rating, user: Any, scores: dict[int, dict[str, Any]
         reason = str(values.get("reason") or "").strip()
         before = _stage_points(entry, "self")
         if points != before and len(reason) < MIN_REASON:
-            raise ValidationError({"reason": f"调整「{indicator.name}」的分数（{before} → {points}）须填写理由"})
+            raise ValidationError(
+                {"reason": f"调整「{indicator.name}」的分数（{fmt_points(before)} → {fmt_points(points)}）须填写理由"}
+            )
         if points != _stage_points(entry, "review"):
-            changes[indicator.code] = {"from": str(before), "to": str(points), "reason": reason[:200]}
+            changes[indicator.code] = {"from": fmt_points(before), "to": fmt_points(points), "reason": reason[:200]}
         pending.append((entry, points, reason))
     for entry, points, reason in pending:
         entry.review_points = points
@@ -407,7 +413,7 @@ def _check_quota(rating: Rating, stars: int) -> None:
             {
                 "stars": (
                     f"{band.label}名额已满：本批次共 {count} 个组织，{band.label}不超过 "
-                    f"{band.quota_percent.normalize()}%（{allowed} 个），已评定 {taken} 个"
+                    f"{fmt_points(band.quota_percent)}%（{allowed} 个），已评定 {taken} 个"
                 )
             }
         )

@@ -99,7 +99,13 @@ def rectification_update(*, item: RectificationItem, user: Any, **data: Any) -> 
     for field, value in cleaned.items():
         setattr(item, field, value)
     item.save()
-    audit_log(event="rectification_update", user=user, obj=item, organization=item.organization, detail={"fields": sorted(data)})
+    audit_log(
+        event="rectification_update",
+        user=user,
+        obj=item,
+        organization=item.organization,
+        detail={"fields": sorted(data)},
+    )
     return item
 
 

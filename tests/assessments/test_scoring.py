@@ -14,7 +14,9 @@ from assessments.services_schemes import scheme_check, scheme_save
 D = Decimal
 
 
-def ind(pk, kind=IndicatorKind.SCORE, max_points="10", mapping_type=MappingType.LINEAR, mapping=(), threshold=None, cap=0):
+def ind(
+    pk, kind=IndicatorKind.SCORE, max_points="10", mapping_type=MappingType.LINEAR, mapping=(), threshold=None, cap=0
+):
     return SimpleNamespace(
         pk=pk,
         name=f"指标{pk}",
@@ -40,9 +42,12 @@ def test_linear_mapping_scales_and_clamps():
 
 
 def test_steps_mapping_takes_highest_reached_step():
-    indicator = ind(1, max_points="6", mapping_type=MappingType.STEPS, mapping=[
-        {"min": "0.98", "points": "6"}, {"min": "0.9", "points": "4"}, {"min": "0.8", "points": "2"}
-    ])
+    indicator = ind(
+        1,
+        max_points="6",
+        mapping_type=MappingType.STEPS,
+        mapping=[{"min": "0.98", "points": "6"}, {"min": "0.9", "points": "4"}, {"min": "0.8", "points": "2"}],
+    )
     assert points_from_value(indicator, D("0.99")) == D("6")
     assert points_from_value(indicator, D("0.98")) == D("6")
     assert points_from_value(indicator, D("0.979")) == D("4")
@@ -62,7 +67,12 @@ def test_boolean_deduction_and_veto_trigger_below_threshold():
 
 
 def test_total_adds_scores_and_bonus_subtracts_deductions_and_floors_at_zero():
-    a, b, bonus, ded = ind(1), ind(2), ind(3, kind=IndicatorKind.BONUS, max_points="5"), ind(4, kind=IndicatorKind.DEDUCTION, max_points="15")
+    a, b, bonus, ded = (
+        ind(1),
+        ind(2),
+        ind(3, kind=IndicatorKind.BONUS, max_points="5"),
+        ind(4, kind=IndicatorKind.DEDUCTION, max_points="15"),
+    )
     result = score_total([(a, D("8.5")), (b, D("10")), (bonus, D("5")), (ded, D("5"))], total_points=D("25"))
     assert result.total == D("18.50")
     assert (result.score_points, result.bonus_points, result.deduction_points) == (D("18.50"), D("5.00"), D("5.00"))
