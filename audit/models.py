@@ -17,8 +17,15 @@ class AuditEvent(models.Model):
     scope_org_field = "organization"
 
     created_at = models.DateTimeField("时间", db_index=True)
+    # No database constraint and no cascade: deleting a user or an organization never rewrites
+    # audit rows (they are append-only; the username is kept in its own column).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     username = models.CharField("用户名", max_length=150, blank=True)
     roles = models.CharField("角色", max_length=200, blank=True)
@@ -28,7 +35,12 @@ class AuditEvent(models.Model):
     object_type = models.CharField("对象类型", max_length=64, blank=True)
     object_id = models.CharField("对象编号", max_length=64, blank=True)
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "organizations.Organization",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     outcome = models.CharField("结果", max_length=16, default="success")
     detail = models.JSONField("详情", default=dict, blank=True)

@@ -12,6 +12,21 @@ def current_request() -> Any:
     return _current.get()
 
 
+def client_ip(request: Any) -> str | None:
+    """The client address: the header named by ``PB_CLIENT_IP_HEADER`` (set by the reverse proxy),
+    else REMOTE_ADDR. Behind nginx every request comes from 127.0.0.1, so per-address lockout and the
+    audit log need the proxy's header (e.g. ``HTTP_X_REAL_IP``); never set it without a proxy."""
+    from django.conf import settings
+
+    meta = getattr(request, "META", None) or {}
+    header = getattr(settings, "PB_CLIENT_IP_HEADER", "")
+    if header:
+        value = (meta.get(header) or "").split(",")[0].strip()
+        if value:
+            return value[:45]
+    return meta.get("REMOTE_ADDR") or None
+
+
 class RequestContextMiddleware:
     """Gives every request an id (echoed in ``X-Request-ID``) and records the client address."""
 
@@ -21,7 +36,7 @@ class RequestContextMiddleware:
     def __call__(self, request: Any) -> Any:
         incoming = request.headers.get("X-Request-ID", "")
         request.request_id = incoming[:64] if incoming.replace("-", "").isalnum() else uuid.uuid4().hex
-        request.audit_ip = request.META.get("REMOTE_ADDR") or None
+        request.audit_ip = client_ip(request)
         token = _current.set(request)
         try:
             response = self.get_response(request)

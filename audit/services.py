@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -101,12 +102,87 @@ def audit_log(
     return record
 
 
+def _purge_anchors() -> set[tuple[int, str]]:
+    """(first remaining id, its prev_hash) recorded by each retention purge (``audit_purge``)."""
+    anchors = set()
+    for detail in AuditEvent.objects.filter(event=PURGE_EVENT).values_list("detail", flat=True):
+        if isinstance(detail, dict) and detail.get("anchor_id"):
+            anchors.add((int(detail["anchor_id"]), str(detail.get("anchor_prev_hash", ""))))
+    return anchors
+
+
 def audit_verify() -> list[int]:
-    """Ids of rows whose hash does not match their content or chain (edited or deleted rows)."""
+    """Ids of rows whose hash does not match their content or chain (edited or deleted rows).
+
+    After a retention purge the chain starts at the first remaining row; its link to the purged
+    rows is accepted only if a (chained, hence tamper-evident) ``audit_purge`` record names it.
+    """
     broken: list[int] = []
-    prev_hash = ""
+    prev_hash: str | None = None
     for record in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        if prev_hash is None:
+            prev_hash = ""
+            if record.prev_hash and (record.pk, record.prev_hash) in _purge_anchors():
+                prev_hash = record.prev_hash
         if record.prev_hash != prev_hash or _hash(prev_hash, record) != record.row_hash:
             broken.append(record.pk)
         prev_hash = record.row_hash
     return broken
+
+
+PURGE_EVENT = "audit_purge"
+
+
+def _allow_purge(connection: Any) -> None:
+    """On PostgreSQL the append-only trigger lets DELETE through only while this transaction-local
+    flag is on; only ``audit_purge`` sets it (see audit/migrations/0003)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('pb.audit_purge', 'on', true)")
+
+
+def audit_purge(*, now: datetime | None = None, retention_days: int | None = None) -> int:
+    """Delete rows older than the retention period (AUD-4, default 190 days) and record the purge.
+
+    Only rows older than the retention are deleted; the purge record keeps the chain verifiable.
+    """
+    from django.conf import settings
+    from django.db import connection
+
+    if retention_days is None:
+        try:
+            from accounts.policy import security_policy
+
+            retention_days = security_policy().audit_retention_days
+        except ImportError:  # pragma: no cover - accounts is always installed
+            retention_days = settings.PB_AUDIT_RETENTION_DAYS
+    retention_days = max(int(retention_days), settings.PB_AUDIT_RETENTION_DAYS_MINIMUM)
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=retention_days)
+    with transaction.atomic():
+        # Lock the newest row first: no event is appended while the purge runs.
+        AuditEvent.objects.select_for_update().order_by("-id").values("pk").first()
+        # Only the oldest contiguous run of expired rows goes, so the remaining chain has no holes.
+        first_kept = AuditEvent.objects.filter(created_at__gte=cutoff).order_by("id").values_list("pk", flat=True).first()
+        expired = AuditEvent.objects.filter(created_at__lt=cutoff)
+        if first_kept is not None:
+            expired = expired.filter(pk__lt=first_kept)
+        if not expired.exists():
+            return 0
+        _allow_purge(connection)
+        deleted, _ = expired.delete()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('pb.audit_purge', 'off', true)")
+        anchor = AuditEvent.objects.order_by("id").values("pk", "prev_hash").first()
+        audit_log(
+            event=PURGE_EVENT,
+            detail={
+                "deleted": deleted,
+                "before": cutoff.isoformat(),
+                "retention_days": retention_days,
+                "anchor_id": anchor["pk"] if anchor else None,
+                "anchor_prev_hash": anchor["prev_hash"] if anchor else "",
+            },
+        )
+    return deleted

@@ -12,6 +12,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organizations/", include("organizations.urls")),
     path("members/", include("members.urls")),
+    path("account/", include("accounts.urls")),
+    path("audit/", include("audit.urls")),
     path("api/v1/", include("config.api_router")),
     path(
         "api/v1/schema/",

@@ -11,6 +11,8 @@ Roles are assignments of a user to an organization (``RoleAssignment``):
 - ``auditor``: read-only over the subtree (and the audit log);
 - ``member``: their own member record and rows that belong to it; read of their own branch;
 - ``sysadmin``: accounts and settings; reads the organization tree, never member data.
+- ``secadmin``: grants roles and sets security parameters; reads the organization tree of its
+  subtree (to pick where a role applies), never member data.
 
 A model takes part by using ``ScopedQuerySet`` and naming, as class attributes,
 ``scope_org_field`` (the path from the model to its Organization, "" for Organization itself)
@@ -125,6 +127,8 @@ def get_scope(user: Any) -> Scope:
             scope.rules[VIEW].append(Rule(path, SUBTREE))
         elif assignment.role == "sysadmin":
             scope.org_rules[VIEW].append(Rule("", EVERYTHING))
+        elif assignment.role == "secadmin":
+            scope.org_rules[VIEW].append(Rule(path, SUBTREE))
         elif assignment.role == "member" and member_row:
             scope.member_id = member_row["pk"]
     if member_row and "member" in roles:

@@ -38,6 +38,11 @@ class Role(models.TextChoices):
     MEMBER = "member", "党员"
     AUDITOR = "auditor", "审计员"
     SYSADMIN = "sysadmin", "系统管理员"
+    SECADMIN = "secadmin", "安全管理员"
+
+
+# 三员 (separation of duties): a user holds at most one of these, and no other role with it.
+ADMIN_ROLES = {Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR}
 
 
 class TermKind(models.TextChoices):

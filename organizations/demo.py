@@ -361,6 +361,7 @@ def _demo_logins(orgs: list[Organization], branches: list[Organization]) -> list
         ("党员", "member", member_a.name, Role.MEMBER, branch_a),
         ("审计员", "auditor", "审计 赵敏", Role.AUDITOR, root),
         ("系统管理员", "sysadmin", "系统管理员", Role.SYSADMIN, root),
+        ("安全管理员", "secadmin", "安全管理员", Role.SECADMIN, root),
     ]
     logins = []
     for label, username, full_name, role, org in specs:

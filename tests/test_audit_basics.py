@@ -4,6 +4,7 @@ from django.test import Client
 
 from audit.models import AuditEvent
 from audit.services import audit_log, audit_verify
+from tests.security.helpers import audit_trigger_disabled
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +27,11 @@ def test_login_success_failure_and_logout_each_write_one_row(cast):
 def test_chain_detects_edited_and_deleted_rows(cast):
     rows = [audit_log(event="test", user=cast.users["org_admin_p"], detail={"n": i}) for i in range(5)]
     assert audit_verify() == []
-    AuditEvent.objects.filter(pk=rows[2].pk).update(detail={"n": 99})
-    assert audit_verify() == [rows[2].pk]
-    AuditEvent.objects.filter(pk=rows[2].pk).update(detail={"n": 2})
-    AuditEvent.objects.filter(pk=rows[3].pk).delete()
+    with audit_trigger_disabled():  # the application itself cannot edit rows (tests/security)
+        AuditEvent.objects.filter(pk=rows[2].pk).update(detail={"n": 99})
+        assert audit_verify() == [rows[2].pk]
+        AuditEvent.objects.filter(pk=rows[2].pk).update(detail={"n": 2})
+        AuditEvent.objects.filter(pk=rows[3].pk).delete()
     assert audit_verify() == [rows[4].pk]
 
 

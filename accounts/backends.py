@@ -1,0 +1,40 @@
+"""Authentication backends: lockout (django-axes) and the account checks of AUTH-5."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axes.backends import AxesStandaloneBackend
+from django.contrib.auth.backends import ModelBackend
+
+# Members in these states lose access (AUTH-5): their account is refused even if still active.
+INACTIVE_MEMBER_STATUSES = frozenset({"transferred_out", "expelled", "removed", "deceased"})
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """django-axes' lockout check for every login that arrives with a request.
+
+    Calls without a request (``Client.login`` in tests, shell use) are not HTTP logins and skip
+    the check instead of crashing; every HTTP login path passes the request (login form, token API).
+    """
+
+    def authenticate(self, request: Any, username: str | None = None, password: str | None = None, **kwargs: Any):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class AccountBackend(ModelBackend):
+    """ModelBackend that also refuses accounts whose member record has left the organization."""
+
+    def authenticate(self, request: Any, username: str | None = None, password: str | None = None, **kwargs: Any):
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is not None and member_access_revoked(user):
+            return None
+        return user
+
+
+def member_access_revoked(user: Any) -> bool:
+    from members.models import Member
+
+    return Member.objects.filter(user=user, membership_status__in=INACTIVE_MEMBER_STATUSES).exists()

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
+
+from accounts.models import SecurityPolicy
+from organizations.choices import Role
+from organizations.models import Organization
+
+
+class PasswordChangeForm(DjangoPasswordChangeForm):
+    """Django's form (old password, new password twice, AUTH_PASSWORD_VALIDATORS incl. history)."""
+
+
+class OtpTokenForm(forms.Form):
+    token = forms.RegexField(
+        label="验证码",
+        regex=r"^\s*\d{6}\s*$",
+        error_messages={"invalid": "请输入 6 位数字验证码"},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 8}),
+    )
+
+    def clean_token(self) -> str:
+        return self.cleaned_data["token"].strip()
+
+
+class UserSearchForm(forms.Form):
+    q = forms.CharField(label="搜索", required=False, max_length=100)
+    active = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), ("1", "启用"), ("0", "停用")])
+    page = forms.IntegerField(required=False, min_value=1)
+
+
+class UserCreateForm(forms.Form):
+    username = forms.RegexField(
+        label="用户名",
+        max_length=150,
+        regex=r"^[\w.@+-]+$",
+        error_messages={"invalid": "用户名只能包含字母、数字和 @/./+/-/_"},
+    )
+    full_name = forms.CharField(label="姓名", max_length=150, required=False)
+
+
+class RoleGrantForm(forms.Form):
+    role = forms.ChoiceField(label="角色", choices=Role.choices)
+    org_code = forms.CharField(label="组织代码", max_length=40)
+
+    def clean_org_code(self) -> Organization:
+        code = self.cleaned_data["org_code"].strip()
+        org = Organization.objects.filter(code=code).first()
+        if org is None:
+            raise forms.ValidationError("找不到该组织代码")
+        return org
+
+
+class SecurityPolicyForm(forms.ModelForm):
+    class Meta:
+        model = SecurityPolicy
+        fields = [
+            "password_max_age_days",
+            "password_history_count",
+            "lockout_failure_limit",
+            "lockout_cooloff_minutes",
+            "dormant_days",
+            "session_absolute_hours",
+            "audit_retention_days",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("inputmode", "numeric")

@@ -1,0 +1,79 @@
+"""Account security state: password age and history, forced changes, runtime security parameters.
+
+A top-level app because authentication, sessions and account administration cut across the four
+domain apps (organizations, members, activities, assessments) and belong to none of them.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+
+class AccountSecurity(models.Model):
+    """Per-user password state. Created on first password set (``password_changed``)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security")
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
+    must_change_password = models.BooleanField("下次登录须修改密码", default=False)
+
+    class Meta:
+        verbose_name = "账号安全状态"
+        verbose_name_plural = "账号安全状态"
+
+    def __str__(self) -> str:
+        return f"{self.user}"
+
+
+class PasswordHistory(models.Model):
+    """Hashes of a user's previous passwords (AUTH-1: no reuse of the last N)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "历史密码"
+        verbose_name_plural = "历史密码"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d}"
+
+
+class SecurityPolicy(models.Model):
+    """Security parameters set by the security administrator (secadmin). One row (pk=1).
+
+    Defaults come from settings (the ``PB_*`` values); bounds follow 等保 2.0 level 3 practice.
+    """
+
+    password_max_age_days = models.PositiveSmallIntegerField(
+        "密码有效期（天）", validators=[MinValueValidator(1), MaxValueValidator(90)]
+    )
+    password_history_count = models.PositiveSmallIntegerField(
+        "不得重复使用最近几次密码", validators=[MinValueValidator(5), MaxValueValidator(24)]
+    )
+    lockout_failure_limit = models.PositiveSmallIntegerField(
+        "连续登录失败锁定次数", validators=[MinValueValidator(3), MaxValueValidator(10)]
+    )
+    lockout_cooloff_minutes = models.PositiveSmallIntegerField(
+        "锁定时长（分钟）", validators=[MinValueValidator(10), MaxValueValidator(1440)]
+    )
+    dormant_days = models.PositiveSmallIntegerField(
+        "长期未登录停用（天）", validators=[MinValueValidator(30), MaxValueValidator(365)]
+    )
+    session_absolute_hours = models.PositiveSmallIntegerField(
+        "会话最长时长（小时）", validators=[MinValueValidator(1), MaxValueValidator(24)]
+    )
+    audit_retention_days = models.PositiveIntegerField(
+        "审计日志保存期（天）", validators=[MinValueValidator(190), MaxValueValidator(3650)]
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "安全参数"
+        verbose_name_plural = "安全参数"
+
+    def __str__(self) -> str:
+        return "安全参数"

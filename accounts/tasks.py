@@ -1,0 +1,11 @@
+"""Account tasks: thin and idempotent."""
+
+from celery import shared_task
+
+
+@shared_task(name="accounts.disable_dormant_accounts", acks_late=True, time_limit=600, soft_time_limit=540)
+def disable_dormant_accounts() -> int:
+    """Deactivate accounts unused for longer than the policy allows (AUTH-5); safe to run twice."""
+    from accounts.services import accounts_disable_dormant
+
+    return len(accounts_disable_dormant())

@@ -1,0 +1,70 @@
+"""Password validators (AUTH-1): character classes and no reuse of recent passwords.
+
+Django calls ``password_changed`` on every validator after a password is saved; the history
+validator uses it to record the new hash and the change time.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from django.contrib.auth.hashers import check_password
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+CLASSES = (
+    ("小写字母", lambda c: c in string.ascii_lowercase),
+    ("大写字母", lambda c: c in string.ascii_uppercase),
+    ("数字", lambda c: c in string.digits),
+    ("特殊字符", lambda c: not c.isalnum() and not c.isspace()),
+)
+
+
+class CharacterClassesValidator:
+    """At least ``min_classes`` of: lower case, upper case, digits, special characters."""
+
+    def __init__(self, min_classes: int = 3) -> None:
+        self.min_classes = min_classes
+
+    def validate(self, password: str, user: Any = None) -> None:
+        present = sum(1 for _, test in CLASSES if any(test(c) for c in password))
+        if present < self.min_classes:
+            raise ValidationError(
+                f"密码须包含大写字母、小写字母、数字、特殊字符中的至少 {self.min_classes} 类。",
+                code="password_too_simple",
+            )
+
+    def get_help_text(self) -> str:
+        return f"密码须包含大写字母、小写字母、数字、特殊字符中的至少 {self.min_classes} 类。"
+
+
+class PasswordHistoryValidator:
+    """Refuses the current password and the last N (the security policy's count; default 5)."""
+
+    def validate(self, password: str, user: Any = None) -> None:
+        if user is None or not getattr(user, "pk", None):
+            return
+        from accounts.models import PasswordHistory
+        from accounts.policy import security_policy
+
+        count = security_policy().password_history_count
+        hashes = list(PasswordHistory.objects.filter(user=user).values_list("password", flat=True)[:count])
+        current = type(user).objects.filter(pk=user.pk).values_list("password", flat=True).first()
+        if current:
+            hashes.append(current)
+        if any(check_password(password, encoded) for encoded in hashes):
+            raise ValidationError(f"不能使用最近 {count} 次用过的密码。", code="password_reused")
+
+    def password_changed(self, password: str, user: Any = None) -> None:
+        if user is None or not getattr(user, "pk", None):
+            return
+        from accounts.models import AccountSecurity, PasswordHistory
+
+        PasswordHistory.objects.create(user=user, password=user.password)
+        AccountSecurity.objects.update_or_create(
+            user=user, defaults={"password_changed_at": timezone.now(), "must_change_password": False}
+        )
+
+    def get_help_text(self) -> str:
+        return "不能使用最近用过的密码。"

@@ -1,0 +1,11 @@
+"""Audit tasks: thin, idempotent."""
+
+from celery import shared_task
+
+
+@shared_task(name="audit.purge_expired", acks_late=True, time_limit=1800, soft_time_limit=1700)
+def purge_expired() -> int:
+    """Delete audit rows older than the retention period (AUD-4); safe to run twice."""
+    from audit.services import audit_purge
+
+    return audit_purge()
