@@ -54,9 +54,7 @@ class MemberSearchForm(forms.Form):
     q = forms.CharField(label="搜索", required=False, max_length=100)
     org = forms.IntegerField(label="党组织", required=False, min_value=1)
     stage = forms.ChoiceField(label="人员类别", required=False, choices=_choices(Stage.choices, "全部类别"))
-    status = forms.ChoiceField(
-        label="党籍状态", required=False, choices=_choices(MembershipStatus.choices, "全部状态")
-    )
+    status = forms.ChoiceField(label="党籍状态", required=False, choices=_choices(MembershipStatus.choices, "全部状态"))
     flag = forms.ChoiceField(label="标记", required=False, choices=_choices(list(ATTENTION_FLAGS.items()), "全部"))
     page = forms.IntegerField(required=False, min_value=1)
 
@@ -91,7 +89,14 @@ class MemberForm(forms.Form):
     ]  # fmt: skip
     INCOMING_SECTION = (
         "从系统外转入（持介绍信转入的填写）",
-        ["incoming", "in_external_organization", "in_letter_number", "in_issued_on", "in_dues_paid_until"],
+        [
+            "incoming",
+            "in_external_organization",
+            "in_letter_number",
+            "in_issued_on",
+            "in_received_on",
+            "in_dues_paid_until",
+        ],
     )
 
     name = forms.CharField(label="姓名", max_length=50)
@@ -129,6 +134,7 @@ class MemberForm(forms.Form):
     in_external_organization = forms.CharField(label="原所在党组织", max_length=200, required=False)
     in_letter_number = forms.CharField(label="介绍信编号", max_length=50, required=False)
     in_issued_on = _date("介绍信开具日期")
+    in_received_on = _date("转入日期", help_text="空白为今天；党员自该日起计入本支部名册")
     in_dues_paid_until = _month("党费交至（月）")
 
     def __init__(self, *args: Any, user: Any, member: Any = None, **kwargs: Any) -> None:
@@ -136,9 +142,7 @@ class MemberForm(forms.Form):
         self.user = user
         self.member = member
         if member is None:
-            choices = organization_choices(
-                user, action=CHANGE, exclude_types={OrgType.GROUP, OrgType.TEMPORARY_BRANCH}
-            )
+            choices = organization_choices(user, action=CHANGE, exclude_types={OrgType.GROUP, OrgType.TEMPORARY_BRANCH})
             if choices is None:
                 self.fields["organization"] = forms.CharField(label="所在党支部（组织代码）", max_length=40)
             else:
@@ -149,9 +153,7 @@ class MemberForm(forms.Form):
             for name in self.INCOMING_SECTION[1]:
                 del self.fields[name]
             self.fields["id_number"].required = False
-            self.fields["id_number"].help_text = (
-                f"当前：{member.id_number_masked or '未登记'}。留空则不修改"
-            )
+            self.fields["id_number"].help_text = f"当前：{member.id_number_masked or '未登记'}。留空则不修改"
             self.fields["phone"].help_text = f"当前：{member.phone_masked or '未登记'}。留空则不修改"
             self.fields["clear_phone"] = forms.BooleanField(label="清除联系电话", required=False)
             groups = self._group_choices(member.organization)
@@ -206,7 +208,8 @@ class MemberForm(forms.Form):
         fields = {
             key: data[key]
             for key in data
-            if key not in ("id_number", "phone", "clear_phone", "organization") and not key.startswith(("in_", "incoming"))
+            if key not in ("id_number", "phone", "clear_phone", "organization")
+            and not key.startswith(("in_", "incoming"))
         }
         if self.member is None:
             fields["id_number"] = data["id_number"]
@@ -224,6 +227,7 @@ class MemberForm(forms.Form):
             "external_organization": data["in_external_organization"],
             "letter_number": data["in_letter_number"],
             "issued_on": data["in_issued_on"],
+            "received_on": data.get("in_received_on"),
             "dues_paid_until": data.get("in_dues_paid_until"),
         }
 
@@ -231,7 +235,10 @@ class MemberForm(forms.Form):
 class TransferIssueForm(forms.Form):
     kind = forms.ChoiceField(
         label="转接类型",
-        choices=[(TransferKind.INTERNAL, TransferKind.INTERNAL.label), (TransferKind.OUTGOING, TransferKind.OUTGOING.label)],
+        choices=[
+            (TransferKind.INTERNAL, TransferKind.INTERNAL.label),
+            (TransferKind.OUTGOING, TransferKind.OUTGOING.label),
+        ],
         widget=forms.RadioSelect,
         initial=TransferKind.INTERNAL,
     )
@@ -269,9 +276,7 @@ class TransferDecisionForm(forms.Form):
 class TransferSearchForm(forms.Form):
     status = forms.ChoiceField(required=False, choices=_choices(TransferStatus.choices, "全部状态"))
     kind = forms.ChoiceField(required=False, choices=_choices(TransferKind.choices, "全部类型"))
-    direction = forms.ChoiceField(
-        required=False, choices=[("", "全部"), ("in", "转入本组织"), ("out", "从本组织转出")]
-    )
+    direction = forms.ChoiceField(required=False, choices=[("", "全部"), ("in", "转入本组织"), ("out", "从本组织转出")])
     page = forms.IntegerField(required=False, min_value=1)
 
 

@@ -225,6 +225,20 @@ def member_create(
 
 
 @transaction.atomic
+def member_create_with_transfer(
+    *, organization: Organization, user: Any, incoming: dict[str, Any] | None = None, **fields: Any
+) -> Member:
+    """Create a member; with ``incoming`` (letter from outside the system) also record the transfer
+    in, and start the roster on the day received."""
+    if incoming is None:
+        return member_create(organization=organization, **fields)
+    received_on = incoming.get("received_on") or today()
+    member = member_create(organization=organization, start_on=received_on, **fields)
+    transfer_record_incoming(member=member, user=user, **{**incoming, "received_on": received_on})
+    return member
+
+
+@transaction.atomic
 def member_update(*, member: Member, id_number: Any = ..., phone: Any = ..., **fields: Any) -> Member:
     """Change a record. The organization changes only through a transfer (组织关系转接)."""
     if "organization" in fields:
@@ -289,7 +303,9 @@ def member_move(*, member: Member, organization: Organization, on: date) -> Memb
 # --- 组织关系转接 (JY §25) -------------------------------------------------------------------
 
 
-def _check_date(errors: FieldErrors, field: str, value: date | None, *, label: str, not_before: date | None = None) -> None:
+def _check_date(
+    errors: FieldErrors, field: str, value: date | None, *, label: str, not_before: date | None = None
+) -> None:
     if value is None:
         errors.add(field, f"请填写{label}")
         return
