@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import TokenObtainView  # POST username + password (+ otp) → token; public: it is the login
 from organizations.api.views import OrganizationViewSet
+from members.api.views import MemberViewSet, TransferViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
