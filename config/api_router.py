@@ -10,6 +10,8 @@ from members.api.views import MemberViewSet, TransferViewSet
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("members", MemberViewSet, basename="member")
+router.register("transfers", TransferViewSet, basename="transfer")
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
