@@ -4,8 +4,8 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import TokenObtainView  # POST username + password (+ otp) → token; public: it is the login
-from organizations.api.views import OrganizationViewSet
 from members.api.views import MemberViewSet, TransferViewSet
+from organizations.api.views import OrganizationViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
