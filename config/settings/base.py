@@ -285,3 +285,11 @@ CELERY_BEAT_SCHEDULE["purge-expired-audit-events"] = {
     "schedule": crontab(hour=4, minute=7),
 }
 PB_AUDIT_RETENTION_DAYS_MINIMUM = 190  # 网络安全法 Art. 21: logs kept at least six months
+
+# --- Organizational life (activities) -------------------------------------------------------
+# Compliance deadline = last day of the period + this many days (a record finished later is "late").
+PB_COMPLIANCE_GRACE_DAYS = env_int("PB_COMPLIANCE_GRACE_DAYS", 0, minimum=0)
+PB_STUDY_TARGET_HOURS = 32  # 学时 per member per year (JY §20); shown as progress, never a ranking
+# Attachments: JPEG/PNG/PDF checked by content; images re-encoded. Stored under MEDIA_ROOT.
+PB_ATTACHMENT_MAX_BYTES = env_int("PB_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+PB_ATTACHMENT_MAX_PIXELS = 40_000_000

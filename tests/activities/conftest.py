@@ -1,0 +1,92 @@
+"""Helpers for organizational-life tests: branches with members of known standing, committees."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from members.choices import Stage
+from organizations import services as org_services
+from organizations.choices import PositionCode
+from tests.factories import MemberFactory
+
+MEETING_DAY = date(2026, 3, 10)
+
+
+def add_members(org: Any, *, full: int = 0, probationary: int = 0, prefix: str = "党员") -> list[Any]:
+    """Create ``full`` 正式党员 and ``probationary`` 预备党员 on the roster since 2020."""
+    people = []
+    for i in range(full):
+        people.append(MemberFactory(name=f"{prefix}正式{i:02d}", organization=org, roster=date(2020, 1, 1)))
+    for i in range(probationary):
+        people.append(
+            MemberFactory(
+                name=f"{prefix}预备{i:02d}",
+                organization=org,
+                stage=Stage.PROBATIONARY,
+                joined_on=date(2025, 9, 1),
+                full_on=None,
+                roster=date(2025, 9, 1),
+            )
+        )
+    return people
+
+
+def add_committee(org: Any, members: list[Any], *, elected_on: date = date(2024, 1, 5)) -> Any:
+    """A committee term with the given members in committee seats (书记 first)."""
+    term = org_services.committee_term_start(org=org, elected_on=elected_on)
+    codes = [
+        PositionCode.SECRETARY,
+        PositionCode.ORGANIZATION,
+        PositionCode.PROPAGANDA,
+        PositionCode.DISCIPLINE,
+        PositionCode.MEMBER,
+        PositionCode.MEMBER,
+        PositionCode.MEMBER,
+    ]
+    for code, member in zip(codes, members, strict=False):
+        org_services.position_assign(
+            term=term, position=code, person_name=member.name, start_on=elected_on, member=member
+        )
+    return term
+
+
+def attendance(people: list[Any], present: int, status: str = "absent") -> list[dict[str, Any]]:
+    """The first ``present`` people present, the rest ``status`` (with a reason)."""
+    return [
+        {"member_id": p.pk, "status": "present" if i < present else status, "reason": "" if i < present else "出差"}
+        for i, p in enumerate(people)
+    ]
+
+
+def header(meeting_type: str = "general_assembly", **extra: Any) -> dict[str, Any]:
+    data = {
+        "meeting_type": meeting_type,
+        "title": "研究发展党员工作",
+        "held_on": MEETING_DAY,
+        "start_time": time(14, 30),
+        "end_time": time(16, 0),
+        "place": "党员活动室",
+    }
+    data.update(extra)
+    return data
+
+
+@pytest.fixture
+def today_is(monkeypatch):
+    """Pin "today" for services, selectors and compliance (organizations.dates.today)."""
+
+    def _set(day: date) -> None:
+        for module in ("activities.services", "activities.compliance", "activities.calendar", "activities.views"):
+            try:
+                monkeypatch.setattr(f"{module}.today", lambda: day)
+            except (AttributeError, ImportError):
+                pass
+        noon = timezone.make_aware(datetime.combine(day, time(12, 0)))
+        monkeypatch.setattr("activities.services._now", lambda: noon)
+
+    _set(date(2026, 6, 15))
+    return _set
