@@ -253,6 +253,12 @@ def member_update(*, member: Member, id_number: Any = ..., phone: Any = ..., **f
     errors = FieldErrors()
     _normalize_flags(member)
     old_id, old_phone = member.id_number_hash, member.phone_hash
+    if id_number is ... and member.id_number_cipher and ({"birth_date", "sex"} & set(changed)):
+        # The stored number must still agree with a changed birth date or sex.
+        try:
+            validate_id_number(member.decrypt_id_number(), birth_date=member.birth_date, sex=member.sex)
+        except ValidationError as exc:
+            errors.add("birth_date" if "birth_date" in changed else "sex", exc.messages[0])
     _apply_personal_data(member, id_number=id_number, phone=phone, errors=errors)
     _full_clean(member, errors)
     member_check_record(member, errors=errors)
