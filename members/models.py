@@ -302,3 +302,8 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
+
+# Dues (党费) and the development pipeline (发展党员) live in their own modules; import them here
+# so Django registers the models with the members app.
+from members.models_development import *  # noqa: E402, F401, F403
+from members.models_dues import *  # noqa: E402, F401, F403

@@ -1,0 +1,537 @@
+"""Writes for 发展党员: record one dated step, check its timing, move the person's stage.
+
+``development_step_record`` is the one entry point. It refuses (``ValidationError`` with Chinese
+messages, nothing saved) when a rule blocks, and saves with ``warnings`` when a rule only warns
+(e.g. the talk came later than one month after the application). It is the only writer of
+``Member.stage``/``joined_on``/``full_on`` for people in the pipeline.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Q
+
+from audit.services import audit_log
+from members.choices import MembershipStatus, Stage
+from members.development_rules import (
+    CONTACTS_MAX,
+    CONTACTS_MIN,
+    DECISION_STEPS,
+    EXTENSION_MAX_MONTHS,
+    EXTENSION_MIN_MONTHS,
+    FULL_APPROVAL_WITHIN_MONTHS,
+    INTRODUCERS_COUNT,
+    MIN_AGE_YEARS,
+    PREREQUISITES,
+    REPEATABLE,
+    TALK_WITHIN_MONTHS,
+    TRAINING_MIN_DAYS,
+    TRAINING_MIN_HOURS,
+    VOTE_STEPS,
+    DevelopmentState,
+    approval_restart_months,
+    approval_warn_months,
+    reviews_required,
+)
+from members.dues_rules import month_from_index, month_index
+from members.models import Member
+from members.models_development import (
+    STEP_NUMBERS,
+    Decision,
+    DevelopmentStep,
+    FullOutcome,
+    MemberSanction,
+    SanctionKind,
+    StepCode,
+)
+from organizations import dates
+from organizations.choices import OrgType
+from organizations.dates import add_months, add_years
+from organizations.models import Organization
+
+STAGE_ORDER = [Stage.APPLICANT, Stage.ACTIVIST, Stage.CANDIDATE, Stage.PROBATIONARY, Stage.FULL]
+ATTACHMENT_TYPES = {b"%PDF-": ".pdf", b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.by_field.setdefault(field, []).append(message)
+
+    def raise_if_any(self) -> None:
+        if self.by_field:
+            raise ValidationError(self.by_field)
+
+
+def step_label(code: str) -> str:
+    return StepCode(code).label.split(" ", 1)[1]
+
+
+def development_state(member: Member) -> DevelopmentState:
+    steps = list(DevelopmentStep.objects.filter(member=member).order_by("occurred_on", "number", "pk"))
+    return DevelopmentState(steps=steps)
+
+
+def member_under_party_probation(member: Member, on: date) -> bool:
+    """留党察看 in force on ``on`` (FZ: such a member cannot be an 入党介绍人)."""
+    return (
+        MemberSanction.objects.filter(member=member, kind=SanctionKind.PROBATION, decided_on__lte=on)
+        .filter(Q(until__isnull=True) | Q(until__gte=on))
+        .exists()
+    )
+
+
+def _is_full_member_on(person: Member, on: date) -> bool:
+    return (
+        person.stage == Stage.FULL
+        and person.full_on is not None
+        and person.full_on <= on
+        and person.membership_status == MembershipStatus.NORMAL
+    )
+
+
+def _advance(member: Member, stage: str) -> bool:
+    """Move the stage forward only (recording an earlier step for the file never moves it back)."""
+    if STAGE_ORDER.index(stage) > STAGE_ORDER.index(member.stage):
+        member.stage = stage
+        return True
+    return False
+
+
+def _check_attachment(upload: UploadedFile | None, errors: _Errors) -> str:
+    """The extension to store the file under, after checking its size and its content."""
+    if upload is None:
+        return ""
+    if upload.size > settings.PB_DEV_ATTACHMENT_MAX_BYTES:
+        errors.add("attachment", f"附件不能超过 {settings.PB_DEV_ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB")
+        return ""
+    head = upload.read(16)
+    upload.seek(0)
+    for magic, extension in ATTACHMENT_TYPES.items():
+        if head.startswith(magic):
+            return extension
+    errors.add("attachment", "附件只能是 PDF、PNG 或 JPEG 文件")
+    return ""
+
+
+@dataclass
+class _Input:
+    decision: str
+    people: list[Member]
+    training_days: Decimal | None
+    training_hours: Decimal | None
+    votes: dict[str, int | None]
+    outcome: str
+    extension_months: int | None
+
+
+@transaction.atomic
+def development_step_record(
+    *,
+    member: Member,
+    step: str,
+    occurred_on: date,
+    recorded_by: Any = None,
+    decision: str = "",
+    decided_by: str = "",
+    note: str = "",
+    people: list[Member] | None = None,
+    training_days: Decimal | None = None,
+    training_hours: Decimal | None = None,
+    votes_expected: int | None = None,
+    votes_present: int | None = None,
+    votes_for: int | None = None,
+    votes_against: int | None = None,
+    votes_abstain: int | None = None,
+    meeting_id: int | None = None,
+    outcome: str = "",
+    extension_months: int | None = None,
+    attachment: UploadedFile | None = None,
+) -> DevelopmentStep:
+    """Record one step for one person after checking order and timing (see module docstring)."""
+    errors = _Errors()
+    warnings: list[str] = []
+    member = Member.objects.select_for_update().select_related("organization").get(pk=member.pk)
+    if step not in STEP_NUMBERS:
+        raise ValidationError({"step": "未知的发展步骤"})
+    today = dates.today()
+    if occurred_on > today:
+        errors.add("occurred_on", "日期不能晚于今天")
+    if member.organization.org_type == OrgType.TEMPORARY_BRANCH:
+        errors.add("member", "临时党支部不发展党员；请在正式组织关系所在的党支部办理")
+    if member.membership_status != MembershipStatus.NORMAL:
+        errors.add("member", f"党籍状态为“{member.get_membership_status_display()}”，不能继续办理发展手续")
+    if member.stage == Stage.FULL and step != StepCode.ARCHIVE:
+        errors.add("step", "已是正式党员，发展程序只剩材料归档")
+    extension = _check_attachment(attachment, errors)
+    errors.raise_if_any()
+
+    state = development_state(member)
+    if step not in REPEATABLE and state.latest(step, ok_only=True) is not None:
+        previous = state.latest(step, ok_only=True)
+        errors.add("step", f"“{step_label(step)}”已于 {previous.occurred_on:%Y-%m-%d} 登记")
+    for required in PREREQUISITES[step]:
+        found = state.latest(required, ok_only=True)
+        if required in (StepCode.ADMISSION_VOTE, StepCode.FULL_VOTE, StepCode.ADMISSION_APPROVAL):
+            found = state.latest_passed(required)
+        if found is None:
+            errors.add("step", f"请先登记“{step_label(required)}”")
+        elif found.occurred_on > occurred_on:
+            errors.add("occurred_on", f"日期不能早于“{step_label(required)}”（{found.occurred_on:%Y-%m-%d}）")
+    errors.raise_if_any()
+
+    data = _Input(
+        decision=decision or (Decision.APPROVED if step in DECISION_STEPS else Decision.DONE),
+        people=list(people or []),
+        training_days=training_days,
+        training_hours=training_hours,
+        votes={
+            "votes_expected": votes_expected,
+            "votes_present": votes_present,
+            "votes_for": votes_for,
+            "votes_against": votes_against,
+            "votes_abstain": votes_abstain,
+        },
+        outcome=outcome or "",
+        extension_months=extension_months,
+    )
+    if data.decision not in Decision.values:
+        errors.add("decision", "未知的结果")
+    elif step not in DECISION_STEPS and data.decision != Decision.DONE:
+        errors.add("decision", "该步骤无需填写表决或审批结果")
+    check = _CHECKS.get(step)
+    if check is not None:
+        check(member=member, state=state, on=occurred_on, data=data, errors=errors, warnings=warnings)
+    errors.raise_if_any()
+
+    record = DevelopmentStep(
+        member=member,
+        organization=member.organization,
+        step=step,
+        number=STEP_NUMBERS[step],
+        occurred_on=occurred_on,
+        decision=data.decision,
+        decided_by=(decided_by or "").strip()[:100],
+        note=(note or "").strip(),
+        training_days=data.training_days,
+        training_hours=data.training_hours,
+        meeting_id=meeting_id,
+        outcome=data.outcome,
+        extension_months=data.extension_months,
+        warnings=warnings,
+        recorded_by=recorded_by if getattr(recorded_by, "is_authenticated", False) else None,
+        **(data.votes if step in VOTE_STEPS else {}),
+    )
+    if attachment is not None:
+        record.attachment_name = PurePath(attachment.name or "附件").name[:200]
+        record.attachment.save(f"{uuid.uuid4().hex}{extension}", attachment, save=False)
+    record.save()
+    if data.people:
+        record.people.set(data.people)
+    changed = _apply(member=member, record=record, state=state)
+    audit_log(
+        event="development_step_record",
+        user=record.recorded_by,
+        obj=record,
+        organization=member.organization,
+        detail={
+            "member_id": member.pk,
+            "step": step,
+            "occurred_on": f"{occurred_on:%Y-%m-%d}",
+            "decision": record.decision,
+            "outcome": record.outcome,
+            "warnings": warnings,
+            "member_changes": changed,
+        },
+    )
+    return record
+
+
+def _apply(*, member: Member, record: DevelopmentStep, state: DevelopmentState) -> dict[str, str]:
+    """Move the stage and the membership dates that this step decides."""
+    changed: dict[str, str] = {}
+    step, approved = record.step, record.decision == Decision.APPROVED
+    if step == StepCode.ACTIVIST and _advance(member, Stage.ACTIVIST):
+        changed["stage"] = Stage.ACTIVIST
+    elif step == StepCode.CANDIDATE and _advance(member, Stage.CANDIDATE):
+        changed["stage"] = Stage.CANDIDATE
+    elif step == StepCode.ADMISSION_APPROVAL and approved:
+        vote = state.admission_vote
+        if _advance(member, Stage.PROBATIONARY):
+            changed["stage"] = Stage.PROBATIONARY
+        if vote is not None and member.joined_on != vote.occurred_on:
+            member.joined_on = vote.occurred_on  # 党籍 from the 支部大会 vote (JY §24; dues from that month)
+            changed["joined_on"] = f"{vote.occurred_on:%Y-%m-%d}"
+    elif step == StepCode.FULL_APPROVAL and approved:
+        if record.outcome == FullOutcome.FULL:
+            end = state.probation_end
+            if _advance(member, Stage.FULL):
+                changed["stage"] = Stage.FULL
+            if end is not None:
+                member.full_on = end  # 党龄 counts from 转正, the day the 预备期 ends (FZ)
+                changed["full_on"] = f"{end:%Y-%m-%d}"
+        elif record.outcome == FullOutcome.CANCEL:
+            member.membership_status = MembershipStatus.REMOVED
+            changed["membership_status"] = MembershipStatus.REMOVED
+    if changed:
+        member.save(
+            update_fields=[*{"stage", "joined_on", "full_on", "membership_status"} & set(changed), "updated_at"]
+        )
+    if changed.get("membership_status") == MembershipStatus.REMOVED:
+        from members.services_dues import dues_ledger_close
+
+        next_month = month_from_index(month_index(record.occurred_on) + 1)
+        dues_ledger_close(member=member, from_month=next_month, reason="取消预备党员资格")
+    return changed
+
+
+# --- Per-step checks ---------------------------------------------------------------------------
+
+
+def _check_application(*, member, state, on, data, errors, warnings) -> None:
+    adult_on = add_years(member.birth_date, MIN_AGE_YEARS)
+    if on < adult_on:
+        errors.add("occurred_on", f"申请入党须年满十八岁（党章第一条）；本人 {adult_on:%Y-%m-%d} 年满十八岁")
+
+
+def _check_talk(*, member, state, on, data, errors, warnings) -> None:
+    due = add_months(state.applied_on, TALK_WITHIN_MONTHS)
+    if on > due:
+        late = (on - due).days
+        warnings.append(f"党组织应在收到入党申请书后一个月内派人谈话（应在 {due:%Y-%m-%d} 前，已晚 {late} 天）")
+
+
+def _check_activist(*, member, state, on, data, errors, warnings) -> None:
+    if state.talked_on is None:
+        warnings.append("尚未登记派人谈话")
+
+
+def _check_contacts(*, member, state, on, data, errors, warnings) -> None:
+    if not CONTACTS_MIN <= len(data.people) <= CONTACTS_MAX:
+        errors.add("people", "培养联系人应为 1 至 2 名正式党员")
+    for person in data.people:
+        if person.pk == member.pk or not _is_full_member_on(person, on):
+            errors.add("people", f"{person.name} 不是正式党员，不能担任培养联系人")
+
+
+def _check_candidate(*, member, state, on, data, errors, warnings) -> None:
+    activist_on = state.activist_on
+    eligible = add_years(activist_on, 1)
+    if on < eligible:
+        errors.add(
+            "occurred_on",
+            f"入党积极分子须经过一年以上培养教育和考察方可确定为发展对象；{activist_on:%Y-%m-%d} 确定为积极分子，"
+            f"{eligible:%Y-%m-%d} 起方可确定",
+        )
+        return
+    required = reviews_required(activist_on, on)
+    held = state.reviews_between(activist_on, on)
+    if held < required:
+        errors.add(
+            "step",
+            f"培养考察期间党支部应每半年考察一次：截至 {on:%Y-%m-%d} 应有 {required} 次，已登记 {held} 次",
+        )
+    if state.all(StepCode.CONTACTS) == []:
+        warnings.append("尚未登记培养联系人")
+
+
+def _check_introducers(*, member, state, on, data, errors, warnings) -> None:
+    if len(data.people) != INTRODUCERS_COUNT or len({p.pk for p in data.people}) != INTRODUCERS_COUNT:
+        errors.add("people", "入党介绍人应为 2 名正式党员")
+        return
+    for person in data.people:
+        if person.pk == member.pk:
+            errors.add("people", "本人不能担任自己的入党介绍人")
+        elif not _is_full_member_on(person, on):
+            errors.add("people", f"{person.name} 不是正式党员，不能担任入党介绍人")
+        elif member_under_party_probation(person, on):
+            errors.add("people", f"{person.name} 正在留党察看期间，不能担任入党介绍人")
+
+
+def _check_training(*, member, state, on, data, errors, warnings) -> None:
+    days, hours = data.training_days, data.training_hours
+    if days is not None and days < 0 or hours is not None and hours < 0:
+        errors.add("training_days", "培训时间不能为负数")
+        return
+    if not ((days is not None and days >= TRAINING_MIN_DAYS) or (hours is not None and hours >= TRAINING_MIN_HOURS)):
+        errors.add("training_hours", f"短期集中培训时间一般不少于 {TRAINING_MIN_DAYS} 天或 {TRAINING_MIN_HOURS} 学时")
+
+
+def _check_committee_review(*, member, state, on, data, errors, warnings) -> None:
+    review = state.latest(StepCode.POLITICAL_REVIEW)
+    if review is not None and review.decision == Decision.REJECTED:
+        errors.add("step", "政治审查不合格的，不能发展入党")
+
+
+def _check_votes(data: _Input, errors: _Errors) -> bool:
+    """Counts of members entitled to vote: quorum >½ present; the motion needs >½ of those expected (§3)."""
+    votes = data.votes
+    missing = [name for name, value in votes.items() if value is None]
+    if missing:
+        for name in missing:
+            errors.add(name, "请填写表决人数")
+        return False
+    if any(value < 0 for value in votes.values()):
+        errors.add("votes_for", "表决人数不能为负数")
+        return False
+    if votes["votes_present"] > votes["votes_expected"]:
+        errors.add("votes_present", "实到人数不能多于应到人数")
+    if votes["votes_for"] + votes["votes_against"] + votes["votes_abstain"] > votes["votes_present"]:
+        errors.add("votes_for", "赞成、反对、弃权合计不能多于实到人数")
+    if votes["votes_expected"] == 0 or votes["votes_present"] * 2 <= votes["votes_expected"]:
+        errors.add("votes_present", "有表决权的到会党员未超过应到会人数的半数，不能进行表决")
+    if errors.by_field:
+        return False
+    data.decision = Decision.APPROVED if votes["votes_for"] * 2 > votes["votes_expected"] else Decision.REJECTED
+    return True
+
+
+def _check_admission_vote(*, member, state, on, data, errors, warnings) -> None:
+    if member.stage not in (Stage.CANDIDATE,):
+        errors.add("step", "只有发展对象才能提交支部大会讨论接收")
+    _check_votes(data, errors)
+    if data.decision == Decision.REJECTED:
+        warnings.append("赞成票未超过应到会有表决权党员的半数，接收预备党员的决议未通过")
+
+
+def _check_admission_approval(*, member, state, on, data, errors, warnings) -> None:
+    vote = state.admission_vote
+    if state.admission_approval is not None:
+        errors.add("step", "接收预备党员已经审批")
+        return
+    warn_at = add_months(vote.occurred_on, approval_warn_months())
+    restart_at = add_months(vote.occurred_on, approval_restart_months())
+    if on > restart_at:
+        errors.add(
+            "occurred_on",
+            f"支部大会 {vote.occurred_on:%Y-%m-%d} 通过后已超过 {approval_restart_months()} 个月未审批，"
+            "按规定须重新履行接收手续（重新提交支部大会讨论）",
+        )
+    elif on > warn_at:
+        warnings.append(f"上级党委应在支部大会通过后三个月内审批（应在 {warn_at:%Y-%m-%d} 前）")
+    if data.decision == Decision.APPROVED and on < add_years(member.birth_date, MIN_AGE_YEARS):
+        errors.add("occurred_on", "入党时须年满十八岁")
+
+
+def _check_full_vote(*, member, state, on, data, errors, warnings) -> None:
+    if member.stage != Stage.PROBATIONARY:
+        errors.add("step", "只有预备党员才能讨论转正")
+        return
+    end = state.probation_end
+    if end is not None and on < end:
+        errors.add("occurred_on", f"预备期至 {end:%Y-%m-%d} 届满，届满后方可讨论转正")
+    if data.outcome not in FullOutcome.values:
+        errors.add("outcome", "请选择讨论结果：按期转正、延长预备期或取消预备党员资格")
+    elif data.outcome == FullOutcome.EXTEND:
+        months = data.extension_months
+        if months is None or not EXTENSION_MIN_MONTHS <= months <= EXTENSION_MAX_MONTHS:
+            errors.add("extension_months", "延长预备期不能少于半年（6 个月），最长不超过一年（12 个月）")
+        elif state.extension_months + months > EXTENSION_MAX_MONTHS:
+            errors.add("extension_months", f"延长预备期累计不能超过一年（已延长 {state.extension_months} 个月）")
+    elif data.extension_months is not None:
+        errors.add("extension_months", "只有延长预备期时才填写延长月数")
+    _check_votes(data, errors)
+    if data.decision == Decision.REJECTED:
+        warnings.append("赞成票未超过应到会有表决权党员的半数，决议未通过")
+
+
+def _check_full_approval(*, member, state, on, data, errors, warnings) -> None:
+    vote = state.pending_full_vote
+    if vote is None:
+        errors.add("step", "没有待审批的支部大会转正决议")
+        return
+    data.outcome = vote.outcome
+    data.extension_months = vote.extension_months
+    due = add_months(vote.occurred_on, FULL_APPROVAL_WITHIN_MONTHS)
+    if on > due:
+        warnings.append(f"上级党委应在三个月内审批转正（应在 {due:%Y-%m-%d} 前）")
+
+
+def _check_archive(*, member, state, on, data, errors, warnings) -> None:
+    if member.stage != Stage.FULL and not state.cancelled:
+        errors.add("step", "转正或取消预备党员资格审批后方可归档")
+
+
+_CHECKS = {
+    StepCode.APPLICATION: _check_application,
+    StepCode.TALK: _check_talk,
+    StepCode.ACTIVIST: _check_activist,
+    StepCode.CONTACTS: _check_contacts,
+    StepCode.CANDIDATE: _check_candidate,
+    StepCode.INTRODUCERS: _check_introducers,
+    StepCode.TRAINING: _check_training,
+    StepCode.COMMITTEE_REVIEW: _check_committee_review,
+    StepCode.ADMISSION_VOTE: _check_admission_vote,
+    StepCode.ADMISSION_APPROVAL: _check_admission_approval,
+    StepCode.FULL_VOTE: _check_full_vote,
+    StepCode.FULL_APPROVAL: _check_full_approval,
+    StepCode.ARCHIVE: _check_archive,
+}
+
+
+@transaction.atomic
+def development_applicant_create(
+    *,
+    organization: Organization,
+    name: str,
+    sex: str,
+    birth_date: date,
+    applied_on: date,
+    recorded_by: Any = None,
+    note: str = "",
+    **fields: Any,
+) -> Member:
+    """A new 入党申请人: their record (through ``member_create``) and step 1 in one transaction."""
+    from members.services import member_create
+
+    if organization.org_type == OrgType.GROUP:
+        raise ValidationError({"organization": "请在党支部（而非党小组）登记入党申请人"})
+    if birth_date and applied_on and applied_on < add_years(birth_date, MIN_AGE_YEARS):
+        raise ValidationError({"applied_on": "申请入党须年满十八岁（党章第一条）"})
+    member = member_create(
+        organization=organization, name=name, sex=sex, birth_date=birth_date, stage=Stage.APPLICANT, **fields
+    )
+    development_step_record(
+        member=member, step=StepCode.APPLICATION, occurred_on=applied_on, recorded_by=recorded_by, note=note
+    )
+    return member
+
+
+@transaction.atomic
+def member_sanction_record(
+    *, member: Member, kind: str, decided_on: date, until: date | None = None, note: str = ""
+) -> MemberSanction:
+    """Record a 处分 (only what the pipeline needs: 留党察看 ≤ 2 years blocks being an 介绍人)."""
+    errors = _Errors()
+    if kind not in SanctionKind.values:
+        errors.add("kind", "未知的处分种类")
+    if decided_on > dates.today():
+        errors.add("decided_on", "决定日期不能晚于今天")
+    if kind == SanctionKind.PROBATION:
+        if until is None:
+            errors.add("until", "留党察看应填写期满日期")
+        elif until <= decided_on or until > add_years(decided_on, 2):
+            errors.add("until", "留党察看最长不超过两年")
+    elif until is not None:
+        errors.add("until", "只有留党察看填写期满日期")
+    errors.raise_if_any()
+    sanction = MemberSanction.objects.create(member=member, kind=kind, decided_on=decided_on, until=until, note=note)
+    audit_log(
+        event="member_sanction_record",
+        obj=sanction,
+        organization=member.organization,
+        detail={"member_id": member.pk, "kind": kind},
+    )
+    return sanction
