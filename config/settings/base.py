@@ -190,6 +190,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "organizations.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),
     },
+    # Quarterly inspection reports (季度督查报告) for the quarter just ended, on its first day.
+    "assessments-quarterly-reports": {
+        "task": "assessments.quarterly_reports",
+        "schedule": crontab(minute=30, hour=2, day_of_month=1, month_of_year="1,4,7,10"),
+    },
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -293,3 +298,10 @@ PB_STUDY_TARGET_HOURS = 32  # 学时 per member per year (JY §20); shown as pro
 # Attachments: JPEG/PNG/PDF checked by content; images re-encoded. Stored under MEDIA_ROOT.
 PB_ATTACHMENT_MAX_BYTES = env_int("PB_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 PB_ATTACHMENT_MAX_PIXELS = 40_000_000
+
+# --- Assessments (star ratings, inspection reports) -----------------------------------------
+# A TrueType CJK font for PDF reports ("path" or "path#index"); empty: found with fc-match
+# (WenQuanYi, Noto), else ReportLab's built-in CID font STSong-Light.
+PB_PDF_FONT = env_str("PB_PDF_FONT", "")
+# Prefix for links printed in reports, e.g. https://dangjian.example.gov.cn (empty: site-relative).
+PB_REPORT_SITE_URL = env_str("PB_REPORT_SITE_URL", "")
