@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "activities",
     "assessments",
     "audit",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -71,6 +72,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "organizations.context_processors.navigation",
+                "notifications.context_processors.inbox",
             ],
         },
     },
@@ -305,3 +307,27 @@ PB_ATTACHMENT_MAX_PIXELS = 40_000_000
 PB_PDF_FONT = env_str("PB_PDF_FONT", "")
 # Prefix for links printed in reports, e.g. https://dangjian.example.gov.cn (empty: site-relative).
 PB_REPORT_SITE_URL = env_str("PB_REPORT_SITE_URL", "")
+
+# --- Notifications (reminders, inbox, notices) ---------------------------------------------
+# The daily reminder scan fans out in batches of this many organizations (one task each).
+PB_REMINDER_BATCH_SIZE = env_int("PB_REMINDER_BATCH_SIZE", 500, minimum=1)
+# Re-scan every N minutes between 07:00 and 21:59 (0: only once, at 07:00). Scans are idempotent.
+PB_REMINDER_RESCAN_MINUTES = env_int("PB_REMINDER_RESCAN_MINUTES", 30, minimum=0)
+if PB_REMINDER_RESCAN_MINUTES > 60:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("PB_REMINDER_RESCAN_MINUTES: must be between 0 and 60")
+# Scan once right after the beat starts (a reminder due today shows up within a minute).
+PB_REMINDER_SCAN_ON_START = env_bool("PB_REMINDER_SCAN_ON_START", True)
+# Absolute links in e-mails and group-chat messages, e.g. https://dangjian.example.gov.cn
+PB_SITE_URL = env_str("PB_SITE_URL", "")
+# Group-chat robot hosts an org_admin may configure (empty: any http(s) host).
+PB_WEBHOOK_ALLOWED_HOSTS = env_list("PB_WEBHOOK_ALLOWED_HOSTS", [])
+PB_NOTIFY_FAULT_PAUSE = env_int("PB_NOTIFY_FAULT_PAUSE_MS", 0, minimum=0) / 1000  # fault tests only
+CELERY_BEAT_SCHEDULE["notifications-scan"] = {
+    "task": "notifications.run_daily",
+    "schedule": crontab(minute=f"*/{PB_REMINDER_RESCAN_MINUTES}", hour="7-21")
+    if PB_REMINDER_RESCAN_MINUTES
+    else crontab(hour=7, minute=0),
+}
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.sweep", "schedule": 120.0}
