@@ -54,11 +54,40 @@ def _flush() -> None:
     for family, ids in pending.items():
         if family in FAMILIES:
             by_orgs[frozenset(ids)].append(family)
+    from organizations.dashboard.tasks import dashboard_refresh
+
     for ids, families in by_orgs.items():
         try:
-            facts_refresh(org_ids=ids, families=families)
+            heavy = _background_orgs(ids, families)
+            for family in families:
+                later = heavy.get(family, set())
+                if later:
+                    dashboard_refresh.delay(sorted(later), [family])
+            now_families = [f for f in families if not heavy.get(f)]
+            if now_families:
+                facts_refresh(org_ids=ids, families=now_families)
+            for family in families:
+                rest = set(ids) - heavy.get(family, set())
+                if heavy.get(family) and rest:
+                    facts_refresh(org_ids=rest, families=[family])
         except Exception:  # the write itself is committed; the nightly rebuild repairs the summary
             logger.exception("dashboard refresh failed for %s %s", families, sorted(ids)[:20])
+
+
+def _background_orgs(ids: frozenset[int], families: list[str]) -> dict[str, set[int]]:
+    """family → organizations whose refresh is left to a Celery task (too costly for a request)."""
+    from organizations.dashboard.facts import FAMILIES
+    from organizations.models import Organization
+
+    types = {t for name in families for t in FAMILIES[name].background_types}
+    if not types:
+        return {}
+    heavy = dict(Organization.objects.filter(pk__in=ids, org_type__in=types).values_list("pk", "org_type"))
+    return {
+        name: {pk for pk, t in heavy.items() if t in FAMILIES[name].background_types}
+        for name in families
+        if FAMILIES[name].background_types
+    }
 
 
 def _resolve(obj: Any, dotted: str) -> Any:
@@ -76,7 +105,7 @@ def _org_ids(instance: Any, paths: tuple[str, ...]) -> set[int]:
 
 
 def _watch(model: Any, paths: tuple[str, ...], families: tuple[str, ...]) -> None:
-    uid = f"dashboard:{model._meta.label}"
+    uid = f"dashboard:{model._meta.label}:{','.join(families)}"
 
     def before(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
         if raw or instance.pk is None:
