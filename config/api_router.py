@@ -15,5 +15,6 @@ router.register("transfers", TransferViewSet, basename="transfer")
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
+    path("", include("organizations.dashboard.api_urls")),  # before the router: no clash with its routes
     path("", include(router.urls)),
 ]

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "assessments",
     "audit",
     "notifications",
+    "organizations.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -196,6 +197,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "assessments-quarterly-reports": {
         "task": "assessments.quarterly_reports",
         "schedule": crontab(minute=30, hour=2, day_of_month=1, month_of_year="1,4,7,10"),
+    },
+    # Rewrite the dashboards' summary tables (repairs drift, turns dated items overdue).
+    "dashboard-rebuild": {
+        "task": "dashboard.rebuild",
+        "schedule": crontab(hour=1, minute=30),
     },
 }
 
