@@ -206,70 +206,142 @@ def _import(module: str, name: str) -> Callable[..., Any]:
         raise MetricUnavailable(f"{module}.{name}") from exc
 
 
-# --- other apps: wired to their selectors (see each function) ------------------------------------
+# --- other apps: read through their models and selectors ---------------------------------------
+# Each adapter imports lazily and turns a missing app/model into MetricUnavailable, so a scheme that
+# names the metric still validates and the indicator falls back to hand scoring.
+
+
+def _model(app_label: str, name: str) -> Any:
+    from django.apps import apps
+
+    try:
+        return apps.get_model(app_label, name)
+    except LookupError as exc:
+        raise MetricUnavailable(f"{app_label}.{name}") from exc
 
 
 @register(
     "compliance_on_time_share",
     "组织生活按期完成率",
     kind="ratio",
-    source="activities (compliance calendar)",
-    description="期内到期的“三会一课”等组织生活事项中按期完成（done）的比例；豁免事项不计",
+    source="activities.compliance.compliance_rollup",
+    description="期内已到期的“三会一课”等组织生活事项中按期完成的比例（逾期、补做不计；豁免事项不计）",
 )
 def compliance_on_time_share(org: Any, period: Period) -> Decimal | None:
-    raise MetricUnavailable("activities compliance selector")
+    from organizations.dates import today
+
+    rollup_fn = _import("activities.compliance", "compliance_rollup")
+    rollup = rollup_fn(organization=org, year=period.year, quarter=period.quarter, on=today())
+    return ratio(rollup.total.done, rollup.total.judged)
 
 
 @register(
     "attendance_rate",
     "组织生活出勤率",
     kind="ratio",
-    source="activities (attendance)",
-    description="期内会议应到人次中实到的比例",
+    source="activities.models.Meeting (expected_count, present_count)",
+    description="期内已完成录入的会议应到人次中实到的比例",
 )
 def attendance_rate(org: Any, period: Period) -> Decimal | None:
-    raise MetricUnavailable("activities attendance selector")
+    from django.db.models import Sum
+
+    meeting = _model("activities", "Meeting")
+    totals = meeting.objects.filter(
+        **_subtree(org), status="final", held_on__gte=period.start, held_on__lte=period.end
+    ).aggregate(expected=Sum("expected_count"), present=Sum("present_count"))
+    if not totals["expected"]:
+        return None
+    return ratio(totals["present"] or 0, totals["expected"])
 
 
 @register(
     "followups_closed_share",
     "决议落实事项办结率",
     kind="ratio",
-    source="activities (follow-up items)",
-    description="期内到期的决议落实事项中已办结的比例",
+    source="activities.models.FollowUp",
+    description="期内到期的决议落实事项中按期办结的比例（撤销的不计）；无到期事项为 1",
 )
 def followups_closed_share(org: Any, period: Period) -> Decimal | None:
-    raise MetricUnavailable("activities follow-up selector")
+    from django.db.models import Count, F, Q
+
+    follow_up = _model("activities", "FollowUp")
+    counts = (
+        follow_up.objects.filter(**_subtree(org), due_on__gte=period.start, due_on__lte=period.end)
+        .exclude(status="cancelled")
+        .aggregate(due=Count("pk"), closed=Count("pk", filter=Q(status="done", closed_on__lte=F("due_on"))))
+    )
+    return ratio(counts["closed"], counts["due"])
+
+
+def study_pace_counts(org: Any, period: Period) -> dict[str, Any]:
+    """Members, their total 学时 since 1 January, the pro-rata target at the period's end, and how
+    many members reach it (counts only: no names, no ranking — 减负)."""
+    from django.conf import settings
+    from django.db.models import Sum
+
+    from members.models import Member
+
+    study = _model("activities", "StudyRecord")
+    member_ids = list(Member.objects.party_members().filter(**_subtree(org)).values_list("pk", flat=True))
+    target = Decimal(str(getattr(settings, "PB_STUDY_TARGET_HOURS", 32)))
+    pace = (target * Decimal(str(period.elapsed_share(period.end)))).quantize(Decimal("0.1"))
+    hours = dict(
+        study.objects.filter(
+            member_id__in=member_ids, studied_on__gte=period.start.replace(month=1, day=1), studied_on__lte=period.end
+        )
+        .values("member_id")
+        .annotate(total=Sum("hours"))
+        .values_list("member_id", "total")
+    )
+    total_hours = sum(hours.values(), ZERO)
+    reached = sum(1 for pk in member_ids if hours.get(pk, ZERO) >= pace)
+    return {"members": len(member_ids), "hours": total_hours, "pace": pace, "target": target, "reached": reached}
 
 
 @register(
     "study_hours_pace",
     "学习学时达标进度",
     kind="ratio",
-    source="activities (study records)",
-    description="党员平均学时与按时间进度应达学时（全年 32 学时）之比，最高为 1",
+    source="activities.models.StudyRecord",
+    description="党员人均学时与按时间进度应达学时（全年 32 学时按日折算）之比，最高为 1",
 )
 def study_hours_pace(org: Any, period: Period) -> Decimal | None:
-    raise MetricUnavailable("activities study selector")
+    counts = study_pace_counts(org, period)
+    if not counts["members"] or not counts["pace"]:
+        return None
+    average = Decimal(counts["hours"]) / Decimal(counts["members"])
+    return min(ONE, average / counts["pace"])
 
 
 @register(
     "dues_collection_rate",
     "党费收缴率",
     kind="ratio",
-    source="members (dues ledger)",
-    description="期内应交党费月份中已按时交纳的比例",
+    source="members.models_dues.DuesMonth",
+    description="期内各月应交党费（免交除外）的人次中已交纳的比例",
 )
 def dues_collection_rate(org: Any, period: Period) -> Decimal | None:
-    raise MetricUnavailable("members dues selector")
+    from django.db.models import Count, Q
+
+    dues_month = _model("members", "DuesMonth")
+    counts = dues_month.objects.filter(
+        **_subtree(org), month__gte=period.start, month__lte=period.end, amount_due__gt=0
+    ).aggregate(due=Count("pk"), paid=Count("pk", filter=Q(paid_on__isnull=False)))
+    if not counts["due"]:
+        return None
+    return ratio(counts["paid"], counts["due"])
 
 
 @register(
     "development_on_time_share",
     "发展党员程序按期率",
     kind="ratio",
-    source="members (development pipeline)",
-    description="期内发展党员各步骤中符合时限要求的比例",
+    source="members.models_development.DevelopmentStep (warnings)",
+    description="期内登记的发展党员步骤中没有时限提示（按期）的比例；无步骤为 1",
 )
 def development_on_time_share(org: Any, period: Period) -> Decimal | None:
-    raise MetricUnavailable("members development selector")
+    step = _model("members", "DevelopmentStep")
+    rows = step.objects.filter(**_subtree(org), occurred_on__gte=period.start, occurred_on__lte=period.end)
+    total = rows.count()
+    late = rows.exclude(warnings=[]).count() if total else 0
+    return ratio(total - late, total)

@@ -1,0 +1,606 @@
+"""What a quarterly inspection report says: plain data (titles, tables, charts) built from the
+selectors and models of each app, rendered to PDF and XLSX by ``pdf.py`` and ``xlsx.py``.
+
+One organization's report reads only that organization's rows (a branch with its 党小组, or a
+committee's own meetings plus subtree-wide metrics), so a batch over 1,000 branches keeps one
+small report in memory at a time. A section whose app is not installed says so instead of failing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.urls import NoReverseMatch, reverse
+
+from assessments.choices import DutyReportStatus, RatingStatus
+from assessments.metrics import METRICS, MetricUnavailable, metric_value, study_pace_counts
+from assessments.models import DutyReport, Rating
+from assessments.periods import Period
+from assessments.selectors import rectification_open_items
+from organizations.choices import OrgType
+from organizations.dates import today
+from organizations.models import CommitteeTerm, Organization
+
+UNAVAILABLE = "（该模块数据暂未接入）"
+# Metrics shown as the key figures of a report and compared across child organizations.
+KEY_METRICS = [
+    "compliance_on_time_share",
+    "attendance_rate",
+    "dues_collection_rate",
+    "development_on_time_share",
+    "followups_closed_share",
+    "rectification_closed_share",
+    "study_hours_pace",
+    "term_not_overdue",
+    "committee_complete",
+]
+CHART_METRICS = ["compliance_on_time_share", "attendance_rate", "dues_collection_rate", "study_hours_pace"]
+CHART_MAX_ORGS = 30
+STARS = "★"
+
+
+@dataclass
+class Chart:
+    title: str
+    categories: list[str]
+    series: list[tuple[str, list[float | None]]]
+    unit: str = "%"
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    note: str = ""
+    chart: Chart | None = None
+    widths: list[float] | None = None  # relative column widths for the PDF
+
+
+@dataclass
+class ReportDoc:
+    title: str
+    subtitle: str
+    facts: list[tuple[str, str]]
+    sections: list[Table]
+    summary: dict[str, Any]
+    footer: str = "仅供党组织内部督查使用；各项得分和比较仅供参考，不作排名。"
+
+
+def pct(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return f"{(Decimal(value) * 100).quantize(Decimal('0.1'))}%"
+
+
+def _flag(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return "是" if value >= 1 else "否"
+
+
+def _fmt_metric(code: str, value: Decimal | None) -> str:
+    kind = METRICS[code].kind
+    if kind == "ratio":
+        return pct(value)
+    if kind == "flag":
+        return _flag(value)
+    return "—" if value is None else str(value)
+
+
+def _link(name: str, pk: int) -> str:
+    base = getattr(settings, "PB_REPORT_SITE_URL", "")
+    for candidate in (name, name.replace("_", "-")):
+        try:
+            return base + reverse(candidate, args=[pk])
+        except NoReverseMatch:
+            continue
+    return ""
+
+
+def _d(day: date | None) -> str:
+    return f"{day:%Y-%m-%d}" if day else "—"
+
+
+# --- sections ----------------------------------------------------------------------------------------
+
+
+def _key_figures(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
+    table = Table(title="一、主要指标", columns=["指标", "本季度", "说明"], widths=[3, 1.4, 6])
+    values: dict[str, Any] = {}
+    chart_cats: list[str] = []
+    chart_vals: list[float | None] = []
+    for code in KEY_METRICS:
+        metric = METRICS[code]
+        value = metric_value(code, org=org, period=period)
+        values[code] = None if value is None else str(value)
+        table.rows.append([metric.label, _fmt_metric(code, value), metric.description])
+        if code in CHART_METRICS:
+            chart_cats.append(metric.label.replace("组织生活", "").replace("学习", ""))
+            chart_vals.append(None if value is None else float(value * 100))
+    table.chart = Chart(title="主要指标（%）", categories=chart_cats, series=[("本季度", chart_vals)])
+    return table, values
+
+
+def _compliance(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
+    table = Table(
+        title="二、组织生活落实情况（按类型）",
+        columns=["类型", "期间", "要求次数", "已开次数", "完成日期", "截止日期", "状态"],
+        widths=[2.2, 2.6, 1, 1, 1.6, 1.6, 1.2],
+    )
+    try:
+        from activities.compliance import compliance_items
+    except ImportError:
+        table.note = UNAVAILABLE
+        return table, {}
+    items = compliance_items(organization=org, year=period.year, quarter=period.quarter, on=today())
+    counts: dict[str, int] = {}
+    for item in sorted(items, key=lambda i: (i.kind, i.period_start)):
+        table.rows.append(
+            [
+                item.label,
+                f"{item.period_start:%m-%d}至{item.period_end:%m-%d}",
+                item.required,
+                item.held,
+                _d(item.done_on),
+                _d(item.deadline),
+                item.status_label,
+            ]
+        )
+        counts[item.status] = counts.get(item.status, 0) + 1
+    if not items:
+        table.note = "本季度没有需要落实的组织生活事项。"
+    return table, {"compliance_status_counts": counts, "compliance_items": len(items)}
+
+
+def _meetings(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
+    table = Table(
+        title="三、会议记录与出勤",
+        columns=["日期", "类型", "主题", "应到", "实到", "出勤率", "记录链接"],
+        widths=[1.5, 1.8, 3.6, 0.8, 0.8, 1.1, 3],
+    )
+    try:
+        from activities.models import Meeting
+    except ImportError:
+        table.note = UNAVAILABLE
+        return table, {}
+    rows = (
+        Meeting.objects.filter(
+            Q(organization=org) | Q(organization__path__startswith=org.path, organization__org_type=OrgType.GROUP),
+            status="final",
+            held_on__gte=period.start,
+            held_on__lte=period.end,
+        )
+        .order_by("held_on", "pk")
+        .values_list("pk", "held_on", "meeting_type", "title", "expected_count", "present_count")
+    )
+    labels = dict(Meeting._meta.get_field("meeting_type").choices)
+    expected = present = 0
+    for pk, held_on, meeting_type, title, exp, pres in rows.iterator(chunk_size=500):
+        expected += exp
+        present += pres
+        rate = pct(Decimal(pres) / Decimal(exp)) if exp else "—"
+        table.rows.append(
+            [
+                _d(held_on),
+                labels.get(meeting_type, meeting_type),
+                title or "—",
+                exp,
+                pres,
+                rate,
+                _link("activities:meeting_detail", pk),
+            ]
+        )
+    rate = Decimal(present) / Decimal(expected) if expected else None
+    table.note = f"本季度共 {len(table.rows)} 次会议，应到 {expected} 人次，实到 {present} 人次，出勤率 {pct(rate)}。"
+    return table, {"meetings": len(table.rows), "attendance_expected": expected, "attendance_present": present}
+
+
+def _dues(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
+    table = Table(
+        title="四、党费收缴",
+        columns=["月份", "应交人次", "已交人次", "应交金额（元）", "实交金额（元）", "收缴率"],
+        widths=[1.4, 1.2, 1.2, 1.8, 1.8, 1.2],
+    )
+    from django.apps import apps
+
+    try:
+        dues_month = apps.get_model("members", "DuesMonth")
+    except LookupError:
+        table.note = UNAVAILABLE
+        return table, {}
+    from django.db.models import Sum
+
+    rows = (
+        dues_month.objects.filter(
+            organization__path__startswith=org.path, month__gte=period.start, month__lte=period.end, amount_due__gt=0
+        )
+        .values("month")
+        .annotate(
+            due=Count("pk"),
+            paid=Count("pk", filter=Q(paid_on__isnull=False)),
+            due_total=Sum("amount_due"),
+            paid_total=Sum("amount_paid", filter=Q(paid_on__isnull=False)),
+        )
+        .order_by("month")
+    )
+    totals = {"due": 0, "paid": 0, "due_total": Decimal(0), "paid_total": Decimal(0)}
+    for row in rows:
+        table.rows.append(
+            [
+                f"{row['month']:%Y-%m}",
+                row["due"],
+                row["paid"],
+                f"{row['due_total'] or 0:.2f}",
+                f"{row['paid_total'] or 0:.2f}",
+                pct(Decimal(row["paid"]) / Decimal(row["due"])) if row["due"] else "—",
+            ]
+        )
+        for key in totals:
+            totals[key] += row[key] or 0
+    arrears = _arrears(org, period)
+    rate = Decimal(totals["paid"]) / Decimal(totals["due"]) if totals["due"] else None
+    table.note = (
+        f"本季度应交 {totals['due']} 人次，已交 {totals['paid']} 人次，收缴率 {pct(rate)}；"
+        f"截至季末连续 3 个月以上未交 {arrears['over3']} 人，6 个月以上 {arrears['over6']} 人。"
+    )
+    if not table.rows:
+        table.note = "本季度没有核定的应交党费记录。" + table.note
+    return table, {
+        "dues_due": totals["due"],
+        "dues_paid": totals["paid"],
+        "dues_due_total": f"{totals['due_total']:.2f}",
+        "dues_paid_total": f"{totals['paid_total']:.2f}",
+        "arrears_over3": arrears["over3"],
+        "arrears_over6": arrears["over6"],
+    }
+
+
+def _arrears(org: Organization, period: Period) -> dict[str, int]:
+    """Members with ≥3 / ≥6 consecutive unpaid ended months at the quarter's end."""
+    try:
+        from members.selectors_dues import dues_arrears_flags
+    except ImportError:
+        return {"over3": 0, "over6": 0}
+    from members.models import Member
+
+    member_ids = list(Member.objects.filter(organization__path__startswith=org.path).values_list("pk", flat=True))
+    flags = dues_arrears_flags(member_ids=member_ids, on=period.end)
+    over3 = sum(1 for status in flags.values() if getattr(status, "longest_run", 0) >= 3)
+    over6 = sum(1 for status in flags.values() if getattr(status, "longest_run", 0) >= 6)
+    return {"over3": over3, "over6": over6}
+
+
+def _development(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
+    table = Table(
+        title="五、发展党员步骤及时限",
+        columns=["日期", "姓名", "步骤", "结果", "时限情况"],
+        widths=[1.5, 1.5, 3, 1.3, 5],
+    )
+    from django.apps import apps
+
+    try:
+        step_model = apps.get_model("members", "DevelopmentStep")
+    except LookupError:
+        table.note = UNAVAILABLE
+        return table, {}
+    steps = (
+        step_model.objects.filter(
+            organization__path__startswith=org.path, occurred_on__gte=period.start, occurred_on__lte=period.end
+        )
+        .select_related("member")
+        .order_by("occurred_on", "pk")
+    )
+    late = 0
+    for step in steps.iterator(chunk_size=500):
+        warnings = step.warnings or []
+        if warnings:
+            late += 1
+        text = "；".join(str(w.get("message", w) if isinstance(w, dict) else w) for w in warnings) or "按期"
+        table.rows.append(
+            [_d(step.occurred_on), step.member.name, step.get_step_display(), step.get_decision_display(), text]
+        )
+    if not table.rows:
+        table.note = "本季度没有登记发展党员步骤。"
+    else:
+        table.note = f"本季度登记 {len(table.rows)} 个步骤，其中 {late} 个有时限提示。"
+    return table, {"development_steps": len(table.rows), "development_late": late}
+
+
+def _term(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
+    table = Table(
+        title="六、委员会换届情况",
+        columns=["届次", "产生方式", "选举日期", "任期届满", "批准延期至", "季末状态"],
+        widths=[1, 1.4, 1.6, 1.6, 1.6, 2.2],
+    )
+    terms = list(CommitteeTerm.objects.filter(organization=org).order_by("-number")[:3])
+    status = "未登记届次"
+    for term in terms:
+        if term.ended_on and term.ended_on <= period.end:
+            state = f"已于 {term.ended_on:%Y-%m-%d} 换届"
+        elif term.elected_on > period.end:
+            state = "季度后产生"
+        elif term.effective_expiry < period.end:
+            state = "任期已届满，应及时换届"
+        else:
+            state = "任期内"
+        if term.elected_on <= period.end and not (term.ended_on and term.ended_on <= period.end):
+            status = state
+        table.rows.append(
+            [
+                f"第{term.number}届",
+                term.get_kind_display(),
+                _d(term.elected_on),
+                _d(term.expires_on),
+                _d(term.extended_until),
+                state,
+            ]
+        )
+    if org.org_type == OrgType.GROUP:
+        table.note = "党小组不设委员会。"
+    elif not terms:
+        table.note = "尚未登记委员会届次。"
+    return table, {"term_status": status}
+
+
+def _open_items(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
+    table = Table(
+        title="七、未办结事项和整改",
+        columns=["类别", "组织", "事项", "责任人", "时限", "状态"],
+        widths=[1.3, 2.2, 4.5, 1.2, 1.5, 1.5],
+    )
+    summary = {"followups_open": 0, "rectifications_open": 0, "rectifications_overdue": 0}
+    try:
+        from activities.choices import OPEN_FOLLOW_UP
+        from activities.models import FollowUp
+    except ImportError:
+        FollowUp = None  # noqa: N806
+    if FollowUp is not None:
+        follow_ups = (
+            FollowUp.objects.filter(
+                organization__path__startswith=org.path, status__in=list(OPEN_FOLLOW_UP), opened_on__lte=period.end
+            )
+            .select_related("organization")
+            .order_by("due_on", "pk")
+        )
+        for item in follow_ups.iterator(chunk_size=500):
+            overdue = item.due_on is not None and item.due_on < period.end
+            table.rows.append(
+                [
+                    "决议落实",
+                    str(item.organization),
+                    item.title,
+                    item.owner_name or "—",
+                    _d(item.due_on),
+                    "已逾期" if overdue else item.get_status_display(),
+                ]
+            )
+            summary["followups_open"] += 1
+    for item in (
+        rectification_open_items(org, period.end).filter(created_at__date__lte=period.end).iterator(chunk_size=500)
+    ):
+        table.rows.append(
+            [
+                "督查整改",
+                str(item.organization),
+                item.problem,
+                item.owner_name,
+                _d(item.deadline),
+                "已逾期" if item.is_overdue else item.get_status_display(),
+            ]
+        )
+        summary["rectifications_open"] += 1
+        summary["rectifications_overdue"] += int(item.is_overdue)
+    table.note = (
+        f"季末未办结决议落实事项 {summary['followups_open']} 项；未销号整改事项 {summary['rectifications_open']} 项，"
+        f"其中逾期 {summary['rectifications_overdue']} 项。"
+    )
+    if FollowUp is None:
+        table.note += "决议落实事项" + UNAVAILABLE
+    return table, summary
+
+
+def _study(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
+    table = Table(title="八、学习学时进度", columns=["项目", "数值"], widths=[3, 3])
+    try:
+        counts = study_pace_counts(org, period)
+    except MetricUnavailable:
+        table.note = UNAVAILABLE
+        return table, {}
+    members = counts["members"]
+    average = (Decimal(counts["hours"]) / Decimal(members)).quantize(Decimal("0.1")) if members else Decimal(0)
+    table.rows = [
+        ["党员人数", members],
+        ["年度目标（学时/人）", f"{counts['target']}"],
+        ["按时间进度应达（学时/人）", f"{counts['pace']}"],
+        ["人均已完成（学时）", f"{average}"],
+        ["达到进度人数", counts["reached"]],
+    ]
+    table.note = "只统计人数，不列个人排名（整治形式主义为基层减负有关规定）。"
+    return table, {
+        "study_members": members,
+        "study_average": str(average),
+        "study_pace": str(counts["pace"]),
+        "study_reached": counts["reached"],
+    }
+
+
+def _ratings(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
+    table = Table(
+        title="九、星级评定和书记述职评议",
+        columns=["年度", "项目", "结果", "说明"],
+        widths=[1, 2, 2, 6],
+    )
+    summary: dict[str, Any] = {}
+    for rating in Rating.objects.filter(organization=org, status=RatingStatus.FINAL).order_by("-year")[:3]:
+        change = rating.get_change_display() if rating.change else ""
+        detail = rating.direct_reason if rating.is_direct else f"得分 {rating.final_total}"
+        table.rows.append([rating.year, "星级评定", f"{rating.stars}星 {change}".strip(), detail])
+        summary.setdefault("latest_stars", rating.stars)
+    for report in DutyReport.objects.filter(organization=org, status=DutyReportStatus.APPRAISED).order_by("-year")[:2]:
+        questions = "；".join(q.text for q in report.questions.all())
+        table.rows.append(
+            [report.year, "书记述职评议", report.get_grade_display(), f"必答题：{questions}" if questions else ""]
+        )
+    if not table.rows:
+        table.note = "暂无已确定的星级评定或述职评议结果。"
+    return table, summary
+
+
+SECTIONS = [_compliance, _meetings, _dues, _development, _term, _open_items, _study, _ratings]
+
+
+def _member_counts(org: Organization) -> dict[str, int]:
+    from members.models import Member
+
+    counts = (
+        Member.objects.party_members()
+        .filter(organization__path__startswith=org.path)
+        .aggregate(full=Count("pk", filter=Q(stage="full")), probationary=Count("pk", filter=Q(stage="probationary")))
+    )
+    return {"full": counts["full"] or 0, "probationary": counts["probationary"] or 0}
+
+
+def _secretary(org: Organization) -> str:
+    from organizations.models import Position
+
+    position = (
+        Position.objects.filter(
+            term__organization=org, term__ended_on__isnull=True, position="secretary", end_on__isnull=True
+        )
+        .order_by("-start_on")
+        .first()
+    )
+    return position.person_name if position else "—"
+
+
+def build_org_report(org: Organization, period: Period, *, generated: str = "") -> ReportDoc:
+    parent = Organization.objects.parent_of(org)
+    members = _member_counts(org)
+    key_table, key_values = _key_figures(org, period)
+    sections = [key_table]
+    summary: dict[str, Any] = {
+        "organization": org.name,
+        "period": [period.start.isoformat(), period.end.isoformat()],
+        "members_full": members["full"],
+        "members_probationary": members["probationary"],
+        "metrics": key_values,
+    }
+    for builder in SECTIONS:
+        table, numbers = builder(org, period)
+        sections.append(table)
+        summary.update(numbers)
+    facts = [
+        ("党组织", org.name),
+        ("组织类别", org.get_org_type_display()),
+        ("上级党组织", parent.name if parent else "—"),
+        ("书记", _secretary(org)),
+        ("党员人数", f"正式党员 {members['full']} 名，预备党员 {members['probationary']} 名"),
+        ("数据期间", f"{period.start:%Y年%m月%d日} 至 {period.end:%Y年%m月%d日}"),
+        ("生成时间", generated or "—"),
+    ]
+    return ReportDoc(
+        title=f"{org.name}{period.label}督查报告",
+        subtitle=f"数据期间 {period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d}",
+        facts=facts,
+        sections=sections,
+        summary=summary,
+    )
+
+
+# --- roll-up --------------------------------------------------------------------------------------------
+
+
+def child_organizations(org: Organization) -> list[Organization]:
+    return list(
+        Organization.objects.filter(path__startswith=org.path, depth=org.depth + 1)
+        .exclude(org_type=OrgType.GROUP)
+        .order_by("path")
+    )
+
+
+def build_rollup_report(org: Organization, period: Period, *, generated: str = "") -> ReportDoc:
+    """Compare the child organizations of ``org`` (each over its own subtree), in tree order:
+    a comparison for follow-up, not a ranking."""
+    children = child_organizations(org)
+    rect_open = dict(
+        rectification_open_items(org, period.end)
+        .order_by()
+        .values("organization__path")
+        .annotate(n=Count("pk"))
+        .values_list("organization__path", "n")
+    )
+    stars = dict(
+        Rating.objects.filter(organization__in=children, status=RatingStatus.FINAL, year__lte=period.year)
+        .order_by("organization_id", "year")
+        .values_list("organization_id", "stars")
+    )
+    columns = ["下级组织", "党员"] + [METRICS[c].label for c in KEY_METRICS] + ["未销号整改", "最近星级"]
+    table = Table(title="一、下级组织主要指标对比", columns=columns)
+    table.widths = [3, 0.9] + [1.1] * len(KEY_METRICS) + [1.1, 1]
+    per_child: list[dict[str, Any]] = []
+    series: dict[str, list[float | None]] = {code: [] for code in CHART_METRICS}
+    for child in children:
+        members = _member_counts(child)
+        values = {code: metric_value(code, org=child, period=period) for code in KEY_METRICS}
+        open_items = sum(n for path, n in rect_open.items() if path.startswith(child.path))
+        star = stars.get(child.pk)
+        table.rows.append(
+            [str(child), members["full"] + members["probationary"]]
+            + [_fmt_metric(code, values[code]) for code in KEY_METRICS]
+            + [open_items, f"{star}星" if star is not None else "—"]
+        )
+        per_child.append(
+            {
+                "organization": child.name,
+                "members": members["full"] + members["probationary"],
+                **{k: None if v is None else str(v) for k, v in values.items()},
+            }
+        )
+        for code in CHART_METRICS:
+            value = values[code]
+            series[code].append(None if value is None else float(value * 100))
+    if not children:
+        table.note = "该组织没有下级党组织。"
+    shown = children[:CHART_MAX_ORGS]
+    chart_table = Table(title="二、下级组织对比图", columns=[])
+    chart_table.chart = Chart(
+        title="组织生活按期率、出勤率、党费收缴率、学时进度（%）",
+        categories=[str(c) for c in shown],
+        series=[(METRICS[c].label, series[c][: len(shown)]) for c in CHART_METRICS],
+    )
+    if len(children) > CHART_MAX_ORGS:
+        chart_table.note = f"图中显示前 {CHART_MAX_ORGS} 个下级组织（按组织顺序），完整数据见上表和 XLSX。"
+    own_table, own_values = _key_figures(org, period)
+    own_table.title = "三、本组织及所属全部组织合计"
+    parent = Organization.objects.parent_of(org)
+    facts = [
+        ("党组织", org.name),
+        ("上级党组织", parent.name if parent else "—"),
+        ("下级组织数", str(len(children))),
+        ("数据期间", f"{period.start:%Y年%m月%d日} 至 {period.end:%Y年%m月%d日}"),
+        ("生成时间", generated or "—"),
+    ]
+    return ReportDoc(
+        title=f"{org.name}{period.label}下级组织督查汇总",
+        subtitle=f"数据期间 {period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d}",
+        facts=facts,
+        sections=[table, chart_table, own_table],
+        summary={
+            "organization": org.name,
+            "period": [period.start.isoformat(), period.end.isoformat()],
+            "children": per_child,
+            "metrics": own_values,
+        },
+    )
+
+
+def build_report(org: Organization, period: Period, kind: str, *, generated: str = "") -> ReportDoc:
+    if kind == "rollup":
+        return build_rollup_report(org, period, generated=generated)
+    return build_org_report(org, period, generated=generated)
