@@ -50,7 +50,9 @@ class PasswordHistoryValidator:
 
         count = security_policy().password_history_count
         hashes = list(PasswordHistory.objects.filter(user=user).values_list("password", flat=True)[:count])
-        current = type(user).objects.filter(pk=user.pk).values_list("password", flat=True).first()
+        from django.contrib.auth import get_user_model
+
+        current = get_user_model().objects.filter(pk=user.pk).values_list("password", flat=True).first()
         if current:
             hashes.append(current)
         if any(check_password(password, encoded) for encoded in hashes):
