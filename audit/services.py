@@ -1,5 +1,6 @@
 """Writing audit events. Call ``audit_log`` inside the same transaction as the action it records,
 so that when the audit insert fails the business write rolls back too (AUD-5)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -17,13 +18,15 @@ from audit.request_context import current_request
 # Never store a full 18-digit ID number or a phone number in an audit record (AUD-2).
 _ID_RE = re.compile(r"\b(\d{6})\d{8}(\d{3}[\dXx])\b")
 _PHONE_RE = re.compile(r"\b(1\d{2})\d{4}(\d{4})\b")
+# Keys whose values are secrets: passwords (also old_/new_password1…), one-time codes, tokens, keys.
+_SECRET_KEY_RE = re.compile(r"(^|_)(password\d?|passwd|otp|token|secret|api_key)$", re.IGNORECASE)
 
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
         return _PHONE_RE.sub(r"\1****\2", _ID_RE.sub(r"\1********\2", value))
     if isinstance(value, dict):
-        return {key: _scrub(item) for key, item in value.items() if "password" not in str(key).lower()}
+        return {key: _scrub(item) for key, item in value.items() if not _SECRET_KEY_RE.search(str(key))}
     if isinstance(value, list | tuple):
         return [_scrub(item) for item in value]
     return value
@@ -163,7 +166,9 @@ def audit_purge(*, now: datetime | None = None, retention_days: int | None = Non
         # Lock the newest row first: no event is appended while the purge runs.
         AuditEvent.objects.select_for_update().order_by("-id").values("pk").first()
         # Only the oldest contiguous run of expired rows goes, so the remaining chain has no holes.
-        first_kept = AuditEvent.objects.filter(created_at__gte=cutoff).order_by("id").values_list("pk", flat=True).first()
+        first_kept = (
+            AuditEvent.objects.filter(created_at__gte=cutoff).order_by("id").values_list("pk", flat=True).first()
+        )
         expired = AuditEvent.objects.filter(created_at__lt=cutoff)
         if first_kept is not None:
             expired = expired.filter(pk__lt=first_kept)
