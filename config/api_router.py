@@ -4,6 +4,16 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import TokenObtainView  # POST username + password (+ otp) → token; public: it is the login
+from assessments.api.views import (
+    DutyReportViewSet,
+    InspectionReportViewSet,
+    MetricListApi,
+    RatingViewSet,
+    RectificationViewSet,
+    ReportBatchViewSet,
+    RoundViewSet,
+    SchemeViewSet,
+)
 from members.api.views import MemberViewSet, TransferViewSet
 from organizations.api.views import OrganizationViewSet
 
@@ -12,9 +22,17 @@ router.include_root_view = False
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("members", MemberViewSet, basename="member")
 router.register("transfers", TransferViewSet, basename="transfer")
+router.register("assessment-schemes", SchemeViewSet, basename="assessment-scheme")
+router.register("assessment-rounds", RoundViewSet, basename="assessment-round")
+router.register("ratings", RatingViewSet, basename="rating")
+router.register("duty-reports", DutyReportViewSet, basename="duty-report")
+router.register("inspection-reports", InspectionReportViewSet, basename="inspection-report")
+router.register("report-batches", ReportBatchViewSet, basename="report-batch")
+router.register("rectifications", RectificationViewSet, basename="rectification")
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
     path("", include("organizations.dashboard.api_urls")),  # before the router: no clash with its routes
+    path("assessment-metrics/", MetricListApi.as_view(), name="api-assessment-metrics"),
     path("", include(router.urls)),
 ]
