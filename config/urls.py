@@ -14,6 +14,7 @@ urlpatterns = [
     path("organizations/", include("organizations.dashboard.urls")),
     path("notifications/", include("notifications.urls")),
     path("members/", include("members.urls")),
+    path("assessments/", include("assessments.urls")),
     path("account/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
     path("api/v1/", include("config.api_router")),
