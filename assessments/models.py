@@ -97,6 +97,12 @@ class AssessmentScheme(models.Model):
     def __str__(self) -> str:
         return f"{self.name}（{self.year} 第{self.version}版）"
 
+    @property
+    def org_type_label(self) -> str:
+        from organizations.choices import OrgType
+
+        return OrgType(self.org_type).label if self.org_type in OrgType.values else self.org_type
+
 
 class SchemeSection(models.Model):
     scope_org_field = "scheme__organization"
