@@ -14,6 +14,16 @@ from assessments.api.views import (
     RoundViewSet,
     SchemeViewSet,
 )
+from members.api.development import DevelopmentPipelineView, DevelopmentStepViewSet
+from members.api.dues import (
+    DuesApprovalViewSet,
+    DuesCollectionView,
+    DuesFixingViewSet,
+    DuesLedgerViewSet,
+    DuesPaymentViewSet,
+    DuesRollupView,
+    DuesStandardView,
+)
 from members.api.views import MemberViewSet, TransferViewSet
 from organizations.api.views import OrganizationViewSet
 
@@ -22,6 +32,11 @@ router.include_root_view = False
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("members", MemberViewSet, basename="member")
 router.register("transfers", TransferViewSet, basename="transfer")
+router.register("dues/ledger", DuesLedgerViewSet, basename="dues-ledger")
+router.register("dues/payments", DuesPaymentViewSet, basename="dues-payment")
+router.register("dues/fixings", DuesFixingViewSet, basename="dues-fixing")
+router.register("dues/approvals", DuesApprovalViewSet, basename="dues-approval")
+router.register("development/steps", DevelopmentStepViewSet, basename="development-step")
 router.register("assessment-schemes", SchemeViewSet, basename="assessment-scheme")
 router.register("assessment-rounds", RoundViewSet, basename="assessment-round")
 router.register("ratings", RatingViewSet, basename="rating")
@@ -34,5 +49,9 @@ urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
     path("", include("organizations.dashboard.api_urls")),  # before the router: no clash with its routes
     path("assessment-metrics/", MetricListApi.as_view(), name="api-assessment-metrics"),
+    path("dues/standard/", DuesStandardView.as_view(), name="api-dues-standard"),
+    path("dues/collection/", DuesCollectionView.as_view(), name="api-dues-collection"),
+    path("dues/rollup/", DuesRollupView.as_view(), name="api-dues-rollup"),
+    path("development/pipeline/", DevelopmentPipelineView.as_view(), name="api-development-pipeline"),
     path("", include(router.urls)),
 ]

@@ -15,6 +15,8 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("members/", include("members.urls")),
     path("assessments/", include("assessments.urls")),
+    path("dues/", include("members.urls_dues")),
+    path("development/", include("members.urls_development")),
     path("account/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
     path("api/v1/", include("config.api_router")),

@@ -1,0 +1,244 @@
+"""发展党员 pages: a branch's pipeline, a new applicant, one person's timeline with the form to record
+the next step, and attachment downloads. Thin; rules live in ``members.services_development``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from members.choices import Sex
+from members.development_rules import PREREQUISITES
+from members.models import Member
+from members.models_development import STEP_NUMBERS, Decision, DevelopmentStep, FullOutcome, StepCode
+from members.selectors_development import PIPELINE_STAGES, development_pipeline, development_timeline
+from members.services_development import development_applicant_create, development_step_record
+from organizations import dates
+from organizations.access import CHANGE, VIEW, get_for_user, user_can
+from organizations.choices import BRANCH_TYPES
+from organizations.models import Organization
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class ApplicantForm(forms.Form):
+    name = forms.CharField(label="姓名", max_length=50)
+    sex = forms.ChoiceField(label="性别", choices=Sex.choices)
+    birth_date = forms.DateField(label="出生日期", widget=DATE)
+    applied_on = forms.DateField(label="递交入党申请书日期", widget=DATE)
+    note = forms.CharField(label="情况说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class StepForm(forms.Form):
+    step = forms.ChoiceField(label="步骤", choices=StepCode.choices)
+    occurred_on = forms.DateField(label="日期", widget=DATE)
+    decision = forms.ChoiceField(
+        label="结果（审查、表决、审批类步骤）",
+        choices=[("", "—"), (Decision.APPROVED, "同意/通过/合格"), (Decision.REJECTED, "不同意/未通过/不合格")],
+        required=False,
+    )
+    decided_by = forms.CharField(label="决定/经办（如：支委会、谈话人）", max_length=100, required=False)
+    people = forms.ModelMultipleChoiceField(
+        label="培养联系人 / 入党介绍人（正式党员）",
+        queryset=Member.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    training_days = forms.DecimalField(label="培训天数", max_digits=5, decimal_places=1, min_value=0, required=False)
+    training_hours = forms.DecimalField(label="培训学时", max_digits=6, decimal_places=1, min_value=0, required=False)
+    votes_expected = forms.IntegerField(label="应到会有表决权党员", min_value=0, required=False)
+    votes_present = forms.IntegerField(label="实到会有表决权党员", min_value=0, required=False)
+    votes_for = forms.IntegerField(label="赞成", min_value=0, required=False)
+    votes_against = forms.IntegerField(label="反对", min_value=0, required=False)
+    votes_abstain = forms.IntegerField(label="弃权", min_value=0, required=False)
+    outcome = forms.ChoiceField(label="转正讨论结论", choices=[("", "—"), *FullOutcome.choices], required=False)
+    extension_months = forms.IntegerField(label="延长预备期（月，6–12）", min_value=1, max_value=24, required=False)
+    note = forms.CharField(label="情况说明", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    attachment = forms.FileField(label="附件（PDF/PNG/JPEG，可不上传）", required=False)
+
+    def __init__(self, *args: Any, people_qs: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["people"].queryset = people_qs
+        self.fields["people"].label_from_instance = lambda m: m.name
+
+
+def _org_for_data(request: HttpRequest, pk: int) -> Organization:
+    org = get_for_user(Organization, request.user, VIEW, pk=pk)
+    if not user_can(request.user, VIEW, org, for_org_model=False):
+        raise PermissionDenied("无权查看该组织的发展党员情况")
+    return org
+
+
+@login_required
+def development_index(request: HttpRequest) -> HttpResponse:
+    orgs = list(
+        Organization.objects.filter(
+            role_assignments__user=request.user,
+            role_assignments__role__in=("org_admin", "secretary", "auditor"),
+        )
+        .distinct()
+        .order_by("path")
+    )
+    if len(orgs) == 1 and orgs[0].org_type in BRANCH_TYPES:
+        return redirect("development:pipeline", pk=orgs[0].pk)
+    reach = Q(pk__in=[])
+    for org in orgs:
+        reach |= Q(path__startswith=org.path)
+    branches = list(
+        Organization.objects.visible_to(request.user, VIEW)
+        .filter(reach, org_type__in=list(BRANCH_TYPES))
+        .order_by("path")[:300]
+    )
+    return render(request, "members/development/index.html", {"branches": branches})
+
+
+@never_cache
+@login_required
+def development_pipeline_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who is at which stage, the next step and its due date, overdue warnings."""
+    org = _org_for_data(request, pk)
+    stage = request.GET.get("stage", "")
+    if stage not in ("", *[s.value for s in PIPELINE_STAGES]):
+        stage = ""
+    entries = development_pipeline(organization=org, stage=stage)
+    counts: dict[str, int] = {}
+    for entry in development_pipeline(organization=org) if stage else entries:
+        counts[entry.member.stage] = counts.get(entry.member.stage, 0) + 1
+    return render(
+        request,
+        "members/development/pipeline.html",
+        {
+            "org": org,
+            "entries": entries,
+            "stage": stage,
+            "stages": [(s.value, s.label, counts.get(s.value, 0)) for s in PIPELINE_STAGES],
+            "can_change": user_can(request.user, CHANGE, org),
+            "overdue": sum(1 for e in entries if e.level == "danger"),
+        },
+    )
+
+
+@never_cache
+@login_required
+def development_applicant_new(request: HttpRequest, pk: int) -> HttpResponse:
+    org = get_for_user(Organization, request.user, CHANGE, pk=pk)
+    form = ApplicantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            member = development_applicant_create(
+                organization=org,
+                name=data["name"],
+                sex=data["sex"],
+                birth_date=data["birth_date"],
+                applied_on=data["applied_on"],
+                note=data["note"],
+                recorded_by=request.user,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            messages.success(request, f"已登记入党申请人 {member.name}")
+            return redirect("development:person", pk=member.pk)
+    return render(
+        request,
+        "members/development/applicant_form.html",
+        {"org": org, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def _next_step_code(timeline: dict[str, Any]) -> str:
+    """The first of the 25 steps not yet on record whose prerequisites are met (a suggestion)."""
+    done = timeline["done_codes"]
+    for code in StepCode.values:
+        if code not in done and all(req in done for req in PREREQUISITES[code]):
+            return code
+    return StepCode.ARCHIVE
+
+
+@never_cache
+@login_required
+def development_person(request: HttpRequest, pk: int) -> HttpResponse:
+    """One person's step timeline by stage, key dates, what is due, and the form for the next step."""
+    member = get_for_user(Member.objects.select_related("organization"), request.user, VIEW, pk=pk)
+    can_change = user_can(request.user, CHANGE, member)
+    timeline = development_timeline(member)
+    people_qs = (
+        Member.objects.visible_to(request.user, VIEW)
+        .filter(organization=member.organization, stage="full", membership_status="normal")
+        .exclude(pk=member.pk)
+        .order_by("name")
+    )
+    suggested = _next_step_code(timeline)
+    form = StepForm(
+        request.POST or None,
+        request.FILES or None,
+        people_qs=people_qs,
+        initial={"step": suggested, "occurred_on": dates.today()},
+    )
+    status = 200
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied("无权登记该人员的发展步骤")
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            people = list(data.pop("people") or [])
+            try:
+                step = development_step_record(
+                    member=member,
+                    people=people,
+                    recorded_by=request.user,
+                    step=data["step"],
+                    occurred_on=data["occurred_on"],
+                    decision=data["decision"] or "",
+                    decided_by=data["decided_by"],
+                    note=data["note"],
+                    training_days=data["training_days"],
+                    training_hours=data["training_hours"],
+                    votes_expected=data["votes_expected"],
+                    votes_present=data["votes_present"],
+                    votes_for=data["votes_for"],
+                    votes_against=data["votes_against"],
+                    votes_abstain=data["votes_abstain"],
+                    outcome=data["outcome"] or "",
+                    extension_months=data["extension_months"],
+                    attachment=data["attachment"],
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            else:
+                messages.success(request, f"已登记：{step.get_step_display()}")
+                for warning in step.warnings:
+                    messages.warning(request, warning)
+                return redirect("development:person", pk=member.pk)
+        status = 400
+    return render(
+        request,
+        "members/development/person.html",
+        {**timeline, "form": form, "can_change": can_change, "step_numbers": STEP_NUMBERS},
+        status=status,
+    )
+
+
+@login_required
+def development_attachment(request: HttpRequest, pk: int) -> FileResponse:
+    """An attachment, only through the gate, always as a download."""
+    step = get_for_user(DevelopmentStep.objects.select_related("organization"), request.user, VIEW, pk=pk)
+    if not step.attachment:
+        raise Http404("没有附件")
+    response = FileResponse(step.attachment.open("rb"), as_attachment=True, filename=step.attachment_name or "附件")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
