@@ -291,7 +291,7 @@ def _load_facts(*, root: Organization, orgs: list[Organization], year: int, rost
         for depth in range(len(path) // step - 1, 0, -1):
             ancestor = by_path.get(path[: depth * step])
             if ancestor is None:
-                break
+                continue
             if ancestor.org_type in MEMBER_WIDE_TYPES or (
                 org_type == OrgType.GROUP and depth == len(path) // step - 1
             ):

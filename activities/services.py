@@ -672,6 +672,7 @@ def _save_resolutions(
                 to_update.append(follow_up)
         elif follow_up is not None and follow_up.status == FollowUpStatus.OPEN:
             to_delete.append(follow_up.pk)
+    meeting.saved_follow_ups = to_create + to_update
     if to_create:
         FollowUp.objects.bulk_create(to_create)
     if to_update:

@@ -4,6 +4,16 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import TokenObtainView  # POST username + password (+ otp) → token; public: it is the login
+from activities.api.views import (
+    AttachmentViewSet,
+    FollowUpViewSet,
+    MeetingViewSet,
+    OrganizationComplianceView,
+    PlanViewSet,
+    StudyPointsViewSet,
+    StudyRecordViewSet,
+    TalkViewSet,
+)
 from assessments.api.views import (
     DutyReportViewSet,
     InspectionReportViewSet,
@@ -30,6 +40,13 @@ from organizations.api.views import OrganizationViewSet
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("meetings", MeetingViewSet, basename="meeting")
+router.register("attachments", AttachmentViewSet, basename="attachment")
+router.register("follow-ups", FollowUpViewSet, basename="follow-up")
+router.register("talks", TalkViewSet, basename="talk")
+router.register("study-records", StudyRecordViewSet, basename="study-record")
+router.register("study-points", StudyPointsViewSet, basename="study-points")
+router.register("plans", PlanViewSet, basename="plan")
 router.register("members", MemberViewSet, basename="member")
 router.register("transfers", TransferViewSet, basename="transfer")
 router.register("dues/ledger", DuesLedgerViewSet, basename="dues-ledger")
@@ -53,5 +70,7 @@ urlpatterns = [
     path("dues/collection/", DuesCollectionView.as_view(), name="api-dues-collection"),
     path("dues/rollup/", DuesRollupView.as_view(), name="api-dues-rollup"),
     path("development/pipeline/", DevelopmentPipelineView.as_view(), name="api-development-pipeline"),
+    # Before the router include: a separate path, so it cannot clash with the organization viewset.
+    path("organizations/<int:pk>/compliance/", OrganizationComplianceView.as_view(), name="api-organization-compliance"),
     path("", include(router.urls)),
 ]
