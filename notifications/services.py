@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -391,7 +390,12 @@ def _enqueue_on_commit(email_rows: list[OutboxMessage], webhook_rows: list[Outbo
     email_ids = [row.pk for row in email_rows if row.pk]
     webhook_ids = [row.pk for row in webhook_rows if row.pk]
     if email_ids or webhook_ids:
-        transaction.on_commit(partial(outbox_enqueue, email_ids=email_ids, webhook_ids=webhook_ids), robust=True)
+
+        def enqueue_outbox() -> None:
+            outbox_enqueue(email_ids=email_ids, webhook_ids=webhook_ids)
+
+        # robust: a broker that is down must not undo the commit; the sweeper re-enqueues later
+        transaction.on_commit(enqueue_outbox, robust=True)
 
 
 def outbox_enqueue(*, email_ids: list[int], webhook_ids: list[int]) -> None:
@@ -435,7 +439,11 @@ def reminder_run_create(
                 if all(b.pk for b in batches)
                 else list(run.batches.order_by("number").values_list("pk", flat=True))
             )
-            transaction.on_commit(partial(_enqueue_batches, ids, queue), robust=True)
+
+            def enqueue_batches() -> None:
+                _enqueue_batches(ids, queue)
+
+            transaction.on_commit(enqueue_batches, robust=True)
     return run
 
 

@@ -162,7 +162,11 @@ def test_lost_contact_six_months(cast):
 
 def test_away_six_months_without_transfer(cast):
     MemberFactory(
-        name="流动丙", organization=cast.A, is_mobile=True, mobile_since=date(2026, 2, 15), mobile_destination="广东省深圳市"
+        name="流动丙",
+        organization=cast.A,
+        is_mobile=True,
+        mobile_since=date(2026, 2, 15),
+        mobile_destination="广东省深圳市",
     )
     scan(date(2026, 8, 14))
     assert fired("member_away") == 0
