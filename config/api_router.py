@@ -35,11 +35,14 @@ from members.api.dues import (
     DuesStandardView,
 )
 from members.api.views import MemberViewSet, TransferViewSet
+from notifications.api.views import NoticeViewSet, NotificationViewSet, PreferenceView, ReminderSettingsView
 from organizations.api.views import OrganizationViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("notifications", NotificationViewSet, basename="notification")
+router.register("notices", NoticeViewSet, basename="notice")
 router.register("meetings", MeetingViewSet, basename="meeting")
 router.register("attachments", AttachmentViewSet, basename="attachment")
 router.register("follow-ups", FollowUpViewSet, basename="follow-up")
@@ -64,6 +67,8 @@ router.register("rectifications", RectificationViewSet, basename="rectification"
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
+    path("reminder-settings/", ReminderSettingsView.as_view(), name="reminder-settings"),
+    path("notification-preferences/", PreferenceView.as_view(), name="notification-preferences"),
     path("", include("organizations.dashboard.api_urls")),  # before the router: no clash with its routes
     path("assessment-metrics/", MetricListApi.as_view(), name="api-assessment-metrics"),
     path("dues/standard/", DuesStandardView.as_view(), name="api-dues-standard"),
