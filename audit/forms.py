@@ -6,16 +6,12 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from audit.selectors import EVENT_LABELS
-
 
 class AuditSearchForm(forms.Form):
     start = forms.DateField(label="开始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="结束日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     username = forms.CharField(label="用户名", required=False, max_length=150)
-    event = forms.ChoiceField(
-        label="事件", required=False, choices=[("", "全部事件"), *sorted(EVENT_LABELS.items(), key=lambda kv: kv[0])]
-    )
+    event = forms.RegexField(label="事件", required=False, max_length=64, regex=r"^[a-z0-9_]*$")
     org = forms.CharField(label="组织代码", required=False, max_length=40)
     outcome = forms.ChoiceField(
         label="结果", required=False, choices=[("", "全部结果"), ("success", "成功"), ("failure", "失败")]

@@ -3,6 +3,7 @@
 A top-level app because auditing cuts across every domain app (organizations, members,
 activities, assessments) and belongs to none of them.
 """
+
 from __future__ import annotations
 
 from django.conf import settings

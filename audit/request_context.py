@@ -1,4 +1,5 @@
 """Request id, client address and the current request, for audit records and logs."""
+
 from __future__ import annotations
 
 import uuid

@@ -16,8 +16,8 @@ from audit.models import AuditEvent
 from audit.request_context import current_request
 
 # Never store a full 18-digit ID number or a phone number in an audit record (AUD-2).
-_ID_RE = re.compile(r"\b(\d{6})\d{8}(\d{3}[\dXx])\b")
-_PHONE_RE = re.compile(r"\b(1\d{2})\d{4}(\d{4})\b")
+_ID_RE = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
+_PHONE_RE = re.compile(r"(?<![0-9])(1[0-9]{2})[0-9]{4}([0-9]{4})(?![0-9])")
 # Keys whose values are secrets: passwords (also old_/new_password1…), one-time codes, tokens, keys.
 _SECRET_KEY_RE = re.compile(r"(^|_)(password\d?|passwd|otp|token|secret|api_key)$", re.IGNORECASE)
 

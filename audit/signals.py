@@ -1,4 +1,5 @@
 """Authentication events go to the audit log (AUD-1)."""
+
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -21,7 +22,9 @@ def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 @receiver(user_login_failed)
 def _login_failed(sender: Any, credentials: dict, request: Any = None, **kwargs: Any) -> None:
     audit_log(
-        event="login_failed", outcome="failure", request=request,
+        event="login_failed",
+        outcome="failure",
+        request=request,
         detail={"username": str(credentials.get("username", ""))[:150]},
     )
 

@@ -1,0 +1,239 @@
+"""AUD-1..5: events, append-only storage, hash chain verification, retention purge, atomicity;
+the auditor's search page and its audited, watermarked export (DATA-5)."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from audit.models import AuditEvent
+from audit.services import audit_log, audit_purge, audit_verify
+from organizations.choices import OrgType
+from organizations.models import Organization
+from tests.factories import make_org
+from tests.security.helpers import audit_trigger_disabled
+
+pytestmark = pytest.mark.django_db
+
+
+def test_update_and_delete_of_audit_rows_are_refused_by_the_database(cast):
+    row = audit_log(event="probe", detail={"n": 1})
+    with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic():
+        AuditEvent.objects.filter(pk=row.pk).update(detail={"n": 2})
+    with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET username = 'x' WHERE id = %s", [row.pk])
+    if connection.vendor == "postgresql":  # on SQLite DELETE stays open for the test flush (see migration)
+        with pytest.raises(DatabaseError), transaction.atomic():
+            AuditEvent.objects.filter(pk=row.pk).delete()
+    assert AuditEvent.objects.get(pk=row.pk).detail == {"n": 1}
+
+
+def test_deleting_users_and_organizations_leaves_audit_rows_untouched(cast):
+    empty = make_org("空支部", OrgType.BRANCH, parent=cast.P)
+    audit_log(event="probe", user=cast.users["outsider"], organization=empty)
+    from organizations.services import organization_delete
+
+    organization_delete(org=empty)
+    cast.users["outsider"].delete()
+    assert audit_verify() == []
+    assert AuditEvent.objects.filter(event="probe", username="outsider").exists()
+
+
+def test_verify_command_reports_tampered_rows_and_exits_non_zero(cast):
+    rows = [audit_log(event="probe", detail={"n": i}) for i in range(4)]
+    out = io.StringIO()
+    call_command("audit_verify", stdout=out)
+    assert "校验通过" in out.getvalue()
+    with audit_trigger_disabled():
+        AuditEvent.objects.filter(pk=rows[1].pk).update(username="mallory")
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("audit_verify", stdout=out)
+    assert f"id={rows[1].pk}" in out.getvalue()
+
+
+def test_purge_keeps_rows_within_retention_and_the_chain_verifies(cast):
+    old = [audit_log(event="old", detail={"n": i}) for i in range(3)]
+    recent = [audit_log(event="recent", detail={"n": i}) for i in range(2)]
+    with audit_trigger_disabled():  # time travel: the first three rows are 200 days old
+        AuditEvent.objects.filter(pk__in=[r.pk for r in old]).update(created_at=timezone.now() - timedelta(days=200))
+        AuditEvent.objects.filter(pk__lte=old[-1].pk).exclude(pk__in=[r.pk for r in old]).update(
+            created_at=timezone.now() - timedelta(days=200)
+        )
+    # re-chain after the time travel (the test edited rows; production never does)
+    _rechain()
+    assert audit_verify() == []
+    assert audit_purge(now=timezone.now() - timedelta(days=20)) == 0  # 180 days: nothing is old enough
+    deleted = audit_purge()
+    assert deleted >= 3
+    assert not AuditEvent.objects.filter(event="old").exists()
+    assert AuditEvent.objects.filter(event="recent").count() == 2
+    purge = AuditEvent.objects.get(event="audit_purge")
+    assert purge.detail["deleted"] == deleted and purge.detail["retention_days"] == 190
+    assert audit_verify() == []  # verifiable from the first remaining row
+    # deleting the head of the chain without a purge record is detected
+    with audit_trigger_disabled():
+        AuditEvent.objects.filter(pk=recent[0].pk).delete()
+    assert audit_verify() == [recent[1].pk]
+
+
+def _rechain() -> None:
+    from audit.services import _hash
+
+    prev = ""
+    with audit_trigger_disabled():
+        for row in AuditEvent.objects.order_by("id"):
+            row.prev_hash = prev
+            row.row_hash = _hash(prev, row)
+            AuditEvent.objects.filter(pk=row.pk).update(prev_hash=row.prev_hash, row_hash=row.row_hash)
+            prev = row.row_hash
+
+
+def test_retention_cannot_go_below_190_days(cast, settings):
+    audit_log(event="probe")
+    with audit_trigger_disabled():
+        AuditEvent.objects.update(created_at=timezone.now() - timedelta(days=100))
+    _rechain()
+    assert audit_purge(retention_days=30) == 0
+
+
+def test_purge_task_is_scheduled_and_runs(cast):
+    from audit.tasks import purge_expired
+
+    assert purge_expired.delay().get() == 0
+
+
+def test_business_write_rolls_back_when_the_audit_insert_fails(cast):
+    """AUD-5: the audit insert is part of the action's transaction."""
+    before = Organization.objects.count()
+    failing = mock.patch.object(AuditEvent, "save", side_effect=DatabaseError("audit store down"))
+    with failing, pytest.raises(DatabaseError):
+        make_org("不该存在的支部", OrgType.BRANCH, parent=cast.P)
+    assert Organization.objects.count() == before
+    assert not Organization.objects.filter(name="不该存在的支部").exists()
+
+
+def test_audit_records_carry_time_user_role_address_and_request_id(cast):
+    client = cast.client("auditor_p")
+    client.get("/audit/", REMOTE_ADDR="192.0.2.7")
+    row = AuditEvent.objects.get(event="audit_query")
+    assert row.username == "auditor_p" and row.roles == "auditor" and row.ip_address == "192.0.2.7"
+    assert row.created_at and len(row.request_id) == 32 and row.outcome == "success"
+
+
+def test_client_address_from_the_proxy_header(cast, settings):
+    settings.PB_CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+    cast.client("auditor_p").get("/audit/", HTTP_X_REAL_IP="198.51.100.4", REMOTE_ADDR="127.0.0.1")
+    assert AuditEvent.objects.get(event="audit_query").ip_address == "198.51.100.4"
+
+
+def test_auditor_search_filters_and_scope(cast):
+    audit_log(event="probe", organization=cast.A, detail={"x": 1})
+    audit_log(event="probe", organization=cast.Q, detail={"x": "Q-only"})
+    audit_log(event="other", organization=cast.B)
+    client = cast.client("auditor_p")  # auditor of P: sees P's subtree and org-less events (P is a root)
+    html = client.get("/audit/", {"event": "probe"}).content.decode()
+    assert "Q-only" not in html and "&#x27;x&#x27;: 1" in html
+    assert "共 1 条" in html
+    assert client.get("/audit/", {"org": cast.B.code, "event": "other"}).content.decode().count("<tr>") == 2
+    assert client.get("/audit/", {"start": "2020-01-02", "end": "2020-01-01"}).status_code == 400
+    assert client.get("/audit/", {"start": "not-a-date"}).status_code == 400
+    today = timezone.localdate().isoformat()
+    assert "共" in client.get("/audit/", {"start": today, "end": today, "username": "auditor_p"}).content.decode()
+
+
+def test_audit_page_paginates_with_constant_queries(cast):
+    from django.test.utils import CaptureQueriesContext
+
+    client = cast.client("auditor_p")
+    client.get("/audit/")
+    with CaptureQueriesContext(connection) as small:
+        client.get("/audit/")
+    for i in range(120):
+        audit_log(event="probe", organization=cast.A, detail={"i": i})
+    with CaptureQueriesContext(connection) as large:
+        response = client.get("/audit/", {"page": 2})
+    assert len(small) == len(large)
+    assert "第 2 / " in response.content.decode()
+
+
+def test_export_is_watermarked_audited_and_scoped(cast):
+    audit_log(event="probe", organization=cast.A, detail={"x": "in-scope"})
+    audit_log(event="probe", organization=cast.Q, detail={"x": "泄露探针Q"})
+    response = cast.client("auditor_p").get("/audit/export/", {"event": "probe"})
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "no-store" in response["Cache-Control"]
+    book = load_workbook(io.BytesIO(response.content))
+    sheet = book.active
+    text = "\n".join(str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None)
+    assert "in-scope" in text and "泄露探针Q" not in text
+    assert "导出人：auditor_p" in sheet["A2"].value and "导出时间" in sheet["A2"].value
+    assert "auditor_p" in sheet.oddHeader.center.text and "auditor_p" in book.properties.creator
+    export = AuditEvent.objects.get(event="export")
+    assert export.detail["rows"] == 1 and export.detail["masked"] is True and export.username == "auditor_p"
+
+
+def test_export_helper_neutralises_formulas(cast, rf):
+    from organizations.exports import xlsx_response
+
+    request = rf.get("/x")
+    request.user = cast.users["secretary_a"]
+    response = xlsx_response(
+        rows=[['=HYPERLINK("http://evil")', 1]], headers=["a", "b"], filename="测试.xlsx", request=request, title="t"
+    )
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet["A4"].value.startswith("'=")
+    assert "filename*=UTF-8''%E6%B5%8B%E8%AF%95.xlsx" in response["Content-Disposition"]
+
+
+# AUD-1: one test per event type, exactly one record each. Domain CUD events (members, dues,
+# meetings, ratings) and view_full_id are covered by the helpers that emit them.
+def _login_events(cast):
+    from django.test import Client
+
+    from tests.security.conftest import login, set_password
+
+    set_password(cast.users["member_a"])
+    client = Client()
+    login(client, "member_a", "bad")
+    login(client, "member_a")
+    client.post("/logout/")
+
+
+@pytest.mark.parametrize("event", ["login", "login_failed", "logout"])
+def test_each_login_event_is_one_record(cast, event):
+    _login_events(cast)
+    assert AuditEvent.objects.filter(event=event).count() == 1
+
+
+def test_access_denied_is_recorded(cast):
+    assert cast.client("secretary_a").get("/audit/").status_code == 403
+    assert AuditEvent.objects.filter(event="access_denied", outcome="failure").count() == 1
+
+
+def test_audit_query_is_recorded(cast):
+    cast.client("auditor_p").get("/audit/", {"username": "x"})
+    assert AuditEvent.objects.filter(event="audit_query").count() == 1
+
+
+def test_exports_are_recorded_with_row_count(cast):
+    cast.client("auditor_p").get("/audit/export/")
+    assert AuditEvent.objects.filter(event="export").count() == 1
+
+
+def test_no_full_id_numbers_in_any_record(cast):
+    import re
+
+    audit_log(event="probe", detail={"id": "110101199003071234", "note": "电话13912345678"})
+    pattern = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)|(?<!\d)1[3-9]\d{9}(?!\d)")
+    for row in AuditEvent.objects.values_list("detail", "object_id", "username"):
+        assert not pattern.search(str(row))
