@@ -15,6 +15,7 @@ import calendar
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.urls import NoReverseMatch, reverse
 
@@ -209,44 +210,6 @@ def political_birthdays(ctx: ScanContext) -> Iterator[Candidate]:
 
 
 @evaluator
-def probation_ending(ctx: ScanContext) -> Iterator[Candidate]:
-    """预备期 is 1 year from the 支部大会 vote (``joined_on``); the members app's development
-    records may extend it (``probation_end_dates`` when available)."""
-    rows = list(
-        _members(ctx, "dev_probation_ending")
-        .filter(stage=Stage.PROBATIONARY, membership_status=MembershipStatus.NORMAL, joined_on__isnull=False)
-        .values_list("pk", "organization_id", "name", "joined_on")
-    )
-    if not rows:
-        return
-    extended = _probation_extensions([row[0] for row in rows])
-    for member_id, org_id, name, joined_on in rows:
-        org = ctx.orgs[org_id]
-        end = extended.get(member_id) or add_years(joined_on, 1)
-        setting = ctx.setting(org, "dev_probation_ending")
-        if ctx.on >= end - timedelta(days=setting.offset or 0):
-            yield Candidate(
-                "dev_probation_ending",
-                org,
-                "member",
-                member_id,
-                end.isoformat(),
-                f"预备党员{name}的预备期将于 {end:%Y年%m月%d日} 期满",
-                "请督促其提出书面转正申请，并及时召开支部大会讨论转正。",
-                member_link(member_id, org),
-            )
-
-
-def _probation_extensions(member_ids: list[int]) -> dict[int, date]:
-    """Probation end dates moved by a recorded extension (members app), if it provides them."""
-    try:
-        from members.selectors_development import probation_end_dates  # type: ignore[attr-defined]
-    except ImportError:
-        return {}
-    return probation_end_dates(member_ids=member_ids)
-
-
-@evaluator
 def lost_contact(ctx: ScanContext) -> Iterator[Candidate]:
     rows = (
         _members(ctx, "member_lost_contact")
@@ -340,5 +303,332 @@ def dues_collection(ctx: ScanContext) -> Iterator[Candidate]:
                 f"{on:%Y-%m}",
                 f"{on.month} 月党费收缴提醒：{org.name}",
                 "请按月收缴并登记本月党费；党员本人交纳，组织不得代交、扣缴。",
-                url_or("members:dues-month", org_id, fallback=org.link),
+                url_or("dues:org", org_id, fallback=org.link),
             )
+
+
+# --- development pipeline (members: DevelopmentState, the members app's reading of the steps) --
+
+
+def _development_states(member_ids: list[int]) -> dict[int, object]:
+    """One query of steps for many people, read by the members app's ``DevelopmentState``."""
+    from members.development_rules import DevelopmentState
+    from members.models_development import DevelopmentStep
+
+    steps: dict[int, list] = {}
+    for step in DevelopmentStep.objects.filter(member_id__in=member_ids).order_by("occurred_on", "number", "pk"):
+        steps.setdefault(step.member_id, []).append(step)
+    return {member_id: DevelopmentState(steps=steps.get(member_id, [])) for member_id in member_ids}
+
+
+def _dev_link(member_id: int, org: OrgInfo) -> str:
+    return url_or("development:person", member_id, fallback=member_link(member_id, org))
+
+
+DEV_RULES = (
+    "dev_application_talk",
+    "dev_activist_review",
+    "dev_activist_year",
+    "dev_approval_pending",
+    "dev_probation_ending",
+)
+
+
+@evaluator
+def development(ctx: ScanContext) -> Iterator[Candidate]:
+    from members.development_rules import REVIEW_EVERY_MONTHS
+
+    rows = list(
+        _members(ctx, *DEV_RULES)
+        .filter(
+            stage__in=[Stage.APPLICANT, Stage.ACTIVIST, Stage.CANDIDATE, Stage.PROBATIONARY],
+            membership_status=MembershipStatus.NORMAL,
+        )
+        .values_list("pk", "organization_id", "name", "stage", "joined_on")
+    )
+    if not rows:
+        return
+    states = _development_states([row[0] for row in rows])
+    on = ctx.on
+    for member_id, org_id, name, stage, joined_on in rows:
+        org = ctx.orgs[org_id]
+        state = states[member_id]
+        link = _dev_link(member_id, org)
+        if stage == Stage.APPLICANT and state.applied_on and state.talked_on is None:
+            setting = ctx.setting(org, "dev_application_talk")
+            if setting.enabled and on >= state.applied_on + timedelta(days=setting.offset or 0):
+                yield Candidate(
+                    "dev_application_talk",
+                    org,
+                    "member",
+                    member_id,
+                    state.applied_on.isoformat(),
+                    f"{name}的入党申请书（{state.applied_on:%Y-%m-%d} 收到）尚未登记谈话",
+                    f"党组织应在收到入党申请书后 1 个月内派人谈话，即 {add_months(state.applied_on, 1):%Y年%m月%d日} 前。",
+                    link,
+                )
+        if stage == Stage.ACTIVIST and state.activist_on:
+            setting = ctx.setting(org, "dev_activist_review")
+            reviews = [step.occurred_on for step in state.all("activist_review")]
+            due = add_months(max([state.activist_on, *reviews]), REVIEW_EVERY_MONTHS)
+            if setting.enabled and on >= due - timedelta(days=setting.offset or 0):
+                yield Candidate(
+                    "dev_activist_review",
+                    org,
+                    "member",
+                    member_id,
+                    due.isoformat(),
+                    f"入党积极分子{name}应于 {due:%Y年%m月%d日} 前完成半年一次的培养考察",
+                    "支部每半年对入党积极分子进行一次考察，请登记考察情况。",
+                    link,
+                )
+            eligible = add_years(state.activist_on, 1)
+            if ctx.enabled(org, "dev_activist_year") and on >= eligible:
+                yield Candidate(
+                    "dev_activist_year",
+                    org,
+                    "member",
+                    member_id,
+                    state.activist_on.isoformat(),
+                    f"入党积极分子{name}培养已满 1 年",
+                    f"{state.activist_on:%Y年%m月%d日} 确定为入党积极分子，经 1 年以上培养教育考察，"
+                    "可听取意见后由支委会研究是否确定为发展对象。",
+                    link,
+                )
+        vote = state.admission_vote
+        if stage in (Stage.CANDIDATE, Stage.PROBATIONARY) and vote is not None and state.admission_approval is None:
+            setting = ctx.setting(org, "dev_approval_pending")
+            if setting.enabled and on >= vote.occurred_on + timedelta(days=setting.offset or 0):
+                yield Candidate(
+                    "dev_approval_pending",
+                    org,
+                    "member",
+                    member_id,
+                    vote.occurred_on.isoformat(),
+                    f"{name}的接收预备党员已于 {vote.occurred_on:%Y-%m-%d} 经支部大会通过，上级党委尚未审批",
+                    f"上级党委应在 3 个月内（{add_months(vote.occurred_on, 3):%Y年%m月%d日} 前）审批；"
+                    "超过 6 个月须重新讨论接收。",
+                    link,
+                )
+        if stage == Stage.PROBATIONARY:
+            end = state.probation_end or (add_years(joined_on, 1) if joined_on else None)
+            setting = ctx.setting(org, "dev_probation_ending")
+            if (
+                end
+                and setting.enabled
+                and not state.pending_full_vote
+                and on >= end - timedelta(days=setting.offset or 0)
+            ):
+                yield Candidate(
+                    "dev_probation_ending",
+                    org,
+                    "member",
+                    member_id,
+                    end.isoformat(),
+                    f"预备党员{name}的预备期将于 {end:%Y年%m月%d日} 期满",
+                    "请督促其提出书面转正申请，并及时召开支部大会讨论转正。",
+                    link,
+                )
+
+
+# --- dues arrears (members: dues_arrears_flags) ----------------------------------------------
+
+
+@evaluator
+def dues_arrears(ctx: ScanContext) -> Iterator[Candidate]:
+    from members.selectors_dues import dues_arrears_flags
+
+    rows = list(
+        _members(ctx, "dues_arrears_warning", "dues_arrears_serious")
+        .filter(stage__in=[Stage.PROBATIONARY, Stage.FULL], membership_status=MembershipStatus.NORMAL)
+        .values_list("pk", "organization_id", "name", "user_id")
+    )
+    if not rows:
+        return
+    flags = dues_arrears_flags(member_ids=[row[0] for row in rows], on=ctx.on)
+    for member_id, org_id, name, user_id in rows:
+        status = flags.get(member_id)
+        if status is None or not status.unpaid_months:
+            continue
+        org = ctx.orgs[org_id]
+        first = status.unpaid_months[0]
+        link = url_or("dues:member", member_id, fallback=member_link(member_id, org))
+        warning = ctx.setting(org, "dues_arrears_warning")
+        if warning.enabled and (status.warning if warning.is_default else status.unpaid_count >= (warning.offset or 0)):
+            yield Candidate(
+                "dues_arrears_warning",
+                org,
+                "member",
+                member_id,
+                f"{first:%Y-%m}",
+                f"{name}已有 {status.unpaid_count} 个月党费未交",
+                f"自 {first:%Y年%m月} 起累计 {status.unpaid_count} 个月未交纳党费，共 {status.owed_total} 元，请及时交纳。"
+                "如有困难，可向党支部说明情况。",
+                link,
+                member_user_id=user_id,
+            )
+        serious = ctx.setting(org, "dues_arrears_serious")
+        if serious.enabled and (status.lapse if serious.is_default else status.longest_run >= (serious.offset or 0)):
+            yield Candidate(
+                "dues_arrears_serious",
+                org,
+                "member",
+                member_id,
+                f"{first:%Y-%m}",
+                f"{name}已连续 {status.longest_run} 个月未交党费",
+                "连续 6 个月不交纳党费且无正当理由的，按自行脱党处理：由支部大会讨论决定除名，报上级党组织批准。"
+                "系统仅作提示，是否处理由党组织决定。",
+                link,
+            )
+
+
+# --- compliance calendar (activities: compliance_items_for) ----------------------------------
+
+COMPLIANCE_RULES = ("compliance_upcoming", "compliance_due_today", "compliance_overdue", "compliance_escalation")
+
+
+@evaluator
+def compliance(ctx: ScanContext) -> Iterator[Candidate]:
+    """Items and their statuses come from the activities app's compliance calendar; this only
+    decides when to remind about them."""
+    from activities.choices import ComplianceStatus
+    from activities.compliance import RuleBook, compliance_items_for
+
+    org_ids = ctx.org_ids_with(*COMPLIANCE_RULES)
+    if not org_ids:
+        return
+    on = ctx.on
+    lead = max((ctx.setting(ctx.orgs[pk], "compliance_upcoming").offset or 0) for pk in org_ids)
+    grace = max((ctx.setting(ctx.orgs[pk], "compliance_escalation").grace_days or 0) for pk in org_ids)
+    window = (on - timedelta(days=grace + 1), on + timedelta(days=lead))
+    orgs = list(Organization.objects.filter(pk__in=org_ids))
+    # One call per unit (depth-2 subtree) keeps the facts each call loads small.
+    groups: dict[str, list[Organization]] = {}
+    for org in orgs:
+        groups.setdefault(org.path[: Organization.steplen * min(org.depth, 2)], []).append(org)
+    roots = {o.path: o for o in Organization.objects.filter(path__in=list(groups))}
+    book = RuleBook.load()
+    open_states = (ComplianceStatus.UPCOMING, ComplianceStatus.DUE)
+    for key, members in groups.items():
+        root = roots[key]
+        for year in sorted({window[0].year, window[1].year}):
+            items = compliance_items_for(root=root, orgs=members, year=year, window=window, on=on, book=book)
+            for org_id, org_items in items.items():
+                org = ctx.orgs[org_id]
+                for item in org_items:
+                    yield from _compliance_candidates(ctx, org, item, open_states, ComplianceStatus.OVERDUE)
+
+
+def _period_label(start: date, end: date) -> str:
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    if months == 1:
+        return f"{start.year}年{start.month}月"
+    if months == 3:
+        return f"{start.year}年第{(start.month - 1) // 3 + 1}季度"
+    return f"{start.year}年度"
+
+
+def _compliance_candidates(ctx: ScanContext, org: OrgInfo, item, open_states, overdue) -> Iterator[Candidate]:  # noqa: ANN001
+    on, deadline = ctx.on, item.deadline
+    period = f"{item.kind}:{item.period_start.isoformat()}"
+    what = f"{item.label}（{_period_label(item.period_start, item.period_end)}）"
+    link = url_or("activities:compliance", org.pk, fallback=org.link)
+    progress = f"要求 {item.required} 次，已开 {item.held} 次。"
+    upcoming = ctx.setting(org, "compliance_upcoming")
+    if (
+        item.status in open_states
+        and upcoming.enabled
+        and deadline - timedelta(days=upcoming.offset or 0) <= on < deadline
+    ):
+        yield Candidate(
+            "compliance_upcoming",
+            org,
+            "compliance",
+            org.pk,
+            period,
+            f"{org.name}：{what}将于 {deadline:%m月%d日} 截止",
+            f"{progress}请按时组织并及时录入会议记录。",
+            link,
+        )
+    if item.status in open_states and on == deadline and ctx.enabled(org, "compliance_due_today"):
+        yield Candidate(
+            "compliance_due_today",
+            org,
+            "compliance",
+            org.pk,
+            period,
+            f"{org.name}：{what}今天截止",
+            f"{progress}今天是截止日期。",
+            link,
+        )
+    if item.status == overdue:
+        if ctx.enabled(org, "compliance_overdue"):
+            yield Candidate(
+                "compliance_overdue",
+                org,
+                "compliance",
+                org.pk,
+                period,
+                f"{org.name}：{what}已逾期",
+                f"截止日期 {deadline:%Y年%m月%d日}，{progress}请尽快补开并录入。",
+                link,
+            )
+        escalation = ctx.setting(org, "compliance_escalation")
+        if escalation.enabled and on >= deadline + timedelta(days=escalation.grace_days or 0):
+            yield Candidate(
+                "compliance_escalation",
+                org,
+                "compliance",
+                org.pk,
+                period,
+                f"下级组织逾期未完成：{org.name} {what}",
+                f"截止日期 {deadline:%Y年%m月%d日}，逾期已超过 {escalation.grace_days} 天，{progress}请督促落实。",
+                link,
+            )
+
+
+# --- study pace (activities: member_study_hours, study_target_hours) -------------------------
+
+
+@evaluator
+def study_pace(ctx: ScanContext) -> Iterator[Candidate]:
+    from activities.selectors import member_study_hours, study_target_hours
+
+    org_ids = [
+        pk
+        for pk in ctx.org_ids_with("study_pace")
+        if ctx.on.day >= monthly_trigger_day(ctx.on, ctx.setting(ctx.orgs[pk], "study_pace").day_of_month)
+    ]
+    if not org_ids or ctx.on.month == 1:
+        return
+    rows = list(
+        Member.objects.filter(
+            organization_id__in=org_ids,
+            user__isnull=False,
+            user__is_active=True,
+            stage__in=[Stage.PROBATIONARY, Stage.FULL],
+            membership_status=MembershipStatus.NORMAL,
+        ).values_list("pk", "organization_id", "user_id")
+    )
+    if not rows:
+        return
+    target = study_target_hours()
+    expected = (target * (ctx.on.month - 1) / 12).quantize(Decimal("0.1"))
+    hours = member_study_hours(member_ids=[row[0] for row in rows], year=ctx.on.year)
+    for member_id, org_id, user_id in rows:
+        done = hours.get(member_id, Decimal("0"))
+        if done >= expected:
+            continue
+        org = ctx.orgs[org_id]
+        yield Candidate(
+            "study_pace",
+            org,
+            "member",
+            member_id,
+            f"{ctx.on:%Y-%m}",
+            f"{ctx.on.month} 月学习提醒：今年已学习 {done} 学时",
+            f"全年集中学习培训不少于 {target} 学时，按进度到上月底约为 {expected} 学时。"
+            "请合理安排学习（本提醒仅供参考，可在个人设置中关闭）。",
+            url_or("members:me", fallback=""),
+            member_user_id=user_id,
+        )
