@@ -132,14 +132,20 @@ def _ancestor_paths(path: str) -> list[str]:
 def _upsert_increments(rows: list[tuple[int, str, str, str, str, int, Decimal]]) -> None:
     """Add ``value``/``amount`` to cumulative rows, creating them when missing (one statement per batch)."""
     table = DashboardFact._meta.db_table
-    sql = (
-        f"INSERT INTO {table} (organization_id, cumulative, family, period, metric, dimension, value, amount) "
+    sql = (  # table name from the model; values are parameters
+        f"INSERT INTO {table} (organization_id, cumulative, family, period, metric, dimension, value, amount) "  # noqa: S608
         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
         "ON CONFLICT (organization_id, cumulative, period, metric, dimension) DO UPDATE SET "
         f"value = {table}.value + EXCLUDED.value, amount = {table}.amount + EXCLUDED.amount"
     )
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [(org, True, fam, period, metric, dim, value, amount) for org, fam, period, metric, dim, value, amount in rows])
+        cursor.executemany(
+            sql,
+            [
+                (org, True, fam, period, metric, dim, value, amount)
+                for org, fam, period, metric, dim, value, amount in rows
+            ],
+        )
 
 
 def facts_refresh(*, org_ids: Iterable[int], families: Iterable[str]) -> int:
@@ -161,9 +167,9 @@ def facts_refresh(*, org_ids: Iterable[int], families: Iterable[str]) -> int:
         if not ids:
             return 0
         new = _compute_own(fams, ids, today())
-        old_rows = DashboardFact.objects.filter(organization_id__in=ids, cumulative=False, family__in=names).values_list(
-            "organization_id", "period", "metric", "dimension", "family", "value", "amount"
-        )
+        old_rows = DashboardFact.objects.filter(
+            organization_id__in=ids, cumulative=False, family__in=names
+        ).values_list("organization_id", "period", "metric", "dimension", "family", "value", "amount")
         old = {(o, p, m, d): (f, v, a) for o, p, m, d, f, v, a in old_rows}
         changed: dict[Key, tuple[str, int, Decimal]] = {}
         for key in set(old) | set(new):
@@ -207,8 +213,8 @@ def _insert_select(queryset: QuerySet, family: str) -> None:
     sql, params = queryset.query.sql_with_params()
     table = DashboardFact._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (organization_id, cumulative, family, period, metric, dimension, value, amount) "
+        cursor.execute(  # table name from the model; the SELECT is compiled by the ORM
+            f"INSERT INTO {table} (organization_id, cumulative, family, period, metric, dimension, value, amount) "  # noqa: S608
             f"SELECT s.f_org, %s, %s, s.f_period, s.f_metric, COALESCE(s.f_dim, ''), s.f_value, s.f_amount "
             f"FROM ({sql}) s WHERE s.f_org IS NOT NULL AND (s.f_value <> 0 OR s.f_amount <> 0)",
             [False, family, *params],
@@ -224,8 +230,8 @@ def _rebuild_cumulative(names: list[str]) -> None:
     marks = ", ".join(["%s"] * len(names))
     with connection.cursor() as cursor:
         for depth in range(1, max_depth + 1):
-            cursor.execute(
-                f"INSERT INTO {table} (organization_id, cumulative, family, period, metric, dimension, value, amount) "
+            cursor.execute(  # table names from the models; values are parameters
+                f"INSERT INTO {table} (organization_id, cumulative, family, period, metric, dimension, value, amount) "  # noqa: S608
                 f"SELECT anc.id, %s, f.family, f.period, f.metric, f.dimension, SUM(f.value), SUM(f.amount) "
                 f"FROM {table} f JOIN {org_table} o ON o.id = f.organization_id "
                 f"JOIN {org_table} anc ON anc.path = SUBSTR(o.path, 1, %s) "
@@ -258,8 +264,14 @@ def facts_rebuild(*, families: Iterable[str] | None = None) -> int:
                         if v or a:
                             batch.append(
                                 DashboardFact(
-                                    organization_id=o, cumulative=False, family=f, period=p, metric=m,
-                                    dimension=d, value=v, amount=a,
+                                    organization_id=o,
+                                    cumulative=False,
+                                    family=f,
+                                    period=p,
+                                    metric=m,
+                                    dimension=d,
+                                    value=v,
+                                    amount=a,
                                 )
                             )
                     DashboardFact.objects.bulk_create(batch, batch_size=BATCH)
@@ -271,8 +283,13 @@ def facts_rebuild(*, families: Iterable[str] | None = None) -> int:
     return rows
 
 
-def facts_for(*, org_ids: Iterable[int], cumulative: bool = True, periods: Iterable[str] | None = None,
-              metrics: Iterable[str] | None = None) -> QuerySet[DashboardFact]:
+def facts_for(
+    *,
+    org_ids: Iterable[int],
+    cumulative: bool = True,
+    periods: Iterable[str] | None = None,
+    metrics: Iterable[str] | None = None,
+) -> QuerySet[DashboardFact]:
     qs = DashboardFact.objects.filter(organization_id__in=list(org_ids), cumulative=cumulative)
     if periods is not None:
         qs = qs.filter(period__in=list(periods))

@@ -66,3 +66,6 @@ class DashboardBuild(models.Model):
         verbose_name = "汇总重建记录"
         verbose_name_plural = "汇总重建记录"
         ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.families} {self.rows}"

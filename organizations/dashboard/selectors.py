@@ -298,7 +298,9 @@ def _member_figures(fig: Figures, period: Period) -> dict[str, Any]:
         "education": _choice_counts(fig.metric("education"), Education.choices),
         "age": _bands(fig.metric("birth_year"), period.year, AGE_BANDS),
         "party_age": _bands(fig.metric("full_year"), period.year, PARTY_AGE_BANDS),
-        "flags": [{"code": c, "label": label, "count": fig.get("member_flag", c)} for c, label in MEMBER_FLAG_LABELS.items()],
+        "flags": [
+            {"code": c, "label": label, "count": fig.get("member_flag", c)} for c, label in MEMBER_FLAG_LABELS.items()
+        ],
     }
 
 
@@ -394,7 +396,9 @@ def dashboard_data(*, user: Any, org: Organization, period: Period, page: int = 
             "month": f"{period.year}-{period.dues_month:02d}",
             "this_month": _dues(fig, [f"{period.year}-{period.dues_month:02d}"]),
             "ytd": _dues(fig, ytd_keys),
-            "arrears": [{"code": c, "label": label, "count": fig.get("arrears", c)} for c, label in ARREARS_LABELS.items()],
+            "arrears": [
+                {"code": c, "label": label, "count": fig.get("arrears", c)} for c, label in ARREARS_LABELS.items()
+            ],
         },
         "organization": {
             "types": [{"code": c, "label": label, "count": fig.get("org_type", c)} for c, label in OrgType.choices],
@@ -559,16 +563,12 @@ class OrgDrillRow:
     detail: str = ""
 
 
-def org_drill_rows(
-    *, user: Any, org: Organization, metric: str, value: str, period: Period
-) -> QuerySet[DashboardFact]:
+def org_drill_rows(*, user: Any, org: Organization, metric: str, value: str, period: Period) -> QuerySet[DashboardFact]:
     """Organizations in the subtree whose own figure is behind the clicked number (own rows)."""
     if metric not in ORG_DRILLS:
         raise ValidationError({"metric": "未知的指标"})
     dims, period_kind, _ = ORG_DRILLS[metric]
-    qs = DashboardFact.objects.visible_to(user, VIEW).filter(
-        cumulative=False, organization__path__startswith=org.path
-    )
+    qs = DashboardFact.objects.visible_to(user, VIEW).filter(cumulative=False, organization__path__startswith=org.path)
     if metric == "life_overdue":
         kinds = _life_kinds()
         if value and value not in kinds:

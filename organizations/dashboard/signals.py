@@ -165,11 +165,13 @@ def _schedule_rebuild() -> None:
 
 
 def connect() -> None:
-    from organizations.dashboard import sources  # noqa: F401  (registers the families)
-    from organizations.dashboard import sources_apps
+    from organizations.dashboard import (
+        sources,  # noqa: F401  (registers the families)
+        sources_apps,
+    )
     from organizations.models import Organization
 
-    for label, paths, families in list(WATCHED):
+    for label, paths, families in WATCHED:
         _connect_one(label, paths, families)
     sources_apps.register()
     post_save.connect(_organization_changed, sender=Organization, dispatch_uid="dashboard:org:post", weak=False)

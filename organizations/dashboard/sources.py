@@ -47,7 +47,12 @@ def _member_source(metric: str, dimension, extra: Q) -> QuerySource:
     def build(org_ids: list[int] | None, on: date):
         qs = Member.objects.filter(_members(org_ids), extra)
         return grouped(
-            qs, org=F("organization_id"), period=_text(NOW), metric=_text(metric), dimension=dimension, value=Count("pk")
+            qs,
+            org=F("organization_id"),
+            period=_text(NOW),
+            metric=_text(metric),
+            dimension=dimension,
+            value=Count("pk"),
         )
 
     return QuerySource(build)

@@ -109,8 +109,13 @@ def _dues_source(dim: str, value, amount) -> QuerySource:
 
         qs = DuesMonth.objects.filter(_org_q(org_ids))
         return grouped(
-            qs, org=F("organization_id"), period=_month_key("month"), metric=_text("dues"), dimension=_text(dim),
-            value=value, amount=amount,
+            qs,
+            org=F("organization_id"),
+            period=_month_key("month"),
+            metric=_text("dues"),
+            dimension=_text(dim),
+            value=value,
+            amount=amount,
         )
 
     return QuerySource(build)
@@ -215,8 +220,12 @@ def _ratings_source(metric: str, dimension) -> QuerySource:
 
         qs = Rating.objects.filter(_org_q(org_ids), status=RatingStatus.FINAL)
         return grouped(
-            qs, org=F("organization_id"), period=Cast("year", CharField(max_length=4)), metric=_text(metric),
-            dimension=dimension, value=Count("pk"),
+            qs,
+            org=F("organization_id"),
+            period=Cast("year", CharField(max_length=4)),
+            metric=_text(metric),
+            dimension=dimension,
+            value=Count("pk"),
         )
 
     return QuerySource(build)
@@ -230,7 +239,11 @@ def _rectification_source(dim: str, extra_q) -> QuerySource:
         qs = RectificationItem.objects.filter(_org_q(org_ids)).exclude(status=RectificationStatus.CLOSED)
         qs = qs.filter(extra_q(on))
         return grouped(
-            qs, org=F("organization_id"), period=_text(NOW), metric=_text("rectification"), dimension=_text(dim),
+            qs,
+            org=F("organization_id"),
+            period=_text(NOW),
+            metric=_text("rectification"),
+            dimension=_text(dim),
             value=Count("pk"),
         )
 
@@ -264,7 +277,11 @@ def _followup_source(dim: str, extra_q) -> QuerySource:
 
         qs = FollowUp.objects.filter(_org_q(org_ids), extra_q(on), status__in=list(OPEN_FOLLOW_UP))
         return grouped(
-            qs, org=F("organization_id"), period=_text(NOW), metric=_text("followup"), dimension=_text(dim),
+            qs,
+            org=F("organization_id"),
+            period=_text(NOW),
+            metric=_text("followup"),
+            dimension=_text(dim),
             value=Count("pk"),
         )
 

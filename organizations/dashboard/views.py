@@ -22,7 +22,9 @@ EXPORT_MAX_ROWS = 20000
 
 
 def _bad_request(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    messages = [f"{m}" for msgs in exc.message_dict.values() for m in msgs] if hasattr(exc, "error_dict") else exc.messages
+    messages = (
+        [f"{m}" for msgs in exc.message_dict.values() for m in msgs] if hasattr(exc, "error_dict") else exc.messages
+    )
     return render(request, "dashboard/bad_request.html", {"messages_list": messages}, status=400)
 
 
@@ -123,9 +125,7 @@ def _xlsx(title: str, header: list[str], rows: list[list[Any]], user: Any) -> by
 
 
 def _download(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
     response["Cache-Control"] = "no-store"
     return response
@@ -164,9 +164,7 @@ def member_export(request: HttpRequest, pk: int) -> HttpResponse:
         return _bad_request(request, exc)
     members = list(qs[: EXPORT_MAX_ROWS + 1])
     if len(members) > EXPORT_MAX_ROWS:
-        return _bad_request(
-            request, ValidationError(f"名单超过 {EXPORT_MAX_ROWS} 人，请进入下级组织后分别导出")
-        )
+        return _bad_request(request, ValidationError(f"名单超过 {EXPORT_MAX_ROWS} 人，请进入下级组织后分别导出"))
     title = f"{org} · {sel.member_drill_label(metric, value, period.year)}"
     with transaction.atomic():
         audit_log(
@@ -213,7 +211,9 @@ def org_export(request: HttpRequest, pk: int) -> HttpResponse:
         _check_params(request, {"metric", "value", "year", "quarter"})
         period = sel.dashboard_period(request.GET)
         metric, value = request.GET.get("metric", ""), request.GET.get("value", "")
-        rows = list(sel.org_drill_rows(user=request.user, org=org, metric=metric, value=value, period=period)[:EXPORT_MAX_ROWS])
+        rows = list(
+            sel.org_drill_rows(user=request.user, org=org, metric=metric, value=value, period=period)[:EXPORT_MAX_ROWS]
+        )
     except ValidationError as exc:
         return _bad_request(request, exc)
     title = f"{org} · {sel.org_drill_title(metric, value)} · {period.label}"

@@ -26,6 +26,23 @@
     };
   }
 
+  function hbarOption(rows) {
+    return {
+      color: [RED],
+      grid: { left: 8, right: 40, top: 8, bottom: 8, containLabel: true },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      xAxis: { type: "value", minInterval: 1 },
+      yAxis: { type: "category", inverse: true, data: rows.map(function (r) { return r.label; }), axisLabel: { fontSize: 11 } },
+      series: [{ type: "bar", barMaxWidth: 18, data: rows.map(function (r) { return r.count; }), label: { show: true, position: "right", fontSize: 11 } }],
+    };
+  }
+
+  function hasData(kind, rows) {
+    if (kind === "heatmap") return rows.cells.some(function (c) { return c[2] != null; });
+    if (kind === "share") return rows.some(function (r) { return r.share_on_time != null; });
+    return rows.some(function (r) { return r.count > 0; });
+  }
+
   function pieOption(rows) {
     return {
       color: PALETTE,
@@ -71,7 +88,7 @@
       xAxis: { type: "category", data: months, splitArea: { show: true }, axisLabel: { fontSize: 11 } },
       yAxis: { type: "category", data: heat.orgs, inverse: true, axisLabel: { fontSize: 11, width: 110, overflow: "truncate" } },
       visualMap: { min: 0, max: 100, calculable: false, orient: "horizontal", left: "center", bottom: 0, itemHeight: 120,
-        inRange: { color: ["#ffebee", "#ef9a9a", "#e53935", "#b71c1c"] }, text: ["100%", "0%"], textStyle: { fontSize: 11 } },
+        inRange: { color: ["#c62828", "#ef6c00", "#fdd835", "#7cb342", "#2e7d32"] }, text: ["100%", "0%"], textStyle: { fontSize: 11 } },
       series: [{ type: "heatmap", data: heat.cells.filter(function (c) { return c[2] != null; }), label: { show: true, fontSize: 10, formatter: function (p) { return p.value[2]; } } }],
     };
   }
@@ -85,7 +102,13 @@
     document.querySelectorAll("[data-chart]").forEach(function (el) {
       var key = el.dataset.chart, kind = el.dataset.kind, rows = data[key];
       if (!rows) return;
-      var option = kind === "pie" ? pieOption(rows) : kind === "funnel" ? funnelOption(rows) : kind === "share" ? shareOption(rows) : kind === "heatmap" ? heatOption(rows) : barOption(rows);
+      if (!hasData(kind, rows)) {
+        el.classList.add("chart-empty");
+        el.style.height = "";
+        el.textContent = "暂无数据";
+        return;
+      }
+      var option = kind === "hbar" ? hbarOption(rows) : kind === "pie" ? pieOption(rows) : kind === "funnel" ? funnelOption(rows) : kind === "share" ? shareOption(rows) : kind === "heatmap" ? heatOption(rows) : barOption(rows);
       var chart = echarts.init(el, null, { renderer: "canvas" });
       chart.setOption(option);
       chart.on("click", function (p) {

@@ -81,7 +81,9 @@ def _random_tree(rng: random.Random) -> list[Organization]:
 
 def _random_member(rng: random.Random, org: Organization) -> Member:
     stage = rng.choice(list(Stage))
-    full_on = date(rng.randint(1980, 2024), rng.randint(1, 12), 1) if stage == Stage.FULL and rng.random() < 0.9 else None
+    full_on = (
+        date(rng.randint(1980, 2024), rng.randint(1, 12), 1) if stage == Stage.FULL and rng.random() < 0.9 else None
+    )
     return MemberFactory(
         organization=org,
         stage=stage,

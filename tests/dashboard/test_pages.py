@@ -120,7 +120,9 @@ def test_api_dashboard_and_errors(data):
     assert members.status_code == 200 and members.json()["count"] == 2
     assert "id_number" not in str(members.json())
     assert api.get(f"/api/v1/organizations/{data.P.pk}/dashboard/members/", {"metric": "x"}).status_code == 400
-    orgs = api.get(f"/api/v1/organizations/{data.P.pk}/dashboard/organizations/", {"metric": "org_type", "value": "branch"})
+    orgs = api.get(
+        f"/api/v1/organizations/{data.P.pk}/dashboard/organizations/", {"metric": "org_type", "value": "branch"}
+    )
     assert orgs.status_code == 200 and orgs.json()["count"] == 2
     assert data.api("secretary_b").get(f"/api/v1/organizations/{data.A.pk}/dashboard/").status_code == 404
 
