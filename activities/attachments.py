@@ -33,9 +33,43 @@ JPEG, PNG, PDF = "image/jpeg", "image/png", "application/pdf"
 EXTENSIONS = {JPEG: "jpg", PNG: "png", PDF: "pdf"}
 NAME_EXTENSIONS = {JPEG: {"jpg", "jpeg"}, PNG: {"png"}, PDF: {"pdf"}}
 DANGEROUS_EXTENSIONS = {
-    "php", "php3", "php4", "php5", "phtml", "phar", "asp", "aspx", "jsp", "jspx", "cgi", "pl", "py", "rb", "sh",
-    "bash", "exe", "dll", "bat", "cmd", "com", "js", "mjs", "html", "htm", "xhtml", "shtml", "svg", "svgz", "xml",
-    "hta", "vbs", "jar", "war", "msi", "ps1", "scr",
+    "php",
+    "php3",
+    "php4",
+    "php5",
+    "phtml",
+    "phar",
+    "asp",
+    "aspx",
+    "jsp",
+    "jspx",
+    "cgi",
+    "pl",
+    "py",
+    "rb",
+    "sh",
+    "bash",
+    "exe",
+    "dll",
+    "bat",
+    "cmd",
+    "com",
+    "js",
+    "mjs",
+    "html",
+    "htm",
+    "xhtml",
+    "shtml",
+    "svg",
+    "svgz",
+    "xml",
+    "hta",
+    "vbs",
+    "jar",
+    "war",
+    "msi",
+    "ps1",
+    "scr",
 }
 # Markup or script anywhere in the bytes makes a file a polyglot: refused. Tokens are long enough
 # that compressed image data practically never contains them by chance.
@@ -106,8 +140,14 @@ def _reencode(content: bytes, content_type: str) -> bytes:
                 return out.getvalue()
     except ValidationError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as exc:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
         raise ValidationError({"file": "图片文件不完整或已损坏，无法读取"}) from exc
 
 
@@ -150,7 +190,9 @@ def attachment_path(attachment: Attachment) -> Path:
 
 
 @transaction.atomic
-def attachment_add(*, user: Any, meeting: Meeting, name: str, content: bytes, kind: str = AttachmentKind.OTHER) -> Attachment:
+def attachment_add(
+    *, user: Any, meeting: Meeting, name: str, content: bytes, kind: str = AttachmentKind.OTHER
+) -> Attachment:
     if kind not in AttachmentKind.values:
         raise ValidationError({"kind": "附件类别无效"})
     checked = attachment_check(name=name, content=content)

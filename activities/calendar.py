@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from activities.choices import MeetingStatus, MeetingType, PlanStatus
@@ -33,8 +34,14 @@ PLAN_ITEM_FIELDS = ("meeting_type", "planned_on", "start_time", "title", "place"
 
 @transaction.atomic
 def plan_save(
-    *, user: Any, organization: Organization, year: int, quarter: int, items: list[dict[str, Any]],
-    note: str = "", submit: bool = False,
+    *,
+    user: Any,
+    organization: Organization,
+    year: int,
+    quarter: int,
+    items: list[dict[str, Any]],
+    note: str = "",
+    submit: bool = False,
 ) -> Plan:
     """Create or replace a branch's plan for one quarter (its items are replaced as a whole)."""
     if quarter not in (1, 2, 3, 4) or not (2000 <= year <= 2100):
@@ -114,9 +121,7 @@ def calendar_entries(*, user: Any, start: dt.date, end: dt.date) -> list[Entry]:
     """
     scope = get_scope(user)
     entries: list[Entry] = []
-    managed_ids = [
-        a.organization_id for a in user.roles.all() if a.role in ("secretary", "org_admin")
-    ]
+    managed_ids = [a.organization_id for a in user.roles.all() if a.role in ("secretary", "org_admin")]
     managed = list(Organization.objects.filter(pk__in=managed_ids)) if managed_ids else []
     if managed:
         paths = Q()
@@ -129,42 +134,24 @@ def calendar_entries(*, user: Any, start: dt.date, end: dt.date) -> list[Entry]:
             .filter(paths, held_on__range=(start, end))
             .select_related("organization")
         )
-        for m in meetings:
-            entries.append(_meeting_entry(m))
+        entries.extend(_meeting_entry(m) for m in meetings)
         plan_paths = Q()
         for org in managed:
             plan_paths |= Q(plan__organization__path=org.path)
-        for item in (
+        planned = (
             PlanItem.objects.visible_to(user, VIEW)
             .filter(plan_paths, planned_on__range=(start, end), meeting__isnull=True)
             .select_related("plan__organization")
-        ):
-            entries.append(
-                Entry(
-                    kind="planned",
-                    day=item.planned_on,
-                    start_time=item.start_time,
-                    title=f"【计划】{item.get_meeting_type_display()} {item.title}".strip(),
-                    uid=f"plan-{item.pk}",
-                    place=item.place,
-                    organization=str(item.plan.organization),
-                )
-            )
-        years = range(start.year, end.year + 1)
-        for year in years:
+        )
+        entries.extend(_planned_entry(item) for item in planned)
+        for year in range(start.year, end.year + 1):
             for org in managed:
                 items = compliance_items_for(root=org, orgs=[org], year=year, window=(start, end))[org.pk]
-                for item in items:
-                    if item.status in ("due", "upcoming", "overdue") and start <= item.deadline <= end:
-                        entries.append(
-                            Entry(
-                                kind="deadline",
-                                day=item.deadline,
-                                title=f"【截止】{org}：{item.label}（{item.held}/{item.required}）",
-                                uid=f"due-{org.pk}-{item.kind}-{item.period_start:%Y%m%d}",
-                                organization=str(org),
-                            )
-                        )
+                entries.extend(
+                    _deadline_entry(org, item)
+                    for item in items
+                    if item.status in ("due", "upcoming", "overdue") and start <= item.deadline <= end
+                )
     if scope.member_id:
         seen = {e.uid for e in entries}
         rows = (
@@ -180,6 +167,28 @@ def calendar_entries(*, user: Any, start: dt.date, end: dt.date) -> list[Entry]:
     return entries
 
 
+def _planned_entry(item: PlanItem) -> Entry:
+    return Entry(
+        kind="planned",
+        day=item.planned_on,
+        start_time=item.start_time,
+        title=f"【计划】{item.get_meeting_type_display()} {item.title}".strip(),
+        uid=f"plan-{item.pk}",
+        place=item.place,
+        organization=str(item.plan.organization),
+    )
+
+
+def _deadline_entry(org: Organization, item: Any) -> Entry:
+    return Entry(
+        kind="deadline",
+        day=item.deadline,
+        title=f"【截止】{org}：{item.label}（{item.held}/{item.required}）",
+        uid=f"due-{org.pk}-{item.kind}-{item.period_start:%Y%m%d}",
+        organization=str(org),
+    )
+
+
 def _meeting_entry(meeting: Meeting) -> Entry:
     draft = "（草稿）" if meeting.status == MeetingStatus.DRAFT else ""
     return Entry(
@@ -189,6 +198,7 @@ def _meeting_entry(meeting: Meeting) -> Entry:
         end_time=meeting.end_time,
         title=f"{meeting.type_label} {meeting.title}{draft}".strip(),
         uid=f"meeting-{meeting.pk}",
+        url=reverse("activities:meeting", args=[meeting.pk]),
         place=meeting.place,
         organization=str(meeting.organization),
     )
@@ -198,9 +208,7 @@ def _meeting_entry(meeting: Meeting) -> Entry:
 
 
 def _escape(text: str) -> str:
-    return (
-        text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r", "").replace("\n", "\\n")
-    )
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r", "").replace("\n", "\\n")
 
 
 def _fold(line: str) -> str:
@@ -293,11 +301,7 @@ def calendar_feed_user(token: str) -> Any | None:
     """The active user behind a feed token, or None (wrong, revoked, or inactive user)."""
     if not token or len(token) > 100:
         return None
-    feed = (
-        CalendarFeed.objects.filter(token_hash=_hash(token), revoked_at__isnull=True)
-        .select_related("user")
-        .first()
-    )
+    feed = CalendarFeed.objects.filter(token_hash=_hash(token), revoked_at__isnull=True).select_related("user").first()
     if feed is None or not feed.user.is_active:
         return None
     CalendarFeed.objects.filter(pk=feed.pk).update(last_used_at=timezone.now())

@@ -193,7 +193,13 @@ class Item:
 
 
 def item_status(
-    *, required: int, held: int, done_on: dt.date | None, start: dt.date, deadline: dt.date, on: dt.date,
+    *,
+    required: int,
+    held: int,
+    done_on: dt.date | None,
+    start: dt.date,
+    deadline: dt.date,
+    on: dt.date,
     waived: bool = False,
 ) -> str:
     if waived:
@@ -292,9 +298,7 @@ def _load_facts(*, root: Organization, orgs: list[Organization], year: int, rost
             ancestor = by_path.get(path[: depth * step])
             if ancestor is None:
                 continue
-            if ancestor.org_type in MEMBER_WIDE_TYPES or (
-                org_type == OrgType.GROUP and depth == len(path) // step - 1
-            ):
+            if ancestor.org_type in MEMBER_WIDE_TYPES or (org_type == OrgType.GROUP and depth == len(path) // step - 1):
                 rosters[ancestor.pk].add(member_id)
     facts.rosters = rosters
     all_members = set().union(*rosters.values()) if rosters else set()
@@ -332,7 +336,9 @@ def _load_facts(*, root: Organization, orgs: list[Organization], year: int, rost
             wanted = secretaries.get(org.pk)
             if wanted:
                 facts.secretary_lectures[org.pk] = [
-                    (held, rec) for path, lecturer, held, rec in lectures if path.startswith(org.path) and lecturer in wanted
+                    (held, rec)
+                    for path, lecturer, held, rec in lectures
+                    if path.startswith(org.path) and lecturer in wanted
                 ]
     return facts
 
@@ -385,7 +391,12 @@ def _meeting_item(
         return None
     waiver = facts.waivers.get((org.pk, kind, start))
     status = item_status(
-        required=required, held=held, done_on=done_on, start=start, deadline=deadline, on=on,
+        required=required,
+        held=held,
+        done_on=done_on,
+        start=start,
+        deadline=deadline,
+        on=on,
         waived=waiver is not None,
     )
     return Item(
@@ -410,8 +421,13 @@ def _overlaps(start: dt.date, end: dt.date, window: tuple[dt.date, dt.date]) -> 
 
 
 def compliance_items_for(
-    *, root: Organization, orgs: list[Organization], year: int, window: tuple[dt.date, dt.date] | None = None,
-    on: dt.date | None = None, book: RuleBook | None = None,
+    *,
+    root: Organization,
+    orgs: list[Organization],
+    year: int,
+    window: tuple[dt.date, dt.date] | None = None,
+    on: dt.date | None = None,
+    book: RuleBook | None = None,
 ) -> dict[int, list[Item]]:
     """Items of the year (or of the periods overlapping ``window``) for each organization in
     ``orgs`` (all inside ``root``'s subtree). A constant number of queries."""
@@ -433,7 +449,11 @@ def compliance_items_for(
 
 
 def compliance_items(
-    *, organization: Organization, year: int, quarter: int | None = None, month: int | None = None,
+    *,
+    organization: Organization,
+    year: int,
+    quarter: int | None = None,
+    month: int | None = None,
     on: dt.date | None = None,
 ) -> list[Item]:
     window = window_bounds(year=year, quarter=quarter, month=month)
@@ -502,7 +522,11 @@ class Rollup:
 
 
 def compliance_rollup(
-    *, organization: Organization, year: int, quarter: int | None = None, month: int | None = None,
+    *,
+    organization: Organization,
+    year: int,
+    quarter: int | None = None,
+    month: int | None = None,
     on: dt.date | None = None,
 ) -> Rollup:
     """Share of items done on time over the organization's subtree, by type and by child
@@ -579,9 +603,7 @@ def user_is_org_admin_over(user: Any, organization: Organization) -> bool:
     if getattr(user, "is_superuser", False):
         return True
     scope = get_scope(user)
-    return any(
-        rule.reach == SUBTREE and organization.path.startswith(rule.path) for rule in scope.rules[CHANGE]
-    )
+    return any(rule.reach == SUBTREE and organization.path.startswith(rule.path) for rule in scope.rules[CHANGE])
 
 
 RULE_FIELDS = ("period", "quarter", "minimum", "requires_committee", "is_active", "basis")
@@ -645,8 +667,14 @@ def compliance_rule_change(
         user=user,
         obj=rule,
         organization=organization,
-        detail={"org_type": org_type, "kind": kind, "period": period, "minimum": minimum,
-                "effective_from": effective_from.isoformat(), "is_active": rule.is_active},
+        detail={
+            "org_type": org_type,
+            "kind": kind,
+            "period": period,
+            "minimum": minimum,
+            "effective_from": effective_from.isoformat(),
+            "is_active": rule.is_active,
+        },
     )
     return rule
 
@@ -658,7 +686,8 @@ def compliance_waive(
     """Exempt one due item. Approved by the organization above (its org_admin), with a reason."""
     parent = Organization.objects.parent_of(organization)
     approver_ok = getattr(user, "is_superuser", False) or (
-        parent is not None and user_can(user, CHANGE, parent, for_org_model=True)
+        parent is not None
+        and user_can(user, CHANGE, parent, for_org_model=True)
         and user_is_org_admin_over(user, parent)
     )
     if not approver_ok:
@@ -670,9 +699,10 @@ def compliance_waive(
         errors["period_start"] = "周期开始日期应为某月 1 日"
     if not reason.strip():
         errors["reason"] = "请填写免于原因"
-    if not errors and ComplianceWaiver.objects.filter(
-        organization=organization, kind=kind, period_start=period_start
-    ).exists():
+    if (
+        not errors
+        and ComplianceWaiver.objects.filter(organization=organization, kind=kind, period_start=period_start).exists()
+    ):
         errors["period_start"] = "该事项已批准免于"
     if errors:
         raise ValidationError(errors)
@@ -687,4 +717,3 @@ def compliance_waive(
         detail={"kind": kind, "period_start": period_start.isoformat()},
     )
     return waiver
-

@@ -132,7 +132,11 @@ class MeetingRoster:
 
 
 def meeting_roster(
-    *, organization: Organization, on: date, meeting_type: str, also_counts_as: list[str] | tuple = (),
+    *,
+    organization: Organization,
+    on: date,
+    meeting_type: str,
+    also_counts_as: list[str] | tuple = (),
     is_center_group: bool = False,
 ) -> MeetingRoster:
     """The attendance list a meeting starts from, for the organization's roster on ``on``.
@@ -146,9 +150,7 @@ def meeting_roster(
     if meeting_type == MeetingType.COMMITTEE or is_center_group:
         expected = committee_members_on(organization=organization, on=on)
         taken = {p.key for p in expected}
-        others = [
-            Person(key=f"m{m.pk}", name=m.name, member=m) for m in roster if f"m{m.pk}" not in taken
-        ]
+        others = [Person(key=f"m{m.pk}", name=m.name, member=m) for m in roster if f"m{m.pk}" not in taken]
         return MeetingRoster(expected=expected, others=others, committee_size=len(expected))
     expected = [
         Person(key=f"m{m.pk}", name=m.name, member=m, is_expected=True, is_voter=member_can_vote_on(m, on))
@@ -197,8 +199,10 @@ def meeting_detail_queryset(user: Any) -> QuerySet[Meeting]:
         Meeting.objects.visible_to(user, VIEW)
         .select_related("organization", "chair", "recorder", "lecturer")
         .prefetch_related(
-            Prefetch("attendance", queryset=Attendance.objects.select_related("member").order_by(
-                "-is_expected", "is_guest", "name", "pk")),
+            Prefetch(
+                "attendance",
+                queryset=Attendance.objects.select_related("member").order_by("-is_expected", "is_guest", "name", "pk"),
+            ),
             Prefetch("resolutions", queryset=Resolution.objects.select_related("subject_member", "follow_up")),
             "attachments",
         )
@@ -232,12 +236,11 @@ def follow_up_list(*, user: Any, organization: Organization | None = None, statu
     return qs.order_by("status", "due_on", "pk")
 
 
-def open_follow_ups(*, organization: Organization) -> list[FollowUp]:
-    return list(
-        FollowUp.objects.filter(organization=organization, status__in=list(OPEN_FOLLOW_UP))
-        .select_related("meeting")
-        .order_by("due_on", "pk")
-    )
+def open_follow_ups(*, organization: Organization, bodies: set[str] | None = None) -> list[FollowUp]:
+    qs = FollowUp.objects.filter(organization=organization, status__in=list(OPEN_FOLLOW_UP))
+    if bodies is not None:
+        qs = qs.filter(body_type__in=bodies)
+    return list(qs.select_related("meeting").order_by("due_on", "pk"))
 
 
 # --- study hours ------------------------------------------------------------------------------
@@ -338,12 +341,13 @@ class TalkCoverage:
     def complete(self) -> bool:
         return self.done == self.required
 
-    def rows(self) -> list[tuple[Person, list[tuple[Member, bool]]]]:
-        """For each committee member, every other member and whether they talked this year."""
-        return [
-            (person, [(m, self.is_covered(person.member_id, m.pk)) for m in self.members if m.pk != person.member_id])
-            for person in self.committee
-        ]
+    def rows(self) -> list[tuple[Person, list[tuple[Member, bool]], int]]:
+        """For each committee member: every other member, whether they talked this year, and how many did."""
+        out = []
+        for person in self.committee:
+            pairs = [(m, self.is_covered(person.member_id, m.pk)) for m in self.members if m.pk != person.member_id]
+            out.append((person, pairs, sum(1 for _, ok in pairs if ok)))
+        return out
 
 
 def _pair(a: int, b: int) -> tuple[int, int]:

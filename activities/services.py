@@ -154,9 +154,7 @@ def _check_header(*, organization: Organization, data: dict[str, Any], finish: b
     bad = [code for code in also if code not in allowed]
     if bad:
         labels = "、".join(MeetingType(c).label if c in MeetingType.values else str(c) for c in bad)
-        errors.setdefault("also_counts_as", []).append(
-            f"{MeetingType(meeting_type).label}不能同时计为：{labels}"
-        )
+        errors.setdefault("also_counts_as", []).append(f"{MeetingType(meeting_type).label}不能同时计为：{labels}")
     if data.get("is_center_group") and organization.org_type not in (OrgType.COMMITTEE, OrgType.GENERAL_BRANCH):
         errors.setdefault("is_center_group", []).append("理论学习中心组学习只在党委（党总支）记录")
     if data.get("is_center_group") and meeting_type != MeetingType.STUDY:
@@ -348,18 +346,14 @@ def _build_resolutions(
     present_voters = counts.present if is_committee else counts.voters_present
     absent_voters = max(0, counts.voters_expected - counts.voters_present)
     member_ids = {
-        item.get(key)
-        for item in items
-        for key in ("subject_member_id", "follow_up_owner_id")
-        if item.get(key)
+        item.get(key) for item in items for key in ("subject_member_id", "follow_up_owner_id") if item.get(key)
     }
     known = {p.member_id for p in (*roster.expected, *roster.others) if p.member_id}
     lookup = member_ids - known
     members: dict[int, Member] = {}
     if lookup:
         members = {
-            m.pk: m
-            for m in Member.objects.filter(pk__in=lookup, organization__path__startswith=organization.path)
+            m.pk: m for m in Member.objects.filter(pk__in=lookup, organization__path__startswith=organization.path)
         }
     for p in (*roster.expected, *roster.others):
         if p.member is not None:
@@ -744,8 +738,13 @@ def meeting_delete(*, user: Any, meeting: Meeting) -> None:
 
 @transaction.atomic
 def follow_up_update(
-    *, user: Any, follow_up: FollowUp, status: str | None = None, note: str | None = None,
-    owner_name: str | None = None, due_on: dt.date | None | object = ...,
+    *,
+    user: Any,
+    follow_up: FollowUp,
+    status: str | None = None,
+    note: str | None = None,
+    owner_name: str | None = None,
+    due_on: dt.date | None | object = ...,
 ) -> FollowUp:
     if status is not None:
         if status not in FollowUpStatus.values:
@@ -777,8 +776,14 @@ def follow_up_update(
 
 @transaction.atomic
 def follow_up_create(
-    *, user: Any, organization: Organization, title: str, body_type: str, opened_on: dt.date,
-    owner_name: str = "", due_on: dt.date | None = None,
+    *,
+    user: Any,
+    organization: Organization,
+    title: str,
+    body_type: str,
+    opened_on: dt.date,
+    owner_name: str = "",
+    due_on: dt.date | None = None,
 ) -> FollowUp:
     errors: dict[str, str] = {}
     if not title.strip():
@@ -863,7 +868,9 @@ def appraisal_grades_set(*, user: Any, meeting: Meeting, grades: list[dict[str, 
     excellent = sum(1 for e in graded if e.grade == AppraisalGrade.EXCELLENT)
     if excellent * 3 > len(graded):
         limit = len(graded) // 3
-        errors.append(f"优秀等次不能超过参加评定党员的三分之一：{len(graded)} 人中最多 {limit} 名优秀，现为 {excellent} 名")
+        errors.append(
+            f"优秀等次不能超过参加评定党员的三分之一：{len(graded)} 人中最多 {limit} 名优秀，现为 {excellent} 名"
+        )
     if errors:
         raise ValidationError({"grades": errors})
     AppraisalEntry.objects.filter(meeting=meeting).delete()
@@ -883,8 +890,15 @@ def appraisal_grades_set(*, user: Any, meeting: Meeting, grades: list[dict[str, 
 
 @transaction.atomic
 def talk_create(
-    *, user: Any, organization: Organization, held_on: dt.date, initiator: Member, counterpart: Member,
-    topic: str, place: str = "", note: str = "",
+    *,
+    user: Any,
+    organization: Organization,
+    held_on: dt.date,
+    initiator: Member,
+    counterpart: Member,
+    topic: str,
+    place: str = "",
+    note: str = "",
 ) -> Talk:
     errors: dict[str, str] = {}
     if held_on > today():
@@ -1022,4 +1036,3 @@ def member_visible(user: Any, member_id: Any) -> Member | None:
         return Member.objects.visible_to(user, VIEW).select_related("organization").get(pk=member_id)
     except (Member.DoesNotExist, ValueError, TypeError):
         return None
-

@@ -11,6 +11,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organizations/", include("organizations.urls")),
+    path("activities/", include("activities.urls")),
     path("organizations/", include("organizations.dashboard.urls")),
     path("notifications/", include("notifications.urls")),
     path("members/", include("members.urls")),

@@ -11,6 +11,9 @@ pytestmark = pytest.mark.django_db
 PUBLIC = {
     "login",  # the login form itself
     "api-token",  # POST username/password → token (it is a login)
+    # activities: a user's personal iCalendar feed. Calendar apps cannot log in, so the URL carries a
+    # secret token (only its hash is stored); a wrong or revoked token is a 404.
+    "feed",
 }
 PUBLIC_PREFIXES = ("django-admin/",)  # Django's admin has its own login page; it redirects anonymous users
 

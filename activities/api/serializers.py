@@ -253,8 +253,15 @@ class MeetingDetailOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Meeting
-        fields = [*MEETING_FIELDS, "agenda", "minutes", "first_topic_material", "attendance", "resolutions",
-                  "attachments"]
+        fields = [
+            *MEETING_FIELDS,
+            "agenda",
+            "minutes",
+            "first_topic_material",
+            "attendance",
+            "resolutions",
+            "attachments",
+        ]
 
     @extend_schema_field(AttendanceOutputSerializer(many=True))
     def get_attendance(self, obj: Meeting) -> Any:
@@ -314,8 +321,9 @@ class FollowUpUpdateSerializer(StrictSerializer):
 
 class AppraisalGradeInputSerializer(StrictSerializer):
     member_id = serializers.IntegerField(min_value=1)
-    grade = serializers.ChoiceField(choices=[("", "不评定（预备党员）"), *AppraisalGrade.choices], required=False,
-                                    allow_blank=True, default="")
+    grade = serializers.ChoiceField(
+        choices=[("", "不评定（预备党员）"), *AppraisalGrade.choices], required=False, allow_blank=True, default=""
+    )
     comment = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
 
@@ -399,8 +407,7 @@ class StudyRecordOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StudyRecord
-        fields = ["id", "member_id", "member_name", "source", "meeting_id", "studied_on", "hours", "title",
-                  "organizer"]
+        fields = ["id", "member_id", "member_name", "source", "meeting_id", "studied_on", "hours", "title", "organizer"]
 
 
 class StudyPointsInputSerializer(StrictSerializer):
@@ -477,7 +484,9 @@ class TallySerializer(serializers.Serializer):
     upcoming = serializers.IntegerField()
     waived = serializers.IntegerField()
     judged = serializers.IntegerField()
-    share_on_time = serializers.IntegerField(allow_null=True, help_text="按时完成率（%）= 按时完成 ÷（按时 + 逾期完成 + 逾期未完成）")
+    share_on_time = serializers.IntegerField(
+        allow_null=True, help_text="按时完成率（%）= 按时完成 ÷（按时 + 逾期完成 + 逾期未完成）"
+    )
 
 
 class RollupByTypeSerializer(TallySerializer):
@@ -510,4 +519,3 @@ class ComplianceOutputSerializer(serializers.Serializer):
 class AttachmentUploadSerializer(StrictSerializer):
     file = serializers.FileField()
     kind = serializers.ChoiceField(choices=AttachmentKind.choices, required=False, default=AttachmentKind.OTHER)
-

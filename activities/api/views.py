@@ -102,8 +102,12 @@ def date_param(params: Any, name: str) -> dt.date:
 
 
 def org_from_param(request: Request, value: Any, *, action_: str = VIEW) -> Organization:
-    """An organization named in a query string: 404 when it is not visible."""
-    return get_for_user(Organization, request.user, action_, pk=positive_int(value, "organization"))
+    """An organization named in a query string: 404 when its data is not visible (a member sees
+    their own branch as an organization, not its organizational-life data)."""
+    org = get_for_user(Organization, request.user, action_, pk=positive_int(value, "organization"))
+    if not user_can(request.user, VIEW, org, for_org_model=False):
+        raise Http404("对象不存在或无权访问")
+    return org
 
 
 def org_from_body(request: Request, pk: int) -> Organization:
@@ -146,9 +150,7 @@ class MeetingViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
     """会议/活动：列表、详情、新建与修改（出席与决议一次提交）、删除；出席名单预填、附件、民主评议结果。"""
 
     gated_model = Meeting
-    allowed_query_params = frozenset(
-        {"organization", "year", "meeting_type", "status", "held_on", "is_center_group"}
-    )
+    allowed_query_params = frozenset({"organization", "year", "meeting_type", "status", "held_on", "is_center_group"})
     http_method_names = ["get", "post", "put", "delete", "head", "options"]
 
     def get_queryset(self) -> Any:
@@ -271,8 +273,10 @@ class MeetingViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
             }
         )
 
-    @extend_schema(request=AttachmentUploadSerializer, responses={200: AttachmentOutputSerializer(many=True),
-                                                                 201: AttachmentOutputSerializer})
+    @extend_schema(
+        request=AttachmentUploadSerializer,
+        responses={200: AttachmentOutputSerializer(many=True), 201: AttachmentOutputSerializer},
+    )
     @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser])
     def attachments(self, request: Request, pk: str | None = None) -> Response:
         """附件：列表；上传（JPEG/PNG/PDF，按内容检查，图片重新编码）。照片从不强制。"""
@@ -285,7 +289,10 @@ class MeetingViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
         upload = serializer.validated_data["file"]
         content = upload.read(int(_max_bytes()) + 1)
         attachment = attachment_add(
-            user=request.user, meeting=meeting, name=upload.name or "", content=content,
+            user=request.user,
+            meeting=meeting,
+            name=upload.name or "",
+            content=content,
             kind=serializer.validated_data["kind"],
         )
         return Response(AttachmentOutputSerializer(attachment).data, status=status.HTTP_201_CREATED)
@@ -380,7 +387,9 @@ class FollowUpViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
 
     def _get(self, pk: Any) -> FollowUp:
         return get_for_user(
-            FollowUp.objects.select_related("meeting", "organization"), self.request.user, VIEW,
+            FollowUp.objects.select_related("meeting", "organization"),
+            self.request.user,
+            VIEW,
             pk=positive_int(pk, "id"),
         )
 
@@ -440,7 +449,9 @@ class TalkViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
 
     def _get(self, pk: Any) -> Talk:
         return get_for_user(
-            Talk.objects.select_related("initiator", "counterpart", "organization"), self.request.user, VIEW,
+            Talk.objects.select_related("initiator", "counterpart", "organization"),
+            self.request.user,
+            VIEW,
             pk=positive_int(pk, "id"),
         )
 
@@ -458,8 +469,9 @@ class TalkViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
         initiator, counterpart = people.get(data.pop("initiator_id")), people.get(data.pop("counterpart_id"))
         if initiator is None or counterpart is None:
             raise ValidationError({"initiator_id": "谈话人不属于本组织"})
-        talk = services.talk_create(user=request.user, organization=org, initiator=initiator, counterpart=counterpart,
-                                    **data)
+        talk = services.talk_create(
+            user=request.user, organization=org, initiator=initiator, counterpart=counterpart, **data
+        )
         return Response(TalkOutputSerializer(talk).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None})
@@ -488,7 +500,7 @@ class TalkViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
                 "member_name": member.name,
                 "covered": covered,
             }
-            for person, rows in coverage.rows()
+            for person, rows, _ in coverage.rows()
             for member, covered in rows
         ]
         return Response(
@@ -508,8 +520,12 @@ class TalkViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
 
 
 @extend_schema(
-    parameters=[ORG_PARAM, YEAR_PARAM, OpenApiParameter("member", int), OpenApiParameter("source", str,
-                                                                                         enum=StudySource.values)]
+    parameters=[
+        ORG_PARAM,
+        YEAR_PARAM,
+        OpenApiParameter("member", int),
+        OpenApiParameter("source", str, enum=StudySource.values),
+    ]
 )
 class StudyRecordViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
     """学习记录（学时）：党员看到本人的；书记看到本支部的。会议学时由会议记录自动计入。不排名。"""
@@ -539,8 +555,9 @@ class StudyRecordViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
 
     @extend_schema(responses=StudyRecordOutputSerializer)
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
-        record = get_for_user(StudyRecord.objects.select_related("member"), request.user, VIEW,
-                              pk=positive_int(pk, "id"))
+        record = get_for_user(
+            StudyRecord.objects.select_related("member"), request.user, VIEW, pk=positive_int(pk, "id")
+        )
         return Response(StudyRecordOutputSerializer(record).data)
 
     @extend_schema(request=StudyRecordInputSerializer, responses={201: StudyRecordOutputSerializer})
@@ -556,8 +573,9 @@ class StudyRecordViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, pk: str | None = None) -> Response:
-        record = get_for_user(StudyRecord.objects.select_related("member", "organization"), request.user, VIEW,
-                              pk=positive_int(pk, "id"))
+        record = get_for_user(
+            StudyRecord.objects.select_related("member", "organization"), request.user, VIEW, pk=positive_int(pk, "id")
+        )
         try:
             services.study_record_delete(user=request.user, record=record)
         except DjangoPermissionDenied as exc:  # pragma: no cover - the service raises ValidationError
@@ -608,8 +626,9 @@ class PlanViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
     http_method_names = ["get", "post", "head", "options"]
 
     def _queryset(self) -> Any:
-        return self.gated_queryset().prefetch_related(Prefetch("items", queryset=PlanItem.objects.order_by(
-            "planned_on", "start_time", "pk")))
+        return self.gated_queryset().prefetch_related(
+            Prefetch("items", queryset=PlanItem.objects.order_by("planned_on", "start_time", "pk"))
+        )
 
     @extend_schema(responses=PlanOutputSerializer(many=True))
     def list(self, request: Request) -> Response:
@@ -637,8 +656,13 @@ class PlanViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
         if org.org_type not in BRANCH_TYPES and org.org_type != "group":
             raise ValidationError({"organization": "季度计划由党支部（党小组）填报"})
         plan = plan_save(
-            user=request.user, organization=org, year=data["year"], quarter=data["quarter"],
-            items=[dict(i) for i in data["items"]], note=data.get("note", ""), submit=data["submit"],
+            user=request.user,
+            organization=org,
+            year=data["year"],
+            quarter=data["quarter"],
+            items=[dict(i) for i in data["items"]],
+            note=data.get("note", ""),
+            submit=data["submit"],
         )
         plan = self._queryset().get(pk=plan.pk)
         return Response(PlanOutputSerializer(plan).data, status=status.HTTP_201_CREATED)
@@ -662,7 +686,7 @@ class OrganizationComplianceView(GatedViewMixin, APIView):
         responses=ComplianceOutputSerializer,
     )
     def get(self, request: Request, pk: int) -> Response:
-        org = get_for_user(Organization, request.user, VIEW, pk=pk)
+        org = org_from_param(request, pk)
         params = request.query_params
         year = year_param(params) or today().year
         quarter = month = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, datetime, time
 from typing import Any
 
@@ -18,20 +19,20 @@ MEETING_DAY = date(2026, 3, 10)
 
 def add_members(org: Any, *, full: int = 0, probationary: int = 0, prefix: str = "党员") -> list[Any]:
     """Create ``full`` 正式党员 and ``probationary`` 预备党员 on the roster since 2020."""
-    people = []
-    for i in range(full):
-        people.append(MemberFactory(name=f"{prefix}正式{i:02d}", organization=org, roster=date(2020, 1, 1)))
-    for i in range(probationary):
-        people.append(
-            MemberFactory(
-                name=f"{prefix}预备{i:02d}",
-                organization=org,
-                stage=Stage.PROBATIONARY,
-                joined_on=date(2025, 9, 1),
-                full_on=None,
-                roster=date(2025, 9, 1),
-            )
+    people = [
+        MemberFactory(name=f"{prefix}正式{i:02d}", organization=org, roster=date(2020, 1, 1)) for i in range(full)
+    ]
+    people += [
+        MemberFactory(
+            name=f"{prefix}预备{i:02d}",
+            organization=org,
+            stage=Stage.PROBATIONARY,
+            joined_on=date(2025, 9, 1),
+            full_on=None,
+            roster=date(2025, 9, 1),
         )
+        for i in range(probationary)
+    ]
     return people
 
 
@@ -81,10 +82,8 @@ def today_is(monkeypatch):
 
     def _set(day: date) -> None:
         for module in ("activities.services", "activities.compliance", "activities.calendar", "activities.views"):
-            try:
+            with contextlib.suppress(AttributeError, ImportError):
                 monkeypatch.setattr(f"{module}.today", lambda: day)
-            except (AttributeError, ImportError):
-                pass
         noon = timezone.make_aware(datetime.combine(day, time(12, 0)))
         monkeypatch.setattr("activities.services._now", lambda: noon)
 

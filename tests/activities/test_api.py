@@ -29,8 +29,14 @@ def body(cast, people, *, org=None, resolutions=None, **extra):
         "resolutions": resolutions
         if resolutions is not None
         else [
-            {"title": f"决议{i}", "votes_for": 40, "votes_against": 2, "action_required": i == 0,
-             "follow_up_owner_id": people[1].pk, "follow_up_due_on": "2026-04-30"}
+            {
+                "title": f"决议{i}",
+                "votes_for": 40,
+                "votes_against": 2,
+                "action_required": i == 0,
+                "follow_up_owner_id": people[1].pk,
+                "follow_up_due_on": "2026-04-30",
+            }
             for i in range(3)
         ],
     }
@@ -62,9 +68,21 @@ def test_create_meeting_with_50_attendees_and_3_resolutions_in_constant_queries(
     with CaptureQueriesContext(connection) as ctx10:
         response = api_b.post("/api/v1/meetings/", body(cast, ten, org=cast.B), format="json")
     assert response.status_code == 400  # 40 votes for 10 people
-    payload = body(cast, ten, org=cast.B, resolutions=[
-        {"title": f"决议{i}", "votes_for": 8, "action_required": i == 0, "follow_up_owner_id": ten[1].pk,
-         "follow_up_due_on": "2026-04-30"} for i in range(3)])
+    payload = body(
+        cast,
+        ten,
+        org=cast.B,
+        resolutions=[
+            {
+                "title": f"决议{i}",
+                "votes_for": 8,
+                "action_required": i == 0,
+                "follow_up_owner_id": ten[1].pk,
+                "follow_up_due_on": "2026-04-30",
+            }
+            for i in range(3)
+        ],
+    )
     with CaptureQueriesContext(connection) as ctx10:
         assert api_b.post("/api/v1/meetings/", payload, format="json").status_code == 201
     assert len(ctx10) == len(ctx)
@@ -251,15 +269,22 @@ def test_follow_ups_endpoint(cast, fifty):
     assert response.status_code == 200 and response.json()["closed_on"]
     assert api.patch(f"/api/v1/follow-ups/{pk}/", {"owner_id": 5}, format="json").status_code == 400
     assert cast.api("secretary_b").get(f"/api/v1/follow-ups/{pk}/").status_code == 404
-    assert cast.api("secretary_b").patch(f"/api/v1/follow-ups/{pk}/", {"status": "open"}, format="json").status_code == 404
+    assert (
+        cast.api("secretary_b").patch(f"/api/v1/follow-ups/{pk}/", {"status": "open"}, format="json").status_code == 404
+    )
 
 
 def test_talks_endpoint_and_coverage(cast, today_is):
     people = [cast.member_a_record, *add_members(cast.A, full=3)]
     add_committee(cast.A, people[:3])
     api = cast.api("secretary_a")
-    payload = {"organization": cast.A.pk, "held_on": "2026-03-01", "initiator_id": people[0].pk,
-               "counterpart_id": people[3].pk, "topic": "思想状况"}
+    payload = {
+        "organization": cast.A.pk,
+        "held_on": "2026-03-01",
+        "initiator_id": people[0].pk,
+        "counterpart_id": people[3].pk,
+        "topic": "思想状况",
+    }
     assert api.post("/api/v1/talks/", payload, format="json").status_code == 201
     bad = api.post("/api/v1/talks/", {**payload, "counterpart_id": cast.member_b_record.pk}, format="json")
     assert bad.status_code == 400 and "不是本组织党员" in bad.json()["counterpart"][0]
@@ -271,14 +296,23 @@ def test_talks_endpoint_and_coverage(cast, today_is):
 def test_study_records_member_sees_own_and_records_self_study(cast, today_is):
     other = MemberFactory(name="同支部", organization=cast.A)
     member = cast.api("member_a")
-    own = {"member_id": cast.member_a_record.pk, "source": "self_study", "studied_on": "2026-05-01", "hours": "2.5",
-           "title": "学习党章"}
+    own = {
+        "member_id": cast.member_a_record.pk,
+        "source": "self_study",
+        "studied_on": "2026-05-01",
+        "hours": "2.5",
+        "title": "学习党章",
+    }
     assert member.post("/api/v1/study-records/", own, format="json").status_code == 201
     assert member.post("/api/v1/study-records/", {**own, "member_id": other.pk}, format="json").status_code == 400
     assert member.post("/api/v1/study-records/", {**own, "source": "training"}, format="json").status_code == 400
     secretary = cast.api("secretary_a")
-    assert secretary.post("/api/v1/study-records/", {**own, "member_id": other.pk, "source": "training"},
-                          format="json").status_code == 201
+    assert (
+        secretary.post(
+            "/api/v1/study-records/", {**own, "member_id": other.pk, "source": "training"}, format="json"
+        ).status_code
+        == 201
+    )
     rows = member.get("/api/v1/study-records/").json()["results"]
     assert [r["member_id"] for r in rows] == [cast.member_a_record.pk]
     assert secretary.get("/api/v1/study-records/", {"year": "2026"}).json()["count"] == 2
@@ -287,12 +321,18 @@ def test_study_records_member_sees_own_and_records_self_study(cast, today_is):
 
 def test_plans_endpoint(cast, today_is):
     api = cast.api("secretary_a")
-    payload = {"organization": cast.A.pk, "year": 2026, "quarter": 3, "submit": True,
-               "items": [{"meeting_type": "general_assembly", "planned_on": "2026-07-15", "title": "党员大会"}]}
+    payload = {
+        "organization": cast.A.pk,
+        "year": 2026,
+        "quarter": 3,
+        "submit": True,
+        "items": [{"meeting_type": "general_assembly", "planned_on": "2026-07-15", "title": "党员大会"}],
+    }
     response = api.post("/api/v1/plans/", payload, format="json")
     assert response.status_code == 201 and response.json()["status"] == "submitted"
-    bad = api.post("/api/v1/plans/", {**payload, "items": [{"meeting_type": "lecture", "planned_on": "2026-10-01"}]},
-                   format="json")
+    bad = api.post(
+        "/api/v1/plans/", {**payload, "items": [{"meeting_type": "lecture", "planned_on": "2026-10-01"}]}, format="json"
+    )
     assert bad.status_code == 400 and "第 3 季度内" in bad.json()["items"][0]
     assert api.post("/api/v1/plans/", {**payload, "organization": cast.P.pk}, format="json").status_code == 400
     assert cast.api("secretary_b").get(f"/api/v1/plans/{response.json()['id']}/").status_code == 404

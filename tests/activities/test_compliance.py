@@ -62,7 +62,10 @@ def test_each_status(cast, people, today_is):
     assert item(items, "theme_day", date(2026, 1, 1)).status == "overdue"
     assert item(items, "theme_day", date(2026, 6, 1)).status == "due"
     compliance_waive(
-        user=cast.users["org_admin_p"], organization=cast.A, kind="theme_day", period_start=date(2026, 2, 1),
+        user=cast.users["org_admin_p"],
+        organization=cast.A,
+        kind="theme_day",
+        period_start=date(2026, 2, 1),
         reason="春节假期，经党委同意合并至 3 月",
     )
     waived = item(compliance_items(organization=cast.A, year=2026), "theme_day", date(2026, 2, 1))
@@ -122,18 +125,33 @@ def test_rule_change_keeps_past_periods(cast, people, today_is):
     record(cast, cast.A, "general_assembly", date(2026, 3, 10), people=people)
     with pytest.raises(ValidationError) as exc:
         compliance_rule_change(
-            user=cast.users["org_admin_p"], organization=cast.P, org_type="branch", kind="general_assembly",
-            effective_from=date(2026, 1, 1), period="quarter", minimum=2,
+            user=cast.users["org_admin_p"],
+            organization=cast.P,
+            org_type="branch",
+            kind="general_assembly",
+            effective_from=date(2026, 1, 1),
+            period="quarter",
+            minimum=2,
         )
     assert "生效日期不能早于今天" in str(exc.value)
     with pytest.raises(ValidationError):
         compliance_rule_change(
-            user=cast.users["secretary_a"], organization=cast.A, org_type="branch", kind="general_assembly",
-            effective_from=date(2026, 4, 1), period="quarter", minimum=2,
+            user=cast.users["secretary_a"],
+            organization=cast.A,
+            org_type="branch",
+            kind="general_assembly",
+            effective_from=date(2026, 4, 1),
+            period="quarter",
+            minimum=2,
         )
     compliance_rule_change(
-        user=cast.users["org_admin_p"], organization=cast.P, org_type="branch", kind="general_assembly",
-        effective_from=date(2026, 4, 1), period="quarter", minimum=2,
+        user=cast.users["org_admin_p"],
+        organization=cast.P,
+        org_type="branch",
+        kind="general_assembly",
+        effective_from=date(2026, 4, 1),
+        period="quarter",
+        minimum=2,
     )
     today_is(date(2026, 8, 1))
     record(cast, cast.A, "general_assembly", date(2026, 7, 10), people=people)
@@ -154,12 +172,23 @@ def test_rule_change_keeps_past_periods(cast, people, today_is):
 def test_rule_versions_close_each_other_and_can_switch_a_rule_off(cast, people, today_is):
     admin = cast.users["org_admin_p"]
     first = compliance_rule_change(
-        user=admin, organization=cast.P, org_type="branch", kind="theme_day", effective_from=date(2026, 7, 1),
-        period="month", minimum=2,
+        user=admin,
+        organization=cast.P,
+        org_type="branch",
+        kind="theme_day",
+        effective_from=date(2026, 7, 1),
+        period="month",
+        minimum=2,
     )
     compliance_rule_change(
-        user=admin, organization=cast.P, org_type="branch", kind="theme_day", effective_from=date(2026, 9, 1),
-        period="month", minimum=1, is_active=False,
+        user=admin,
+        organization=cast.P,
+        org_type="branch",
+        kind="theme_day",
+        effective_from=date(2026, 9, 1),
+        period="month",
+        minimum=1,
+        is_active=False,
     )
     first.refresh_from_db()
     assert first.effective_until == date(2026, 9, 1)
@@ -171,13 +200,19 @@ def test_rule_versions_close_each_other_and_can_switch_a_rule_off(cast, people, 
 def test_waiver_needs_the_organization_above_and_a_reason(cast, today_is):
     with pytest.raises(ValidationError) as exc:
         compliance_waive(
-            user=cast.users["secretary_a"], organization=cast.A, kind="theme_day", period_start=date(2026, 2, 1),
+            user=cast.users["secretary_a"],
+            organization=cast.A,
+            kind="theme_day",
+            period_start=date(2026, 2, 1),
             reason="自己批准",
         )
     assert "上级党组织批准" in str(exc.value)
     with pytest.raises(ValidationError) as exc:
         compliance_waive(
-            user=cast.users["org_admin_p"], organization=cast.A, kind="theme_day", period_start=date(2026, 2, 1),
+            user=cast.users["org_admin_p"],
+            organization=cast.A,
+            kind="theme_day",
+            period_start=date(2026, 2, 1),
             reason="  ",
         )
     assert "请填写免于原因" in str(exc.value)
@@ -213,7 +248,7 @@ def test_rollup_share_on_time_by_type_and_child(cast, people, today_is):
 
 def test_rollup_takes_constant_queries(cast, people, today_is):
     def grow(n):
-        for i in range(n):
+        for _ in range(n):
             branch = make_org(f"增补支部{grow.count}", "branch", parent=cast.P)
             grow.count += 1
             members = add_members(branch, full=3, prefix=f"增{grow.count}")

@@ -54,13 +54,19 @@ def test_roster_is_taken_on_the_meeting_date(cast, today_is):
     moved = MemberFactory(name="已转出", organization=cast.A, roster=date(2020, 1, 1))
     member_move(member=moved, organization=cast.B, on=date(2026, 2, 1))
     in_group = MemberFactory(name="小组成员", organization=cast.A1, roster=date(2020, 1, 1))
-    names = {p.name for p in meeting_roster(organization=cast.A, on=MEETING_DAY, meeting_type="general_assembly").expected}
+    names = {
+        p.name for p in meeting_roster(organization=cast.A, on=MEETING_DAY, meeting_type="general_assembly").expected
+    }
     assert {"早入党", "小组成员", "甲党员"} <= names
     assert "晚转入" not in names and "已转出" not in names
     # Before the transfer the moved member was expected; after it, the late one is.
-    names_jan = {p.name for p in meeting_roster(organization=cast.A, on=date(2026, 1, 15), meeting_type="lecture").expected}
+    names_jan = {
+        p.name for p in meeting_roster(organization=cast.A, on=date(2026, 1, 15), meeting_type="lecture").expected
+    }
     assert "已转出" in names_jan
-    names_may = {p.name for p in meeting_roster(organization=cast.A, on=date(2026, 5, 1), meeting_type="lecture").expected}
+    names_may = {
+        p.name for p in meeting_roster(organization=cast.A, on=date(2026, 5, 1), meeting_type="lecture").expected
+    }
     assert "晚转入" in names_may
     assert early and late and in_group
 
@@ -299,8 +305,15 @@ def test_action_items_follow_the_body_until_closed(cast, branch, today_is):
         cast,
         header(held_on=date(2026, 1, 20)),
         rows,
-        [vote(title="整理党员档案", votes_for=9, action_required=True, follow_up_owner_id=voters[1].pk,
-              follow_up_due_on=date(2026, 3, 31))],
+        [
+            vote(
+                title="整理党员档案",
+                votes_for=9,
+                action_required=True,
+                follow_up_owner_id=voters[1].pk,
+                follow_up_due_on=date(2026, 3, 31),
+            )
+        ],
     )
     follow_up = FollowUp.objects.get()
     assert (follow_up.owner, follow_up.due_on, follow_up.status) == (voters[1], date(2026, 3, 31), "open")
@@ -323,7 +336,10 @@ def test_editing_keeps_resolution_ids_and_follow_up_status(cast, branch, today_i
     resolution = meeting.resolutions.get()
     FollowUp.objects.update(status=FollowUpStatus.IN_PROGRESS)
     again = save(
-        cast, header(), rows, [{**vote(title="整改（修订）", votes_for=8), "id": resolution.pk, "action_required": True}],
+        cast,
+        header(),
+        rows,
+        [{**vote(title="整改（修订）", votes_for=8), "id": resolution.pk, "action_required": True}],
         meeting=meeting,
     )
     assert again.resolutions.get().pk == resolution.pk
