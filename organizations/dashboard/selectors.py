@@ -140,6 +140,18 @@ def page_param(data: Any, name: str = "page") -> int:
     return _int_param(data, name, "页码", 1, 10**6, 1) or 1
 
 
+def subtree_covered(user: Any, org: Organization) -> bool:
+    """Whether the user's scope reaches the organization's whole subtree (org_admin, auditor).
+    A secretary reaches the organization and its 党小组 only, so their figures are summed from the
+    own rows of the organizations they may see, never from subtree totals."""
+    from organizations.access import EVERYTHING, SUBTREE
+
+    return any(
+        rule.reach == EVERYTHING or (rule.reach == SUBTREE and org.path.startswith(rule.path))
+        for rule in get_scope(user).rules[VIEW]
+    )
+
+
 def dashboard_allowed(user: Any, org: Organization) -> bool:
     """Dashboards show organization data: roles over data (org_admin, secretary, auditor) only;
     a member or a system administrator who may see the organization row gets a 404."""
@@ -221,9 +233,10 @@ def _index(rows: list[tuple[int, str, str, str, int, Decimal]]) -> dict[int, Fig
     for org_id, period, metric, dim, value, amount in rows:
         fig = out[org_id]
         if period == "now":
-            fig.now[metric][dim] = value
+            fig.now[metric][dim] = fig.now[metric].get(dim, 0) + value
         else:
-            fig.by_period[period][(metric, dim)] = (value, amount)
+            old_value, old_amount = fig.by_period[period].get((metric, dim), (0, Decimal("0.00")))
+            fig.by_period[period][(metric, dim)] = (old_value + value, old_amount + amount)
     return out
 
 
@@ -358,9 +371,18 @@ def dashboard_data(*, user: Any, org: Organization, period: Period, page: int = 
     children = list(children_page.object_list)
     periods = ["now", str(period.year), *period.year_keys]
     fields = ("organization_id", "period", "metric", "dimension", "value", "amount")
-    own_rows = list(
-        DashboardFact.objects.filter(organization=org, cumulative=True, period__in=periods).values_list(*fields)
-    )
+    if subtree_covered(user, org):
+        own_rows = list(
+            DashboardFact.objects.filter(organization=org, cumulative=True, period__in=periods).values_list(*fields)
+        )
+    else:
+        visible = Organization.objects.visible_to(user, VIEW).filter(path__startswith=org.path).values("pk")
+        own_rows = [
+            (org.pk, *row[1:])
+            for row in DashboardFact.objects.filter(
+                organization_id__in=visible, cumulative=False, period__in=periods
+            ).values_list(*fields)
+        ]
     child_rows = (
         list(
             DashboardFact.objects.filter(

@@ -153,3 +153,20 @@ def test_dashboard_query_count_is_constant(data):
     with CaptureQueriesContext(connection) as api_queries:
         assert api.get(f"/api/v1/organizations/{data.P.pk}/dashboard/").status_code == 200
     assert len(api_queries) <= 15
+
+
+def test_secretary_of_a_committee_sees_only_what_the_gate_opens(data):
+    """A secretary reaches the organization and its 党小组, not the branches below a 党委."""
+    from organizations.choices import Role
+    from tests.factories import UserFactory, assign
+
+    user = UserFactory(username="secretary_p")
+    assign(user, data.P, Role.SECRETARY)
+    client = data.client("org_admin_p")
+    client.force_login(user)
+    response = client.get(f"/organizations/{data.P.pk}/dashboard/")
+    assert response.status_code == 200
+    assert response.context["members"]["party_total"] == 0  # P itself has no members of its own
+    assert response.context["children"] == []
+    admin = data.client("org_admin_p").get(f"/organizations/{data.P.pk}/dashboard/")
+    assert admin.context["members"]["party_total"] == 5
