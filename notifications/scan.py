@@ -64,6 +64,11 @@ class Candidate:
         return get_rule(self.rule)
 
 
+def cn(day: date) -> str:
+    """2027年3月10日 (no leading zeros, as Chinese documents write dates)."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def url_or(name: str, *args: object, fallback: str = "") -> str:
     try:
         return reverse(name, args=args)
@@ -151,7 +156,7 @@ def terms(ctx: ScanContext) -> Iterator[Candidate]:
                 "term",
                 term_id,
                 expiry.isoformat(),
-                f"{org.name}第{number}届委员会任期将于 {expiry:%Y年%m月%d日} 届满",
+                f"{org.name}第{number}届委员会任期将于 {cn(expiry)} 届满",
                 "请提前做好换届准备（一般提前 1–2 个月向上级党组织报告换届事项）。",
                 org.link,
             )
@@ -162,7 +167,7 @@ def terms(ctx: ScanContext) -> Iterator[Candidate]:
                 "term",
                 term_id,
                 expiry.isoformat(),
-                f"{org.name}第{number}届委员会任期已于 {expiry:%Y年%m月%d日} 届满，尚未换届",
+                f"{org.name}第{number}届委员会任期已于 {cn(expiry)} 届满，尚未换届",
                 "请及时换届；确需延期的，应报上级党组织批准（一般不超过 1 年）。",
                 org.link,
             )
@@ -201,7 +206,7 @@ def political_birthdays(ctx: ScanContext) -> Iterator[Candidate]:
                     member_id,
                     str(year),
                     f"{name}同志，祝您政治生日快乐！",
-                    f"{joined_on:%Y年%m月%d日}，您光荣加入中国共产党，至今已 {year - joined_on.year} 年。"
+                    f"{cn(joined_on)}，您光荣加入中国共产党，至今已 {year - joined_on.year} 年。"
                     "不忘初心、牢记使命，感谢您的坚守与奉献。",
                     "",
                     member_user_id=user_id,
@@ -226,7 +231,7 @@ def lost_contact(ctx: ScanContext) -> Iterator[Candidate]:
                 "member",
                 member_id,
                 since.isoformat(),
-                f"党员{name}自 {since:%Y年%m月%d日} 失去联系已满 {months} 个月",
+                f"党员{name}自 {cn(since)} 失去联系已满 {months} 个月",
                 "失联满 6 个月、经多方查找仍无法取得联系的，应按规定研究停止党籍（由党组织讨论决定）。",
                 member_link(member_id, org),
             )
@@ -363,8 +368,8 @@ def development(ctx: ScanContext) -> Iterator[Candidate]:
                     "member",
                     member_id,
                     state.applied_on.isoformat(),
-                    f"{name}的入党申请书（{state.applied_on:%Y-%m-%d} 收到）尚未登记谈话",
-                    f"党组织应在收到入党申请书后 1 个月内派人谈话，即 {add_months(state.applied_on, 1):%Y年%m月%d日} 前。",
+                    f"{name}的入党申请书（{cn(state.applied_on)}收到）尚未登记谈话",
+                    f"党组织应在收到入党申请书后 1 个月内派人谈话，即 {cn(add_months(state.applied_on, 1))} 前。",
                     link,
                 )
         if stage == Stage.ACTIVIST and state.activist_on:
@@ -378,7 +383,7 @@ def development(ctx: ScanContext) -> Iterator[Candidate]:
                     "member",
                     member_id,
                     due.isoformat(),
-                    f"入党积极分子{name}应于 {due:%Y年%m月%d日} 前完成半年一次的培养考察",
+                    f"入党积极分子{name}应于 {cn(due)} 前完成半年一次的培养考察",
                     "支部每半年对入党积极分子进行一次考察，请登记考察情况。",
                     link,
                 )
@@ -391,7 +396,7 @@ def development(ctx: ScanContext) -> Iterator[Candidate]:
                     member_id,
                     state.activist_on.isoformat(),
                     f"入党积极分子{name}培养已满 1 年",
-                    f"{state.activist_on:%Y年%m月%d日} 确定为入党积极分子，经 1 年以上培养教育考察，"
+                    f"{cn(state.activist_on)} 确定为入党积极分子，经 1 年以上培养教育考察，"
                     "可听取意见后由支委会研究是否确定为发展对象。",
                     link,
                 )
@@ -405,8 +410,8 @@ def development(ctx: ScanContext) -> Iterator[Candidate]:
                     "member",
                     member_id,
                     vote.occurred_on.isoformat(),
-                    f"{name}的接收预备党员已于 {vote.occurred_on:%Y-%m-%d} 经支部大会通过，上级党委尚未审批",
-                    f"上级党委应在 3 个月内（{add_months(vote.occurred_on, 3):%Y年%m月%d日} 前）审批；"
+                    f"{name}的接收预备党员已于 {cn(vote.occurred_on)}经支部大会通过，上级党委尚未审批",
+                    f"上级党委应在 3 个月内（{cn(add_months(vote.occurred_on, 3))} 前）审批；"
                     "超过 6 个月须重新讨论接收。",
                     link,
                 )
@@ -425,7 +430,7 @@ def development(ctx: ScanContext) -> Iterator[Candidate]:
                     "member",
                     member_id,
                     end.isoformat(),
-                    f"预备党员{name}的预备期将于 {end:%Y年%m月%d日} 期满",
+                    f"预备党员{name}的预备期将于 {cn(end)} 期满",
                     "请督促其提出书面转正申请，并及时召开支部大会讨论转正。",
                     link,
                 )
@@ -462,7 +467,7 @@ def dues_arrears(ctx: ScanContext) -> Iterator[Candidate]:
                 member_id,
                 f"{first:%Y-%m}",
                 f"{name}已有 {status.unpaid_count} 个月党费未交",
-                f"自 {first:%Y年%m月} 起累计 {status.unpaid_count} 个月未交纳党费，共 {status.owed_total} 元，请及时交纳。"
+                f"自 {first.year}年{first.month}月 起累计 {status.unpaid_count} 个月未交纳党费，共 {status.owed_total} 元，请及时交纳。"
                 "如有困难，可向党支部说明情况。",
                 link,
                 member_user_id=user_id,
@@ -546,7 +551,7 @@ def _compliance_candidates(ctx: ScanContext, org: OrgInfo, item, open_states, ov
             "compliance",
             org.pk,
             period,
-            f"{org.name}：{what}将于 {deadline:%m月%d日} 截止",
+            f"{org.name}：{what}将于 {deadline.month}月{deadline.day}日 截止",
             f"{progress}请按时组织并及时录入会议记录。",
             link,
         )
@@ -570,7 +575,7 @@ def _compliance_candidates(ctx: ScanContext, org: OrgInfo, item, open_states, ov
                 org.pk,
                 period,
                 f"{org.name}：{what}已逾期",
-                f"截止日期 {deadline:%Y年%m月%d日}，{progress}请尽快补开并录入。",
+                f"截止日期 {cn(deadline)}，{progress}请尽快补开并录入。",
                 link,
             )
         escalation = ctx.setting(org, "compliance_escalation")
@@ -582,7 +587,7 @@ def _compliance_candidates(ctx: ScanContext, org: OrgInfo, item, open_states, ov
                 org.pk,
                 period,
                 f"下级组织逾期未完成：{org.name} {what}",
-                f"截止日期 {deadline:%Y年%m月%d日}，逾期已超过 {escalation.grace_days} 天，{progress}请督促落实。",
+                f"截止日期 {cn(deadline)}，逾期已超过 {escalation.grace_days} 天，{progress}请督促落实。",
                 link,
             )
 

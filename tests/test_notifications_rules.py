@@ -49,7 +49,7 @@ def test_term_ending_fires_six_months_before_expiry_not_a_day_earlier(cast):
     scan(first_day)
     assert fired("term_ending") == 1
     secretary_items = inbox(cast.users["secretary_a"], "term_ending")
-    assert len(secretary_items) == 1 and "2027年03月10日" in secretary_items[0].title
+    assert len(secretary_items) == 1 and "2027年3月10日" in secretary_items[0].title
     # the parent organization's org_admin is told too; nobody else
     assert len(inbox(cast.users["org_admin_p"], "term_ending")) == 1
     assert inbox(cast.users["secretary_b"], "term_ending") == [] and inbox(cast.users["member_a"], "term_ending") == []
