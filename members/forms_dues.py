@@ -12,7 +12,7 @@ from members.choices import DuesCategory
 from members.dues_rules import IncomeKind, parse_money, parse_month
 from members.models_dues import ApprovalKind, BaseMode, PaymentMethod
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MONTH = forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"})
 
 

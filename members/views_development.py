@@ -25,7 +25,7 @@ from organizations.access import CHANGE, VIEW, get_for_user, user_can
 from organizations.choices import BRANCH_TYPES
 from organizations.models import Organization
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class ApplicantForm(forms.Form):
@@ -227,9 +227,37 @@ def development_person(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "members/development/person.html",
-        {**timeline, "form": form, "can_change": can_change, "step_numbers": STEP_NUMBERS},
+        {
+            **timeline,
+            "form": form,
+            "can_change": can_change,
+            "step_numbers": STEP_NUMBERS,
+            "main_fields": MAIN_FIELDS,
+            "groups": _field_groups(form, form["step"].value() or suggested),
+        },
         status=status,
     )
+
+
+MAIN_FIELDS = ("step", "occurred_on", "decision", "decided_by", "note", "attachment")
+FIELD_GROUPS = (
+    ("培养联系人 / 入党介绍人", ("people",), {StepCode.CONTACTS, StepCode.INTRODUCERS}),
+    ("短期集中培训", ("training_days", "training_hours"), {StepCode.TRAINING}),
+    (
+        "支部大会表决（应到、实到、赞成、反对、弃权）",
+        ("votes_expected", "votes_present", "votes_for", "votes_against", "votes_abstain"),
+        {StepCode.ADMISSION_VOTE, StepCode.FULL_VOTE},
+    ),
+    ("转正讨论结论", ("outcome", "extension_months"), {StepCode.FULL_VOTE}),
+)
+
+
+def _field_groups(form: StepForm, step: str) -> list[tuple[str, tuple[str, ...], bool]]:
+    """Optional field groups, open when they belong to the chosen step or hold errors."""
+    return [
+        (title, names, step in steps or any(form[name].errors for name in names))
+        for title, names, steps in FIELD_GROUPS
+    ]
 
 
 @login_required
