@@ -24,6 +24,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 NONCE_BYTES = 12
 
@@ -91,9 +93,22 @@ def _keyring(raw_keys: str, raw_hash_key: str, secret_key: str) -> Keyring:
     return Keyring(current, {version: AESGCM(key) for version, key in keys.items()}, hash_key)
 
 
+_current: Keyring | None = None
+
+
 def keyring() -> Keyring:
-    """The keys from settings (parsed once per distinct setting value)."""
-    return _keyring(settings.FIELD_ENCRYPTION_KEY, settings.FIELD_HASH_KEY, settings.SECRET_KEY)
+    """The keys from settings, parsed once (and again after the settings change, in tests)."""
+    global _current
+    if _current is None:
+        _current = _keyring(settings.FIELD_ENCRYPTION_KEY, settings.FIELD_HASH_KEY, settings.SECRET_KEY)
+    return _current
+
+
+@receiver(setting_changed)
+def _forget_keyring(*, setting: str, **kwargs: object) -> None:
+    global _current
+    if setting in ("FIELD_ENCRYPTION_KEY", "FIELD_HASH_KEY", "SECRET_KEY"):
+        _current = None
 
 
 def encrypt(plaintext: str, *, field: str) -> str:

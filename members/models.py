@@ -270,8 +270,8 @@ class MemberTransfer(models.Model):
 class ImportBatch(models.Model):
     """One spreadsheet upload: previewed, then committed all or nothing, then possibly rolled back.
 
-    The uploaded file holds clear ID numbers, so it is kept encrypted (``file_cipher``) only
-    between preview and commit, and emptied afterwards.
+    The uploaded file holds clear ID numbers, so its checked rows are kept encrypted
+    (``file_cipher``) only between preview and commit, and emptied afterwards.
     """
 
     scope_org_field = "organization"
@@ -302,6 +302,7 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
+
 
 # Dues (党费) and the development pipeline (发展党员) live in their own modules; import them here
 # so Django registers the models with the members app.

@@ -214,3 +214,40 @@ def test_import_scope_must_be_changeable_and_batches_are_gated(cast):
     upload = SimpleUploadedFile("x.xlsx", xlsx([row(cast, 1)]))
     response = cast.client("secretary_a").post("/members/import/", {"organization": cast.B.pk, "file": upload})
     assert response.status_code == 200 and ImportBatch.objects.count() == 1
+
+
+def test_fast_reader_agrees_with_openpyxl_on_shared_strings_dates_and_gaps():
+    from datetime import datetime
+
+    from members.xlsx_reader import iter_rows
+
+    wb = Workbook()  # normal mode: shared strings and a <dimension>, as Excel writes
+    ws = wb.active
+    ws.title = "数据"
+    ws.append(["文本", "日期", "数字", "小数", "布尔", None, "末列"])
+    ws.append(["张三", date(2024, 7, 1), 13812345678, 1.5, True, None, "x"])
+    ws.append([None, datetime(2020, 1, 2, 0, 0), "0536-8234567", None, False, None, None])
+    ws["B4"] = date(1999, 12, 31)
+    ws["B4"].number_format = "yyyy年m月d日"
+    ws["A6"] = "隔行"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    ours = [(n, list(v)) for n, v in iter_rows(io.BytesIO(buffer.getvalue()), sheet_name="数据", max_col=7)]
+    reference = load_workbook(io.BytesIO(buffer.getvalue()), read_only=True)["数据"]
+    theirs = []
+    for number, row in enumerate(reference.iter_rows(values_only=True, max_col=7), start=1):
+        if any(v is not None for v in row):
+            theirs.append((number, list(row) + [None] * (7 - len(row))))
+    assert [(n, v) for n, v in ours if any(x is not None for x in v)] == theirs
+    assert ours[1][1][1] == datetime(2024, 7, 1) and ours[1][1][2] == 13812345678 and ours[1][1][4] is True
+
+
+def test_reader_refuses_a_zip_that_is_not_a_workbook(cast):
+    buffer = io.BytesIO()
+    import zipfile
+
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<not-closed")
+    with pytest.raises(ValidationError, match="无法读取"):
+        import_preview(user=cast.users["secretary_a"], scope=cast.A, data=buffer.getvalue(), file_name="z.xlsx")

@@ -1,0 +1,139 @@
+"""Benchmark the member import: build an N-row XLSX, preview it, commit it, roll it back.
+
+Runs inside one transaction that is rolled back at the end (nothing stays in the database unless
+``--keep``), so it is safe on a database holding demo data. Prints one table per run.
+
+    python manage.py bench_import --rows 10000 --rows 100000
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+import zipfile
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+from members.imports import COLUMNS, SHEET_NAME, import_commit, import_preview, import_rollback
+from members.validators import id_check_digit
+from organizations.choices import OrgType, Role
+from organizations.models import RoleAssignment
+from organizations.services import organization_create
+
+MEMBERS_PER_BRANCH = 40
+
+
+def bench_rows(n: int, codes: list[str]) -> io.BytesIO:
+    """An XLSX in the import template's layout with ``n`` valid, distinct rows."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(SHEET_NAME)
+    ws.append([c.header + ("*" if c.required else "") for c in COLUMNS])
+    index = {c.key: i for i, c in enumerate(COLUMNS)}
+    start = date(1950, 1, 1)
+    for i in range(n):
+        born = start + timedelta(days=i // 400)
+        male = i % 2 == 0
+        seq = (i % 400) * 2 + (1 if male else 0)
+        first17 = f"650102{born:%Y%m%d}{seq:03d}"
+        joined = born + timedelta(days=365 * 25)
+        row: list[object] = [None] * len(COLUMNS)
+        row[index["name"]] = f"测试{i}"
+        row[index["ethnicity"]] = "汉族"
+        row[index["id_number"]] = first17 + id_check_digit(first17)
+        row[index["education"]] = "大学本科"
+        row[index["stage"]] = "正式党员"
+        row[index["organization"]] = codes[i // MEMBERS_PER_BRANCH % len(codes)]
+        row[index["joined_on"]] = joined
+        row[index["full_on"]] = joined + timedelta(days=365)
+        row[index["phone"]] = f"139{i:08d}"
+        row[index["job_post"]] = "党政机关工作人员"
+        row[index["employer"]] = "基准测试单位"
+        ws.append(row)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return _with_dimension(buffer.getvalue(), f"A1:{get_column_letter(len(COLUMNS))}{n + 1}")
+
+
+def _with_dimension(data: bytes, ref: str) -> io.BytesIO:
+    """Add the ``<dimension>`` element that Excel and WPS write (openpyxl's write-only mode does
+    not; without it a reader scans the whole sheet once more just to size it)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                content = content.replace(b"<sheetViews>", f'<dimension ref="{ref}" /><sheetViews>'.encode(), 1)
+            target.writestr(info, content)
+    out.seek(0)
+    return out
+
+
+class Command(BaseCommand):
+    help = "导入性能基准：生成 N 行模板数据，计时预览（检查）、导入、撤销；默认全部回滚不留数据"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--rows", type=int, action="append", help="行数，可重复，如 --rows 10000 --rows 100000")
+        parser.add_argument("--keep", action="store_true", help="保留导入的数据（不撤销、不回滚）")
+
+    def handle(self, *args, rows, keep, **options):
+        sizes = rows or [10_000]
+        if any(n < 1 for n in sizes):
+            raise CommandError("--rows 应为正整数")
+        self.stdout.write(f"database: {connection.vendor}  ({connection.settings_dict.get('NAME')})")
+        table: list[tuple[str, int, float]] = []
+        for n in sizes:
+            table.extend(self._run(n, keep))
+        self.stdout.write(f"{'scenario':<28}{'rows':>10}{'seconds':>10}{'rows/s':>10}")
+        for scenario, n, seconds in table:
+            rate = n / seconds if seconds else 0
+            self.stdout.write(f"{scenario:<28}{n:>10}{seconds:>10.2f}{rate:>10.0f}")
+
+    def _run(self, n: int, keep: bool) -> list[tuple[str, int, float]]:
+        results: list[tuple[str, int, float]] = []
+        with transaction.atomic():
+            tag = uuid.uuid4().hex[:8]
+            root = organization_create(
+                parent=None,
+                name=f"基准测试党委{tag}",
+                short_name="基准测试",
+                code=f"BENCH-{tag}",
+                org_type=OrgType.COMMITTEE,
+            )
+            branches = [
+                organization_create(
+                    parent=root,
+                    name=f"基准测试第{i + 1}支部{tag}",
+                    code=f"BENCH-{tag}-{i + 1}",
+                    org_type=OrgType.BRANCH,
+                )
+                for i in range(max(1, n // MEMBERS_PER_BRANCH // 10))
+            ]
+            user = get_user_model().objects.create_user(username=f"bench-{tag}")
+            RoleAssignment.objects.create(user=user, organization=root, role=Role.ORG_ADMIN)
+            started = time.perf_counter()
+            data = bench_rows(n, [b.code for b in branches]).getvalue()
+            results.append(("build xlsx (not import)", n, time.perf_counter() - started))
+            started = time.perf_counter()
+            batch = import_preview(user=user, scope=root, data=data, file_name=f"bench-{n}.xlsx")
+            preview = time.perf_counter() - started
+            if batch.error_count:
+                raise CommandError(f"benchmark file has errors: {batch.errors[:3]}")
+            results.append(("preview (read + check)", n, preview))
+            started = time.perf_counter()
+            batch = import_commit(batch=batch, user=user)
+            commit = time.perf_counter() - started
+            results.append(("commit (check + insert)", n, commit))
+            results.append(("import total (preview+commit)", n, preview + commit))
+            if not keep:
+                started = time.perf_counter()
+                import_rollback(batch=batch, user=user)
+                results.append(("rollback", n, time.perf_counter() - started))
+                transaction.set_rollback(True)
+        return results
