@@ -228,7 +228,7 @@ def _member(rng: random.Random, org: Organization, on: date) -> Member:
     status = MembershipStatus.NORMAL
     if stage == Stage.FULL and rng.random() < 0.01:
         status = MembershipStatus.SUSPENDED
-    return Member(
+    member = Member(
         name=_person_name(rng),
         sex=Sex.MALE if rng.random() < 0.58 else Sex.FEMALE,
         birth_date=birth,
@@ -239,6 +239,100 @@ def _member(rng: random.Random, org: Organization, on: date) -> Member:
         full_on=full,
         dues_category=category,
     )
+    _fill_record(rng, member, on)
+    return member
+
+
+# --- the rest of the 党员基本信息采集表 (members records issue) -------------------------------
+REGIONS = ["370781", "370702", "370703", "370705", "370725", "370784", "370786"]  # 青州 and 潍坊 districts
+NATIVE_PLACES = ["山东青州", "山东潍坊", "山东临朐", "山东寿光", "山东昌乐", "山东淄博", "河北保定", "江苏徐州"]
+STREETS = ["云门山街道", "王府街道", "益都街道", "黄楼街道", "东夏镇", "谭坊镇", "邵庄镇", "何官镇"]
+DESTINATIONS = ["广东省深圳市南山区", "上海市浦东新区", "浙江省杭州市西湖区", "北京市海淀区", "江苏省苏州市工业园区"]
+EDUCATION_WEIGHTS = [
+    ("master", 12),
+    ("bachelor", 48),
+    ("associate", 20),
+    ("secondary_vocational", 7),
+    ("high_school", 8),
+    ("junior_high", 4),
+    ("doctorate", 1),
+]
+DEGREE_OF = {"doctorate": "doctor", "master": "master", "bachelor": "bachelor"}
+JOB_OF_CATEGORY = {
+    DuesCategory.RETIRED: "retired",
+    DuesCategory.STUDENT: "student",
+    DuesCategory.FARMER: "farmer",
+    DuesCategory.UNEMPLOYED: "no_fixed_job",
+    DuesCategory.RELIEF: "no_fixed_job",
+    DuesCategory.SELF_EMPLOYED: "other",
+}
+JOB_WEIGHTS = [
+    ("party_government", 45),
+    ("institution_management", 12),
+    ("institution_professional", 20),
+    ("institution_worker", 4),
+    ("public_enterprise_management", 8),
+    ("public_enterprise_professional", 8),
+    ("public_enterprise_worker", 3),
+]
+_used_ids: set[str] = set()
+
+
+def _demo_id_number(rng: random.Random, birth: date, male: bool) -> str:
+    """A valid 公民身份号码 (GB 11643 check digit) agreeing with the birth date and sex."""
+    from members.validators import id_check_digit
+
+    while True:
+        seq = rng.randrange(0, 999, 2) + (1 if male else 0)
+        first17 = f"{rng.choice(REGIONS)}{birth:%Y%m%d}{seq:03d}"
+        if first17 not in _used_ids:
+            _used_ids.add(first17)
+            return first17 + id_check_digit(first17)
+
+
+def _demo_phone(rng: random.Random) -> str:
+    if rng.random() < 0.1:
+        return f"0536-{rng.randint(2, 8)}{rng.randrange(10**6):06d}"
+    return f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
+
+
+def _fill_record(rng: random.Random, member: Member, on: date) -> None:
+    birth = member.birth_date
+    member.ethnicity = "01" if rng.random() < 0.94 else rng.choice(["02", "03", "08", "11"])
+    member.set_id_number(_demo_id_number(rng, birth, member.sex == Sex.MALE))
+    member.set_phone(_demo_phone(rng))
+    member.education = _weighted(rng, EDUCATION_WEIGHTS)
+    member.degree = DEGREE_OF.get(member.education, "")
+    member.job_post = JOB_OF_CATEGORY.get(member.dues_category) or _weighted(rng, JOB_WEIGHTS)
+    member.employer = "" if member.job_post in ("retired", "no_fixed_job") else member.organization.unit_name
+    member.native_place = rng.choice(NATIVE_PLACES)
+    member.home_address = f"{CITY}{rng.choice(STREETS)}{rng.randint(1, 300)}号{rng.randint(1, 20)}-{rng.randint(1, 6)}"
+    if rng.random() < 0.6:
+        member.league_joined_on = birth + timedelta(days=rng.randint(14 * 366, 17 * 365))
+    if member.dues_category != DuesCategory.STUDENT and on - birth > timedelta(days=23 * 365):
+        member.work_started_on = birth + timedelta(days=rng.randint(18 * 366, 23 * 365))
+    if member.joined_on and member.joined_on < birth + timedelta(days=18 * 366):
+        member.joined_on = birth + timedelta(days=18 * 366)  # 党章: at least 18 when admitted
+        if member.full_on:
+            member.full_on = member.joined_on + timedelta(days=365)
+            if member.full_on > on:  # admitted less than a year ago: still 预备党员
+                member.stage, member.full_on = Stage.PROBATIONARY, None
+    if member.membership_status == MembershipStatus.SUSPENDED:
+        member.suspended_on = on - timedelta(days=rng.randint(30, 900))
+        member.is_lost_contact = True
+        member.lost_contact_since = member.suspended_on - timedelta(days=rng.randint(183, 400))
+    elif member.stage in (Stage.FULL, Stage.PROBATIONARY):
+        roll = rng.random()
+        if roll < 0.005:
+            member.is_lost_contact = True
+            member.lost_contact_since = on - timedelta(days=rng.randint(30, 500))
+        elif roll < 0.025:
+            member.is_mobile = True
+            member.mobile_destination = rng.choice(DESTINATIONS)
+            member.mobile_since = on - timedelta(days=rng.randint(20, 700))
+        elif roll < 0.028:
+            member.is_abroad = True
+            member.abroad_since = on - timedelta(days=rng.randint(60, 2500))
 
 
 def _seed_memberships(on: date) -> None:
@@ -257,6 +351,23 @@ def _seed_memberships(on: date) -> None:
             OrganizationMembership.objects.bulk_create(batch)
             batch = []
     OrganizationMembership.objects.bulk_create(batch)
+
+
+def _seed_party_groups(orgs: list[Organization], rng: random.Random) -> None:
+    """Most members of a branch with 党小组 are placed in one of them (one UPDATE per group)."""
+    groups: dict[str, list[Organization]] = {}
+    for org in orgs:
+        if org.org_type == OrgType.GROUP:
+            groups.setdefault(org.parent_path, []).append(org)
+    branch_paths = {org.pk: org.path for org in orgs if org.path in groups}
+    members = Member.objects.filter(organization_id__in=list(branch_paths)).order_by("pk")
+    chosen: dict[int, list[int]] = {}
+    for pk, org_id in members.values_list("pk", "organization_id").iterator(chunk_size=BATCH):
+        if rng.random() < 0.8:
+            branch_groups = groups[branch_paths[org_id]]
+            chosen.setdefault(branch_groups[rng.randrange(len(branch_groups))].pk, []).append(pk)
+    for group_id, pks in chosen.items():
+        Member.objects.filter(pk__in=pks).update(party_group_id=group_id)
 
 
 def _seed_terms(orgs: list[Organization], rng: random.Random, on: date) -> None:
@@ -305,6 +416,7 @@ def seed_demo(*, n_orgs: int, n_members: int, seed: int) -> DemoResult:
         raise RuntimeError("数据库中已有党组织数据；如需重建演示数据请加 --reset")
     rng = random.Random(seed)
     on = today()
+    _used_ids.clear()
     orgs = _build_tree(n_orgs, rng)
     Organization.objects.bulk_create(orgs, batch_size=BATCH)
     orgs = list(Organization.objects.order_by("path"))
@@ -326,6 +438,7 @@ def seed_demo(*, n_orgs: int, n_members: int, seed: int) -> DemoResult:
         Member.objects.bulk_create(batch, batch_size=BATCH)
         created += len(batch)
     _seed_memberships(on)
+    _seed_party_groups(orgs, rng)
     _seed_terms(orgs, rng, on)
     logins = _demo_logins(orgs, branches)
     return DemoResult(organizations=len(orgs), members=created, logins=logins)
