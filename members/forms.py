@@ -55,7 +55,7 @@ class MemberSearchForm(forms.Form):
     org = forms.IntegerField(label="党组织", required=False, min_value=1)
     stage = forms.ChoiceField(label="人员类别", required=False, choices=_choices(Stage.choices, "全部类别"))
     status = forms.ChoiceField(label="党籍状态", required=False, choices=_choices(MembershipStatus.choices, "全部状态"))
-    flag = forms.ChoiceField(label="标记", required=False, choices=_choices(list(ATTENTION_FLAGS.items()), "全部"))
+    flag = forms.ChoiceField(label="标记", required=False, choices=_choices(list(ATTENTION_FLAGS.items()), "全部标记"))
     page = forms.IntegerField(required=False, min_value=1)
 
 
