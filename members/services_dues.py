@@ -22,6 +22,7 @@ from members.choices import DuesCategory, MembershipStatus, Stage
 from members.dues_rules import (
     BASE_CATEGORIES,
     CENT,
+    IncomeLine,
     base_from_items,
     dues_standard,
     month_from_index,
@@ -86,28 +87,42 @@ def _check_party_member(member: Member, errors: _Errors) -> None:
 # --- Yearly fixing (年度核定, DF17) ----------------------------------------------------------
 
 
-@transaction.atomic
-def dues_fixing_create(
+@dataclass
+class FixingPlan:
+    """A validated yearly fixing, ready to write."""
+
+    member: Member
+    organization: Organization
+    year: int
+    category: str
+    base_mode: str
+    base: Decimal | None
+    lines: list[IncomeLine]
+    rate: Decimal | None
+    standard_amount: Decimal
+    monthly_amount: Decimal
+    is_voluntary: bool
+    start_month: date
+    note: str
+    replaces: DuesFixing | None
+
+
+def _plan_fixing(
     *,
     member: Member,
     year: int,
     category: str,
     fixed_on: date,
-    fixed_by: Any = None,
-    base: Decimal | None = None,
-    income_items: list[tuple[str, Decimal]] | None = None,
-    amount: Decimal | None = None,
-    voluntary_amount: Decimal | None = None,
-    note: str = "",
-    replace: bool = False,
-) -> DuesFixing:
-    """Fix a member's monthly amount for ``year`` and open the ledger months it covers.
-
-    The base is either entered directly (``base``) or computed from ``income_items`` (kind, yuan)
-    with the DF17 exclusions applied item by item. The ledger starts in January, or in the month
-    of the 支部大会 vote for a member admitted during the year (DF08 §8). ``replace`` re-fixes a
-    year only while nothing has been paid in it; afterwards a change is a ``DuesApproval``.
-    """
+    base: Decimal | None,
+    income_items: list[tuple[str, Decimal]] | None,
+    amount: Decimal | None,
+    voluntary_amount: Decimal | None,
+    note: str,
+    replace: bool,
+    existing: DuesFixing | None,
+    existing_paid: bool,
+) -> FixingPlan:
+    """Every check of a fixing, no writes (``existing`` is the member's fixing for the year, if any)."""
     errors = _Errors()
     today = dates.today()
     if not 2000 <= year <= today.year + 1:
@@ -128,7 +143,7 @@ def dues_fixing_create(
     else:
         start = max(start, month_start(member.joined_on))
 
-    lines = []
+    lines: list[IncomeLine] = []
     base_mode = BaseMode.NONE
     if income_items:
         if base is not None:
@@ -160,79 +175,96 @@ def dues_fixing_create(
             errors.add("voluntary_amount", f"自愿多交的金额不能低于按规定应交的 {standard.amount} 元")
         elif voluntary_amount > standard.amount:
             monthly, is_voluntary = voluntary_amount.quantize(CENT), True
-
-    existing = DuesFixing.objects.select_for_update().filter(member=member, year=year).first()
     if existing is not None:
         if not replace:
             errors.add(
                 "year",
                 f"{year} 年度党费已核定（每月 {existing.monthly_amount} 元）；年度内一般不作调整，确需变更请登记调整记录",
             )
-        elif DuesMonth.objects.filter(fixing=existing, paid_on__isnull=False).exists():
+        elif existing_paid:
             errors.add("year", f"{year} 年度已有缴纳记录，不能重新核定；确需变更请登记调整记录")
     errors.raise_if_any()
-
-    if existing is not None:
-        existing.delete()  # its months and income items go with it (nothing was paid)
-    fixing = DuesFixing(
+    return FixingPlan(
         member=member,
         organization=org,
         year=year,
         category=category,
         base_mode=base_mode,
+        base=base,
+        lines=lines,
         rate=standard.rate,
         standard_amount=standard.amount,
         monthly_amount=monthly,
         is_voluntary=is_voluntary,
         start_month=start,
-        fixed_on=fixed_on,
-        fixed_by=fixed_by if getattr(fixed_by, "is_authenticated", False) else None,
         note=note[:200],
+        replaces=existing,
     )
-    fixing.set_base(base)
-    fixing.save()
+
+
+def _write_fixings(plans: list[FixingPlan], *, fixed_on: date, fixed_by: Any) -> list[DuesFixing]:
+    """Insert the fixings, their income items and ledger months in a fixed number of queries."""
+    user = fixed_by if getattr(fixed_by, "is_authenticated", False) else None
+    replaced = [p.replaces.pk for p in plans if p.replaces is not None]
+    if replaced:
+        DuesFixing.objects.filter(pk__in=replaced).delete()  # their months and items go too (nothing paid)
+    fixings = []
+    for plan in plans:
+        fixing = DuesFixing(
+            member=plan.member,
+            organization=plan.organization,
+            year=plan.year,
+            category=plan.category,
+            base_mode=plan.base_mode,
+            rate=plan.rate,
+            standard_amount=plan.standard_amount,
+            monthly_amount=plan.monthly_amount,
+            is_voluntary=plan.is_voluntary,
+            start_month=plan.start_month,
+            fixed_on=fixed_on,
+            fixed_by=user,
+            note=plan.note,
+        )
+        fixing.set_base(plan.base)
+        fixings.append(fixing)
+    DuesFixing.objects.bulk_create(fixings, batch_size=1000)
     items = []
-    for line in lines:
-        item = DuesIncomeItem(fixing=fixing, kind=line.kind, effect=line.effect, reason=line.reason)
-        item.set_amount(line.amount)
-        items.append(item)
-    DuesIncomeItem.objects.bulk_create(items)
-    _open_months(fixing)
-    if member.dues_category != category:
-        member.dues_category = category
-        member.save(update_fields=["dues_category", "updated_at"])
-    audit_log(
-        event="dues_fixing_replace" if existing is not None else "dues_fixing_create",
-        user=fixing.fixed_by,
-        obj=fixing,
-        organization=org,
-        detail={
-            "member_id": member.pk,
-            "year": year,
-            "category": category,
-            "base_mode": base_mode,
-            "monthly_amount": str(monthly),
-            "voluntary": is_voluntary,
-        },
-    )
-    return fixing
+    for plan, fixing in zip(plans, fixings, strict=True):
+        for line in plan.lines:
+            item = DuesIncomeItem(fixing=fixing, kind=line.kind, effect=line.effect, reason=line.reason)
+            item.set_amount(line.amount)
+            items.append(item)
+    DuesIncomeItem.objects.bulk_create(items, batch_size=1000)
+    approvals: dict[int, list[DuesApproval]] = {}
+    years = {plan.year for plan in plans}
+    for approval in DuesApproval.objects.filter(
+        member_id__in=[p.member.pk for p in plans],
+        kind__in=list(AMOUNT_APPROVALS),
+        start_month__year__in=years,
+    ).order_by("approved_on", "pk"):
+        approvals.setdefault(approval.member_id, []).append(approval)
+    months = []
+    for fixing in fixings:
+        months.extend(_month_rows(fixing, approvals.get(fixing.member_id, [])))
+    DuesMonth.objects.bulk_create(months, batch_size=2000)
+    changed = []
+    for plan in plans:
+        if plan.member.dues_category != plan.category:
+            plan.member.dues_category = plan.category
+            changed.append(plan.member)
+    if changed:
+        Member.objects.bulk_update(changed, ["dues_category"], batch_size=1000)
+    return fixings
 
 
-def _open_months(fixing: DuesFixing) -> None:
-    """One ledger row per month from the start month to December, honouring recorded approvals."""
-    approvals = list(
-        DuesApproval.objects.filter(
-            member_id=fixing.member_id,
-            kind__in=list(AMOUNT_APPROVALS),
-            end_month__gte=fixing.start_month,
-            start_month__lte=date(fixing.year, 12, 1),
-        ).order_by("approved_on", "pk")
-    )
+def _month_rows(fixing: DuesFixing, approvals: list[DuesApproval]) -> list[DuesMonth]:
+    """One ledger row per month from the start month to December; the latest approval covering a
+    month sets its amount."""
     rows = []
     for index in range(month_index(fixing.start_month), month_index(date(fixing.year, 12, 1)) + 1):
         month = month_from_index(index)
         due, approval = fixing.monthly_amount, None
-        for candidate in approvals:  # the latest approval covering the month wins
+        for candidate in approvals:
             if candidate.covers(month):
                 due, approval = candidate.amount, candidate
         rows.append(
@@ -245,7 +277,139 @@ def _open_months(fixing: DuesFixing) -> None:
                 approval=approval,
             )
         )
-    DuesMonth.objects.bulk_create(rows)
+    return rows
+
+
+def _fixing_audit_detail(plan: FixingPlan) -> dict[str, Any]:
+    return {
+        "member_id": plan.member.pk,
+        "year": plan.year,
+        "category": plan.category,
+        "base_mode": plan.base_mode,
+        "monthly_amount": str(plan.monthly_amount),
+        "voluntary": plan.is_voluntary,
+    }
+
+
+@transaction.atomic
+def dues_fixing_create(
+    *,
+    member: Member,
+    year: int,
+    category: str,
+    fixed_on: date,
+    fixed_by: Any = None,
+    base: Decimal | None = None,
+    income_items: list[tuple[str, Decimal]] | None = None,
+    amount: Decimal | None = None,
+    voluntary_amount: Decimal | None = None,
+    note: str = "",
+    replace: bool = False,
+) -> DuesFixing:
+    """Fix a member's monthly amount for ``year`` and open the ledger months it covers.
+
+    The base is either entered directly (``base``) or computed from ``income_items`` (kind, yuan)
+    with the DF17 exclusions applied item by item. The ledger starts in January, or in the month
+    of the 支部大会 vote for a member admitted during the year (DF08 §8). ``replace`` re-fixes a
+    year only while nothing has been paid in it; afterwards a change is a ``DuesApproval``.
+    """
+    existing = DuesFixing.objects.select_for_update().filter(member=member, year=year).first()
+    plan = _plan_fixing(
+        member=member,
+        year=year,
+        category=category,
+        fixed_on=fixed_on,
+        base=base,
+        income_items=income_items,
+        amount=amount,
+        voluntary_amount=voluntary_amount,
+        note=note,
+        replace=replace,
+        existing=existing,
+        existing_paid=existing is not None
+        and DuesMonth.objects.filter(fixing=existing, paid_on__isnull=False).exists(),
+    )
+    (fixing,) = _write_fixings([plan], fixed_on=fixed_on, fixed_by=fixed_by)
+    audit_log(
+        event="dues_fixing_replace" if existing is not None else "dues_fixing_create",
+        user=fixing.fixed_by,
+        obj=fixing,
+        organization=plan.organization,
+        detail=_fixing_audit_detail(plan),
+    )
+    return fixing
+
+
+@dataclass
+class FixingSpec:
+    """One member's input for ``dues_fixings_create_many`` (a row of the yearly-base import)."""
+
+    member: Member
+    category: str
+    base: Decimal | None = None
+    amount: Decimal | None = None
+    voluntary_amount: Decimal | None = None
+    note: str = ""
+    key: Any = None  # echoed in error messages (e.g. the spreadsheet line)
+
+
+@transaction.atomic
+def dues_fixings_create_many(
+    *, specs: list[FixingSpec], year: int, fixed_on: date, fixed_by: Any = None, source: str = ""
+) -> list[DuesFixing]:
+    """Fix many members at once, all or nothing (the yearly-base import).
+
+    Each spec passes the same checks as ``dues_fixing_create``; any refusal raises with the errors
+    keyed by ``spec.key`` and nothing is written. Writes take a fixed number of queries and one
+    audit record listing the members.
+    """
+    member_ids = [spec.member.pk for spec in specs]
+    existing = {
+        f.member_id: f for f in DuesFixing.objects.select_for_update().filter(member_id__in=member_ids, year=year)
+    }
+    errors = _Errors()
+    if len(set(member_ids)) != len(member_ids):
+        errors.add("members", "同一党员重复")
+    plans = []
+    for spec in specs:
+        try:
+            plans.append(
+                _plan_fixing(
+                    member=spec.member,
+                    year=year,
+                    category=spec.category,
+                    fixed_on=fixed_on,
+                    base=spec.base,
+                    income_items=None,
+                    amount=spec.amount,
+                    voluntary_amount=spec.voluntary_amount,
+                    note=spec.note,
+                    replace=False,
+                    existing=existing.get(spec.member.pk),
+                    existing_paid=False,
+                )
+            )
+        except ValidationError as exc:
+            for messages in exc.message_dict.values():
+                for message in messages:
+                    errors.add(str(spec.key if spec.key is not None else spec.member.pk), message)
+    errors.raise_if_any()
+    fixings = _write_fixings(plans, fixed_on=fixed_on, fixed_by=fixed_by)
+    organizations = {plan.organization.pk: plan.organization for plan in plans}
+    audit_log(
+        event="dues_fixing_create_many",
+        user=fixed_by if getattr(fixed_by, "is_authenticated", False) else None,
+        obj=next(iter(organizations.values()), None),
+        organization=next(iter(organizations.values()), None) if len(organizations) == 1 else None,
+        detail={
+            "year": year,
+            "count": len(fixings),
+            "member_ids": member_ids,
+            "organization_ids": sorted(organizations),
+            "source": source[:200],
+        },
+    )
+    return fixings
 
 
 # --- Approvals (少交/免交、调整、批准补交、正当理由) ------------------------------------------
@@ -433,26 +597,38 @@ def _check_payment_header(*, paid_on: date, method: str, errors: _Errors) -> Non
         errors.add("method", "未知的缴纳方式")
 
 
-def _write_payment(plan: PaymentPlan, *, paid_on: date, method: str, recorded_by: Any, note: str) -> DuesPayment:
+def _write_payments(
+    plans: list[PaymentPlan], *, paid_on: date, method: str, recorded_by: Any, note: str
+) -> list[DuesPayment]:
+    """One payment per plan and its ledger months, in two queries whatever the number of plans."""
     user = recorded_by if getattr(recorded_by, "is_authenticated", False) else None
-    recorded_as = RecordedAs.SELF if user is not None and plan.member.user_id == user.pk else RecordedAs.ON_BEHALF
-    payment = DuesPayment.objects.create(
-        member=plan.member,
-        organization_id=plan.rows[0].organization_id,
-        paid_on=paid_on,
-        total=plan.total,
-        months_count=len(plan.rows),
-        method=method,
-        recorded_by=user,
-        recorded_as=recorded_as,
-        note=note[:200],
-    )
-    for row in plan.rows:
-        row.amount_paid = plan.amounts[row.month]
-        row.paid_on = paid_on
-        row.payment = payment
-    DuesMonth.objects.bulk_update(plan.rows, ["amount_paid", "paid_on", "payment"])
-    return payment
+    payments = [
+        DuesPayment(
+            member=plan.member,
+            organization_id=plan.rows[0].organization_id,
+            paid_on=paid_on,
+            total=plan.total,
+            months_count=len(plan.rows),
+            method=method,
+            recorded_by=user,
+            # 本人登记 when the member records it; otherwise the branch records it for them (代为登记)
+            recorded_as=RecordedAs.SELF
+            if user is not None and plan.member.user_id == user.pk
+            else RecordedAs.ON_BEHALF,
+            note=note[:200],
+        )
+        for plan in plans
+    ]
+    DuesPayment.objects.bulk_create(payments)
+    rows = []
+    for plan, payment in zip(plans, payments, strict=True):
+        for row in plan.rows:
+            row.amount_paid = plan.amounts[row.month]
+            row.paid_on = paid_on
+            row.payment = payment
+            rows.append(row)
+    DuesMonth.objects.bulk_update(rows, ["amount_paid", "paid_on", "payment"], batch_size=1000)
+    return payments
 
 
 def _late_approvals(member_ids: list[int]) -> dict[int, list[DuesApproval]]:
@@ -501,7 +677,7 @@ def dues_payment_record(
         errors.add("months", "所选月份属于不同的党支部，请分别登记")
     errors.raise_if_any()
     assert plan is not None
-    payment = _write_payment(plan, paid_on=paid_on, method=method, recorded_by=recorded_by, note=note)
+    (payment,) = _write_payments([plan], paid_on=paid_on, method=method, recorded_by=recorded_by, note=note)
     audit_log(
         event="dues_payment_record",
         user=payment.recorded_by,
@@ -568,9 +744,7 @@ def dues_branch_payments_record(
         if plan is not None:
             plans.append(plan)
     errors.raise_if_any()
-    payments = [
-        _write_payment(plan, paid_on=paid_on, method=method, recorded_by=recorded_by, note="") for plan in plans
-    ]
+    payments = _write_payments(plans, paid_on=paid_on, method=method, recorded_by=recorded_by, note="")
     audit_log(
         event="dues_payments_record_branch",
         user=recorded_by if getattr(recorded_by, "is_authenticated", False) else None,

@@ -23,7 +23,7 @@ from members.choices import DuesCategory, MembershipStatus, Stage
 from members.dues_rules import BASE_CATEGORIES, dues_standard, parse_money
 from members.models import Member
 from members.models_dues import DuesFixing, DuesImportBatch, ImportStatus
-from members.services_dues import dues_fixing_create
+from members.services_dues import FixingSpec, dues_fixings_create_many
 from organizations import dates
 from organizations.access import CHANGE
 from organizations.models import Organization
@@ -295,30 +295,38 @@ def dues_import_commit(*, batch: DuesImportBatch, user: Any) -> int:
     rows = batch.rows
     fixed_on = dates.today()
     members = {
-        m.pk: m for m in Member.objects.filter(pk__in=[r["member_id"] for r in rows]).select_related("organization")
+        m.pk: m
+        for m in Member.objects.select_for_update(of=("self",))
+        .filter(pk__in=[r["member_id"] for r in rows])
+        .select_related("organization")
     }
     problems = []
+    specs = []
     for row in rows:
         member = members.get(row["member_id"])
         if member is None or not _can_change(user, member):
-            problems.append([row["line"], "A 党员编号", "找不到该党员或无权办理"])
+            problems.append(f"第 {row['line']} 行：找不到该党员或无权办理")
             continue
-        try:
-            dues_fixing_create(
+        specs.append(
+            FixingSpec(
                 member=member,
-                year=batch.year,
                 category=row["category"],
                 base=Decimal(row["base"]) if row["base"] is not None else None,
                 amount=Decimal(row["amount"]) if row["amount"] is not None else None,
                 voluntary_amount=Decimal(row["voluntary"]) if row["voluntary"] is not None else None,
-                fixed_on=fixed_on,
-                fixed_by=user,
                 note=row["note"] or f"导入：{batch.filename}",
+                key=row["line"],
             )
-        except ValidationError as exc:  # each call is its own savepoint; the raise below undoes the rest
-            problems.extend([row["line"], "—", messages[0]] for messages in exc.message_dict.values())
+        )
     if problems:
-        raise ValidationError({"batch": [f"第 {line} 行：{message}" for line, _, message in problems[:20]]})
+        raise ValidationError({"batch": problems[:20]})
+    try:
+        dues_fixings_create_many(
+            specs=specs, year=batch.year, fixed_on=fixed_on, fixed_by=user, source=f"导入：{batch.filename}"
+        )
+    except ValidationError as exc:  # something changed since the preview: nothing is written
+        lines = [f"第 {key} 行：{messages[0]}" for key, messages in exc.message_dict.items()]
+        raise ValidationError({"batch": lines[:20]}) from None
     batch.status = ImportStatus.COMMITTED
     batch.committed_at = timezone.now()
     batch.set_rows([])  # the bases now live (encrypted) in the fixings; the batch keeps no copy

@@ -421,3 +421,24 @@ def test_approval_unknown_fields_and_range(cast):
         )
     assert "amount" in exc.value.message_dict
     assert not DuesApproval.objects.exists()
+
+
+def test_fixings_create_many_all_or_nothing_with_one_audit_record(cast):
+    from members.services_dues import FixingSpec, dues_fixings_create_many
+
+    m1, m2 = cast.member_a_record, MemberFactory(organization=cast.A, name="丙党员")
+    applicant = MemberFactory(organization=cast.A, stage=Stage.APPLICANT, joined_on=None, full_on=None)
+    specs = [
+        FixingSpec(member=m1, category="employed", base=D("5100"), key=2),
+        FixingSpec(member=m2, category="farmer", amount=D("0.3"), key=3),
+        FixingSpec(member=applicant, category="student", key=4),
+    ]
+    with pytest.raises(ValidationError) as exc:
+        dues_fixings_create_many(specs=specs, year=2025, fixed_on=date(2025, 1, 3))
+    assert list(exc.value.message_dict) == ["4"]
+    assert not DuesFixing.objects.exists() and not DuesMonth.objects.exists()
+    fixings = dues_fixings_create_many(specs=specs[:2], year=2025, fixed_on=date(2025, 1, 3))
+    assert [f.monthly_amount for f in fixings] == [D("76.50"), D("0.30")]
+    assert DuesMonth.objects.count() == 24
+    event = AuditEvent.objects.get(event="dues_fixing_create_many")
+    assert event.detail["count"] == 2 and event.detail["member_ids"] == [m1.pk, m2.pk]
