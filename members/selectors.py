@@ -195,7 +195,9 @@ def member_list(
     on = on or today()
     qs = Member.objects.visible_to(user, VIEW).annotate(has_pending_transfer=_pending_transfer())
     if organization is not None:
-        qs = qs.filter(organization__path__startswith=organization.path)
+        subtree = Q(organization__path__startswith=organization.path)
+        # A 党小组 is a second assignment inside the branch: its members are those placed in it.
+        qs = qs.filter(subtree | Q(party_group=organization) if organization.org_type == "group" else subtree)
     if stage:
         qs = qs.filter(stage=stage)
     if status:

@@ -267,3 +267,8 @@ def test_pages_take_constant_queries(cast, url):
         assert client.get(url).status_code == 200
     assert len(large) == len(small), (len(small), len(large))
     assert len(large) <= 15
+
+
+def test_filter_by_party_group_lists_its_members(cast, people):
+    body = _body(cast.client("secretary_a").get("/members/", {"org": cast.A1.pk}))
+    assert "赵一" in body and "甲党员" not in body
