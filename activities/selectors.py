@@ -79,10 +79,13 @@ def organization_roster_on(*, organization: Organization, on: date) -> list[Memb
     return list(member_roster_on(organization=organization, on=on))
 
 
+POSITION_ORDER = {code: i for i, code in enumerate(PositionCode.values)}  # 书记, 副书记, 组织委员, …
+
+
 def committee_positions_on(*, organization: Organization, on: date) -> list[Position]:
     """Committee seats held on ``on``: positions in COMMITTEE_POSITIONS whose start_on ≤ date and
-    (end_on null or > date), in the term covering that date. One query."""
-    return list(
+    (end_on null or > date), in the term covering that date; 书记 first. One query."""
+    positions = list(
         Position.objects.filter(
             Q(term__ended_on__isnull=True) | Q(term__ended_on__gt=on),
             Q(end_on__isnull=True) | Q(end_on__gt=on),
@@ -92,8 +95,9 @@ def committee_positions_on(*, organization: Organization, on: date) -> list[Posi
             start_on__lte=on,
         )
         .select_related("member")
-        .order_by("position", "start_on", "pk")
+        .order_by("start_on", "pk")
     )
+    return sorted(positions, key=lambda p: POSITION_ORDER.get(p.position, 99))
 
 
 def committee_members_on(*, organization: Organization, on: date) -> list[Person]:

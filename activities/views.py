@@ -146,12 +146,14 @@ def index(request: HttpRequest) -> HttpResponse:
         return redirect("activities:my_study")
     if not orgs:
         raise Http404("没有可查看的组织")
-    year = today().year
+    on = today()
+    year = on.year
     rows = []
     for org in orgs[:20]:
         items = compliance_items(organization=org, year=year)
-        pending = [i for i in items if i.status in ("due", "overdue")]
-        rows.append((org, pending, user_can(request.user, CHANGE, org)))
+        current = [i for i in items if i.period_start <= on <= i.deadline]
+        overdue = sum(1 for i in items if i.status == "overdue")
+        rows.append((org, current, overdue, user_can(request.user, CHANGE, org)))
     return render(request, "activities/index.html", {"rows": rows, "year": year})
 
 
@@ -759,7 +761,9 @@ def compliance(request: HttpRequest, pk: int) -> HttpResponse:
     items = compliance_items(organization=org, year=year)
     parent = Organization.objects.parent_of(org)
     can_waive = parent is not None and user_is_org_admin_over(request.user, parent)
-    pending = [i for i in items if i.status in ("overdue", "due")]
+    on = today()
+    current = [i for i in items if i.period_start <= on <= i.deadline]
+    overdue = [i for i in items if i.status == "overdue"]
     return render(
         request,
         "activities/compliance.html",
@@ -768,7 +772,8 @@ def compliance(request: HttpRequest, pk: int) -> HttpResponse:
             "year": year,
             "grid": year_grid(items),
             "months": range(1, 13),
-            "pending": pending,
+            "current": current,
+            "overdue": overdue,
             "can_waive": can_waive,
             "is_branch": org.org_type in BRANCH_TYPES or org.org_type == OrgType.GROUP,
             "can_change": user_can(request.user, CHANGE, org),

@@ -264,3 +264,13 @@ def test_rollup_takes_constant_queries(cast, people, today_is):
         rollup = compliance_rollup(organization=cast.P, year=2026)
     assert len(small) == len(large) <= 12, (len(small), len(large))
     assert rollup.org_count == 4 + 8
+
+
+def test_default_rules_match_the_rule_table_and_can_be_reinstalled(cast):
+    from activities.defaults import DEFAULT_RULES, compliance_defaults_install
+
+    expected = sum(len(types) for types, *_ in DEFAULT_RULES)
+    assert ComplianceRule.objects.filter(organization=None).count() == expected
+    assert compliance_defaults_install() == 0
+    ComplianceRule.objects.filter(kind="lecture").delete()
+    assert compliance_defaults_install() == 3
