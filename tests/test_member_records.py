@@ -197,3 +197,25 @@ def test_lost_contact_and_away_flags(cast):
     assert [f.code for f in member_flags(away, on=on)] == ["away_without_transfer"]
     away.has_pending_transfer = True
     assert [f.code for f in member_flags(away, on=on)] == ["mobile"]
+
+
+def test_key_rotation_command_re_encrypts_every_row(cast):
+    import base64
+
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    from members import crypto
+
+    k1 = base64.urlsafe_b64encode(b"a" * 32).decode()
+    k2 = base64.urlsafe_b64encode(b"b" * 32).decode()
+    with override_settings(FIELD_ENCRYPTION_KEY=f"v1:{k1}"):
+        member = member_create(organization=cast.A, **record())
+    with override_settings(FIELD_ENCRYPTION_KEY=f"v2:{k2},v1:{k1}"):
+        call_command("reencrypt_members")
+        member.refresh_from_db()
+        assert crypto.key_version(member.id_number_cipher) == crypto.key_version(member.phone_cipher) == "v2"
+    with override_settings(FIELD_ENCRYPTION_KEY=f"v2:{k2}"):  # the old key can now be dropped
+        member.refresh_from_db()
+        assert member.decrypt_id_number() == ID and member.decrypt_phone() == PHONE
+        assert Member.objects.filter(id_number_hash=member.id_number_hash).count() == 1
