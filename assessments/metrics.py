@@ -97,8 +97,36 @@ def ratio(numerator: Any, denominator: Any) -> Decimal:
     return min(ONE, max(ZERO, Decimal(numerator) / Decimal(denominator)))
 
 
-def _subtree(org: Any) -> dict[str, Any]:
-    return {"organization__path__startswith": org.path}
+SMALL_SUBTREE = 500
+
+
+def subtree_ids(org: Any) -> list[int]:
+    """Ids of the organization and everything below it (one query, cached on the object)."""
+    cached = getattr(org, "_pb_subtree_ids", None)
+    if cached is None:
+        from organizations.models import Organization
+
+        cached = list(Organization.objects.filter(path__startswith=org.path).values_list("pk", flat=True))
+        org._pb_subtree_ids = cached
+    return cached
+
+
+def _subtree(org: Any, prefix: str = "organization") -> dict[str, Any]:
+    """A filter for rows of the organization's subtree: an indexed ``IN`` list for a branch-sized
+    subtree, the materialized-path prefix for a large one."""
+    ids = subtree_ids(org)
+    if len(ids) <= SMALL_SUBTREE:
+        return {f"{prefix}_id__in": ids}
+    return {f"{prefix}__path__startswith": org.path}
+
+
+def memo(org: Any, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    """Remember a figure on the organization object for the rest of one report (metrics and
+    report sections read the same figures)."""
+    store = org.__dict__.setdefault("_pb_memo", {})
+    if key not in store:
+        store[key] = compute()
+    return store[key]
 
 
 # --- organizations (available now) ------------------------------------------------------------
@@ -230,9 +258,24 @@ def _model(app_label: str, name: str) -> Any:
 def compliance_on_time_share(org: Any, period: Period) -> Decimal | None:
     from organizations.dates import today
 
-    rollup_fn = _import("activities.compliance", "compliance_rollup")
-    rollup = rollup_fn(organization=org, year=period.year, quarter=period.quarter, on=today())
-    return ratio(rollup.total.done, rollup.total.judged)
+    items = compliance_subtree_items(org, period, on=today())
+    done = sum(1 for org_items in items.values() for item in org_items if item.status == "done")
+    judged = sum(1 for org_items in items.values() for item in org_items if item.status in ("done", "late", "overdue"))
+    return ratio(done, judged)
+
+
+def compliance_subtree_items(org: Any, period: Period, *, on: Any) -> dict[int, list[Any]]:
+    """Compliance items of every organization in the subtree for the period (activities'
+    compliance calendar, a constant number of queries), memoized for the report."""
+    items_for = _import("activities.compliance", "compliance_items_for")
+
+    def compute() -> dict[int, list[Any]]:
+        from organizations.models import Organization
+
+        orgs = list(Organization.objects.filter(pk__in=subtree_ids(org)).order_by("path"))
+        return items_for(root=org, orgs=orgs, year=period.year, window=(period.start, period.end), on=on)
+
+    return memo(org, ("compliance", period, on), compute)
 
 
 @register(
@@ -276,12 +319,16 @@ def followups_closed_share(org: Any, period: Period) -> Decimal | None:
 def study_pace_counts(org: Any, period: Period) -> dict[str, Any]:
     """Members, their total 学时 since 1 January, the pro-rata target at the period's end, and how
     many members reach it (counts only: no names, no ranking — 减负)."""
+    study = _model("activities", "StudyRecord")
+    return memo(org, ("study", period), lambda: _study_pace_counts(org, period, study))
+
+
+def _study_pace_counts(org: Any, period: Period, study: Any) -> dict[str, Any]:
     from django.conf import settings
     from django.db.models import Sum
 
     from members.models import Member
 
-    study = _model("activities", "StudyRecord")
     member_ids = list(Member.objects.party_members().filter(**_subtree(org)).values_list("pk", flat=True))
     target = Decimal(str(getattr(settings, "PB_STUDY_TARGET_HOURS", 32)))
     pace = (target * Decimal(str(period.elapsed_share(period.end)))).quantize(Decimal("0.1"))

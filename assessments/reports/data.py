@@ -18,7 +18,15 @@ from django.db.models import Count, Q
 from django.urls import NoReverseMatch, reverse
 
 from assessments.choices import DutyReportStatus, RatingStatus
-from assessments.metrics import METRICS, MetricUnavailable, metric_value, study_pace_counts
+from assessments.metrics import (
+    METRICS,
+    MetricUnavailable,
+    _subtree,
+    compliance_subtree_items,
+    memo,
+    metric_value,
+    study_pace_counts,
+)
 from assessments.models import DutyReport, Rating
 from assessments.periods import Period
 from assessments.selectors import rectification_open_items
@@ -134,11 +142,10 @@ def _compliance(org: Organization, period: Period) -> tuple[Table, dict[str, Any
         widths=[2.2, 2.6, 1, 1, 1.6, 1.6, 1.2],
     )
     try:
-        from activities.compliance import compliance_items
-    except ImportError:
+        items = compliance_subtree_items(org, period, on=today()).get(org.pk, [])
+    except MetricUnavailable:
         table.note = UNAVAILABLE
         return table, {}
-    items = compliance_items(organization=org, year=period.year, quarter=period.quarter, on=today())
     counts: dict[str, int] = {}
     for item in sorted(items, key=lambda i: (i.kind, i.period_start)):
         table.rows.append(
@@ -171,7 +178,7 @@ def _meetings(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]
         return table, {}
     rows = (
         Meeting.objects.filter(
-            Q(organization=org) | Q(organization__path__startswith=org.path, organization__org_type=OrgType.GROUP),
+            organization_id__in=own_and_group_ids(org),
             status="final",
             held_on__gte=period.start,
             held_on__lte=period.end,
@@ -181,7 +188,7 @@ def _meetings(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]
     )
     labels = dict(Meeting._meta.get_field("meeting_type").choices)
     expected = present = 0
-    for pk, held_on, meeting_type, title, exp, pres in rows.iterator(chunk_size=500):
+    for pk, held_on, meeting_type, title, exp, pres in rows:
         expected += exp
         present += pres
         rate = pct(Decimal(pres) / Decimal(exp)) if exp else "—"
@@ -217,9 +224,7 @@ def _dues(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
     from django.db.models import Sum
 
     rows = (
-        dues_month.objects.filter(
-            organization__path__startswith=org.path, month__gte=period.start, month__lte=period.end, amount_due__gt=0
-        )
+        dues_month.objects.filter(**_subtree(org), month__gte=period.start, month__lte=period.end, amount_due__gt=0)
         .values("month")
         .annotate(
             due=Count("pk"),
@@ -290,14 +295,12 @@ def _development(org: Organization, period: Period) -> tuple[Table, dict[str, An
         table.note = UNAVAILABLE
         return table, {}
     steps = (
-        step_model.objects.filter(
-            organization__path__startswith=org.path, occurred_on__gte=period.start, occurred_on__lte=period.end
-        )
+        step_model.objects.filter(**_subtree(org), occurred_on__gte=period.start, occurred_on__lte=period.end)
         .select_related("member")
         .order_by("occurred_on", "pk")
     )
     late = 0
-    for step in steps.iterator(chunk_size=500):
+    for step in steps:
         warnings = step.warnings or []
         if warnings:
             late += 1
@@ -362,13 +365,11 @@ def _open_items(org: Organization, period: Period) -> tuple[Table, dict[str, Any
         FollowUp = None  # noqa: N806
     if FollowUp is not None:
         follow_ups = (
-            FollowUp.objects.filter(
-                organization__path__startswith=org.path, status__in=list(OPEN_FOLLOW_UP), opened_on__lte=period.end
-            )
+            FollowUp.objects.filter(**_subtree(org), status__in=list(OPEN_FOLLOW_UP), opened_on__lte=period.end)
             .select_related("organization")
             .order_by("due_on", "pk")
         )
-        for item in follow_ups.iterator(chunk_size=500):
+        for item in follow_ups:
             overdue = item.due_on is not None and item.due_on < period.end
             table.rows.append(
                 [
@@ -381,9 +382,7 @@ def _open_items(org: Organization, period: Period) -> tuple[Table, dict[str, Any
                 ]
             )
             summary["followups_open"] += 1
-    for item in (
-        rectification_open_items(org, period.end).filter(created_at__date__lte=period.end).iterator(chunk_size=500)
-    ):
+    for item in rectification_open_items(org, period.end).filter(created_at__date__lte=period.end):
         table.rows.append(
             [
                 "督查整改",
@@ -460,10 +459,22 @@ def _member_counts(org: Organization) -> dict[str, int]:
 
     counts = (
         Member.objects.party_members()
-        .filter(organization__path__startswith=org.path)
+        .filter(**_subtree(org))
         .aggregate(full=Count("pk", filter=Q(stage="full")), probationary=Count("pk", filter=Q(stage="probationary")))
     )
     return {"full": counts["full"] or 0, "probationary": counts["probationary"] or 0}
+
+
+def own_and_group_ids(org: Organization) -> list[int]:
+    """The organization and its 党小组 (a branch's meetings include its groups' meetings)."""
+
+    def compute() -> list[int]:
+        groups = Organization.objects.filter(
+            path__startswith=org.path, depth=org.depth + 1, org_type=OrgType.GROUP
+        ).values_list("pk", flat=True)
+        return [org.pk, *groups]
+
+    return memo(org, ("own_and_groups",), compute)
 
 
 def _secretary(org: Organization) -> str:

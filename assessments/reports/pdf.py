@@ -47,19 +47,32 @@ def _p(text: Any, style: ParagraphStyle) -> Paragraph:
     return Paragraph(value, style)
 
 
+def _cell(value: Any, style: ParagraphStyle, col_width: float) -> Any:
+    """A plain string when the text fits on one line (cheap to lay out), a wrapping Paragraph
+    otherwise. CJK glyphs are about one em wide."""
+    text = "" if value is None else str(value)
+    if "\n" not in text and len(text) * style.fontSize * 1.05 < col_width - 6:
+        return text
+    return _p(text, style)
+
+
 def _table(table: DataTable, width: float, styles: dict[str, ParagraphStyle]) -> Table | None:
     if not table.columns:
         return None
     weights = table.widths or [1.0] * len(table.columns)
     total = sum(weights)
     col_widths = [width * w / total for w in weights]
-    data = [[_p(c, styles["head"]) for c in table.columns]]
+    cell_style = styles["cell"]
+    data = [[_cell(c, styles["head"], col_widths[i]) for i, c in enumerate(table.columns)]]
     if table.rows:
-        data += [[_p(cell, styles["cell"]) for cell in row] for row in table.rows]
+        data += [[_cell(cell, cell_style, col_widths[i]) for i, cell in enumerate(row)] for row in table.rows]
     else:
         data.append([_p("无", styles["cell"])] + [""] * (len(table.columns) - 1))
     flow = Table(data, colWidths=col_widths, repeatRows=1)
     commands = [
+        ("FONTNAME", (0, 0), (-1, -1), cell_style.fontName),
+        ("FONTSIZE", (0, 0), (-1, -1), cell_style.fontSize),
+        ("LEADING", (0, 0), (-1, -1), cell_style.leading),
         ("GRID", (0, 0), (-1, -1), 0.4, GRID),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),

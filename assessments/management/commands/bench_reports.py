@@ -1,0 +1,197 @@
+"""``python manage.py bench_reports --branches 1000``: generate the quarterly inspection reports
+(PDF + XLSX) of N branches with W worker processes and print one table: wall time, throughput and
+the peak RSS of each worker. Targets (issue #6): 1,000 branches in < 5 minutes with two workers,
+each worker < 300 MB. Not a test: nothing here asserts a duration.
+
+Run it on a scratch PostgreSQL database filled with ``seed_demo`` (or ``bench``'s data set, which
+adds a year of meetings, attendance and dues)::
+
+    createdb -h 127.0.0.1 -U postgres pb_reports
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/pb_reports
+    python manage.py migrate && python manage.py seed_demo --orgs 2300 --members 40000
+    python manage.py bench_reports --branches 1000 --workers 2
+
+Each worker is a fresh process (multiprocessing "spawn", like a Celery prefork child) that takes
+chunks of report ids from a queue and runs the same service the Celery chunk task runs
+(``report_generate_chunk``), so the figures are those of the production code path.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+CHUNK = 20
+
+
+def _peak_rss_mb() -> float:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _worker(queue: Any, results: Any, batch_id: int) -> None:
+    """One worker process: set Django up, generate chunks until the queue is empty."""
+    import django
+
+    django.setup()
+    from assessments.services_reports import report_generate_chunk
+
+    started = time.perf_counter()
+    totals = {"done": 0, "skipped": 0, "failed": 0}
+    rss_after_setup = _peak_rss_mb()
+    while True:
+        ids = queue.get()
+        if ids is None:
+            break
+        outcome = report_generate_chunk(batch_id=batch_id, report_ids=ids)
+        for key, value in outcome.items():
+            totals[key] += value
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    results.put(
+        {
+            "pid": os.getpid(),
+            "seconds": time.perf_counter() - started,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mb": _peak_rss_mb(),
+            "rss_after_setup_mb": rss_after_setup,
+            **totals,
+        }
+    )
+
+
+class Command(BaseCommand):
+    help = "基准：用多个工作进程为 N 个党支部生成季度督查报告（PDF+XLSX），输出耗时和每个进程的内存峰值"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--branches", type=int, default=1000, help="党支部数量")
+        parser.add_argument("--workers", type=int, default=2, help="工作进程数")
+        parser.add_argument("--year", type=int, default=0, help="年度（默认上一季度所在年度）")
+        parser.add_argument("--quarter", type=int, default=0, help="季度（默认上一季度）")
+        parser.add_argument("--rollups", action="store_true", help="同时生成这些支部的上级组织汇总报告")
+
+    def handle(self, *args, branches, workers, year, quarter, rollups, **options):
+        from assessments.choices import BatchStatus, ReportKind, ReportStatus
+        from assessments.models import InspectionReport, ReportBatch
+        from assessments.periods import previous_quarter, quarter_period
+        from assessments.reports.fonts import cjk_font
+        from organizations.choices import OrgType
+        from organizations.dates import today
+        from organizations.models import Organization
+
+        if branches < 1 or workers < 1:
+            raise CommandError("--branches 和 --workers 至少为 1")
+        if not year or not quarter:
+            year, quarter = previous_quarter(today())
+        period = quarter_period(year, quarter)
+        if connection.vendor != "postgresql":
+            self.stderr.write("注意：当前不是 PostgreSQL 数据库，结果不代表生产环境。")
+        targets = list(
+            Organization.objects.filter(org_type=OrgType.BRANCH).order_by("path").values_list("pk", "path")[:branches]
+        )
+        if len(targets) < branches:
+            raise CommandError(
+                f"数据库中只有 {len(targets)} 个党支部；请先用 seed_demo 生成足够的数据（例如 --orgs {branches * 23 // 10}）"
+            )
+        org_ids = [pk for pk, _path in targets]
+        if rollups:
+            parent_paths = {path[: -Organization.steplen] for _pk, path in targets}
+            org_ids += list(Organization.objects.filter(path__in=parent_paths).values_list("pk", flat=True))
+        root = Organization.objects.filter(depth=1).order_by("path").first()
+        batch = ReportBatch.objects.create(organization=root, year=year, quarter=quarter, force=True)
+        rows = [
+            InspectionReport(
+                organization_id=pk,
+                year=year,
+                quarter=quarter,
+                kind=ReportKind.SINGLE if index < branches else ReportKind.ROLLUP,
+                period_start=period.start,
+                period_end=period.end,
+            )
+            for index, pk in enumerate(org_ids)
+        ]
+        InspectionReport.objects.bulk_create(rows, ignore_conflicts=True)
+        singles = InspectionReport.objects.filter(
+            organization_id__in=org_ids[:branches], year=year, quarter=quarter, kind=ReportKind.SINGLE
+        )
+        rollup_rows = InspectionReport.objects.filter(
+            organization_id__in=org_ids[branches:], year=year, quarter=quarter, kind=ReportKind.ROLLUP
+        )
+        report_ids = list(singles.values_list("pk", flat=True)) + list(rollup_rows.values_list("pk", flat=True))
+        InspectionReport.objects.filter(pk__in=report_ids).update(status=ReportStatus.PENDING, batch=batch, error="")
+        ReportBatch.objects.filter(pk=batch.pk).update(total=len(report_ids), status=BatchStatus.RUNNING)
+        font = cjk_font()
+        self.stdout.write(
+            f"{len(report_ids)} 份报告（{branches} 个党支部{'，含汇总' if rollups else ''}），{year}年第{quarter}季度，"
+            f"{workers} 个工作进程，PDF 字体 {font}"
+        )
+        connection.close()  # children open their own connections
+
+        ctx = mp.get_context("spawn")
+        queue = ctx.Queue()
+        results = ctx.Queue()
+        for start in range(0, len(report_ids), CHUNK):
+            queue.put(report_ids[start : start + CHUNK])
+        for _ in range(workers):
+            queue.put(None)
+        load_before = os.getloadavg()[0]
+        started = time.perf_counter()
+        processes = [ctx.Process(target=_worker, args=(queue, results, batch.pk)) for _ in range(workers)]
+        for process in processes:
+            process.start()
+        stats = [results.get() for _ in processes]
+        for process in processes:
+            process.join()
+        wall = time.perf_counter() - started
+        load_after = os.getloadavg()[0]
+
+        done = InspectionReport.objects.filter(pk__in=report_ids, status=ReportStatus.DONE)
+        sizes = list(done.values_list("pdf_size", "xlsx_size"))
+        failed = InspectionReport.objects.filter(pk__in=report_ids, status=ReportStatus.FAILED).count()
+        batch.refresh_from_db()
+        avg_pdf = sum(s[0] for s in sizes) / len(sizes) / 1024 if sizes else 0
+        avg_xlsx = sum(s[1] for s in sizes) / len(sizes) / 1024 if sizes else 0
+        peak = max(s["peak_rss_mb"] for s in stats)
+
+        self.stdout.write("")
+        self.stdout.write(f"{'项目':<22}{'数值':>14}  目标")
+        lines = [
+            ("报告数（完成/失败）", f"{len(sizes)}/{failed}", ""),
+            ("批次进度 done/total", f"{batch.done + batch.failed}/{batch.total}", ""),
+            ("总耗时（秒）", f"{wall:.1f}", "< 300"),
+            ("吞吐（份/秒）", f"{len(sizes) / wall:.2f}" if wall else "—", ""),
+            ("平均 PDF（KB）", f"{avg_pdf:.0f}", ""),
+            ("平均 XLSX（KB）", f"{avg_xlsx:.0f}", ""),
+            ("最大进程内存峰值（MB）", f"{peak:.0f}", "< 300"),
+            ("工作进程 CPU 合计（秒）", f"{sum(s['cpu_seconds'] for s in stats):.1f}", ""),
+            ("机器负载（开始/结束）", f"{load_before:.1f}/{load_after:.1f}", f"{os.cpu_count()} 核"),
+        ]
+        for label, value, target in lines:
+            self.stdout.write(f"{label:<20}{value:>14}  {target}")
+        self.stdout.write("")
+        self.stdout.write(
+            f"{'进程':<8}{'报告':>6}{'失败':>6}{'耗时(秒)':>10}{'CPU(秒)':>10}{'启动后内存(MB)':>16}{'内存峰值(MB)':>14}"
+        )
+        for s in stats:
+            self.stdout.write(
+                f"{s['pid']:<8}{s['done']:>6}{s['failed']:>6}{s['seconds']:>10.1f}{s['cpu_seconds']:>10.1f}"
+                f"{s['rss_after_setup_mb']:>16.0f}{s['peak_rss_mb']:>14.0f}"
+            )
+        if load_before > (os.cpu_count() or 1):
+            self.stdout.write("注意：测量时机器负载高于核数（其他进程占用 CPU），耗时偏大。")
+        verdict = "达标" if wall < 300 and peak < 300 and not failed else "未达标"
+        self.stdout.write(f"\n结论：{verdict}（{len(sizes)} 份，{wall:.1f} 秒，单进程内存峰值 {peak:.0f} MB）")
