@@ -248,3 +248,28 @@ def seed_example_schemes(*, year: int) -> list[Any]:
             scheme.save(update_fields=["status"])
             created.append(scheme)
     return created
+
+
+def assessments_reset() -> None:
+    """Delete every assessments row (for ``seed_demo --reset``): ratings and their history,
+    schemes, 述职评议, reports and rectification items, children first."""
+    from assessments import models as m
+
+    for model in (
+        m.Evidence,
+        m.RatingComment,
+        m.RatingStep,
+        m.RatingEntry,
+        m.Rating,
+        m.AssessmentRound,
+        m.SchemeBand,
+        m.SchemeIndicator,
+        m.SchemeSection,
+        m.AssessmentScheme,
+        m.DutyQuestion,
+        m.DutyReport,
+        m.RectificationItem,
+        m.InspectionReport,
+        m.ReportBatch,
+    ):
+        model.objects.all().delete()
