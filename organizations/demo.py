@@ -490,6 +490,9 @@ def _demo_logins(orgs: list[Organization], branches: list[Organization]) -> list
 @transaction.atomic
 def demo_reset() -> None:
     """Remove demo data (every organization, member and non-superuser account)."""
+    from assessments.seeds import assessments_reset  # ratings, reports, rectification (they reference orgs)
+
+    assessments_reset()
     Position.objects.all().delete()
     CommitteeTerm.objects.all().delete()
     RoleAssignment.objects.all().delete()
