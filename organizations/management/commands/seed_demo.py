@@ -1,5 +1,6 @@
 import time
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from organizations.demo import DEMO_PASSWORD, demo_reset, seed_demo
@@ -36,6 +37,11 @@ class Command(BaseCommand):
                 f"已载入 {result.organizations} 个党组织、{result.members} 名人员，用时 {elapsed:.1f} 秒"
             )
         )
+        # Example star-rating schemes (assessments) for last year and this year, editable copies.
+        from organizations.dates import today
+
+        for year in (today().year - 1, today().year):
+            call_command("seed_assessment_schemes", year=year, stdout=self.stdout)
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}，仅用于演示）：")
         for label, username, where in result.logins:
             self.stdout.write(f"  {label:<10} {username:<10} {where}")
