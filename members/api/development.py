@@ -28,7 +28,7 @@ def _positive_int(value: str, field: str) -> int:
     return int(value)
 
 
-class StepInputSerializer(StrictInputSerializer):
+class DevelopmentStepInputSerializer(StrictInputSerializer):
     member = serializers.IntegerField(min_value=1)
     step = serializers.ChoiceField(choices=StepCode.choices)
     occurred_on = serializers.DateField()
@@ -49,7 +49,7 @@ class StepInputSerializer(StrictInputSerializer):
     attachment = serializers.FileField(required=False)
 
 
-class StepOutputSerializer(serializers.ModelSerializer):
+class DevelopmentStepOutputSerializer(serializers.ModelSerializer):
     member_name = serializers.CharField(source="member.name", read_only=True)
     step_display = serializers.CharField(source="get_step_display", read_only=True)
     people = serializers.SerializerMethodField()
@@ -106,7 +106,7 @@ class DevelopmentStepViewSet(
     只需提醒的照常保存，提醒写在 ``warnings`` 中。"""
 
     gated_model = DevelopmentStep
-    serializer_class = StepOutputSerializer
+    serializer_class = DevelopmentStepOutputSerializer
     allowed_query_params = frozenset({"organization", "member", "step"})
 
     def get_queryset(self) -> Any:
@@ -126,9 +126,9 @@ class DevelopmentStepViewSet(
             qs = qs.filter(step=step)
         return qs.order_by("member__name", "member_id", "occurred_on", "number", "pk")
 
-    @extend_schema(request=StepInputSerializer, responses={201: StepOutputSerializer})
+    @extend_schema(request=DevelopmentStepInputSerializer, responses={201: DevelopmentStepOutputSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = StepInputSerializer(data=request.data)
+        serializer = DevelopmentStepInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         member = get_for_user(Member.objects.select_related("organization"), request.user, VIEW, pk=data.pop("member"))
@@ -140,7 +140,7 @@ class DevelopmentStepViewSet(
             raise ValidationError({"people": "所选党员不存在或无权访问"})
         step = development_step_record(member=member, people=people, recorded_by=request.user, **data)
         step = DevelopmentStep.objects.select_related("member").prefetch_related("people").get(pk=step.pk)
-        return Response(StepOutputSerializer(step).data, status=status.HTTP_201_CREATED)
+        return Response(DevelopmentStepOutputSerializer(step).data, status=status.HTTP_201_CREATED)
 
 
 class DevelopmentPipelineView(StrictQueryParamsMixin, APIView):

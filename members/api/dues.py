@@ -10,7 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -34,6 +35,7 @@ def _money(value: Decimal | None, places: str = "0.01") -> str | None:
     return None if value is None else str(value.quantize(Decimal(places)))
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class MoneyField(serializers.Field):
     """Yuan as a string or number; Decimal inside; Chinese errors (negative, non-numeric, >2 decimals)."""
 
@@ -56,6 +58,7 @@ class MoneyField(serializers.Field):
         return _money(value)
 
 
+@extend_schema_field({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2026-03"})
 class MonthField(serializers.Field):
     def to_internal_value(self, data: Any) -> date:
         from django.core.exceptions import ValidationError as DjangoValidationError
@@ -268,7 +271,7 @@ class DuesLedgerViewSet(GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveMo
 # --- Payments ----------------------------------------------------------------------------------
 
 
-class PaymentInputSerializer(StrictInputSerializer):
+class DuesPaymentInputSerializer(StrictInputSerializer):
     member = PrimaryKeyIntField()
     months = serializers.ListField(child=MonthField(), min_length=1, max_length=24)
     amounts = serializers.DictField(
@@ -288,7 +291,7 @@ class PaymentInputSerializer(StrictInputSerializer):
         return result
 
 
-class PaymentOutputSerializer(serializers.ModelSerializer):
+class DuesPaymentOutputSerializer(serializers.ModelSerializer):
     member_name = serializers.CharField(source="member.name", read_only=True)
     total = MoneyField(read_only=True)
     months = serializers.SerializerMethodField()
@@ -328,7 +331,7 @@ class DuesPaymentViewSet(
     党员本人可登记自己的缴纳（记为“本人登记”）；书记为党员登记的记为“支部代为登记”（不是代缴）。"""
 
     gated_model = DuesPayment
-    serializer_class = PaymentOutputSerializer
+    serializer_class = DuesPaymentOutputSerializer
     allowed_query_params = frozenset({"organization", "member"})
 
     def get_queryset(self) -> Any:
@@ -340,9 +343,9 @@ class DuesPaymentViewSet(
             qs = qs.filter(member_id=_positive_int(self.request.query_params["member"], "member"))
         return qs.order_by("-paid_on", "-pk")
 
-    @extend_schema(request=PaymentInputSerializer, responses={201: PaymentOutputSerializer})
+    @extend_schema(request=DuesPaymentInputSerializer, responses={201: DuesPaymentOutputSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = PaymentInputSerializer(data=request.data)
+        serializer = DuesPaymentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         member = _member_for(request.user, data["member"], allow_self=True)
@@ -358,23 +361,23 @@ class DuesPaymentViewSet(
         payment = (
             DuesPayment.objects.select_related("member", "recorded_by").prefetch_related("months").get(pk=payment.pk)
         )
-        return Response(PaymentOutputSerializer(payment).data, status=status.HTTP_201_CREATED)
+        return Response(DuesPaymentOutputSerializer(payment).data, status=status.HTTP_201_CREATED)
 
 
 # --- Yearly fixing ----------------------------------------------------------------------------
 
 
-class IncomeItemInputSerializer(StrictInputSerializer):
+class DuesIncomeItemInputSerializer(StrictInputSerializer):
     kind = serializers.ChoiceField(choices=IncomeKind.choices)
     amount = MoneyField()
 
 
-class FixingInputSerializer(StrictInputSerializer):
+class DuesFixingInputSerializer(StrictInputSerializer):
     member = PrimaryKeyIntField()
     year = serializers.IntegerField(min_value=2000, max_value=2100)
     category = serializers.ChoiceField(choices=DuesCategory.choices)
     base = MoneyField(label="计算基数", required=False)
-    income_items = IncomeItemInputSerializer(many=True, required=False)
+    income_items = DuesIncomeItemInputSerializer(many=True, required=False)
     amount = MoneyField(required=False, help_text="仅农民党员：支部确定的月缴金额 0.20–1.00")
     voluntary_amount = MoneyField(required=False, help_text="本人自愿多交的月缴金额")
     fixed_on = serializers.DateField(required=False)
@@ -382,7 +385,7 @@ class FixingInputSerializer(StrictInputSerializer):
     replace = serializers.BooleanField(default=False)
 
 
-class IncomeItemOutputSerializer(serializers.Serializer):
+class DuesIncomeItemOutputSerializer(serializers.Serializer):
     kind = serializers.CharField()
     kind_display = serializers.CharField(source="get_kind_display")
     amount = MoneyField()
@@ -391,14 +394,14 @@ class IncomeItemOutputSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class FixingOutputSerializer(serializers.ModelSerializer):
+class DuesFixingOutputSerializer(serializers.ModelSerializer):
     member_name = serializers.CharField(source="member.name", read_only=True)
     base = serializers.SerializerMethodField()
     rate = serializers.SerializerMethodField()
     standard_amount = MoneyField(read_only=True)
     monthly_amount = MoneyField(read_only=True)
     start_month = MonthField(read_only=True)
-    income_items = IncomeItemOutputSerializer(many=True, read_only=True)
+    income_items = DuesIncomeItemOutputSerializer(many=True, read_only=True)
 
     class Meta:
         model = DuesFixing
@@ -437,7 +440,7 @@ class DuesFixingViewSet(
     """年度党费核定：年初按基数（直接填写，或按收入项目扣除 DF17 规定不计入的项目后计算）核定月缴金额，全年不变。"""
 
     gated_model = DuesFixing
-    serializer_class = FixingOutputSerializer
+    serializer_class = DuesFixingOutputSerializer
     allowed_query_params = frozenset({"organization", "member", "year"})
 
     def get_queryset(self) -> Any:
@@ -452,9 +455,9 @@ class DuesFixingViewSet(
             qs = qs.filter(year=_year_param(params["year"]))
         return qs.order_by("-year", "member__name", "member_id")
 
-    @extend_schema(request=FixingInputSerializer, responses={201: FixingOutputSerializer})
+    @extend_schema(request=DuesFixingInputSerializer, responses={201: DuesFixingOutputSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = FixingInputSerializer(data=request.data)
+        serializer = DuesFixingInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         member = _member_for(request.user, data["member"])
@@ -473,13 +476,13 @@ class DuesFixingViewSet(
             replace=data["replace"],
         )
         fixing = DuesFixing.objects.select_related("member").prefetch_related("income_items").get(pk=fixing.pk)
-        return Response(FixingOutputSerializer(fixing).data, status=status.HTTP_201_CREATED)
+        return Response(DuesFixingOutputSerializer(fixing).data, status=status.HTTP_201_CREATED)
 
 
 # --- Approvals ----------------------------------------------------------------------------------
 
 
-class ApprovalInputSerializer(StrictInputSerializer):
+class DuesApprovalInputSerializer(StrictInputSerializer):
     member = PrimaryKeyIntField()
     kind = serializers.ChoiceField(choices=ApprovalKind.choices)
     start_month = MonthField()
@@ -491,7 +494,7 @@ class ApprovalInputSerializer(StrictInputSerializer):
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
-class ApprovalOutputSerializer(serializers.ModelSerializer):
+class DuesApprovalOutputSerializer(serializers.ModelSerializer):
     member_name = serializers.CharField(source="member.name", read_only=True)
     start_month = MonthField(read_only=True)
     end_month = MonthField(read_only=True)
@@ -525,7 +528,7 @@ class DuesApprovalViewSet(
     """党费审批记录：困难少交/免交（须上级党委批准）、年度内调整、批准补交超过 6 个月的党费、未交有正当理由。"""
 
     gated_model = DuesApproval
-    serializer_class = ApprovalOutputSerializer
+    serializer_class = DuesApprovalOutputSerializer
     allowed_query_params = frozenset({"organization", "member"})
 
     def get_queryset(self) -> Any:
@@ -537,15 +540,15 @@ class DuesApprovalViewSet(
             qs = qs.filter(member_id=_positive_int(self.request.query_params["member"], "member"))
         return qs.order_by("-approved_on", "-pk")
 
-    @extend_schema(request=ApprovalInputSerializer, responses={201: ApprovalOutputSerializer})
+    @extend_schema(request=DuesApprovalInputSerializer, responses={201: DuesApprovalOutputSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = ApprovalInputSerializer(data=request.data)
+        serializer = DuesApprovalInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         member = _member_for(request.user, data.pop("member"))
         approval = services_dues.dues_approval_record(member=member, recorded_by=request.user, **data)
         approval = DuesApproval.objects.select_related("member").get(pk=approval.pk)
-        return Response(ApprovalOutputSerializer(approval).data, status=status.HTTP_201_CREATED)
+        return Response(DuesApprovalOutputSerializer(approval).data, status=status.HTTP_201_CREATED)
 
 
 # --- Collection and roll-up ---------------------------------------------------------------------
