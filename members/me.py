@@ -24,6 +24,7 @@ class MeSection:
     title: str
     template: str
     stages: frozenset[str] | None = None  # shown only for these stages (None = everyone)
+    own_card: bool = False  # the partial renders its own card and heading
 
 
 SECTIONS = [
@@ -32,12 +33,25 @@ SECTIONS = [
         "我的发展进程",
         "members/me/_development.html",
         frozenset({Stage.APPLICANT, Stage.ACTIVIST, Stage.CANDIDATE, Stage.PROBATIONARY}),
+        own_card=True,
     ),
-    MeSection("dues", "我的党费", "members/me/_dues.html"),
+    MeSection("dues", "我的党费", "members/me/_dues.html", own_card=True),
     MeSection("meetings", "我参加的组织生活", "activities/me/_meetings.html"),
     MeSection("study", "我的学习记录", "activities/me/_study.html"),
 ]
 _providers: dict[str, Callable[..., dict[str, Any]]] = {}
+
+
+def _dues(*, member: Any, user: Any) -> dict[str, Any]:
+    from members.selectors_dues import member_dues_summary
+
+    return {"dues": member_dues_summary(member)}
+
+
+def _development(*, member: Any, user: Any) -> dict[str, Any]:
+    from members.selectors_development import development_timeline
+
+    return {"timeline": development_timeline(member)}
 
 
 def register_me_context(key: str, provider: Callable[..., dict[str, Any]]) -> None:
@@ -62,5 +76,18 @@ def me_sections(*, member: Any, user: Any) -> list[dict[str, Any]]:
         context: dict[str, Any] = {}
         if template and section.key in _providers:
             context = _providers[section.key](member=member, user=user)
-        rendered.append({"key": section.key, "title": section.title, "template": template, "context": context})
+        rendered.append(
+            {
+                "key": section.key,
+                "title": section.title,
+                "template": template,
+                "context": context,
+                "own_card": section.own_card and template is not None,
+            }
+        )
     return rendered
+
+
+# The dues and development parts ship their own partials; these providers give them their data.
+register_me_context("dues", _dues)
+register_me_context("development", _development)

@@ -272,3 +272,18 @@ def test_pages_take_constant_queries(cast, url):
 def test_filter_by_party_group_lists_its_members(cast, people):
     body = _body(cast.client("secretary_a").get("/members/", {"org": cast.A1.pk}))
     assert "赵一" in body and "甲党员" not in body
+
+
+def test_own_page_shows_the_development_section_for_probationary_members(cast):
+    from members.choices import Stage
+    from tests.factories import UserFactory, assign
+
+    user = UserFactory(username="probationer")
+    assign(user, cast.A, "member")
+    MemberFactory(name="预备者", organization=cast.A, stage=Stage.PROBATIONARY, full_on=None, user=user)
+    client = cast.client("anon")
+    client.force_login(user)
+    body = _body(client.get("/members/me/"))
+    assert "我的入党进程" in body and "我的党费" in body and "我的学习记录" in body
+    full = _body(cast.client("member_a").get("/members/me/"))
+    assert "我的入党进程" not in full
