@@ -251,7 +251,12 @@ def dues_arrears_page(request: HttpRequest, pk: int) -> HttpResponse:
 @_handle_bad_request
 def dues_year(request: HttpRequest, pk: int) -> HttpResponse:
     """党费收缴公开: the year by month and by member, for publication to the branch's members."""
-    org = get_for_user(Organization, request.user, VIEW, pk=pk)  # the branch's own members may read it
+    org = get_for_user(Organization, request.user, VIEW, pk=pk)
+    scope = get_scope(request.user)
+    own_branch = bool(scope.member_id) and Member.objects.filter(pk=scope.member_id, organization=org).exists()
+    if not (own_branch or user_can(request.user, VIEW, org, for_org_model=False)):
+        # published to the branch's members and to those who oversee it; not to sysadmin/secadmin
+        raise PermissionDenied("无权查看该组织的党费情况")
     year = _year_arg(request)
     summary = dues_year_summary(organization=org, year=year)
     context = _org_context(

@@ -116,6 +116,9 @@ def test_gate_on_dues_pages(cast):
     assert member.get(f"/dues/org/{cast.A.pk}/year/").status_code == 200  # 党费收缴公开 to the branch's members
     assert member.get(f"/dues/org/{cast.B.pk}/year/").status_code == 404
     assert cast.client("auditor_p").get(f"/dues/org/{cast.A.pk}/record/").status_code == 403
+    assert cast.client("auditor_p").get(f"/dues/org/{cast.A.pk}/year/").status_code == 200
+    for url in (f"/dues/org/{cast.A.pk}/year/", f"/dues/org/{cast.A.pk}/", f"/development/org/{cast.A.pk}/"):
+        assert cast.client("sysadmin").get(url).status_code in (403, 404), url  # 三员: no member data
 
 
 def test_my_dues_page_and_partial(cast):
