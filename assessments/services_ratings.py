@@ -177,7 +177,13 @@ def round_open(
         for entry in entries:
             _compute_entry(entry, org, year)
         RatingEntry.objects.bulk_create(entries)
-        RatingStep.objects.create(rating=rating, action=RatingAction.CREATE, to_status=rating.status, actor=user)
+        RatingStep.objects.create(
+            rating=rating,
+            action=RatingAction.CREATE,
+            to_status=rating.status,
+            actor=user,
+            actor_name=user.get_full_name() or user.username,
+        )
     audit_log(
         event="rating_round_open",
         user=user,

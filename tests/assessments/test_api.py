@@ -215,7 +215,6 @@ def test_duty_report_api(cast):
 
 
 def _grow(cast, n, scheme):
-
     orgs = [make_org(f"扩展支部{k}-{n}", parent=cast.P) for k in range(n)]
     for org in orgs:
         RectificationItem.objects.create(

@@ -148,7 +148,7 @@ def test_report_request_button_and_progress(cast, django_capture_on_commit_callb
         response = client.post("/assessments/reports/", {"organization": cast.P.pk, "year": 2026, "quarter": 1})
     assert response.status_code == 302
     progress = client.get(response["Location"], HTTP_HX_REQUEST="true").content.decode()
-    assert "已完成" in progress and "<progress" in progress
+    assert "已生成" in progress and "<progress" in progress
     assert InspectionReport.objects.filter(status="done").count() == 4
     # A secretary has no button and cannot post.
     assert "生成报告" not in cast.client("secretary_a").get("/assessments/reports/").content.decode()
