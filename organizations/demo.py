@@ -493,6 +493,9 @@ def demo_reset() -> None:
     from assessments.seeds import assessments_reset  # ratings, reports, rectification (they reference orgs)
 
     assessments_reset()
+    from activities.demo import activities_demo_reset  # meetings, talks, study (they protect orgs/members)
+
+    activities_demo_reset()
     Position.objects.all().delete()
     CommitteeTerm.objects.all().delete()
     RoleAssignment.objects.all().delete()

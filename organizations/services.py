@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from audit.services import audit_log
 from organizations.choices import ALLOWED_PARENTS, OrgType, PositionCode, TermKind
@@ -222,4 +223,7 @@ def organization_delete(*, org: Organization) -> None:
     if org.members.exists():
         raise ValidationError({"organization": "该组织还有党员或发展对象，请先转出后再删除"})
     audit_log(event="organization_delete", obj=org, organization=None, detail={"name": org.name})
-    org.delete()
+    try:
+        org.delete()
+    except ProtectedError as exc:  # e.g. meeting records (存档备查) still point at it
+        raise ValidationError({"organization": "该组织还有会议记录等存档资料，不能删除"}) from exc

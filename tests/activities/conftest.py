@@ -81,7 +81,13 @@ def today_is(monkeypatch):
     """Pin "today" for services, selectors and compliance (organizations.dates.today)."""
 
     def _set(day: date) -> None:
-        for module in ("activities.services", "activities.compliance", "activities.calendar", "activities.views"):
+        for module in (
+            "activities.services",
+            "activities.compliance",
+            "activities.calendar",
+            "activities.views",
+            "activities.demo",
+        ):
             with contextlib.suppress(AttributeError, ImportError):
                 monkeypatch.setattr(f"{module}.today", lambda: day)
         noon = timezone.make_aware(datetime.combine(day, time(12, 0)))

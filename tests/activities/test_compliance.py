@@ -274,3 +274,19 @@ def test_default_rules_match_the_rule_table_and_can_be_reinstalled(cast):
     assert compliance_defaults_install() == 0
     ComplianceRule.objects.filter(kind="lecture").delete()
     assert compliance_defaults_install() == 3
+
+
+def test_demo_activities_fill_the_calendar(cast, today_is):
+    from django.core.management import call_command
+
+    from activities.models import Meeting
+
+    add_members(cast.A, full=6)
+    add_members(cast.B, full=4, prefix="乙")
+    call_command("seed_activities_demo", "--seed", "3")
+    meetings = Meeting.objects.filter(organization__in=[cast.A, cast.B])
+    assert meetings.count() >= 10 and not meetings.filter(status="draft").exists()
+    statuses = {i.status for i in compliance_items(organization=cast.A, year=2026) if i.period_end < date(2026, 6, 1)}
+    assert "done" in statuses  # demo records are "entered" the day after the meeting
+    call_command("seed_activities_demo", "--if-empty")
+    assert Meeting.objects.filter(organization__in=[cast.A, cast.B]).count() == meetings.count()

@@ -368,3 +368,23 @@ def test_lecture_hours_go_to_present_members_only(cast, branch):
     with pytest.raises(ValidationError) as exc:
         save(cast, header("lecture", start_time=None, end_time=None), rows)
     assert "请填写计入学时" in str(exc.value)
+
+
+def test_an_organization_with_meeting_records_cannot_be_deleted(cast, today_is):
+    from organizations.services import organization_delete
+    from tests.factories import make_org
+
+    lone = make_org("临时支部", "branch", parent=cast.P)
+    meeting_save(
+        user=cast.users["org_admin_p"],
+        organization=lone,
+        data=header("other"),
+        attendance=[],
+        resolutions=[],
+        finish=False,
+    )
+    with pytest.raises(ValidationError) as exc:
+        organization_delete(org=lone)
+    assert "会议记录" in str(exc.value)
+    response = cast.api("org_admin_p").delete(f"/api/v1/organizations/{lone.pk}/")
+    assert response.status_code == 400
