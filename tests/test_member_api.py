@@ -255,3 +255,13 @@ def test_list_endpoints_take_constant_queries(cast, url):
         assert api.get(url).status_code == 200
     assert len(small) == len(large), (len(small), len(large))
     assert len(large) <= 10
+
+
+def test_odd_inputs_are_400_or_404_never_500(cast, zhao):
+    api = cast.api("org_admin_p")
+    assert api.get("/api/v1/members/", {"search": "a\x00b"}).status_code == 400
+    assert api.get("/api/v1/members/99999999999999999999/").status_code == 404
+    assert api.get("/api/v1/members/", {"organization": "99999999999999999999"}).status_code == 404
+    assert api.post(f"/api/v1/members/{zhao.pk}/reveal/", ["id_number"], format="json").status_code == 400
+    assert api.patch(f"/api/v1/members/{zhao.pk}/", {"name": "x\x00"}, format="json").status_code == 400
+    assert cast.client("org_admin_p").get("/members/", {"q": "a\x00"}).status_code == 400

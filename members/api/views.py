@@ -38,6 +38,13 @@ def _positive_int(value: str, field: str) -> int:
     return int(value)
 
 
+def _search_param(params: Any) -> str:
+    value = params.get("search", "")
+    if "\x00" in value:
+        raise ValidationError({"search": "搜索内容包含无效字符"})
+    return value[:100]
+
+
 def _choice_param(params: Any, name: str, choices: Any) -> str:
     value = params.get(name, "")
     if value and value not in choices:
@@ -79,7 +86,7 @@ class MemberViewSet(
             stage=_choice_param(params, "stage", Stage.values),
             status=_choice_param(params, "status", MembershipStatus.values),
             flag=_choice_param(params, "flag", ATTENTION_FLAGS),
-            search=params.get("search", "")[:100],
+            search=_search_param(params),
         )
 
     def get_object(self) -> Member:
