@@ -200,7 +200,7 @@ def _meetings(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]
                 exp,
                 pres,
                 rate,
-                _link("activities:meeting_detail", pk),
+                _link("activities:meeting", pk),
             ]
         )
     rate = Decimal(present) / Decimal(expected) if expected else None

@@ -153,6 +153,7 @@ def test_report_contents_for_a_hand_built_quarter(quarter):
         ["2026-01-20", "支部党员大会", "一季度党员大会", 4, 3, "75.0%"],
         ["2026-03-10", "党课", "专题党课", 4, 4, "100.0%"],
     ]
+    assert all(r[6].startswith("/activities/meetings/") for r in meetings[2:4])  # links to the records
     assert any("出勤率 87.5%" in str(r[0]) for r in meetings if r and r[0])
     open_items = _sheet_rows(xlsx, "未办结事项和整改")
     assert ["督查整改", "第一党支部", "党费台账不规范", "张三", "2026-03-15", "已逾期"] in open_items
