@@ -149,6 +149,7 @@ class PagedMixin:
 class MeetingViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
     """会议/活动：列表、详情、新建与修改（出席与决议一次提交）、删除；出席名单预填、附件、民主评议结果。"""
 
+    queryset = Meeting.objects.none()  # for the schema (path parameter types); rows come from the gate
     gated_model = Meeting
     allowed_query_params = frozenset({"organization", "year", "meeting_type", "status", "held_on", "is_center_group"})
     http_method_names = ["get", "post", "put", "delete", "head", "options"]
@@ -365,6 +366,7 @@ def attachment_response(attachment: Attachment) -> FileResponse:
 class FollowUpViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
     """决议落实事项：列表（可按组织、状态筛选）、详情、新建、更新状态。"""
 
+    queryset = FollowUp.objects.none()  # for the schema (path parameter types); rows come from the gate
     gated_model = FollowUp
     allowed_query_params = frozenset({"organization", "status"})
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -431,6 +433,7 @@ class FollowUpViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
 class TalkViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
     """谈心谈话：按谈话双方记录；覆盖情况（每名委员与每名党员每年至少一次）。"""
 
+    queryset = Talk.objects.none()  # for the schema (path parameter types); rows come from the gate
     gated_model = Talk
     allowed_query_params = frozenset({"organization", "year"})
     http_method_names = ["get", "post", "delete", "head", "options"]
@@ -530,6 +533,7 @@ class TalkViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
 class StudyRecordViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
     """学习记录（学时）：党员看到本人的；书记看到本支部的。会议学时由会议记录自动计入。不排名。"""
 
+    queryset = StudyRecord.objects.none()  # for the schema (path parameter types); rows come from the gate
     gated_model = StudyRecord
     allowed_query_params = frozenset({"organization", "year", "member", "source"})
     http_method_names = ["get", "post", "delete", "head", "options"]
@@ -587,6 +591,7 @@ class StudyRecordViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
 class StudyPointsViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
     """学习强国积分：按日期手工登记的数字（组织启用后才可登记），不排名、不考核。"""
 
+    queryset = StudyPoints.objects.none()  # for the schema (path parameter types); rows come from the gate
     gated_model = StudyPoints
     allowed_query_params = frozenset({"organization", "member"})
     http_method_names = ["get", "post", "head", "options"]
@@ -621,6 +626,7 @@ class StudyPointsViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
 class PlanViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
     """季度计划：新建或整体替换某季度的计划会议（报备后可继续调整）。"""
 
+    queryset = Plan.objects.none()  # for the schema (path parameter types); rows come from the gate
     gated_model = Plan
     allowed_query_params = frozenset({"organization", "year"})
     http_method_names = ["get", "post", "head", "options"]

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from activities.models import FollowUp, Meeting
+from members.models import Member
 from tests.activities.conftest import MEETING_DAY, add_committee, add_members, header
 from tests.factories import MemberFactory
 
@@ -371,3 +372,74 @@ def test_draft_then_finish_through_the_api(cast, fifty):
     response = api.put(f"/api/v1/meetings/{created['id']}/", body(cast, fifty, resolutions=[]), format="json")
     assert response.status_code == 200 and response.json()["status"] == "final"
     assert MEETING_DAY.isoformat() == response.json()["held_on"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/follow-ups/",
+        "/api/v1/talks/",
+        "/api/v1/study-records/",
+        "/api/v1/plans/",
+        "/api/v1/study-points/",
+        "/activities/org/{A}/follow-ups/?status=all",
+        "/activities/org/{A}/talks/",
+        "/activities/org/{A}/study/",
+        "/activities/org/{A}/plans/?year=2026&quarter=2",
+        "/activities/calendar/?month=2026-06",
+        "/activities/",
+    ],
+)
+def test_list_endpoints_and_pages_take_constant_queries(cast, today_is, url):
+    from decimal import Decimal
+
+    from activities.calendar import plan_save
+    from activities.services import activity_settings_update, study_points_record, study_record_create, talk_create
+    from activities.services import meeting_save as save
+
+    people = [cast.member_a_record, *add_members(cast.A, full=2)]
+    add_committee(cast.A, people)
+    activity_settings_update(
+        user=cast.users["secretary_a"], organization=cast.A, study_points_enabled=True, advisory_summary_enabled=True
+    )
+    user = cast.users["secretary_a"]
+    is_api = url.startswith("/api/")
+    client = cast.api("secretary_a") if is_api else cast.client("secretary_a")
+    target = url.format(A=cast.A.pk)
+    client.get(target)
+
+    def grow(n, start):
+        for i in range(start, start + n):
+            day = date(2026, 4, 1 + i)
+            extra = add_members(cast.A, full=1, prefix=f"增{i}")[0]
+            roster = Member.objects.filter(organization=cast.A)
+            save(
+                user=user,
+                organization=cast.A,
+                data=header("general_assembly", held_on=day),
+                attendance=[{"member_id": m.pk, "status": "present"} for m in roster],
+                resolutions=[
+                    {"title": f"事项{i}", "votes_for": 1, "action_required": True, "follow_up_owner_id": extra.pk}
+                ],
+                finish=True,
+            )
+            talk_create(user=user, organization=cast.A, held_on=day, initiator=people[0], counterpart=extra, topic="谈")
+            study_record_create(
+                user=user, member=extra, source="training", studied_on=day, hours=Decimal("2"), title="培训"
+            )
+            study_points_record(user=user, member=extra, recorded_on=day, points=10 + i)
+        plan_save(
+            user=user,
+            organization=cast.A,
+            year=2026,
+            quarter=2,
+            items=[{"meeting_type": "lecture", "planned_on": date(2026, 6, 1 + j)} for j in range(start + n)],
+        )
+
+    grow(2, 0)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(target).status_code == 200
+    grow(6, 2)
+    with CaptureQueriesContext(connection) as large:
+        assert client.get(target).status_code == 200
+    assert len(small) == len(large), (len(small), len(large))
