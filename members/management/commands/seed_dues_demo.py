@@ -1,0 +1,23 @@
+"""``python manage.py seed_dues_demo``: this year's 党费 fixings, ledger and payments, and dated
+发展党员 steps, on top of the demo data of ``seed_demo`` (see ``members/demo_dues.py``)."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from members.demo_dues import seed_dues_demo
+from organizations.dates import today
+
+
+class Command(BaseCommand):
+    help = "演示数据：本年度党费核定、台账和缴纳记录，以及发展党员步骤（在 seed_demo 之后运行）"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=1)
+
+    def handle(self, *args, **opts):
+        counts = seed_dues_demo(on=today(), seed=opts["seed"])
+        self.stdout.write(
+            f"党费核定 {counts['fixings']} 人，台账 {counts['months']} 条，缴纳记录 {counts['payments']} 条；"
+            f"发展党员步骤 {counts['steps']} 条"
+        )
