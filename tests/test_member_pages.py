@@ -287,3 +287,48 @@ def test_own_page_shows_the_development_section_for_probationary_members(cast):
     assert "我的入党进程" in body and "我的党费" in body and "我的学习记录" in body
     full = _body(cast.client("member_a").get("/members/me/"))
     assert "我的入党进程" not in full
+
+
+def test_no_page_or_endpoint_shows_a_clear_id_or_phone(cast, people):
+    """Crawl every GET page, export and endpoint of the members app as each role: only masks."""
+    a, b = people
+    from members.choices import TransferKind
+    from members.services import transfer_issue
+    from organizations.dates import today
+
+    transfer = transfer_issue(
+        member=a, user=cast.users["org_admin_p"], kind=TransferKind.INTERNAL, to_organization=cast.B, issued_on=today()
+    )
+    urls = [
+        "/members/",
+        "/members/?flag=attention",
+        "/members/export.xlsx",
+        f"/members/{a.pk}/",
+        f"/members/{b.pk}/",
+        f"/members/{a.pk}/edit/",
+        f"/members/{a.pk}/transfer/",
+        "/members/transfers/",
+        f"/members/transfers/{transfer.pk}/",
+        "/members/import/",
+        "/members/me/",
+        "/members/me/download/?format=json",
+        "/members/me/download/?format=xlsx",
+        "/api/v1/members/",
+        f"/api/v1/members/{a.pk}/",
+        f"/api/v1/members/{b.pk}/",
+        "/api/v1/transfers/",
+        f"/api/v1/transfers/{transfer.pk}/",
+    ]
+    checked = 0
+    for who in ("secretary_a", "secretary_b", "org_admin_p", "auditor_p", "member_a"):
+        client = cast.client(who)
+        for url in urls:
+            response = client.get(url)
+            content = response.content
+            if response.get("Content-Type", "").startswith("application/vnd.openxmlformats"):
+                rows = load_workbook(io.BytesIO(content)).worksheets
+                content = json.dumps([list(ws.iter_rows(values_only=True)) for ws in rows], default=str).encode()
+            text = content.decode("utf-8", "replace")
+            _assert_no_clear_pi(text)
+            checked += response.status_code == 200
+    assert checked > 40
