@@ -348,6 +348,8 @@ def rating_start_publicity(*, rating: Rating, user: Any, start: date | None = No
     _require_status(rating, RatingStatus.SUBMITTED, message="只有审核完成的评定可以公示")
     result, stars = _provisional(rating)
     start = start or today()
+    if abs((start - today()).days) > 366:
+        raise ValidationError({"start": "公示开始日期应在今天前后一年之内"})
     rating.review_total = result.total
     rating.stars = stars
     rating.vetoed = result.veto_cap is not None

@@ -68,9 +68,14 @@ def scheme_check(data: dict[str, Any]) -> dict[str, list[str]]:
     if not sections:
         add("sections", "方案至少应有一个板块")
     indicator_codes: set[str] = set()
+    section_codes: set[str] = set()
     section_sum = Decimal(0)
     for s_index, section in enumerate(sections, start=1):
         s_name = section.get("name") or f"第{s_index}个板块"
+        s_code = str(section.get("code") or f"S{s_index}").strip()
+        if s_code in section_codes:
+            add("sections", f"板块编号 {s_code} 重复")
+        section_codes.add(s_code)
         s_errors: list[str] = []
         s_max = _dec(section.get("max_points"), f"板块「{s_name}」的分值", s_errors)
         for message in s_errors:
@@ -214,7 +219,7 @@ def _write_structure(scheme: AssessmentScheme, data: dict[str, Any]) -> None:
     for s_order, section_data in enumerate(data.get("sections") or []):
         section = SchemeSection.objects.create(
             scheme=scheme,
-            code=str(section_data.get("code") or f"S{s_order + 1}"),
+            code=str(section_data.get("code") or f"S{s_order + 1}").strip(),
             name=section_data["name"],
             max_points=Decimal(str(section_data["max_points"])),
             order=s_order,

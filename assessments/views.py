@@ -215,6 +215,11 @@ def scheme_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _count(post: Any, name: str, limit: int = 200) -> int:
+    raw = post.get(name, "0") or "0"
+    return min(int(raw), limit) if raw.isdigit() else 0
+
+
 def _structure_from_post(post: Any, base: dict[str, Any]) -> dict[str, Any]:
     """Rebuild a scheme structure from the editor's fields (rows marked for deletion dropped,
     blank new rows ignored)."""
@@ -229,7 +234,7 @@ def _structure_from_post(post: Any, base: dict[str, Any]) -> dict[str, Any]:
         "sections": [],
         "bands": [],
     }
-    s_count = int(post.get("section_count", "0") or 0)
+    s_count = _count(post, "section_count")
     for s in range(s_count):
         prefix = f"s{s}"
         if post.get(f"{prefix}-delete") or not post.get(f"{prefix}-name", "").strip():
@@ -240,7 +245,7 @@ def _structure_from_post(post: Any, base: dict[str, Any]) -> dict[str, Any]:
             "max_points": post.get(f"{prefix}-max_points", "").strip(),
             "indicators": [],
         }
-        i_count = int(post.get(f"{prefix}-count", "0") or 0)
+        i_count = _count(post, f"{prefix}-count")
         for i in range(i_count):
             ip = f"{prefix}i{i}"
             if post.get(f"{ip}-delete") or not post.get(f"{ip}-name", "").strip():
@@ -269,7 +274,7 @@ def _structure_from_post(post: Any, base: dict[str, Any]) -> dict[str, Any]:
                 }
             )
         data["sections"].append(section)
-    b_count = int(post.get("band_count", "0") or 0)
+    b_count = _count(post, "band_count", limit=10)
     for b in range(b_count):
         bp = f"b{b}"
         if post.get(f"{bp}-delete") or not post.get(f"{bp}-min_points", "").strip():

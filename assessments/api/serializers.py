@@ -37,6 +37,15 @@ class StrictInput(serializers.Serializer):
 # --- schemes -----------------------------------------------------------------------------------------
 
 
+class MetricOutput(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    kind = serializers.CharField()
+    description = serializers.CharField()
+    source = serializers.CharField()
+    available = serializers.BooleanField()
+
+
 class SchemeOutput(serializers.ModelSerializer):
     organization_name = serializers.CharField(source="organization.name", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)

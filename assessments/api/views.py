@@ -91,6 +91,7 @@ def _input(serializer_class: Any, request: Request) -> Any:
 class MetricListApi(StrictQueryParamsMixin, APIView):
     """系统指标（方案中“系统计算”指标可引用的指标代码）。"""
 
+    @extend_schema(responses={200: s.MetricOutput(many=True)})
     def get(self, request: Request) -> Response:
         return Response(
             [

@@ -164,3 +164,12 @@ def test_scheme_save_refuses_and_writes_nothing(cast):
     assert not AssessmentScheme.objects.exists()
     scheme = scheme_save(organization=cast.P, data=district_branch_scheme(2026))
     assert scheme.sections.count() == 3 and scheme.bands.count() == 4
+
+
+def test_duplicate_codes_are_refused():
+    data = city_five_star_scheme(2026)
+    data["sections"][1]["code"] = data["sections"][0]["code"]
+    assert any("板块编号 leadership 重复" in m for m in _messages(data))
+    data = city_five_star_scheme(2026)
+    data["sections"][1]["indicators"][0]["code"] = "L1"
+    assert any("指标编号 L1 重复" in m for m in _messages(data))
