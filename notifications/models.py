@@ -153,6 +153,9 @@ class ReminderBatch(models.Model):
 
     run = models.ForeignKey(ReminderRun, on_delete=models.CASCADE, related_name="batches")
     number = models.PositiveIntegerField()
+    # "orgs": the rules evaluated per organization, for ``org_ids``; "tree": the rules evaluated
+    # once over a whole subtree (the compliance calendar), for the root in ``org_ids``.
+    scope = models.CharField(max_length=10, default="orgs")
     org_ids = models.JSONField(default=list)
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

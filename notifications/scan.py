@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
+from typing import NamedTuple
 
 from django.urls import NoReverseMatch, reverse
 
@@ -69,11 +71,26 @@ def cn(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def url_or(name: str, *args: object, fallback: str = "") -> str:
+_SENTINEL = 987654321
+
+
+@lru_cache(maxsize=256)
+def _link_template(name: str, arity: int) -> str | None:
+    """The URL of ``name`` with a sentinel in place of its integer argument (reverse() once per
+    route, not once per member: it costs about half a millisecond)."""
     try:
-        return reverse(name, args=args)
+        return reverse(name, args=[_SENTINEL] * arity)
     except NoReverseMatch:
+        return None
+
+
+def url_or(name: str, *args: int, fallback: str = "") -> str:
+    template = _link_template(name, len(args))
+    if template is None:
         return fallback
+    if args:
+        return template.replace(str(_SENTINEL), str(args[0]), 1)
+    return template
 
 
 def member_link(member_id: int, org: OrgInfo) -> str:
@@ -95,15 +112,35 @@ def monthly_trigger_day(on: date, day_of_month: str | None) -> int:
 class ScanContext:
     """One batch of organizations, their effective settings, and the scan date."""
 
-    def __init__(self, *, orgs: Iterable[OrgInfo], on: date, settings: SettingsResolver | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        orgs: Iterable[OrgInfo],
+        on: date,
+        settings: SettingsResolver | None = None,
+        root: Organization | None = None,
+    ) -> None:
         self.orgs = {org.pk: org for org in orgs}
         self.on = on
+        self.root = root  # set for "tree" scans: the root whose whole subtree is in ``orgs``
+        self._members: list | None = None  # the batch's members, fetched once (_batch_members)
         self.settings = settings or SettingsResolver.for_paths(org.path for org in self.orgs.values())
 
     @classmethod
     def for_org_ids(cls, org_ids: Iterable[int], on: date) -> ScanContext:
-        rows = Organization.objects.filter(pk__in=list(org_ids)).values_list("pk", "path", "org_type", "name")
+        rows = (
+            Organization.objects.filter(pk__in=list(org_ids)).order_by().values_list("pk", "path", "org_type", "name")
+        )
         return cls(orgs=[OrgInfo(*row) for row in rows], on=on)
+
+    @classmethod
+    def for_subtree(cls, root: Organization, on: date) -> ScanContext:
+        rows = (
+            Organization.objects.filter(path__startswith=root.path)
+            .order_by()
+            .values_list("pk", "path", "org_type", "name")
+        )
+        return cls(orgs=[OrgInfo(*row) for row in rows], on=on, root=root)
 
     def setting(self, org: OrgInfo, code: str) -> EffectiveSetting:
         return self.settings.get(org.path, code)
@@ -116,17 +153,25 @@ class ScanContext:
 
 
 Evaluator = Callable[[ScanContext], Iterator[Candidate]]
-EVALUATORS: list[Evaluator] = []
+# Scopes: "orgs" evaluators run per batch of organizations; "tree" evaluators run once per root
+# organization over its whole subtree (the compliance calendar loads a subtree's facts at once:
+# one call per root is far cheaper than one per batch).
+ORGS = "orgs"
+TREE = "tree"
+EVALUATORS: dict[str, list[Evaluator]] = {ORGS: [], TREE: []}
 
 
-def evaluator(fn: Evaluator) -> Evaluator:
-    EVALUATORS.append(fn)
-    return fn
+def evaluator(fn: Evaluator | None = None, *, scope: str = ORGS):  # noqa: ANN201 - decorator
+    def register(fn: Evaluator) -> Evaluator:
+        EVALUATORS[scope].append(fn)
+        return fn
+
+    return register(fn) if fn is not None else register
 
 
-def evaluate(ctx: ScanContext) -> list[Candidate]:
+def evaluate(ctx: ScanContext, scope: str = ORGS) -> list[Candidate]:
     found: dict[str, Candidate] = {}
-    for fn in EVALUATORS:
+    for fn in EVALUATORS[scope]:
         for candidate in fn(ctx):
             found.setdefault(candidate.dedupe_key, candidate)
     return list(found.values())
@@ -140,8 +185,10 @@ def terms(ctx: ScanContext) -> Iterator[Candidate]:
     org_ids = ctx.org_ids_with("term_ending", "term_overdue")
     if not org_ids:
         return
-    rows = CommitteeTerm.objects.filter(organization_id__in=org_ids, ended_on__isnull=True).values_list(
-        "pk", "organization_id", "number", "expires_on", "extended_until"
+    rows = (
+        CommitteeTerm.objects.filter(organization_id__in=org_ids, ended_on__isnull=True)
+        .order_by()
+        .values_list("pk", "organization_id", "number", "expires_on", "extended_until")
     )
     for term_id, org_id, number, expires_on, extended_until in rows:
         org = ctx.orgs[org_id]
@@ -176,100 +223,137 @@ def terms(ctx: ScanContext) -> Iterator[Candidate]:
 # --- member records (members) ----------------------------------------------------------------
 
 
-def _members(ctx: ScanContext, *codes: str):  # noqa: ANN202 - a queryset of Member
-    return Member.objects.filter(organization_id__in=ctx.org_ids_with(*codes))
+class MemberRow(NamedTuple):
+    pk: int
+    organization_id: int
+    user_id: int | None
+    user_active: bool | None
+    name: str
+    stage: str
+    joined_on: date | None
+    is_lost_contact: bool
+    lost_contact_since: date | None
+    is_mobile: bool
+    mobile_since: date | None
+    mobile_destination: str
+
+    @property
+    def is_party_member(self) -> bool:
+        return self.stage in PARTY_STAGES
+
+    @property
+    def login(self) -> int | None:
+        return self.user_id if self.user_id and self.user_active else None
+
+
+PARTY_STAGES = frozenset({Stage.PROBATIONARY, Stage.FULL})
+PIPELINE_STAGES = frozenset({Stage.APPLICANT, Stage.ACTIVIST, Stage.CANDIDATE, Stage.PROBATIONARY})
+
+
+def _batch_members(ctx: ScanContext) -> list[MemberRow]:
+    """Every member in normal standing of the batch's organizations: one query shared by all the
+    member rules (never one query per rule, organization or member)."""
+    cached = ctx._members
+    if cached is None:
+        rows = (
+            Member.objects.filter(organization_id__in=list(ctx.orgs), membership_status=MembershipStatus.NORMAL)
+            .order_by()
+            .values_list(
+                "pk", "organization_id", "user_id", "user__is_active", "name", "stage", "joined_on",
+                "is_lost_contact", "lost_contact_since", "is_mobile", "mobile_since", "mobile_destination",
+            )
+        )  # fmt: skip
+        cached = ctx._members = [MemberRow(*row) for row in rows]
+    return cached
+
+
+def _members_for(ctx: ScanContext, code: str) -> Iterator[tuple[MemberRow, OrgInfo]]:
+    for member in _batch_members(ctx):
+        org = ctx.orgs[member.organization_id]
+        if ctx.enabled(org, code):
+            yield member, org
 
 
 @evaluator
 def political_birthdays(ctx: ScanContext) -> Iterator[Candidate]:
-    rows = (
-        _members(ctx, "political_birthday")
-        .filter(
-            user__isnull=False,
-            user__is_active=True,
-            joined_on__isnull=False,
-            stage__in=[Stage.PROBATIONARY, Stage.FULL],
-            membership_status=MembershipStatus.NORMAL,
-        )
-        .values_list("pk", "organization_id", "user_id", "name", "joined_on")
-    )
     on = ctx.on
-    for member_id, org_id, user_id, name, joined_on in rows:
+    for member, org in _members_for(ctx, "political_birthday"):
+        joined_on = member.joined_on
+        if not (member.login and joined_on and member.is_party_member):
+            continue
         for year in (on.year, on.year - 1):
             day = anniversary(joined_on, year)
             if year > joined_on.year and day <= on <= day + timedelta(days=BIRTHDAY_CATCH_UP_DAYS):
-                org = ctx.orgs[org_id]
                 yield Candidate(
                     "political_birthday",
                     org,
                     "member",
-                    member_id,
+                    member.pk,
                     str(year),
-                    f"{name}同志，祝您政治生日快乐！",
+                    f"{member.name}同志，祝您政治生日快乐！",
                     f"{cn(joined_on)}，您光荣加入中国共产党，至今已 {year - joined_on.year} 年。"
                     "不忘初心、牢记使命，感谢您的坚守与奉献。",
                     "",
-                    member_user_id=user_id,
+                    member_user_id=member.login,
                 )
                 break
 
 
 @evaluator
 def lost_contact(ctx: ScanContext) -> Iterator[Candidate]:
-    rows = (
-        _members(ctx, "member_lost_contact")
-        .filter(is_lost_contact=True, lost_contact_since__isnull=False, membership_status=MembershipStatus.NORMAL)
-        .values_list("pk", "organization_id", "name", "lost_contact_since")
-    )
-    for member_id, org_id, name, since in rows:
-        org = ctx.orgs[org_id]
+    for member, org in _members_for(ctx, "member_lost_contact"):
+        since = member.lost_contact_since
+        if not (member.is_lost_contact and since):
+            continue
         months = ctx.setting(org, "member_lost_contact").offset or 0
         if add_months(since, months) <= ctx.on:
             yield Candidate(
                 "member_lost_contact",
                 org,
                 "member",
-                member_id,
+                member.pk,
                 since.isoformat(),
-                f"党员{name}自 {cn(since)} 失去联系已满 {months} 个月",
+                f"党员{member.name}自 {cn(since)} 失去联系已满 {months} 个月",
                 "失联满 6 个月、经多方查找仍无法取得联系的，应按规定研究停止党籍（由党组织讨论决定）。",
-                member_link(member_id, org),
+                member_link(member.pk, org),
             )
 
 
 @evaluator
 def away_without_transfer(ctx: ScanContext) -> Iterator[Candidate]:
-    members = _members(ctx, "member_away").filter(
-        is_mobile=True, mobile_since__isnull=False, membership_status=MembershipStatus.NORMAL
-    )
-    pending = _pending_transfer_member_ids(members)
-    for member_id, org_id, name, since, destination in members.values_list(
-        "pk", "organization_id", "name", "mobile_since", "mobile_destination"
-    ):
-        if member_id in pending:
+    due = []
+    for member, org in _members_for(ctx, "member_away"):
+        if member.is_mobile and member.mobile_since:
+            months = ctx.setting(org, "member_away").offset or 0
+            if add_months(member.mobile_since, months) <= ctx.on:
+                due.append((member, org, months))
+    if not due:
+        return
+    pending = _pending_transfer_member_ids([member.pk for member, _, _ in due])
+    for member, org, months in due:
+        if member.pk in pending:
             continue
-        org = ctx.orgs[org_id]
-        months = ctx.setting(org, "member_away").offset or 0
-        if add_months(since, months) <= ctx.on:
-            where = f"（外出流向：{destination}）" if destination else ""
-            yield Candidate(
-                "member_away",
-                org,
-                "member",
-                member_id,
-                since.isoformat(),
-                f"流动党员{name}外出已满 {months} 个月，尚未转接组织关系",
-                f"外出 6 个月以上且地点相对固定的，应转接组织关系{where}；暂不转接的，应保持经常联系。",
-                member_link(member_id, org),
-            )
+        destination = member.mobile_destination
+        where = f"（外出流向：{destination}）" if destination else ""
+        yield Candidate(
+            "member_away",
+            org,
+            "member",
+            member.pk,
+            member.mobile_since.isoformat(),
+            f"流动党员{member.name}外出已满 {months} 个月，尚未转接组织关系",
+            f"外出 6 个月以上且地点相对固定的，应转接组织关系{where}；暂不转接的，应保持经常联系。",
+            member_link(member.pk, org),
+        )
 
 
-def _pending_transfer_member_ids(members) -> set[int]:  # noqa: ANN001
-    try:
-        from members.models import MemberTransfer
-    except ImportError:
-        return set()
-    return set(MemberTransfer.objects.filter(member__in=members, status="pending").values_list("member_id", flat=True))
+def _pending_transfer_member_ids(member_ids: list[int]) -> set[int]:
+    """Members with a transfer under way (members app): no "transfer your relations" reminder."""
+    from members.models import MemberTransfer
+
+    return set(
+        MemberTransfer.objects.filter(member_id__in=member_ids, status="pending").values_list("member_id", flat=True)
+    )
 
 
 # --- dues collection (members) ---------------------------------------------------------------
@@ -284,15 +368,7 @@ def dues_collection(ctx: ScanContext) -> Iterator[Candidate]:
     ]
     if not org_ids:
         return
-    with_members = set(
-        Member.objects.filter(
-            organization_id__in=org_ids,
-            stage__in=[Stage.PROBATIONARY, Stage.FULL],
-            membership_status=MembershipStatus.NORMAL,
-        )
-        .values_list("organization_id", flat=True)
-        .distinct()
-    )
+    with_members = {m.organization_id for m in _batch_members(ctx) if m.is_party_member}
     on = ctx.on
     for org_id in org_ids:
         if org_id not in with_members:
@@ -323,7 +399,7 @@ def _development_states(member_ids: list[int]) -> dict[int, object]:
     steps: dict[int, list] = {}
     for step in DevelopmentStep.objects.filter(member_id__in=member_ids).order_by("occurred_on", "number", "pk"):
         steps.setdefault(step.member_id, []).append(step)
-    return {member_id: DevelopmentState(steps=steps.get(member_id, [])) for member_id in member_ids}
+    return {member_id: DevelopmentState(steps=rows) for member_id, rows in steps.items()}
 
 
 def _dev_link(member_id: int, org: OrgInfo) -> str:
@@ -343,21 +419,22 @@ DEV_RULES = (
 def development(ctx: ScanContext) -> Iterator[Candidate]:
     from members.development_rules import REVIEW_EVERY_MONTHS
 
-    rows = list(
-        _members(ctx, *DEV_RULES)
-        .filter(
-            stage__in=[Stage.APPLICANT, Stage.ACTIVIST, Stage.CANDIDATE, Stage.PROBATIONARY],
-            membership_status=MembershipStatus.NORMAL,
-        )
-        .values_list("pk", "organization_id", "name", "stage", "joined_on")
-    )
+    enabled_orgs = set(ctx.org_ids_with(*DEV_RULES))
+    rows = [
+        (m.pk, m.organization_id, m.name, m.stage, m.joined_on)
+        for m in _batch_members(ctx)
+        if m.stage in PIPELINE_STAGES and m.organization_id in enabled_orgs
+    ]
     if not rows:
         return
     states = _development_states([row[0] for row in rows])
+    from members.development_rules import DevelopmentState
+
+    nothing_recorded = DevelopmentState(steps=[])  # read-only: shared by people without steps
     on = ctx.on
     for member_id, org_id, name, stage, joined_on in rows:
         org = ctx.orgs[org_id]
-        state = states[member_id]
+        state = states.get(member_id, nothing_recorded)
         link = _dev_link(member_id, org)
         if stage == Stage.APPLICANT and state.applied_on and state.talked_on is None:
             setting = ctx.setting(org, "dev_application_talk")
@@ -443,11 +520,12 @@ def development(ctx: ScanContext) -> Iterator[Candidate]:
 def dues_arrears(ctx: ScanContext) -> Iterator[Candidate]:
     from members.selectors_dues import dues_arrears_flags
 
-    rows = list(
-        _members(ctx, "dues_arrears_warning", "dues_arrears_serious")
-        .filter(stage__in=[Stage.PROBATIONARY, Stage.FULL], membership_status=MembershipStatus.NORMAL)
-        .values_list("pk", "organization_id", "name", "user_id")
-    )
+    enabled_orgs = set(ctx.org_ids_with("dues_arrears_warning", "dues_arrears_serious"))
+    rows = [
+        (m.pk, m.organization_id, m.name, m.login)
+        for m in _batch_members(ctx)
+        if m.is_party_member and m.organization_id in enabled_orgs
+    ]
     if not rows:
         return
     flags = dues_arrears_flags(member_ids=[row[0] for row in rows], on=ctx.on)
@@ -492,36 +570,44 @@ def dues_arrears(ctx: ScanContext) -> Iterator[Candidate]:
 COMPLIANCE_RULES = ("compliance_upcoming", "compliance_due_today", "compliance_overdue", "compliance_escalation")
 
 
-@evaluator
+@evaluator(scope=TREE)
 def compliance(ctx: ScanContext) -> Iterator[Candidate]:
-    """Items and their statuses come from the activities app's compliance calendar; this only
-    decides when to remind about them."""
+    """Items and their statuses come from the activities app's compliance calendar
+    (``compliance_items_for``); this only decides when to remind about them. Runs once per root
+    over its whole subtree: the calendar loads a subtree's facts in a fixed number of queries."""
     from activities.choices import ComplianceStatus
-    from activities.compliance import RuleBook, compliance_items_for
+    from activities.compliance import RuleBook, compliance_items_for, grace_days
 
     org_ids = ctx.org_ids_with(*COMPLIANCE_RULES)
-    if not org_ids:
+    if not org_ids or ctx.root is None:
         return
     on = ctx.on
     lead = max((ctx.setting(ctx.orgs[pk], "compliance_upcoming").offset or 0) for pk in org_ids)
     grace = max((ctx.setting(ctx.orgs[pk], "compliance_escalation").grace_days or 0) for pk in org_ids)
     window = (on - timedelta(days=grace + 1), on + timedelta(days=lead))
-    orgs = list(Organization.objects.filter(pk__in=org_ids))
-    # One call per unit (depth-2 subtree) keeps the facts each call loads small.
-    groups: dict[str, list[Organization]] = {}
-    for org in orgs:
-        groups.setdefault(org.path[: Organization.steplen * min(org.depth, 2)], []).append(org)
-    roots = {o.path: o for o in Organization.objects.filter(path__in=list(groups))}
+    if not _deadline_in(window, grace_days()):
+        return  # every period ends on a month end: none of their deadlines falls in the window
+    orgs = list(Organization.objects.filter(pk__in=org_ids).order_by("path"))
     book = RuleBook.load()
     open_states = (ComplianceStatus.UPCOMING, ComplianceStatus.DUE)
-    for key, members in groups.items():
-        root = roots[key]
-        for year in sorted({window[0].year, window[1].year}):
-            items = compliance_items_for(root=root, orgs=members, year=year, window=window, on=on, book=book)
-            for org_id, org_items in items.items():
-                org = ctx.orgs[org_id]
-                for item in org_items:
+    for year in sorted({window[0].year, window[1].year}):
+        items = compliance_items_for(root=ctx.root, orgs=orgs, year=year, window=window, on=on, book=book)
+        for org_id, org_items in items.items():
+            org = ctx.orgs[org_id]
+            for item in org_items:
+                if window[0] <= item.deadline <= window[1]:
                     yield from _compliance_candidates(ctx, org, item, open_states, ComplianceStatus.OVERDUE)
+
+
+def _deadline_in(window: tuple[date, date], grace: int) -> bool:
+    """Does a month end (plus the calendar's grace days) fall inside ``window``?"""
+    day = window[0] - timedelta(days=grace)
+    last = window[1] - timedelta(days=grace)
+    while day <= last:
+        if (day + timedelta(days=1)).day == 1:
+            return True
+        day += timedelta(days=1)
+    return False
 
 
 def _period_label(start: date, end: date) -> str:
@@ -537,7 +623,7 @@ def _compliance_candidates(ctx: ScanContext, org: OrgInfo, item, open_states, ov
     on, deadline = ctx.on, item.deadline
     period = f"{item.kind}:{item.period_start.isoformat()}"
     what = f"{item.label}（{_period_label(item.period_start, item.period_end)}）"
-    link = url_or("activities:compliance", org.pk, fallback=org.link)
+    link = url_or("activities:compliance", org.pk, fallback=org.link)  # cached: cheap
     progress = f"要求 {item.required} 次，已开 {item.held} 次。"
     upcoming = ctx.setting(org, "compliance_upcoming")
     if (
@@ -606,15 +692,12 @@ def study_pace(ctx: ScanContext) -> Iterator[Candidate]:
     ]
     if not org_ids or ctx.on.month == 1:
         return
-    rows = list(
-        Member.objects.filter(
-            organization_id__in=org_ids,
-            user__isnull=False,
-            user__is_active=True,
-            stage__in=[Stage.PROBATIONARY, Stage.FULL],
-            membership_status=MembershipStatus.NORMAL,
-        ).values_list("pk", "organization_id", "user_id")
-    )
+    wanted = set(org_ids)
+    rows = [
+        (m.pk, m.organization_id, m.login)
+        for m in _batch_members(ctx)
+        if m.login and m.is_party_member and m.organization_id in wanted
+    ]
     if not rows:
         return
     target = study_target_hours()

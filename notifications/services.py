@@ -46,7 +46,7 @@ from notifications.models import (
     WebhookKind,
 )
 from notifications.rules import LAST_DAY, MEMBER, PARENT_ADMIN, RULES_BY_CODE, SECRETARY
-from notifications.scan import Candidate, ScanContext, evaluate
+from notifications.scan import ORGS, TREE, Candidate, ScanContext, evaluate
 from notifications.selectors import RecipientResolver, can_manage_reminders
 from organizations.access import CHANGE, get_scope, user_can
 from organizations.choices import OrgType, Role
@@ -420,7 +420,11 @@ def reminder_run_create(
     if batch_size < 1:
         raise ValidationError({"batch_size": "每批组织数至少为 1"})
     org_ids = list(Organization.objects.order_by("path").values_list("pk", flat=True))
-    chunks = [org_ids[i : i + batch_size] for i in range(0, len(org_ids), batch_size)]
+    chunks = [(ORGS, org_ids[i : i + batch_size]) for i in range(0, len(org_ids), batch_size)]
+    # Tree-wide rules (the compliance calendar): one batch per root, over its whole subtree.
+    chunks += [
+        (TREE, [pk]) for pk in Organization.objects.filter(depth=1).order_by("path").values_list("pk", flat=True)
+    ]
     with transaction.atomic():
         run = ReminderRun.objects.create(
             on_date=on,
@@ -431,7 +435,10 @@ def reminder_run_create(
             finished_at=None if chunks else timezone.now(),
         )
         batches = ReminderBatch.objects.bulk_create(
-            [ReminderBatch(run=run, number=n, org_ids=chunk) for n, chunk in enumerate(chunks, start=1)]
+            [
+                ReminderBatch(run=run, number=n, scope=scope, org_ids=chunk)
+                for n, (scope, chunk) in enumerate(chunks, start=1)
+            ]
         )
         if enqueue:
             ids = (
@@ -481,7 +488,10 @@ def reminder_batch_process(*, batch_id: int) -> BatchResult:
         _finish_run(batch.run_id)
         return BatchResult("failed")
     _fault_point("before_scan")
-    created = reminder_scan_orgs(org_ids=batch.org_ids, on=batch.run.on_date)
+    if batch.scope == TREE:
+        created = reminder_scan_tree(root_id=batch.org_ids[0], on=batch.run.on_date)
+    else:
+        created = reminder_scan_orgs(org_ids=batch.org_ids, on=batch.run.on_date)
     ReminderBatch.objects.filter(pk=batch_id, status=RunStatus.RUNNING).update(
         status=RunStatus.DONE, finished_at=timezone.now(), created_count=F("created_count") + created, error=""
     )
@@ -491,7 +501,15 @@ def reminder_batch_process(*, batch_id: int) -> BatchResult:
 
 def reminder_scan_orgs(*, org_ids: list[int], on: date) -> int:
     ctx = ScanContext.for_org_ids(org_ids, on)
-    return reminder_candidates_write(candidates=evaluate(ctx), on=on)
+    return reminder_candidates_write(candidates=evaluate(ctx, ORGS), on=on)
+
+
+def reminder_scan_tree(*, root_id: int, on: date) -> int:
+    root = Organization.objects.filter(pk=root_id).first()
+    if root is None:  # deleted since the run was planned
+        return 0
+    ctx = ScanContext.for_subtree(root, on)
+    return reminder_candidates_write(candidates=evaluate(ctx, TREE), on=on)
 
 
 def _finish_run(run_id: int) -> None:

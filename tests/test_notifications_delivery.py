@@ -62,7 +62,8 @@ def test_running_the_daily_job_twice_sends_each_reminder_once(cast):
 def test_batches_of_one_organization_give_the_same_result(cast):
     overdue_terms(cast)
     run = services.reminder_run_inline(on=ON, batch_size=1)
-    assert run.batch_count == 5 and run.status == RunStatus.DONE  # P, A, A1, B, Q
+    # P, A, A1, B, Q one by one, plus one tree-wide batch per root (P, Q) for the compliance calendar
+    assert run.batch_count == 7 and run.status == RunStatus.DONE
     keys = set(ReminderDispatch.objects.values_list("dedupe_key", flat=True))
     ReminderDispatch.objects.all().delete()
     services.reminder_run_inline(on=ON, batch_size=500)
@@ -300,9 +301,8 @@ def test_org_level_reminders_go_to_the_group_chat_with_a_valid_signature(cast, r
     committee_term_start(org=cast.A, elected_on=date(2020, 1, 1))
     services.reminder_run_inline(on=ON)
     assert _deliver_all().count("sent") >= 1
-    sent = robot.requests[0]
-    payload = json.loads(sent["body"])
-    assert payload["msgtype"] == "text" and "任期已于" in payload["text"]["content"]
+    sent = next(r for r in robot.requests if "任期已于" in json.loads(r["body"])["text"]["content"])
+    assert json.loads(sent["body"])["msgtype"] == "text"
     expected = hmac.new(b"s3cret-key", sent["headers"]["x-pb-timestamp"].encode() + b"." + sent["body"], hashlib.sha256)
     assert sent["headers"]["x-pb-signature"] == "sha256=" + expected.hexdigest()
     assert sent["headers"]["x-pb-idempotency-key"].startswith("pb-outbox-")
@@ -431,7 +431,8 @@ def test_sweeper_requeues_lost_and_dead_scan_batches(cast, monkeypatch):
     requeued: list[int] = []
     monkeypatch.setattr(tasks.scan_batch, "delay", lambda pk: requeued.append(pk))
     run = services.reminder_run_create(on=ON, trigger="test", enqueue=False)
-    batch = run.batches.get()
+    batch = run.batches.get(scope="orgs")
+    run.batches.exclude(pk=batch.pk).delete()
     assert services.notifications_sweep().batches_requeued == 0  # just created: not stale yet
     ReminderBatch.objects.filter(pk=batch.pk).update(created_at=timezone.now() - timedelta(hours=1))
     assert services.notifications_sweep().batches_requeued == 1 and requeued == [batch.pk]
@@ -465,7 +466,9 @@ def test_run_is_done_when_every_batch_is(cast):
 
 def test_a_batch_failing_too_often_is_marked_failed(cast):
     run = services.reminder_run_create(on=ON, trigger="test", enqueue=False)
-    batch = run.batches.get()
+    batch = run.batches.get(scope="orgs")
+    for other in run.batches.exclude(pk=batch.pk):
+        services.reminder_batch_process(batch_id=other.pk)
     ReminderBatch.objects.filter(pk=batch.pk).update(attempts=services.BATCH_MAX_ATTEMPTS)
     assert services.reminder_batch_process(batch_id=batch.pk).status == "failed"
     run.refresh_from_db()
@@ -477,7 +480,9 @@ def test_fan_out_enqueues_one_task_per_batch_after_commit(cast, monkeypatch, dja
     monkeypatch.setattr(tasks.scan_batch, "delay", lambda pk: sent.append(pk))
     with django_capture_on_commit_callbacks(execute=True):
         run = services.reminder_run_create(on=ON, trigger="test", batch_size=2)
-    assert sorted(sent) == sorted(run.batches.values_list("pk", flat=True)) and len(sent) == 3
+    assert (
+        sorted(sent) == sorted(run.batches.values_list("pk", flat=True)) and len(sent) == 3 + 2
+    )  # + a tree batch per root
 
 
 # --- task configuration (Q-2, Q-3, Q-4, Q-8) -------------------------------------------------
@@ -511,4 +516,5 @@ def test_run_daily_task_fans_out(cast, monkeypatch):
     sent: list[int] = []
     monkeypatch.setattr(tasks.scan_batch, "delay", lambda pk: sent.append(pk))
     run_id = tasks.run_daily.apply(kwargs={"on": "2026-01-06"}).get()
-    assert ReminderBatch.objects.filter(run_id=run_id).count() == 1
+    assert ReminderBatch.objects.filter(run_id=run_id, scope="orgs").count() == 1
+    assert ReminderBatch.objects.filter(run_id=run_id, scope="tree").count() == 2  # P and Q
