@@ -251,3 +251,15 @@ def test_reader_refuses_a_zip_that_is_not_a_workbook(cast):
         archive.writestr("xl/workbook.xml", "<not-closed")
     with pytest.raises(ValidationError, match="无法读取"):
         import_preview(user=cast.users["secretary_a"], scope=cast.A, data=buffer.getvalue(), file_name="z.xlsx")
+
+
+def test_bench_import_command_prints_a_table_and_leaves_nothing(capsys):
+    from django.core.management import call_command
+
+    from organizations.models import Organization
+
+    call_command("bench_import", rows=[60])
+    out = capsys.readouterr().out
+    for scenario in ("preview (read + check)", "commit (check + insert)", "import total", "rollback"):
+        assert scenario in out
+    assert not Member.objects.exists() and not Organization.objects.filter(code__startswith="BENCH-").exists()

@@ -9,6 +9,7 @@ Runs inside one transaction that is rolled back at the end (nothing stays in the
 from __future__ import annotations
 
 import io
+import os
 import time
 import uuid
 import zipfile
@@ -87,16 +88,30 @@ class Command(BaseCommand):
         if any(n < 1 for n in sizes):
             raise CommandError("--rows 应为正整数")
         self.stdout.write(f"database: {connection.vendor}  ({connection.settings_dict.get('NAME')})")
-        table: list[tuple[str, int, float]] = []
+        table: list[tuple[str, int, float, float]] = []
         for n in sizes:
             table.extend(self._run(n, keep))
-        self.stdout.write(f"{'scenario':<28}{'rows':>10}{'seconds':>10}{'rows/s':>10}")
-        for scenario, n, seconds in table:
+        load = " ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+        self.stdout.write(
+            f"load average: {load}  (cpu = this Python process; a PostgreSQL server's own work is not in it)"
+        )
+        self.stdout.write(f"{'scenario':<30}{'rows':>9}{'seconds':>10}{'cpu s':>9}{'rows/s':>9}")
+        for scenario, n, seconds, cpu in table:
             rate = n / seconds if seconds else 0
-            self.stdout.write(f"{scenario:<28}{n:>10}{seconds:>10.2f}{rate:>10.0f}")
+            self.stdout.write(f"{scenario:<30}{n:>9}{seconds:>10.2f}{cpu:>9.2f}{rate:>9.0f}")
 
-    def _run(self, n: int, keep: bool) -> list[tuple[str, int, float]]:
-        results: list[tuple[str, int, float]] = []
+    def _run(self, n: int, keep: bool) -> list[tuple[str, int, float, float]]:
+        results: list[tuple[str, int, float, float]] = []
+        clock: list[float] = []
+
+        def start() -> None:
+            clock[:] = [time.perf_counter(), time.process_time()]
+
+        def stop(label: str) -> tuple[float, float]:
+            wall, cpu = time.perf_counter() - clock[0], time.process_time() - clock[1]
+            results.append((label, n, wall, cpu))
+            return wall, cpu
+
         with transaction.atomic():
             tag = uuid.uuid4().hex[:8]
             root = organization_create(
@@ -117,23 +132,21 @@ class Command(BaseCommand):
             ]
             user = get_user_model().objects.create_user(username=f"bench-{tag}")
             RoleAssignment.objects.create(user=user, organization=root, role=Role.ORG_ADMIN)
-            started = time.perf_counter()
+            start()
             data = bench_rows(n, [b.code for b in branches]).getvalue()
-            results.append(("build xlsx (not import)", n, time.perf_counter() - started))
-            started = time.perf_counter()
+            stop("build xlsx (not import)")
+            start()
             batch = import_preview(user=user, scope=root, data=data, file_name=f"bench-{n}.xlsx")
-            preview = time.perf_counter() - started
+            preview = stop("preview (read + check)")
             if batch.error_count:
                 raise CommandError(f"benchmark file has errors: {batch.errors[:3]}")
-            results.append(("preview (read + check)", n, preview))
-            started = time.perf_counter()
+            start()
             batch = import_commit(batch=batch, user=user)
-            commit = time.perf_counter() - started
-            results.append(("commit (check + insert)", n, commit))
-            results.append(("import total (preview+commit)", n, preview + commit))
+            commit = stop("commit (check + insert)")
+            results.append(("import total (preview+commit)", n, preview[0] + commit[0], preview[1] + commit[1]))
             if not keep:
-                started = time.perf_counter()
+                start()
                 import_rollback(batch=batch, user=user)
-                results.append(("rollback", n, time.perf_counter() - started))
+                stop("rollback")
                 transaction.set_rollback(True)
         return results
