@@ -60,6 +60,14 @@ class _Errors:
             raise ValidationError(self.by_field)
 
 
+def _dues_changed(org_ids: Iterable[int]) -> None:
+    """Bulk writes send no model signals: tell the dashboard's summary tables which organizations'
+    dues changed (refreshed after the commit)."""
+    from organizations.dashboard.signals import dashboard_mark_dirty
+
+    dashboard_mark_dirty(org_ids=set(org_ids), families=("dues",))
+
+
 def month_label(month: date) -> str:
     return f"{month.year}年{month.month}月"
 
@@ -254,6 +262,7 @@ def _write_fixings(plans: list[FixingPlan], *, fixed_on: date, fixed_by: Any) ->
             changed.append(plan.member)
     if changed:
         Member.objects.bulk_update(changed, ["dues_category"], batch_size=1000)
+    _dues_changed(plan.organization.pk for plan in plans)
     return fixings
 
 
@@ -499,6 +508,7 @@ def dues_approval_record(
         changed = DuesMonth.objects.filter(
             member=member, month__gte=start_month, month__lte=end_month, paid_on__isnull=True
         ).update(amount_due=approval.amount, approval=approval)
+        _dues_changed([org.pk])
     audit_log(
         event="dues_approval_record",
         user=approval.recorded_by,
@@ -628,6 +638,7 @@ def _write_payments(
             row.payment = payment
             rows.append(row)
     DuesMonth.objects.bulk_update(rows, ["amount_paid", "paid_on", "payment"], batch_size=1000)
+    _dues_changed(row.organization_id for row in rows)
     return payments
 
 
@@ -768,9 +779,10 @@ def dues_ledger_move(*, member: Member, organization: Organization, from_month: 
     """After a transfer, the unpaid months from ``from_month`` on are owed to the new branch."""
     if not organization.can_collect_dues:
         raise ValidationError({"organization": f"{organization.get_org_type_display()}不收缴党费"})
-    moved = DuesMonth.objects.filter(member=member, month__gte=month_start(from_month), paid_on__isnull=True).update(
-        organization=organization
-    )
+    rows = DuesMonth.objects.filter(member=member, month__gte=month_start(from_month), paid_on__isnull=True)
+    old_orgs = set(rows.values_list("organization_id", flat=True))
+    moved = rows.update(organization=organization)
+    _dues_changed(old_orgs | {organization.pk})
     if moved:
         audit_log(
             event="dues_ledger_move",
