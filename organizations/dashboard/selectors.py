@@ -204,9 +204,9 @@ def month_deadline(period_key: str) -> date:
     return date(year, month, calendar.monthrange(year, month)[1]) + timedelta(days=grace)
 
 
-def _life_add(tally: LifeTally, status: str, value: int, period_key: str, on: date) -> None:
+def _life_add(tally: LifeTally, status: str, value: int, overdue_if_open: bool) -> None:
     if status == "open":
-        if month_deadline(period_key) < on:
+        if overdue_if_open:
             tally.overdue += value
         else:
             tally.pending += value
@@ -220,6 +220,8 @@ class Figures:
 
     now: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     by_period: dict[str, dict[tuple[str, str], tuple[int, Decimal]]] = field(default_factory=lambda: defaultdict(dict))
+    # period → [(kind, status, value)] of the organizational-life cells (read once per month)
+    life: dict[str, list[tuple[str, str, int]]] = field(default_factory=lambda: defaultdict(list))
 
     def get(self, metric: str, dim: str) -> int:
         return self.now.get(metric, {}).get(dim, 0)
@@ -234,6 +236,9 @@ def _index(rows: list[tuple[int, str, str, str, int, Decimal]]) -> dict[int, Fig
         fig = out[org_id]
         if period == "now":
             fig.now[metric][dim] = fig.now[metric].get(dim, 0) + value
+        elif metric == "life":
+            kind, _, status = dim.partition("|")
+            fig.life[period].append((kind, status, value))
         else:
             old_value, old_amount = fig.by_period[period].get((metric, dim), (0, Decimal("0.00")))
             fig.by_period[period][(metric, dim)] = (old_value + value, old_amount + amount)
@@ -244,13 +249,26 @@ def _life_tallies(fig: Figures, keys: list[str], on: date) -> tuple[LifeTally, d
     total = LifeTally()
     by_kind: dict[str, LifeTally] = defaultdict(LifeTally)
     for key in keys:
-        for (metric, dim), (value, _) in fig.by_period.get(key, {}).items():
-            if metric != "life":
-                continue
-            kind, _, status = dim.partition("|")
-            _life_add(total, status, value, key, on)
-            _life_add(by_kind[kind], status, value, key, on)
+        cells = fig.life.get(key)
+        if not cells:
+            continue
+        passed = _deadline_passed(key, on)
+        for kind, status, value in cells:
+            _life_add(total, status, value, passed)
+            _life_add(by_kind[kind], status, value, passed)
     return total, by_kind
+
+
+_DEADLINES: dict[tuple[str, date, int], bool] = {}
+
+
+def _deadline_passed(period_key: str, on: date) -> bool:
+    key = (period_key, on, int(getattr(settings, "PB_COMPLIANCE_GRACE_DAYS", 0)))
+    if key not in _DEADLINES:
+        if len(_DEADLINES) > 10_000:
+            _DEADLINES.clear()
+        _DEADLINES[key] = month_deadline(period_key) < on
+    return _DEADLINES[key]
 
 
 def _dues(fig: Figures, keys: list[str]) -> dict[str, Any]:

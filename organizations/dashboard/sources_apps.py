@@ -298,6 +298,8 @@ def _register_followups() -> None:
         ],
     )
     watch("activities.FollowUp", ("organization_id",), ("followups",))
+    # meeting_save writes follow-up items in bulk (no signals): a saved meeting refreshes them too.
+    watch("activities.Meeting", ("organization_id",), ("followups",))
 
 
 def register() -> None:

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import audit_log
@@ -69,6 +70,9 @@ def dashboard_page(request: HttpRequest, pk: int) -> HttpResponse:
         "dashboard_url": f"?year={period.year}&quarter={period.quarter}",
     }
     data["charts_data"] = charts
+    data["members_base"] = reverse("dashboard:members", args=[org.pk])
+    data["orgs_base"] = reverse("dashboard:orgs", args=[org.pk])
+    data["page_base"] = reverse("organizations:tree")
     for ancestor in data["ancestors"]:
         ancestor.dash = sel.dashboard_allowed(request.user, ancestor)
     data["years"] = list(range(period.on.year + 1, sel.MIN_YEAR - 1, -1))[:12]

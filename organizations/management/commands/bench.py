@@ -293,6 +293,10 @@ class Command(BaseCommand):
         rows.append(
             ("记录会议（保存 + 汇总刷新）", scale, statistics.median(samples), _pct(samples, 0.95), queries, None)
         )
+        samples, queries = self._time(lambda: facts_refresh(org_ids=[branch.pk], families=["life"]), runs)
+        rows.append(
+            ("汇总刷新：一个支部组织生活", scale, statistics.median(samples), _pct(samples, 0.95), queries, None)
+        )
         samples, queries = self._time(lambda: facts_refresh(org_ids=[branch.pk], families=list(FAMILIES)), runs)
         rows.append(
             ("汇总刷新：一个支部全部指标", scale, statistics.median(samples), _pct(samples, 0.95), queries, None)
