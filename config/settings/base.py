@@ -248,6 +248,20 @@ PB_DUES_LAPSE_MONTHS = env_int("PB_DUES_LAPSE_MONTHS", 6, minimum=1)  # consecut
 PB_DEV_APPROVAL_WARN_MONTHS = env_int("PB_DEV_APPROVAL_WARN_MONTHS", 3, minimum=1)
 PB_DEV_APPROVAL_RESTART_MONTHS = env_int("PB_DEV_APPROVAL_RESTART_MONTHS", 6, minimum=1)
 PB_DEV_ATTACHMENT_MAX_BYTES = env_int("PB_DEV_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+# API schema names of the dues/development choice sets (one name each, no drf-spectacular W001).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "DuesCategoryEnum": "members.choices.DuesCategory",
+        "DuesIncomeKindEnum": "members.dues_rules.IncomeKind",
+        "DuesApprovalKindEnum": "members.models_dues.ApprovalKind",
+        "DuesPaymentMethodEnum": "members.models_dues.PaymentMethod",
+        "DuesRecordedAsEnum": "members.models_dues.RecordedAs",
+        "DuesBaseModeEnum": "members.models_dues.BaseMode",
+        "DevelopmentStepCodeEnum": "members.models_development.StepCode",
+        "DevelopmentDecisionEnum": "members.models_development.Decision",
+        "DevelopmentFullOutcomeEnum": "members.models_development.FullOutcome",
+    }
+)
 
 # --- Security (等保 2.0 level 3; see README "Security") ---------------------------------------
 INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp", "accounts"]
