@@ -65,3 +65,31 @@ def cast(db) -> Cast:
     member_a_record = MemberFactory(name="甲党员", organization=A, user=users["member_a"])
     member_b_record = MemberFactory(name="乙党员", organization=B)
     return Cast(P, A, A1, B, Q, member_a_record, member_b_record, users)
+
+
+# --- DATA-6 guard (security issue): no task anywhere in the suite runs with personal data -------
+_PI_TASK_CALLS: list[str] = []
+
+
+def pi_in_task_arguments(args: Any, kwargs: Any) -> bool:
+    from audit.logging import ID_RE, PHONE_RE
+
+    text = f"{args!r} {kwargs!r}"
+    return bool(ID_RE.search(text) or PHONE_RE.search(text))
+
+
+def _check_task_arguments(sender: Any = None, task: Any = None, args: Any = None, kwargs: Any = None, **_: Any) -> None:
+    if pi_in_task_arguments(args, kwargs):
+        _PI_TASK_CALLS.append(getattr(task, "name", str(sender)))
+
+
+@pytest.fixture(autouse=True)
+def _no_personal_data_in_task_arguments():
+    """Tasks take ids, never ID or phone numbers (they would sit in the broker and worker logs)."""
+    from celery.signals import task_prerun
+
+    task_prerun.connect(_check_task_arguments, weak=False, dispatch_uid="pi-task-guard")
+    _PI_TASK_CALLS.clear()
+    yield
+    calls, _PI_TASK_CALLS[:] = list(_PI_TASK_CALLS), []
+    assert not calls, f"Celery task(s) called with an ID or phone number in their arguments: {calls}"
