@@ -263,56 +263,6 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     }
 )
 
-# --- Security (等保 2.0 level 3; see README "Security") ---------------------------------------
-INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp", "accounts"]
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-    "django_otp.middleware.OTPMiddleware",
-)
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1, "accounts.middleware.AccountSecurityMiddleware"
-)
-MIDDLEWARE += ["axes.middleware.AxesMiddleware", "accounts.middleware.SecurityHeadersMiddleware"]
-AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutBackend", "accounts.backends.AccountBackend"]
-AUTH_PASSWORD_VALIDATORS += [
-    {"NAME": "accounts.validators.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
-    {"NAME": "accounts.validators.PasswordHistoryValidator"},
-]
-REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
-    "rest_framework.authentication.SessionAuthentication",
-    "accounts.authentication.ExpiringTokenAuthentication",
-]
-# Two-factor authentication for org_admin, secretary, auditor, sysadmin, secadmin and superusers.
-PB_REQUIRE_2FA = env_bool("PB_REQUIRE_2FA", True)
-# Defaults of the security policy (the secadmin may change them on the 安全参数 page, within bounds).
-PB_PASSWORD_MAX_AGE_DAYS = env_int("PB_PASSWORD_MAX_AGE_DAYS", 90, minimum=1)
-PB_PASSWORD_HISTORY = env_int("PB_PASSWORD_HISTORY", 5, minimum=5)
-PB_LOCKOUT_FAILURES = env_int("PB_LOCKOUT_FAILURES", 5, minimum=3)
-PB_LOCKOUT_COOLOFF_MINUTES = env_int("PB_LOCKOUT_COOLOFF_MINUTES", 30, minimum=10)
-PB_DORMANT_DAYS = env_int("PB_DORMANT_DAYS", 90, minimum=30)
-PB_SESSION_MAX_HOURS = env_int("PB_SESSION_MAX_HOURS", 12, minimum=1)
-PB_AUDIT_RETENTION_DAYS = env_int("PB_AUDIT_RETENTION_DAYS", 190, minimum=190)
-# Header the reverse proxy sets with the client address (e.g. HTTP_X_REAL_IP); empty = REMOTE_ADDR.
-PB_CLIENT_IP_HEADER = env_str("PB_CLIENT_IP_HEADER", "")
-# django-axes: lock per account and, separately, per address; the policy gives limit and cool-off.
-AXES_FAILURE_LIMIT = "accounts.policy.axes_failure_limit"
-AXES_COOLOFF_TIME = "accounts.policy.axes_cooloff"
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "audit.request_context.client_ip"
-AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
-AXES_VERBOSE = False  # no usernames (which may be ID or phone numbers) in the logs
-OTP_TOTP_ISSUER = "党建工作管理系统"
-CELERY_BEAT_SCHEDULE["disable-dormant-accounts"] = {
-    "task": "accounts.disable_dormant_accounts",
-    "schedule": crontab(hour=2, minute=41),
-}
-CELERY_BEAT_SCHEDULE["purge-expired-audit-events"] = {
-    "task": "audit.purge_expired",
-    "schedule": crontab(hour=4, minute=7),
-}
-PB_AUDIT_RETENTION_DAYS_MINIMUM = 190  # 网络安全法 Art. 21: logs kept at least six months
-
 # --- Organizational life (activities) -------------------------------------------------------
 # Compliance deadline = last day of the period + this many days (a record finished later is "late").
 PB_COMPLIANCE_GRACE_DAYS = env_int("PB_COMPLIANCE_GRACE_DAYS", 0, minimum=0)
