@@ -286,10 +286,13 @@ def _load_facts(*, root: Organization, orgs: list[Organization], year: int, rost
                 MembershipStatus.DECEASED,
             ]
         )
-        .values_list("member_id", "organization__path", "organization__org_type")
+        .values_list("member_id", "organization__path", "organization__org_type", "member__party_group_id")
     )
     step = Organization.steplen
-    for member_id, path, org_type in rows:
+    org_ids = {o.pk for o in orgs}
+    for member_id, path, org_type, party_group_id in rows:
+        if party_group_id in org_ids:  # 党小组 assignment inside the member's branch
+            rosters[party_group_id].add(member_id)
         own = by_path.get(path)
         if own is not None:
             rosters[own.pk].add(member_id)

@@ -72,10 +72,20 @@ def _subtree_roster_on(*, organization: Organization, on: date) -> QuerySet[Memb
 
 
 def organization_roster_on(*, organization: Organization, on: date) -> list[Member]:
-    """Party members of the organization on ``on``: a branch with its 党小组, a 党小组 alone,
-    a 党委/党总支 with its whole subtree. One query."""
+    """Party members of the organization on ``on``: a branch with its 党小组, a 党委/党总支 with its
+    whole subtree (one query), a 党小组 as the members of its branch that day who are assigned to
+    it (``Member.party_group``, the current assignment, or a roster row in the group; two queries)."""
     if organization.org_type in (OrgType.COMMITTEE, OrgType.GENERAL_BRANCH):
         return list(_subtree_roster_on(organization=organization, on=on))
+    if organization.org_type == OrgType.GROUP:
+        parent = Organization.objects.parent_of(organization)
+        if parent is not None:
+            in_group = OrganizationMembership.objects.filter(
+                Q(end_on__isnull=True) | Q(end_on__gt=on), organization=organization, start_on__lte=on
+            ).values("member_id")
+            return list(
+                member_roster_on(organization=parent, on=on).filter(Q(party_group=organization) | Q(pk__in=in_group))
+            )
     return list(member_roster_on(organization=organization, on=on))
 
 

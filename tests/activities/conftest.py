@@ -95,3 +95,12 @@ def today_is(monkeypatch):
 
     _set(date(2026, 6, 15))
     return _set
+
+
+@pytest.fixture(autouse=True)
+def _default_compliance_rules(db):
+    """The §14 rules come from a data migration; reinstall them when the database was built
+    without migrations (``--nomigrations``) or flushed by a transactional test."""
+    from activities.defaults import compliance_defaults_install
+
+    compliance_defaults_install()

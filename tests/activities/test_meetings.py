@@ -388,3 +388,15 @@ def test_an_organization_with_meeting_records_cannot_be_deleted(cast, today_is):
     assert "会议记录" in str(exc.value)
     response = cast.api("org_admin_p").delete(f"/api/v1/organizations/{lone.pk}/")
     assert response.status_code == 400
+
+
+def test_party_group_roster_uses_the_group_assignment(cast, today_is):
+    in_group = MemberFactory(name="小组成员甲", organization=cast.A, roster=date(2020, 1, 1))
+    in_group.party_group = cast.A1
+    in_group.save(update_fields=["party_group"])
+    MemberFactory(name="支部其他人", organization=cast.A, roster=date(2020, 1, 1))
+    roster_row = MemberFactory(name="小组名册", organization=cast.A1, roster=date(2020, 1, 1))
+    names = {p.name for p in meeting_roster(organization=cast.A1, on=MEETING_DAY, meeting_type="group").expected}
+    assert names == {"小组成员甲", roster_row.name}
+    meeting = save(cast, header("group"), attendance([in_group, roster_row], present=2), org=cast.A1)
+    assert (meeting.expected_count, meeting.present_count) == (2, 2)

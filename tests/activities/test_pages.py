@@ -352,3 +352,19 @@ def test_rules_page_lets_org_admin_add_a_version(cast, today_is):
     past = admin.post(f"/activities/org/{cast.P.pk}/rules/", {**data, "effective_from": "2026-01-01"})
     assert past.status_code == 400 and "生效日期不能早于今天" in past.content.decode()
     assert cast.client("secretary_a").post(f"/activities/org/{cast.A.pk}/rules/", data).status_code == 403
+
+
+def test_member_page_includes_my_meetings_and_study(cast, people):
+    meeting_save(
+        user=cast.users["secretary_a"],
+        organization=cast.A,
+        data=header("lecture", study_hours=2),
+        attendance=attendance(people, 7),
+        resolutions=[],
+        finish=True,
+    )
+    page = cast.client("member_a").get("/members/me/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "研究发展党员工作" in body and "已学 2.0 学时" in body
+    assert people[1].name not in body.split("我参加的组织生活")[1]
