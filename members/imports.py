@@ -635,7 +635,7 @@ def import_rollback_blockers(*, batch: ImportBatch) -> list[str]:
 @transaction.atomic
 def import_rollback(*, batch: ImportBatch, user: Any) -> int:
     """Delete every member of the last batch, if nothing has changed since it was imported."""
-    batch = ImportBatch.objects.select_for_update().select_related("organization").get(pk=batch.pk)
+    batch = ImportBatch.objects.select_for_update(of=("self",)).select_related("organization").get(pk=batch.pk)
     reasons = import_rollback_blockers(batch=batch)
     if reasons:
         raise ValidationError({"batch": reasons})

@@ -246,7 +246,7 @@ def member_update(*, member: Member, id_number: Any = ..., phone: Any = ..., **f
     unknown = set(fields) - set(MEMBER_FIELDS)
     if unknown:
         raise ValidationError({field: "不支持的字段" for field in sorted(unknown)})
-    member = Member.objects.select_for_update().select_related("organization").get(pk=member.pk)
+    member = Member.objects.select_for_update(of=("self",)).select_related("organization").get(pk=member.pk)
     changed = sorted(key for key, value in fields.items() if getattr(member, key) != value)
     for key, value in fields.items():
         setattr(member, key, value)
@@ -344,7 +344,7 @@ def transfer_issue(
 ) -> MemberTransfer:
     """The sending side issues a transfer: to an organization in the system (it must accept) or
     out of the system (completed when the 回执 comes back). The member stays where they are."""
-    member = Member.objects.select_for_update().select_related("organization").get(pk=member.pk)
+    member = Member.objects.select_for_update(of=("self",)).select_related("organization").get(pk=member.pk)
     if not user_can(user, CHANGE, member):
         raise ValidationError({"member": "您无权为该党员办理组织关系转接"})
     errors = FieldErrors()
@@ -404,7 +404,11 @@ def transfer_issue(
 
 
 def _pending(transfer: MemberTransfer, kinds: tuple[str, ...]) -> MemberTransfer:
-    locked = MemberTransfer.objects.select_for_update().select_related("member", "to_organization").get(pk=transfer.pk)
+    locked = (
+        MemberTransfer.objects.select_for_update(of=("self",))
+        .select_related("member", "to_organization")
+        .get(pk=transfer.pk)
+    )
     if locked.status != TransferStatus.PENDING:
         raise ValidationError({"status": f"该转接已{locked.get_status_display().removeprefix('已')}，不能再办理"})
     if locked.kind not in kinds:
