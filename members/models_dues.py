@@ -232,7 +232,8 @@ class DuesMonth(models.Model):
     amount_due = models.DecimalField("应交（元）", max_digits=10, decimal_places=2)
     amount_paid = models.DecimalField("实交（元）", max_digits=10, decimal_places=2, default=Decimal("0.00"))
     paid_on = models.DateField("缴纳日期", null=True, blank=True)
-    payment = models.ForeignKey(DuesPayment, on_delete=models.PROTECT, null=True, blank=True, related_name="months")
+    # SET_NULL (not PROTECT) so that deleting a member cascades through payments and months in one go.
+    payment = models.ForeignKey(DuesPayment, on_delete=models.SET_NULL, null=True, blank=True, related_name="months")
     approval = models.ForeignKey(DuesApproval, on_delete=models.SET_NULL, null=True, blank=True, related_name="months")
 
     objects = DuesMonthQuerySet.as_manager()

@@ -29,3 +29,14 @@ def test_seed_dues_demo(settings):
     for step in DevelopmentStep.objects.filter(step="candidate").select_related("member")[:20]:
         state = development_state(step.member)
         assert step.occurred_on >= date(state.activist_on.year + 1, state.activist_on.month, 1)
+
+
+def test_members_with_dues_and_steps_can_be_deleted():
+    from members.models import Member
+    from members.models_dues import DuesPayment
+
+    seed_demo(n_orgs=8, n_members=120, seed=5)
+    seed_dues_demo(on=date.today(), seed=5)
+    assert DuesPayment.objects.exists() and DevelopmentStep.objects.exists()
+    Member.objects.all().delete()
+    assert not DuesMonth.objects.exists() and not DuesPayment.objects.exists() and not DevelopmentStep.objects.exists()
