@@ -1,0 +1,195 @@
+"""AC-3: role × endpoint × verb, built from the URLconf.
+
+Every named route and each of its HTTP methods is requested as each role of the cast (against an
+object of organization A), and the outcome is compared with ``MATRIX`` in
+tests/security/access_matrix.py:
+
+    A  allowed (2xx)
+    R  allowed with a redirect that is not to the login (a page's "saved, go there")
+    B  refused as bad input (400) — the request passed the gate; the input was wrong or empty
+    D  denied (401, 403, 404, or a redirect to the login)
+    N  method not allowed (405)
+
+A route or method missing from the matrix fails the test with the exact line to add; a changed
+outcome fails with expected and observed. Two rules hold whatever the matrix says: anonymous users
+are denied everywhere but the public allow-list, and the auditor never changes anything.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+
+from organizations.choices import Role
+from tests.factories import UserFactory, assign
+from tests.security.access_matrix import MATRIX, OBJECTS, ROLES
+from tests.security.crawl import Route, iter_routes
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = {"login", "api-token"}
+# Routes where the auditor may write: its own session, account, inbox and calendar feed.
+AUDITOR_OWN = {
+    "logout",
+    "accounts:password_change",
+    "accounts:otp_setup",
+    "accounts:otp_verify",
+    "activities:calendar_feed",
+    "notifications:read-all",
+    "notifications:preferences",
+    "notification-read-all",
+    "notification-read",
+    "notification-preferences",
+}
+API_NAMES: set[str] = set()
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def classify(response: Any) -> str:
+    status = response.status_code
+    if status >= 500:
+        return "E"
+    if status == 405:
+        return "N"
+    if status == 400:
+        return "B"
+    if status in (401, 403, 404):
+        return "D"
+    if status in (301, 302, 303, 307, 308):
+        location = response.get("Location", "")
+        return "D" if location.startswith(("/login/", "/account/2fa/")) else "R"
+    return "A"
+
+
+def _object_value(route: Route, cast: Any) -> Any:
+    maker = OBJECTS.get(route.name)
+    if maker is not None:
+        return maker(cast)
+    model = route.model
+    if model is not None and getattr(model, "scope_org_field", None) is not None:
+        org_field = model.scope_org_field
+        prefix = f"{org_field}__" if org_field else ""
+        pk = (
+            model._default_manager.filter(**{f"{prefix}path__startswith": cast.A.path})
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if pk is not None:
+            return pk
+    return cast.A.pk
+
+
+def _request(client: Client, method: str, url: str) -> Any:
+    """One request in a savepoint that is rolled back; the client's cookies are restored after it
+    (so a logout, a password change or a new CSRF cookie does not leak into the next request)."""
+    cookies = copy.deepcopy(client.cookies)
+    with transaction.atomic():
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = getattr(client, method.lower())(url, data={}, content_type="application/json")
+        transaction.set_rollback(True)
+    client.cookies = cookies
+    return response
+
+
+@pytest.fixture
+def clients(cast) -> dict[str, Client]:
+    secadmin = UserFactory(username="secadmin")
+    assign(secadmin, cast.P, Role.SECADMIN)
+    cast.users["secadmin"] = secadmin
+    result = {}
+    for who in ROLES:
+        client = Client()
+        if who != "anon":
+            client.force_login(cast.users[who])
+        result[who] = client
+    return result
+
+
+def observe(cast: Any, clients: dict[str, Client]) -> dict[str, dict[str, str]]:
+    observed: dict[str, dict[str, str]] = {}
+    logging.disable(logging.CRITICAL)
+    try:
+        for route in iter_routes():
+            if route.is_api:
+                API_NAMES.add(route.name)
+            value = _object_value(route, cast) if route.kwarg_names else None
+            url = route.url(**value) if isinstance(value, dict) else route.url(value)
+            row: dict[str, str] = {}
+            for method in route.methods:
+                row[method] = "".join(classify(_request(clients[who], method, url)) for who in ROLES)
+            observed[route.name] = row
+    finally:
+        logging.disable(logging.NOTSET)
+    return observed
+
+
+def test_role_endpoint_verb_matrix(cast, clients):
+    observed = observe(cast, clients)
+    dump = os.environ.get("PB_MATRIX_DUMP")
+    if dump:  # write the observed matrix as Python lines, to review and paste
+        with open(dump, "w", encoding="utf-8") as out:
+            out.writelines(f"    {name!r}: {row!r},\n" for name, row in observed.items())
+    cases = sum(len(codes) for row in observed.values() for codes in row.values())
+    print(f"access matrix: {len(observed)} routes, {sum(len(r) for r in observed.values())} route×verb, {cases} cases")
+    errors = [
+        f"{name} {method}: {codes}" for name, row in observed.items() for method, codes in row.items() if "E" in codes
+    ]
+    assert not errors, "Server errors (E) in the matrix run:\n" + "\n".join(errors)
+    check_hard_rules(observed)
+
+    missing = {name: row for name, row in observed.items() if name not in MATRIX}
+    missing_methods = {
+        name: {m: c for m, c in row.items() if m not in MATRIX.get(name, {})}
+        for name, row in observed.items()
+        if name in MATRIX and set(row) - set(MATRIX[name])
+    }
+    if missing or missing_methods:
+        lines = [f"    {name!r}: {row!r}," for name, row in {**missing, **missing_methods}.items()]
+        pytest.fail(
+            "Endpoints missing from the access matrix. Check each outcome (columns: "
+            + " ".join(ROLES)
+            + "), then add these lines to MATRIX in tests/security/access_matrix.py:\n"
+            + "\n".join(lines)
+        )
+    changed = [
+        f"{name} {method}: expected {MATRIX[name][method]} observed {codes}  ({' '.join(ROLES)})"
+        for name, row in observed.items()
+        for method, codes in row.items()
+        if MATRIX[name].get(method) != codes
+    ]
+    stale = sorted(set(MATRIX) - set(observed))
+    assert not changed, "Access outcomes changed (fix the code, or the matrix if intended):\n" + "\n".join(changed)
+    assert not stale, f"Routes in MATRIX that no longer exist (remove them): {stale}"
+
+
+def check_hard_rules(observed: dict[str, dict[str, str]]) -> None:
+    """Rules that hold whatever MATRIX says."""
+    anon, auditor = ROLES.index("anon"), ROLES.index("auditor_p")
+    anon_allowed = [
+        f"{name} {method}"
+        for name, row in observed.items()
+        for method, codes in row.items()
+        if codes[anon] in "AR" and name not in PUBLIC
+    ]
+    assert not anon_allowed, f"Anonymous users reach: {anon_allowed}"
+    # A write that succeeded: 2xx from the API, or a page's redirect after a POST.
+    auditor_writes = [
+        f"{name} {method}"
+        for name, row in observed.items()
+        for method, codes in row.items()
+        if method in WRITE_METHODS
+        and (
+            (codes[auditor] == "R" and row.get("GET", "?" * len(ROLES))[auditor] != "R")  # not a plain redirect page
+            or (codes[auditor] == "A" and name in API_NAMES)
+        )
+        and name not in AUDITOR_OWN
+    ]
+    assert not auditor_writes, f"The auditor (read-only) changed something through: {auditor_writes}"
