@@ -18,7 +18,6 @@ from assessments.models import (
     RectificationItem,
     ReportBatch,
 )
-from organizations.choices import OrgType
 
 
 class StrictInput(serializers.Serializer):
@@ -46,8 +45,14 @@ class MetricOutput(serializers.Serializer):
     available = serializers.BooleanField()
 
 
+# Choice fields are plain strings in the schema (their codes are documented in the descriptions),
+# so the OpenAPI enums of this app never collide with other apps' "status"/"kind" enums.
+
+
 class SchemeOutput(serializers.ModelSerializer):
     organization_name = serializers.CharField(source="organization.name", read_only=True)
+    status = serializers.CharField(read_only=True, help_text="draft 草稿 / active 启用 / archived 停用")
+    org_type = serializers.CharField(read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
 
     class Meta:
@@ -79,10 +84,12 @@ class IndicatorInput(StrictInput):
     code = serializers.CharField(max_length=30)
     name = serializers.CharField(max_length=120)
     guidance = serializers.CharField(required=False, allow_blank=True)
-    kind = serializers.ChoiceField(choices=["score", "bonus", "deduction", "veto"], required=False)
-    method = serializers.ChoiceField(choices=["computed", "manual"], required=False)
+    kind = serializers.CharField(required=False, max_length=10, help_text="score / bonus / deduction / veto")
+    method = serializers.CharField(required=False, max_length=10, help_text="computed / manual")
     metric_code = serializers.CharField(max_length=60, required=False, allow_blank=True)
-    mapping_type = serializers.ChoiceField(choices=["linear", "steps", "boolean"], required=False, allow_blank=True)
+    mapping_type = serializers.CharField(
+        required=False, allow_blank=True, max_length=10, help_text="linear / steps / boolean"
+    )
     mapping = StepInput(many=True, required=False)
     threshold = serializers.DecimalField(max_digits=8, decimal_places=4, required=False, allow_null=True)
     max_points = serializers.DecimalField(max_digits=6, decimal_places=2)
@@ -110,7 +117,7 @@ class SchemeInput(StrictInput):
     organization = serializers.IntegerField(required=False)
     name = serializers.CharField(max_length=120)
     year = serializers.IntegerField(min_value=2000, max_value=2100)
-    org_type = serializers.ChoiceField(choices=OrgType.choices)
+    org_type = serializers.CharField(max_length=20, help_text="committee / general_branch / branch / …")
     total_points = serializers.DecimalField(max_digits=6, decimal_places=2)
     publicity_days = serializers.IntegerField(min_value=1, max_value=30, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
@@ -144,6 +151,7 @@ class NewVersionInput(StrictInput):
 
 class RoundOutput(serializers.ModelSerializer):
     organization_name = serializers.CharField(source="organization.name", read_only=True)
+    status = serializers.CharField(read_only=True)
     scheme_name = serializers.CharField(source="scheme.name", read_only=True)
 
     class Meta:
@@ -208,6 +216,8 @@ class EntryOutput(serializers.ModelSerializer):
 
 class RatingOutput(serializers.ModelSerializer):
     organization_name = serializers.CharField(source="organization.name", read_only=True)
+    status = serializers.CharField(read_only=True, help_text="draft / submitted / publicity / final")
+    change = serializers.CharField(read_only=True, help_text="new / up / down / same")
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     conducted_by = serializers.CharField(source="round.organization.name", read_only=True)
 
@@ -288,6 +298,7 @@ class CommentOutput(serializers.ModelSerializer):
 
 
 class StepOutput(serializers.ModelSerializer):
+    action = serializers.CharField(read_only=True)
     action_display = serializers.CharField(source="get_action_display", read_only=True)
 
     class Meta:
@@ -310,6 +321,8 @@ class StepOutput(serializers.ModelSerializer):
 
 class DutyReportOutput(serializers.ModelSerializer):
     organization_name = serializers.CharField(source="organization.name", read_only=True)
+    status = serializers.CharField(read_only=True, help_text="draft / submitted / appraised")
+    grade = serializers.CharField(read_only=True, help_text="good 好 / fairly_good 较好 / average 一般 / poor 差")
     questions = serializers.SerializerMethodField()
 
     class Meta:
@@ -361,6 +374,8 @@ class AppraiseInput(StrictInput):
 
 class ReportOutput(serializers.ModelSerializer):
     organization_name = serializers.CharField(source="organization.name", read_only=True)
+    kind = serializers.CharField(read_only=True, help_text="single / rollup")
+    status = serializers.CharField(read_only=True, help_text="pending / running / done / failed")
     pdf_url = serializers.SerializerMethodField()
     xlsx_url = serializers.SerializerMethodField()
 
@@ -398,6 +413,7 @@ class ReportOutput(serializers.ModelSerializer):
 
 class BatchOutput(serializers.ModelSerializer):
     organization_name = serializers.CharField(source="organization.name", read_only=True)
+    status = serializers.CharField(read_only=True)
     percent = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -431,6 +447,8 @@ class BatchInput(StrictInput):
 
 class RectificationOutput(serializers.ModelSerializer):
     organization_name = serializers.CharField(source="organization.name", read_only=True)
+    source = serializers.CharField(read_only=True)
+    status = serializers.CharField(read_only=True, help_text="open / submitted / closed")
     status_display = serializers.CharField(source="get_status_display", read_only=True)
 
     class Meta:
@@ -458,7 +476,7 @@ class RectificationOutput(serializers.ModelSerializer):
 
 class RectificationInput(StrictInput):
     organization = serializers.IntegerField()
-    source = serializers.ChoiceField(choices=["inspection", "rating", "appraisal", "other"], required=False)
+    source = serializers.CharField(required=False, max_length=12, help_text="inspection / rating / appraisal / other")
     source_report = serializers.IntegerField(required=False, allow_null=True)
     problem = serializers.CharField(max_length=4000)
     requirement = serializers.CharField(max_length=4000)
