@@ -37,7 +37,12 @@ class OrgInfo:
     pk: int
     path: str
     org_type: str
-    name: str
+    name: str  # the short name where there is one: reminders are read on phones
+
+    @classmethod
+    def from_row(cls, row: tuple) -> OrgInfo:
+        pk, path, org_type, name, short_name = row
+        return cls(pk, path, org_type, short_name or name)
 
     @property
     def link(self) -> str:
@@ -129,18 +134,20 @@ class ScanContext:
     @classmethod
     def for_org_ids(cls, org_ids: Iterable[int], on: date) -> ScanContext:
         rows = (
-            Organization.objects.filter(pk__in=list(org_ids)).order_by().values_list("pk", "path", "org_type", "name")
+            Organization.objects.filter(pk__in=list(org_ids))
+            .order_by()
+            .values_list("pk", "path", "org_type", "name", "short_name")
         )
-        return cls(orgs=[OrgInfo(*row) for row in rows], on=on)
+        return cls(orgs=[OrgInfo.from_row(row) for row in rows], on=on)
 
     @classmethod
     def for_subtree(cls, root: Organization, on: date) -> ScanContext:
         rows = (
             Organization.objects.filter(path__startswith=root.path)
             .order_by()
-            .values_list("pk", "path", "org_type", "name")
+            .values_list("pk", "path", "org_type", "name", "short_name")
         )
-        return cls(orgs=[OrgInfo(*row) for row in rows], on=on, root=root)
+        return cls(orgs=[OrgInfo.from_row(row) for row in rows], on=on, root=root)
 
     def setting(self, org: OrgInfo, code: str) -> EffectiveSetting:
         return self.settings.get(org.path, code)
@@ -203,7 +210,7 @@ def terms(ctx: ScanContext) -> Iterator[Candidate]:
                 "term",
                 term_id,
                 expiry.isoformat(),
-                f"{org.name}第{number}届委员会任期将于 {cn(expiry)} 届满",
+                f"{org.name}（第{number}届）任期将于 {cn(expiry)} 届满",
                 "请提前做好换届准备（一般提前 1–2 个月向上级党组织报告换届事项）。",
                 org.link,
             )
@@ -214,7 +221,7 @@ def terms(ctx: ScanContext) -> Iterator[Candidate]:
                 "term",
                 term_id,
                 expiry.isoformat(),
-                f"{org.name}第{number}届委员会任期已于 {cn(expiry)} 届满，尚未换届",
+                f"{org.name}（第{number}届）任期已于 {cn(expiry)} 届满，尚未换届",
                 "请及时换届；确需延期的，应报上级党组织批准（一般不超过 1 年）。",
                 org.link,
             )
