@@ -263,45 +263,6 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     }
 )
 
-# --- Organizational life (activities) -------------------------------------------------------
-# Compliance deadline = last day of the period + this many days (a record finished later is "late").
-PB_COMPLIANCE_GRACE_DAYS = env_int("PB_COMPLIANCE_GRACE_DAYS", 0, minimum=0)
-PB_STUDY_TARGET_HOURS = 32  # 学时 per member per year (JY §20); shown as progress, never a ranking
-# Attachments: JPEG/PNG/PDF checked by content; images re-encoded. Stored under MEDIA_ROOT.
-PB_ATTACHMENT_MAX_BYTES = env_int("PB_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
-PB_ATTACHMENT_MAX_PIXELS = 40_000_000
-
-# --- Assessments (star ratings, inspection reports) -----------------------------------------
-# A TrueType CJK font for PDF reports ("path" or "path#index"); empty: found with fc-match
-# (WenQuanYi, Noto), else ReportLab's built-in CID font STSong-Light.
-PB_PDF_FONT = env_str("PB_PDF_FONT", "")
-# Prefix for links printed in reports, e.g. https://dangjian.example.gov.cn (empty: site-relative).
-PB_REPORT_SITE_URL = env_str("PB_REPORT_SITE_URL", "")
-
-# --- Notifications (reminders, inbox, notices) ---------------------------------------------
-# The daily reminder scan fans out in batches of this many organizations (one task each).
-PB_REMINDER_BATCH_SIZE = env_int("PB_REMINDER_BATCH_SIZE", 500, minimum=1)
-# Re-scan every N minutes between 07:00 and 21:59 (0: only once, at 07:00). Scans are idempotent.
-PB_REMINDER_RESCAN_MINUTES = env_int("PB_REMINDER_RESCAN_MINUTES", 30, minimum=0)
-if PB_REMINDER_RESCAN_MINUTES > 60:
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured("PB_REMINDER_RESCAN_MINUTES: must be between 0 and 60")
-# Scan once right after the beat starts (a reminder due today shows up within a minute).
-PB_REMINDER_SCAN_ON_START = env_bool("PB_REMINDER_SCAN_ON_START", True)
-# Absolute links in e-mails and group-chat messages, e.g. https://dangjian.example.gov.cn
-PB_SITE_URL = env_str("PB_SITE_URL", "")
-# Group-chat robot hosts an org_admin may configure (empty: any http(s) host).
-PB_WEBHOOK_ALLOWED_HOSTS = env_list("PB_WEBHOOK_ALLOWED_HOSTS", [])
-PB_NOTIFY_FAULT_PAUSE = env_int("PB_NOTIFY_FAULT_PAUSE_MS", 0, minimum=0) / 1000  # fault tests only
-CELERY_BEAT_SCHEDULE["notifications-scan"] = {
-    "task": "notifications.run_daily",
-    "schedule": crontab(minute=f"*/{PB_REMINDER_RESCAN_MINUTES}", hour="7-21")
-    if PB_REMINDER_RESCAN_MINUTES
-    else crontab(hour=7, minute=0),
-}
-CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.sweep", "schedule": 120.0}
-
 # --- Security (等保 2.0 level 3; see README "Security") ---------------------------------------
 INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp", "accounts"]
 MIDDLEWARE.insert(
@@ -354,3 +315,110 @@ PB_AUDIT_RETENTION_DAYS_MINIMUM = 190  # 网络安全法 Art. 21: logs kept at l
 # Mask ID and mobile numbers in every log line (DATA-6), whatever logs them.
 LOGGING.setdefault("filters", {})["personal_data"] = {"()": "audit.logging.PersonalDataFilter"}
 LOGGING["handlers"]["console"]["filters"] = ["personal_data"]
+
+# --- Organizational life (activities) -------------------------------------------------------
+# Compliance deadline = last day of the period + this many days (a record finished later is "late").
+PB_COMPLIANCE_GRACE_DAYS = env_int("PB_COMPLIANCE_GRACE_DAYS", 0, minimum=0)
+PB_STUDY_TARGET_HOURS = 32  # 学时 per member per year (JY §20); shown as progress, never a ranking
+# Attachments: JPEG/PNG/PDF checked by content; images re-encoded. Stored under MEDIA_ROOT.
+PB_ATTACHMENT_MAX_BYTES = env_int("PB_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+PB_ATTACHMENT_MAX_PIXELS = 40_000_000
+
+# --- Notifications (reminders, inbox, notices) ---------------------------------------------
+# The daily reminder scan fans out in batches of this many organizations (one task each).
+PB_REMINDER_BATCH_SIZE = env_int("PB_REMINDER_BATCH_SIZE", 500, minimum=1)
+# Re-scan every N minutes between 07:00 and 21:59 (0: only once, at 07:00). Scans are idempotent.
+PB_REMINDER_RESCAN_MINUTES = env_int("PB_REMINDER_RESCAN_MINUTES", 30, minimum=0)
+if PB_REMINDER_RESCAN_MINUTES > 60:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("PB_REMINDER_RESCAN_MINUTES: must be between 0 and 60")
+# Scan once right after the beat starts (a reminder due today shows up within a minute).
+PB_REMINDER_SCAN_ON_START = env_bool("PB_REMINDER_SCAN_ON_START", True)
+# Absolute links in e-mails and group-chat messages, e.g. https://dangjian.example.gov.cn
+PB_SITE_URL = env_str("PB_SITE_URL", "")
+# Group-chat robot hosts an org_admin may configure (empty: any http(s) host).
+PB_WEBHOOK_ALLOWED_HOSTS = env_list("PB_WEBHOOK_ALLOWED_HOSTS", [])
+PB_NOTIFY_FAULT_PAUSE = env_int("PB_NOTIFY_FAULT_PAUSE_MS", 0, minimum=0) / 1000  # fault tests only
+CELERY_BEAT_SCHEDULE["notifications-scan"] = {
+    "task": "notifications.run_daily",
+    "schedule": crontab(minute=f"*/{PB_REMINDER_RESCAN_MINUTES}", hour="7-21")
+    if PB_REMINDER_RESCAN_MINUTES
+    else crontab(hour=7, minute=0),
+}
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.sweep", "schedule": 120.0}
+
+# --- Assessments (star ratings, inspection reports) -----------------------------------------
+# A TrueType CJK font for PDF reports ("path" or "path#index"); empty: found with fc-match
+# (WenQuanYi, Noto), else ReportLab's built-in CID font STSong-Light.
+PB_PDF_FONT = env_str("PB_PDF_FONT", "")
+# Prefix for links printed in reports, e.g. https://dangjian.example.gov.cn (empty: site-relative).
+PB_REPORT_SITE_URL = env_str("PB_REPORT_SITE_URL", "")
+
+# Every choice set gets a stable enum name in the OpenAPI schema (drf-spectacular W001 otherwise).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "WebhookKindEnum": "notifications.models.WebhookKind",
+    "RunStatusEnum": "notifications.models.RunStatus",
+    "NoticeKindEnum": "notifications.models.NoticeKind",
+    "NoticeTargetEnum": "notifications.models.NoticeTarget",
+    "NoticeAudienceEnum": "notifications.models.NoticeAudience",
+    "NotificationCategoryEnum": "notifications.models.NotificationCategory",
+    "ChannelEnum": "notifications.models.Channel",
+    "OutboxStatusEnum": "notifications.models.OutboxStatus",
+    "SchemeStatusEnum": "assessments.choices.SchemeStatus",
+    "IndicatorKindEnum": "assessments.choices.IndicatorKind",
+    "ScoringMethodEnum": "assessments.choices.ScoringMethod",
+    "MappingTypeEnum": "assessments.choices.MappingType",
+    "RoundStatusEnum": "assessments.choices.RoundStatus",
+    "RatingStatusEnum": "assessments.choices.RatingStatus",
+    "StarChangeEnum": "assessments.choices.StarChange",
+    "RatingActionEnum": "assessments.choices.RatingAction",
+    "DutyReportStatusEnum": "assessments.choices.DutyReportStatus",
+    "AssessmentsAppraisalGradeEnum": "assessments.choices.AppraisalGrade",
+    "ReportKindEnum": "assessments.choices.ReportKind",
+    "ReportStatusEnum": "assessments.choices.ReportStatus",
+    "BatchStatusEnum": "assessments.choices.BatchStatus",
+    "RectificationStatusEnum": "assessments.choices.RectificationStatus",
+    "RectificationSourceEnum": "assessments.choices.RectificationSource",
+    "MeetingTypeEnum": "activities.choices.MeetingType",
+    "MeetingStatusEnum": "activities.choices.MeetingStatus",
+    "QuorumStateEnum": "activities.choices.QuorumState",
+    "AttendanceStatusEnum": "activities.choices.AttendanceStatus",
+    "ResolutionKindEnum": "activities.choices.ResolutionKind",
+    "VotingMethodEnum": "activities.choices.VotingMethod",
+    "ResolutionOutcomeEnum": "activities.choices.ResolutionOutcome",
+    "FollowUpStatusEnum": "activities.choices.FollowUpStatus",
+    "ActivitiesAppraisalGradeEnum": "activities.choices.AppraisalGrade",
+    "ComplianceKindEnum": "activities.choices.ComplianceKind",
+    "PeriodEnum": "activities.choices.Period",
+    "ComplianceStatusEnum": "activities.choices.ComplianceStatus",
+    "StudySourceEnum": "activities.choices.StudySource",
+    "PlanStatusEnum": "activities.choices.PlanStatus",
+    "AttachmentKindEnum": "activities.choices.AttachmentKind",
+    "BaseModeEnum": "members.models_dues.BaseMode",
+    "ApprovalKindEnum": "members.models_dues.ApprovalKind",
+    "RecordedAsEnum": "members.models_dues.RecordedAs",
+    "PaymentMethodEnum": "members.models_dues.PaymentMethod",
+    "DuesImportStatusEnum": "members.models_dues.ImportStatus",
+    "IncomeKindEnum": "members.dues_rules.IncomeKind",
+    "StageEnum": "members.choices.Stage",
+    "MembershipStatusEnum": "members.choices.MembershipStatus",
+    "SexEnum": "members.choices.Sex",
+    "DuesCategoryEnum": "members.choices.DuesCategory",
+    "EthnicityEnum": "members.choices.Ethnicity",
+    "EducationEnum": "members.choices.Education",
+    "DegreeEnum": "members.choices.Degree",
+    "JobPostEnum": "members.choices.JobPost",
+    "TransferKindEnum": "members.choices.TransferKind",
+    "TransferStatusEnum": "members.choices.TransferStatus",
+    "MembersImportStatusEnum": "members.choices.ImportStatus",
+    "StepCodeEnum": "members.models_development.StepCode",
+    "DecisionEnum": "members.models_development.Decision",
+    "FullOutcomeEnum": "members.models_development.FullOutcome",
+    "SanctionKindEnum": "members.models_development.SanctionKind",
+    "OrgTypeEnum": "organizations.choices.OrgType",
+    "UnitRelationEnum": "organizations.choices.UnitRelation",
+    "RoleEnum": "organizations.choices.Role",
+    "TermKindEnum": "organizations.choices.TermKind",
+    "PositionCodeEnum": "organizations.choices.PositionCode",
+}
