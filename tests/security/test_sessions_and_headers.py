@@ -106,8 +106,9 @@ PRODUCTION_COOKIES = {
 
 
 def _production_settings(*names: str) -> dict:
+    # The browser harness sets DJANGO_ALLOW_ASYNC_UNSAFE for its own process; production never does.
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "x" * 64,
         "ALLOWED_HOSTS": "dangjian.example.gov.cn",
@@ -142,8 +143,9 @@ def test_set_cookie_flags_with_production_cookie_settings(cast):
 
 
 def test_check_deploy_is_clean_on_production_settings():
+    # The browser harness sets DJANGO_ALLOW_ASYNC_UNSAFE for its own process; production never does.
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "dangjian.example.gov.cn",
