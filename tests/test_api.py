@@ -1,7 +1,6 @@
 """API conventions: token auth, strict query parameters, page-size cap, 400s with field errors."""
 
 import pytest
-from django.test import override_settings
 from rest_framework.test import APIClient
 
 from organizations.choices import OrgType
@@ -55,18 +54,16 @@ def test_page_beyond_end_is_404_not_500(cast):
     assert cast.api("org_admin_p").get("/api/v1/organizations/", {"page": "999"}).status_code == 404
 
 
-@override_settings(API_MAX_PAGE_SIZE=3)
 def test_page_size_is_capped(cast):
     from organizations.api.pagination import CappedPageNumberPagination
 
+    original = CappedPageNumberPagination.max_page_size
     CappedPageNumberPagination.max_page_size = 3
     try:
         response = cast.api("org_admin_p").get("/api/v1/organizations/", {"page_size": "100000"})
         assert len(response.json()["results"]) == 3
     finally:
-        from django.conf import settings
-
-        CappedPageNumberPagination.max_page_size = settings.API_MAX_PAGE_SIZE
+        CappedPageNumberPagination.max_page_size = original
 
 
 def test_filters_search_and_within(cast):
