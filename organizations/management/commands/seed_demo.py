@@ -42,6 +42,9 @@ class Command(BaseCommand):
 
         for year in (today().year - 1, today().year):
             call_command("seed_assessment_schemes", year=year, stdout=self.stdout)
+        # Meetings, attendance and study for some branches; this year's dues and development steps.
+        call_command("seed_activities_demo", seed=seed, stdout=self.stdout)
+        call_command("seed_dues_demo", seed=seed, stdout=self.stdout)
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}，仅用于演示）：")
         for label, username, where in result.logins:
             self.stdout.write(f"  {label:<10} {username:<10} {where}")
