@@ -640,7 +640,15 @@ def import_rollback(*, batch: ImportBatch, user: Any) -> int:
     if reasons:
         raise ValidationError({"batch": reasons})
     OrganizationMembership.objects.filter(member__import_batch=batch).delete()
-    count, _ = Member.objects.filter(import_batch=batch).delete()
+    members = Member.objects.filter(import_batch=batch)
+    # Nothing refers to these rows (checked above), so one DELETE does it; Django's collector
+    # would load every row and query each related table. The database still enforces the
+    # foreign keys: a row added meanwhile makes the DELETE fail and the rollback refuse.
+    try:
+        with transaction.atomic():
+            members._raw_delete(members.db)
+    except IntegrityError as exc:
+        raise ValidationError({"batch": "导入的党员刚刚有了相关记录，不能撤销"}) from exc
     batch.status = ImportStatus.ROLLED_BACK
     batch.rolled_back_at = timezone.now()
     batch.save(update_fields=["status", "rolled_back_at"])
