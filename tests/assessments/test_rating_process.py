@@ -190,7 +190,9 @@ def test_veto_caps_and_deduction_lowers_stars(rated):
     assert b.self_total == Decimal("10.00")
 
 
-def test_stars_rise_and_fall_year_by_year(cast):
+def test_stars_rise_and_fall_year_by_year(cast, monkeypatch):
+    import assessments.services_ratings as services_ratings
+
     committee_term_start(org=cast.A, elected_on=date(2024, 3, 1))
     admin = cast.users["org_admin_p"]
     history = []
@@ -201,6 +203,8 @@ def test_stars_rise_and_fall_year_by_year(cast):
         rating = Rating.objects.get(round=round_, organization=cast.A)
         rating_self_score(rating=rating, user=cast.users["secretary_a"], scores=full_scores(i, m1=m1, j1=j1))
         rating_submit(rating=rating, user=cast.users["secretary_a"])
+        # Each year's rating is published in February of the next year: travel there.
+        monkeypatch.setattr(services_ratings, "today", lambda year=year: date(year + 1, 2, 1))
         rating_start_publicity(rating=rating, user=admin, start=date(year + 1, 2, 1))
         rating.refresh_from_db()
         rating_finalize(rating=rating, user=admin, on=after_publicity(rating))
