@@ -334,3 +334,7 @@ class Command(BaseCommand):
         self.stdout.write(
             "比值 = 页面 p50 ÷ 同一数据上主聚合原始 SQL 的中位时间（看板读汇总表，原始 SQL 扫描明细行）。"
         )
+        load = os.getloadavg()
+        self.stdout.write(
+            f"测量时机器负载（1/5/15 分钟平均）：{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}，CPU {os.cpu_count()} 核"
+        )
