@@ -16,6 +16,7 @@ from django.db import transaction
 from audit.services import audit_log
 from members.choices import PARTY_MEMBER_STAGES, MembershipStatus, Stage, TransferKind, TransferStatus
 from members.models import Member, MemberTransfer, OrganizationMembership
+from members.services_dues import dues_ledger_move
 from members.validators import validate_id_number, validate_phone
 from organizations.access import CHANGE, VIEW, get_scope, user_can
 from organizations.choices import OrgType
@@ -443,6 +444,9 @@ def transfer_accept(*, transfer: MemberTransfer, user: Any, on: date) -> MemberT
     if member.party_group_id is not None:
         member.party_group = None  # the old branch's 党小组 does not follow the member
         member.save(update_fields=["party_group", "updated_at"])
+    # From the month of acceptance the receiving branch collects the dues; the months before stay
+    # with the sending branch, which was responsible until now (JY §25, DF08 §9).
+    months_moved = dues_ledger_move(member=member, organization=transfer.to_organization, from_month=on)
     transfer.status = TransferStatus.ACCEPTED
     transfer.decided_on = on
     transfer.decided_by = user
@@ -452,7 +456,7 @@ def transfer_accept(*, transfer: MemberTransfer, user: Any, on: date) -> MemberT
         user=user,
         obj=transfer,
         organization=transfer.to_organization,
-        detail={"member": member.pk, "from": transfer.from_organization_id},
+        detail={"member": member.pk, "from": transfer.from_organization_id, "dues_months_moved": months_moved},
     )
     return transfer
 

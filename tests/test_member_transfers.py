@@ -246,3 +246,46 @@ def test_transfer_list_constant_queries(cast):
     with CaptureQueriesContext(connection) as large:
         assert client.get(url).status_code == 200
     assert len(small) == len(large)
+
+
+# --- The dues ledger follows an accepted transfer (JY §25: the sender is responsible until accepted) ---
+
+
+def _fixed_year(member):
+    from decimal import Decimal
+
+    from members.services_dues import dues_fixing_create, dues_payment_record
+
+    year = today().year
+    dues_fixing_create(member=member, year=year, category="employed", base=Decimal("5100"), fixed_on=date(year, 1, 5))
+    dues_payment_record(member=member, months=[date(year, 1, 1)], paid_on=date(year, 1, 10))
+    return year
+
+
+def test_accept_moves_the_dues_ledger_from_the_month_of_acceptance(cast, mover):
+    from members.models_dues import DuesMonth
+
+    year = _fixed_year(mover)
+    transfer = _issue(cast, mover, issued_on=today() - timedelta(days=1))
+    on = today()
+    transfer_accept(transfer=transfer, user=cast.users["secretary_b"], on=on)
+    ledger = {row.month: row.organization_id for row in DuesMonth.objects.filter(member=mover)}
+    assert len(ledger) == 12
+    for month, org_id in ledger.items():
+        expected = cast.B.pk if (month.year, month.month) >= (on.year, on.month) else cast.A.pk
+        assert org_id == expected, month
+    assert DuesMonth.objects.get(member=mover, month=date(year, 1, 1)).organization_id == cast.A.pk
+    event = AuditEvent.objects.get(event="transfer_accept")
+    assert event.detail["dues_months_moved"] == 12 - on.month + 1
+    assert AuditEvent.objects.filter(event="dues_ledger_move").count() == 1
+
+
+def test_rejected_or_pending_transfer_moves_no_dues_month(cast, mover):
+    from members.models_dues import DuesMonth
+
+    _fixed_year(mover)
+    transfer = _issue(cast, mover)
+    assert set(DuesMonth.objects.filter(member=mover).values_list("organization_id", flat=True)) == {cast.A.pk}
+    transfer_reject(transfer=transfer, user=cast.users["secretary_b"], reason="人员信息有误")
+    assert set(DuesMonth.objects.filter(member=mover).values_list("organization_id", flat=True)) == {cast.A.pk}
+    assert not AuditEvent.objects.filter(event="dues_ledger_move").exists()
