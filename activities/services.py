@@ -979,10 +979,15 @@ def study_record_create(
 
 
 @transaction.atomic
+def study_record_may_delete(user: Any, record: StudyRecord) -> bool:
+    """The secretary (or above) for the branch's records; a member for their own self-study."""
+    return _may_record_study(user, record.member, record.source)
+
+
 def study_record_delete(*, user: Any, record: StudyRecord) -> None:
     if record.source == StudySource.MEETING:
         raise ValidationError({"source": "会议学时随会议记录自动计入，请修改会议的出席情况"})
-    if not _may_record_study(user, record.member, record.source):
+    if not study_record_may_delete(user, record):
         raise ValidationError({"member": "无权删除该学习记录"})
     audit_log(event="study_record_delete", user=user, obj=record, organization=record.organization, detail={})
     record.delete()

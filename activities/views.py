@@ -1036,6 +1036,8 @@ def my_study_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def study_record_remove(request: HttpRequest, pk: int) -> HttpResponse:
     record = get_for_user(StudyRecord.objects.select_related("member", "organization"), request.user, VIEW, pk=pk)
+    if not services.study_record_may_delete(request.user, record):
+        raise PermissionDenied("无权删除该学习记录")
     try:
         services.study_record_delete(user=request.user, record=record)
     except ValidationError as exc:

@@ -98,7 +98,7 @@ from assessments.services_schemes import (
     scheme_structure,
 )
 from audit.services import audit_log
-from organizations.access import CHANGE, SUBTREE, VIEW, get_for_user, get_scope, user_can
+from organizations.access import CHANGE, SUBTREE, VIEW, get_for_user, get_scope, refuse_read_only, user_can
 from organizations.choices import OrgType
 from organizations.dates import today
 from organizations.models import Organization
@@ -187,6 +187,7 @@ def scheme_detail(request: HttpRequest, pk: int) -> HttpResponse:
     scheme = get_for_user(AssessmentScheme.objects.select_related("organization"), request.user, VIEW, pk=pk)
     version_form = None
     if request.method == "POST":
+        refuse_read_only(request.user)
         action = request.POST.get("action")
         try:
             if action == "activate":
@@ -664,6 +665,7 @@ def duty_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else EvidenceForm()
     )
     if request.method == "POST":
+        refuse_read_only(request.user)
         action = request.POST.get("action")
         try:
             if action == "submit":
@@ -874,6 +876,7 @@ def rectification_detail(request: HttpRequest, pk: int) -> HttpResponse:
     sign_form = SignOffForm(request.POST if action == "sign_off" else None)
     evidence_form = EvidenceForm(request.POST, request.FILES) if action == "evidence" else EvidenceForm()
     if request.method == "POST":
+        refuse_read_only(request.user)
         try:
             if action == "submit" and submit_form.is_valid():
                 rectification_submit(

@@ -156,6 +156,8 @@ def member_detail(request: HttpRequest, pk: int, revealed: dict[str, str] | None
 def member_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """“查看完整号码”: one field of one record, for secretaries / org_admins; audited."""
     member = _member_for(request, pk)
+    if not services.member_can_reveal(user=request.user, member=member):
+        raise PermissionDenied("您无权查看完整号码")
     field = request.POST.get("field", "")
     try:
         value = services.member_reveal(member=member, user=request.user, field=field)

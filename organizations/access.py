@@ -65,6 +65,11 @@ class Scope:
     def is_empty(self) -> bool:
         return not (self.rules[VIEW] or self.org_rules[VIEW] or self.member_id)
 
+    @property
+    def is_read_only(self) -> bool:
+        """Nothing to change anywhere: an auditor (or 三员 admin) outside their own account pages."""
+        return not (self.rules[CHANGE] or self.org_rules[CHANGE] or self.member_id)
+
     def org_q(self, action: str, prefix: str, *, for_org_model: bool) -> Q | None:
         rules = list(self.rules[action])
         if for_org_model:
@@ -150,6 +155,13 @@ def _resolve(obj: Any, dotted: str) -> Any:
         if obj is None:
             return None
     return obj
+
+
+def refuse_read_only(user: Any) -> None:
+    """Pages that take several POST actions call this first: a read-only user (the auditor) is
+    refused with 403 before the form is looked at, whatever the action."""
+    if get_scope(user).is_read_only:
+        raise PermissionDenied("只读角色不能修改数据")
 
 
 class ScopedQuerySet(models.QuerySet):

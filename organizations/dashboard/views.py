@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from audit.services import audit_log
 from organizations.access import VIEW, get_for_user
@@ -42,6 +43,7 @@ def _dashboard_org(request: HttpRequest, pk: int) -> Organization:
     return org
 
 
+@require_safe
 @login_required
 def dashboard_page(request: HttpRequest, pk: int) -> HttpResponse:
     org = _dashboard_org(request, pk)
@@ -89,6 +91,7 @@ def _member_list_args(request: HttpRequest) -> tuple[str, str, sel.Period, int]:
     return metric, value, period, sel.page_param(request.GET)
 
 
+@require_safe
 @login_required
 def member_list_page(request: HttpRequest, pk: int) -> HttpResponse:
     org = _dashboard_org(request, pk)
@@ -156,6 +159,7 @@ def member_export_rows(members: list[Any]) -> list[list[Any]]:
     ]
 
 
+@require_safe
 @login_required
 def member_export(request: HttpRequest, pk: int) -> HttpResponse:
     org = _dashboard_org(request, pk)
@@ -186,6 +190,7 @@ def _org_list_args(request: HttpRequest) -> tuple[str, str, sel.Period, int]:
     return request.GET.get("metric", ""), request.GET.get("value", ""), period, sel.page_param(request.GET)
 
 
+@require_safe
 @login_required
 def org_list_page(request: HttpRequest, pk: int) -> HttpResponse:
     org = _dashboard_org(request, pk)
@@ -208,6 +213,7 @@ def org_list_page(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@require_safe
 @login_required
 def org_export(request: HttpRequest, pk: int) -> HttpResponse:
     org = _dashboard_org(request, pk)
