@@ -40,7 +40,7 @@ from members.choices import (
 from members.models import ID_NUMBER_FIELD, ImportBatch, Member, OrganizationMembership
 from members.services import FieldErrors, member_check_organization, member_check_record
 from members.validators import id_birth_date, id_sex, validate_id_number, validate_phone
-from members.xlsx_reader import XlsxError, iter_rows
+from members.xlsx_reader import XlsxError, XlsxUnsafeError, iter_rows
 from organizations.access import CHANGE
 from organizations.choices import OrgType
 from organizations.dates import today
@@ -236,6 +236,10 @@ def _rows(data: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
             yield number, tuple(values)
+    except XlsxUnsafeError as exc:
+        raise ImportFileError(
+            {"file": "文件含有不允许的 XML 内容（DTD 或实体声明），已拒绝；请用模板重新填写"}
+        ) from exc
     except XlsxError as exc:
         raise ImportFileError({"file": "无法读取该 XLSX 文件，请用模板重新填写"}) from exc
 
