@@ -65,7 +65,7 @@ from activities.models import (
 from activities.selectors import meeting_roster, talk_coverage
 from members.models import Member
 from organizations.access import CHANGE, VIEW, get_for_user, user_can
-from organizations.api.mixins import GatedViewMixin
+from organizations.api.mixins import GatedViewMixin, as_id, is_number
 from organizations.api.pagination import CappedPageNumberPagination
 from organizations.choices import BRANCH_TYPES
 from organizations.dates import today
@@ -77,9 +77,9 @@ YEAR_PARAM = OpenApiParameter("year", int, description="年度，如 2026")
 
 def positive_int(value: Any, field: str) -> int:
     text = str(value)
-    if not text.isdigit() or int(text) < 1:
+    if not is_number(text) or int(text) < 1:
         raise ValidationError({field: "应为正整数"})
-    return int(text)
+    return as_id(text)
 
 
 def year_param(params: Any, *, required: bool = False) -> int | None:
@@ -88,7 +88,7 @@ def year_param(params: Any, *, required: bool = False) -> int | None:
         if required:
             raise ValidationError({"year": "请指定年度"})
         return None
-    if not str(value).isdigit() or not 2000 <= int(value) <= 2100:
+    if not is_number(value) or not 2000 <= int(value) <= 2100:
         raise ValidationError({"year": "年度应为 2000 至 2100 之间的整数"})
     return int(value)
 
@@ -127,6 +127,8 @@ def _check_change(request: Request, obj: Any) -> None:
 
 class PagedMixin:
     """Pagination for plain ViewSets (the same capped paginator as the generic views)."""
+
+    pagination_class = CappedPageNumberPagination  # read by the schema generator (paginated list responses)
 
     @property
     def paginator(self) -> CappedPageNumberPagination:
@@ -703,7 +705,7 @@ class OrganizationComplianceView(GatedViewMixin, APIView):
             quarter = int(value)
         if params.get("month") not in (None, ""):
             value = params["month"]
-            if not value.isdigit() or not 1 <= int(value) <= 12:
+            if not is_number(value) or not 1 <= int(value) <= 12:
                 raise ValidationError({"month": "月份应为 1 至 12"})
             month = int(value)
         if quarter and month:

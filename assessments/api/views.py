@@ -55,7 +55,7 @@ from assessments.services_reports import inspection_report_retry, report_batch_r
 from assessments.services_schemes import scheme_activate, scheme_new_version, scheme_save, scheme_structure
 from audit.services import audit_log
 from organizations.access import CHANGE, VIEW, get_for_user
-from organizations.api.mixins import GatedViewMixin, StrictQueryParamsMixin
+from organizations.api.mixins import GatedViewMixin, StrictQueryParamsMixin, as_id, is_number
 from organizations.models import Organization
 
 
@@ -63,9 +63,9 @@ def _int_param(request: Request, name: str, *, low: int | None = None, high: int
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return None
-    if not raw.isdigit():
+    if not is_number(raw):
         raise ValidationError({name: "应为正整数"})
-    value = int(raw)
+    value = as_id(raw)
     if (low is not None and value < low) or (high is not None and value > high):
         raise ValidationError({name: "超出范围"})
     return value
@@ -335,7 +335,7 @@ class DutyReportViewSet(GatedViewMixin, mixins.ListModelMixin, viewsets.GenericV
         org = _org(request, data["organization"])
         answers = {}
         for key, value in (data.get("answers") or {}).items():
-            if not str(key).isdigit():
+            if not is_number(key):
                 raise ValidationError({"answers": "必答题编号应为整数"})
             answers[int(key)] = value
         report = duty_report_save(

@@ -18,14 +18,14 @@ from members.models_development import Decision, DevelopmentStep, FullOutcome, S
 from members.selectors_development import PIPELINE_STAGES, development_pipeline
 from members.services_development import development_step_record
 from organizations.access import CHANGE, VIEW, get_for_user, user_can
-from organizations.api.mixins import GatedViewMixin, StrictQueryParamsMixin
+from organizations.api.mixins import GatedViewMixin, StrictQueryParamsMixin, as_id, is_number
 from organizations.models import Organization
 
 
 def _positive_int(value: str, field: str) -> int:
-    if not value.isdigit() or int(value) < 1:
+    if not is_number(value) or int(value) < 1:
         raise ValidationError({field: "应为正整数 ID"})
-    return int(value)
+    return as_id(value)
 
 
 class DevelopmentStepInputSerializer(StrictInputSerializer):

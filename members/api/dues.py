@@ -27,7 +27,7 @@ from members.models_dues import ApprovalKind, DuesApproval, DuesFixing, DuesMont
 from members.selectors_dues import dues_collection, dues_rollup
 from organizations import dates
 from organizations.access import CHANGE, VIEW, get_for_user, get_scope, user_can
-from organizations.api.mixins import GatedViewMixin, StrictQueryParamsMixin
+from organizations.api.mixins import GatedViewMixin, StrictQueryParamsMixin, as_id, is_number
 from organizations.models import Organization
 
 
@@ -75,13 +75,13 @@ class MonthField(serializers.Field):
 
 
 def _positive_int(value: str, field: str) -> int:
-    if not value.isdigit() or int(value) < 1:
+    if not is_number(value) or int(value) < 1:
         raise ValidationError({field: "应为正整数 ID"})
-    return int(value)
+    return as_id(value)
 
 
 def _year_param(value: str) -> int:
-    if not value.isdigit() or not 2000 <= int(value) <= 2100:
+    if not is_number(value) or not 2000 <= int(value) <= 2100:
         raise ValidationError({"year": "年度应为四位数字，例如 2026"})
     return int(value)
 

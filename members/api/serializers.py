@@ -43,6 +43,11 @@ class MemberOutputSerializer(serializers.ModelSerializer):
     membership_status_display = serializers.CharField(source="get_membership_status_display", read_only=True)
     has_pending_transfer = serializers.SerializerMethodField()
     flags = serializers.SerializerMethodField()
+    # Optional choices are "" when not filled in (read-only model fields lose allow_blank, so the schema needs it here).
+    ethnicity = serializers.ChoiceField(choices=Ethnicity.choices, allow_blank=True, read_only=True)
+    education = serializers.ChoiceField(choices=Education.choices, allow_blank=True, read_only=True)
+    job_post = serializers.ChoiceField(choices=JobPost.choices, allow_blank=True, read_only=True)
+    degree = serializers.ChoiceField(choices=Degree.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Member

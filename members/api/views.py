@@ -25,7 +25,7 @@ from members.choices import MembershipStatus, Stage, TransferKind, TransferStatu
 from members.models import Member, MemberTransfer
 from members.selectors import ATTENTION_FLAGS, member_list, transfer_list
 from organizations.access import CHANGE, VIEW, get_for_user
-from organizations.api.mixins import GatedViewMixin
+from organizations.api.mixins import GatedViewMixin, as_id, is_number
 from organizations.dates import today
 from organizations.models import Organization
 
@@ -33,9 +33,9 @@ ORG_PARAM = OpenApiParameter("organization", int, description="党组织 ID：�
 
 
 def _positive_int(value: str, field: str) -> int:
-    if not value.isdigit() or int(value) < 1:
+    if not is_number(value) or int(value) < 1:
         raise ValidationError({field: "应为正整数 ID"})
-    return int(value)
+    return as_id(value)
 
 
 def _search_param(params: Any) -> str:

@@ -26,7 +26,7 @@ from notifications.api.serializers import (
 )
 from notifications.models import Notice
 from organizations.access import VIEW, get_for_user
-from organizations.api.mixins import GatedViewMixin, StrictQueryParamsMixin
+from organizations.api.mixins import GatedViewMixin, StrictQueryParamsMixin, as_id, is_number
 from organizations.models import Organization
 
 
@@ -130,9 +130,9 @@ class ReminderSettingsView(StrictQueryParamsMixin, APIView):
     )
     def get(self, request: Request) -> Response:
         raw = request.query_params.get("organization", "")
-        if not raw.isdigit():
+        if not is_number(raw):
             raise ValidationError({"organization": "请提供组织 ID"})
-        org = get_for_user(Organization, request.user, VIEW, pk=int(raw))
+        org = get_for_user(Organization, request.user, VIEW, pk=as_id(raw))
         return Response(ReminderSettingOutputSerializer(_setting_rows(org), many=True).data)
 
     @extend_schema(request=ReminderSettingInputSerializer, responses=ReminderSettingOutputSerializer(many=True))

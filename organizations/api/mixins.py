@@ -11,6 +11,20 @@ from organizations.access import VIEW
 COMMON_QUERY_PARAMS = frozenset({"page", "page_size", "format"})
 
 
+MAX_ID = 2**63 - 1  # the largest id a database integer column holds
+
+
+def is_number(text: Any) -> bool:
+    """A plain decimal number: ASCII digits only (``str.isdigit`` alone accepts "²", which ``int`` rejects)."""
+    text = str(text)
+    return text.isascii() and text.isdigit()
+
+
+def as_id(text: Any) -> int:
+    """A numeric id for a filter; larger than any id becomes ``MAX_ID`` (no row), not an SQLite overflow."""
+    return min(int(text), MAX_ID)
+
+
 class StrictQueryParamsMixin:
     """Unknown query parameters are a 400, never silently ignored, never a 500."""
 
@@ -23,10 +37,10 @@ class StrictQueryParamsMixin:
         if unknown:
             raise ValidationError({name: "不支持的查询参数" for name in unknown})
         page = request.query_params.get("page")
-        if page is not None and page != "last" and not page.isdigit():
+        if page is not None and page != "last" and not is_number(page):
             raise ValidationError({"page": "页码应为正整数"})
         page_size = request.query_params.get("page_size")
-        if page_size is not None and (not page_size.isdigit() or int(page_size) < 1):
+        if page_size is not None and (not is_number(page_size) or int(page_size) < 1):
             raise ValidationError({"page_size": "每页条数应为正整数"})
 
 

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from organizations import services
 from organizations.access import CHANGE, VIEW, get_for_user
-from organizations.api.mixins import GatedViewMixin
+from organizations.api.mixins import GatedViewMixin, as_id, is_number
 from organizations.api.serializers import (
     CommitteeTermSerializer,
     OrganizationInputSerializer,
@@ -40,9 +40,9 @@ class OrganizationViewSet(GatedViewMixin, viewsets.ModelViewSet):
         qs = organization_list(user=self.request.user, search=params.get("search", ""), org_type=org_type)
         within = params.get("within")
         if within:
-            if not within.isdigit():
+            if not is_number(within):
                 raise ValidationError({"within": "应为组织 ID"})
-            root = get_for_user(Organization, self.request.user, VIEW, pk=int(within))
+            root = get_for_user(Organization, self.request.user, VIEW, pk=as_id(within))
             qs = qs.filter(path__startswith=root.path)
         return qs
 

@@ -1,0 +1,44 @@
+"""OpenAPI post-processing: document the error responses every endpoint can give.
+
+drf-spectacular documents only the success codes. The API also answers 400 (bad query parameter
+or body, with field errors), 403 (not signed in, or read-only for this user), 404 (outside the
+user's scope, or no such object or page) and 413 (body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``), so
+clients and the schemathesis run (tests/security/test_api_fuzz.py) can check every status code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR_SCHEMA = {
+    "description": "错误：{detail: 说明}；字段错误时为 {字段名: [说明, …]}，或说明的列表",
+    "anyOf": [
+        {"type": "object", "properties": {"detail": {"type": "string"}}, "additionalProperties": True},
+        {"type": "array", "items": {"type": "string"}},
+    ],
+}
+
+ERROR_RESPONSES = {
+    "400": "请求参数或内容不合规（字段错误）",
+    "403": "未登录，或无权执行此操作",
+    "404": "对象不存在或不在本人的权限范围内",
+    "413": "请求内容过大",
+}
+
+
+def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            responses = operation.setdefault("responses", {})
+            for code, description in ERROR_RESPONSES.items():
+                responses.setdefault(
+                    code,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    },
+                )
+    return result
