@@ -72,6 +72,11 @@ class FullOutcome(models.TextChoices):
     CANCEL = "cancel", "取消预备党员资格"
 
 
+class CurrentStepManager(models.Manager.from_queryset(ScopedQuerySet)):
+    def get_queryset(self) -> ScopedQuerySet:
+        return super().get_queryset().filter(voided_at__isnull=True)
+
+
 class DevelopmentStep(models.Model):
     """One dated step of one person's development, with who recorded it and what was decided."""
 
@@ -99,9 +104,16 @@ class DevelopmentStep(models.Model):
     votes_for = models.PositiveIntegerField("赞成", null=True, blank=True)
     votes_against = models.PositiveIntegerField("反对", null=True, blank=True)
     votes_abstain = models.PositiveIntegerField("弃权", null=True, blank=True)
-    # The 支部大会 as a meeting record of the activities app. Until that app links it, this holds the
-    # id of ``activities.Meeting`` (no foreign key yet, so the two apps migrate independently).
-    meeting_id = models.PositiveBigIntegerField("会议记录编号", null=True, blank=True)
+    # Steps 15 and 23: the 支部党员大会 as recorded in the activities app (optional; without it the
+    # date and vote counts are entered by hand).
+    meeting = models.ForeignKey(
+        "activities.Meeting",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="development_steps",
+        verbose_name="支部党员大会会议记录",
+    )
     # step 23 (转正讨论) outcome and the extension it asks for
     outcome = models.CharField("转正结论", max_length=10, choices=FullOutcome.choices, blank=True)
     extension_months = models.PositiveSmallIntegerField("延长预备期（月）", null=True, blank=True)
@@ -112,8 +124,18 @@ class DevelopmentStep(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A wrongly recorded step is never deleted or edited: it is voided (who, when, why) and stays on
+    # file; the correct step is then recorded again. Voided steps count for nothing.
+    voided_at = models.DateTimeField("作废时间", null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    void_reason = models.TextField("作废原因", blank=True)
 
-    objects = ScopedQuerySet.as_manager()
+    # ``objects`` leaves voided steps out, so every reader (pipeline, reminders, reports) sees only
+    # the steps in force; ``all_objects`` includes them (the person's page lists them apart).
+    objects = CurrentStepManager()
+    all_objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "发展党员步骤"

@@ -16,11 +16,15 @@ from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
+from activities.choices import MeetingStatus, ResolutionKind
+from activities.models import Meeting, Resolution
 from audit.services import audit_log
 from members.choices import MembershipStatus, Stage
 from members.development_rules import (
@@ -55,6 +59,7 @@ from members.models_development import (
     StepCode,
 )
 from organizations import dates
+from organizations.access import CHANGE, user_can
 from organizations.choices import OrgType
 from organizations.dates import add_months, add_years
 from organizations.models import Organization
@@ -135,6 +140,89 @@ class _Input:
     votes: dict[str, int | None]
     outcome: str
     extension_months: int | None
+    written: int = 0  # written opinions of absent voters included in the counts (FZ)
+
+
+VOTE_LABELS = {
+    "votes_expected": "应到会有表决权党员",
+    "votes_present": "实到会有表决权党员",
+    "votes_for": "赞成",
+    "votes_against": "反对",
+    "votes_abstain": "弃权",
+}
+# Which resolutions of the activities meeting record decide each vote step, and the 转正 outcome
+# a resolution kind stands for.
+RESOLUTION_KINDS = {
+    StepCode.ADMISSION_VOTE: (ResolutionKind.ADMISSION,),
+    StepCode.FULL_VOTE: (ResolutionKind.CONFIRMATION, ResolutionKind.EXTEND_PROBATION, ResolutionKind.CANCEL_PROBATION),
+}
+OUTCOME_OF_KIND = {
+    ResolutionKind.CONFIRMATION: FullOutcome.FULL,
+    ResolutionKind.EXTEND_PROBATION: FullOutcome.EXTEND,
+    ResolutionKind.CANCEL_PROBATION: FullOutcome.CANCEL,
+}
+
+
+def development_vote_meetings(member: Member) -> list[Meeting]:
+    """The member's branch's completed meetings that count as a 支部党员大会 (newest first), for the
+    vote steps' meeting picker. A 主题党日 may also count as the 党员大会 (``also_counts_as``)."""
+    meetings = Meeting.objects.filter(organization_id=member.organization_id, status=MeetingStatus.FINAL).order_by(
+        "-held_on", "-pk"
+    )[:200]
+    return [m for m in meetings if m.acts_as_general_assembly]
+
+
+def _vote_meeting(
+    *, member: Member, step: str, meeting_id: int, errors: _Errors
+) -> tuple[Meeting | None, Resolution | None]:
+    """The linked 支部党员大会 and its resolution about this person (if the record has one)."""
+    meeting = Meeting.objects.filter(pk=meeting_id).first()
+    if meeting is None or meeting.organization_id != member.organization_id:
+        errors.add("meeting", "找不到该会议记录，或其不是本党支部的会议")
+        return None, None
+    if not meeting.acts_as_general_assembly:
+        errors.add("meeting", "所选会议不是支部党员大会，不能作为讨论接收或转正的会议")
+        return None, None
+    if meeting.status != MeetingStatus.FINAL:
+        errors.add("meeting", "所选会议记录尚未完成录入，请先在会议记录中完成录入")
+        return None, None
+    if DevelopmentStep.objects.filter(member=member, step=step, meeting=meeting).exists():
+        errors.add("meeting", "该会议的讨论已经登记过，不能重复登记")
+        return None, None
+    resolutions = list(meeting.resolutions.filter(subject_member=member, kind__in=RESOLUTION_KINDS[step]))
+    if len(resolutions) > 1:
+        errors.add("meeting", "该会议记录中有多项关于本人的表决，无法确定对应哪一项，请核对会议记录")
+        return None, None
+    return meeting, (resolutions[0] if resolutions else None)
+
+
+def _votes_from_meeting(
+    *, meeting: Meeting, resolution: Resolution | None, step: str, data: _Input, errors: _Errors
+) -> None:
+    """Counts the meeting record holds fill the blanks and must agree with what was typed."""
+    recorded: dict[str, int] = {}
+    if meeting.voters_expected:
+        recorded["votes_expected"] = meeting.voters_expected
+        recorded["votes_present"] = meeting.voters_present
+    if resolution is not None:
+        recorded["votes_for"] = resolution.votes_for + resolution.written_for
+        recorded["votes_against"] = resolution.votes_against + resolution.written_against
+        recorded["votes_abstain"] = resolution.votes_abstain + resolution.written_abstain
+        data.written = resolution.total_written
+        if step == StepCode.FULL_VOTE:
+            outcome = OUTCOME_OF_KIND[resolution.kind]
+            if not data.outcome:
+                data.outcome = outcome
+            elif data.outcome != outcome:
+                errors.add(
+                    "outcome", f"转正讨论结论与会议记录的决议事项（{ResolutionKind(resolution.kind).label}）不一致"
+                )
+    for name, value in recorded.items():
+        given = data.votes[name]
+        if given is None:
+            data.votes[name] = value
+        elif given != value:
+            errors.add(name, f"{VOTE_LABELS[name]}与所选会议记录不一致（会议记录为 {value} 人）")
 
 
 @transaction.atomic
@@ -142,7 +230,7 @@ def development_step_record(
     *,
     member: Member,
     step: str,
-    occurred_on: date,
+    occurred_on: date | None = None,
     recorded_by: Any = None,
     decision: str = "",
     decided_by: str = "",
@@ -160,12 +248,28 @@ def development_step_record(
     extension_months: int | None = None,
     attachment: UploadedFile | None = None,
 ) -> DevelopmentStep:
-    """Record one step for one person after checking order and timing (see module docstring)."""
+    """Record one step for one person after checking order and timing (see module docstring).
+
+    A vote step (15, 23) may name the 支部党员大会 of the activities app (``meeting_id``): its date
+    and the counts it records are then the defaults, and what was typed must agree with them."""
     errors = _Errors()
     warnings: list[str] = []
     member = Member.objects.select_for_update().select_related("organization").get(pk=member.pk)
     if step not in STEP_NUMBERS:
         raise ValidationError({"step": "未知的发展步骤"})
+    meeting, resolution = None, None
+    if meeting_id is not None:
+        if step not in VOTE_STEPS:
+            raise ValidationError({"meeting": "只有支部大会讨论接收或转正的步骤可以关联会议记录"})
+        meeting, resolution = _vote_meeting(member=member, step=step, meeting_id=meeting_id, errors=errors)
+        errors.raise_if_any()
+        if occurred_on is None:
+            occurred_on = meeting.held_on
+        elif occurred_on != meeting.held_on:
+            errors.add("occurred_on", f"日期应与所选会议记录的日期（{meeting.held_on:%Y-%m-%d}）一致")
+            errors.raise_if_any()
+    if occurred_on is None:
+        raise ValidationError({"occurred_on": "请填写日期"})
     today = dates.today()
     if occurred_on > today:
         errors.add("occurred_on", "日期不能晚于今天")
@@ -207,6 +311,9 @@ def development_step_record(
         outcome=outcome or "",
         extension_months=extension_months,
     )
+    if meeting is not None:
+        _votes_from_meeting(meeting=meeting, resolution=resolution, step=step, data=data, errors=errors)
+        errors.raise_if_any()
     if data.decision not in Decision.values:
         errors.add("decision", "未知的结果")
     elif step not in DECISION_STEPS and data.decision != Decision.DONE:
@@ -227,7 +334,7 @@ def development_step_record(
         note=(note or "").strip(),
         training_days=data.training_days,
         training_hours=data.training_hours,
-        meeting_id=meeting_id,
+        meeting=meeting,
         outcome=data.outcome,
         extension_months=data.extension_months,
         warnings=warnings,
@@ -240,6 +347,11 @@ def development_step_record(
     record.save()
     if data.people:
         record.people.set(data.people)
+    if resolution is not None and resolution.step_object_id is None:
+        # The meeting's resolution about this person points back at the step (activities GFK).
+        Resolution.objects.filter(pk=resolution.pk).update(
+            step_content_type=ContentType.objects.get_for_model(DevelopmentStep), step_object_id=record.pk
+        )
     changed = _apply(member=member, record=record, state=state)
     audit_log(
         event="development_step_record",
@@ -252,6 +364,7 @@ def development_step_record(
             "occurred_on": f"{occurred_on:%Y-%m-%d}",
             "decision": record.decision,
             "outcome": record.outcome,
+            "meeting_id": record.meeting_id,
             "warnings": warnings,
             "member_changes": changed,
         },
@@ -388,8 +501,11 @@ def _check_votes(data: _Input, errors: _Errors) -> bool:
         return False
     if votes["votes_present"] > votes["votes_expected"]:
         errors.add("votes_present", "实到人数不能多于应到人数")
-    if votes["votes_for"] + votes["votes_against"] + votes["votes_abstain"] > votes["votes_present"]:
-        errors.add("votes_for", "赞成、反对、弃权合计不能多于实到人数")
+    if votes["votes_for"] + votes["votes_against"] + votes["votes_abstain"] > votes["votes_present"] + data.written:
+        errors.add(
+            "votes_for",
+            "赞成、反对、弃权合计不能多于实到人数" + ("与书面意见数之和" if data.written else ""),
+        )
     if votes["votes_expected"] == 0 or votes["votes_present"] * 2 <= votes["votes_expected"]:
         errors.add("votes_present", "有表决权的到会党员未超过应到会人数的半数，不能进行表决")
     if errors.by_field:
@@ -535,3 +651,99 @@ def member_sanction_record(
         detail={"member_id": member.pk, "kind": kind},
     )
     return sanction
+
+
+# --- Correcting a wrongly recorded step (void it, then record the right one) -------------------
+
+
+def development_voidable_step_id(member: Member) -> int | None:
+    """The one step of the person that may be voided: the one recorded last (nothing recorded after
+    it relied on it, since every step's prerequisites were on record before it was recorded)."""
+    return DevelopmentStep.objects.filter(member=member).order_by("-pk").values_list("pk", flat=True).first()
+
+
+@transaction.atomic
+def development_step_void(*, step: DevelopmentStep, user: Any, reason: str) -> DevelopmentStep:
+    """Void a wrongly recorded step: it stays on file marked voided (who, when, why) and counts for
+    nothing; what it had changed on the person (stage, 入党/转正 dates, 取消预备党员资格) is rolled
+    back to what the remaining steps say. Only the step recorded last may be voided."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "请填写作废原因（记录错在哪里）"})
+    member = Member.objects.select_for_update().select_related("organization").get(pk=step.member_id)
+    if not user_can(user, CHANGE, member):
+        raise ValidationError({"step": "您无权更正该人员的发展步骤"})
+    step = DevelopmentStep.all_objects.select_for_update().get(pk=step.pk)
+    if step.voided_at is not None:
+        raise ValidationError({"step": "该记录已作废"})
+    latest = DevelopmentStep.objects.filter(member=member).order_by("-pk").first()
+    if latest is None or latest.pk != step.pk:
+        raise ValidationError(
+            {
+                "step": f"只能作废最近登记的一条记录（“{latest.get_step_display()}”，{latest.occurred_on:%Y-%m-%d}）；"
+                "更早的记录有误的，请先作废其后登记的记录"
+            }
+        )
+    step.voided_at = timezone.now()
+    step.voided_by = user if getattr(user, "is_authenticated", False) else None
+    step.void_reason = reason[:2000]
+    step.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    Resolution.objects.filter(
+        step_content_type=ContentType.objects.get_for_model(DevelopmentStep), step_object_id=step.pk
+    ).update(step_content_type=None, step_object_id=None)
+    changed = _roll_back(member=member, voided=step, state=development_state(member))
+    audit_log(
+        event="development_step_void",
+        user=step.voided_by,
+        obj=step,
+        organization=member.organization,
+        detail={
+            "member_id": member.pk,
+            "step": step.step,
+            "occurred_on": f"{step.occurred_on:%Y-%m-%d}",
+            "decision": step.decision,
+            "outcome": step.outcome,
+            "reason": step.void_reason,
+            "member_changes": changed,
+        },
+    )
+    return step
+
+
+def _roll_back(*, member: Member, voided: DevelopmentStep, state: DevelopmentState) -> dict[str, str]:
+    """Undo what ``_apply`` did for the voided step, as far as the remaining steps no longer say it."""
+    from members.services_dues import dues_ledger_drop, dues_ledger_reopen
+
+    changed: dict[str, str] = {}
+    code, approved = voided.step, voided.decision == Decision.APPROVED
+    if code == StepCode.ACTIVIST and member.stage == Stage.ACTIVIST and state.activist_on is None:
+        member.stage = Stage.APPLICANT
+    elif code == StepCode.CANDIDATE and member.stage == Stage.CANDIDATE and state.candidate_on is None:
+        member.stage = Stage.ACTIVIST if state.activist_on else Stage.APPLICANT
+    elif code == StepCode.ADMISSION_APPROVAL and approved and member.stage == Stage.PROBATIONARY:
+        if state.admission_approval is None:
+            # Not a party member after all: the dues ledger opened for them goes, unless paid.
+            dues_ledger_drop(member=member, reason="作废接收预备党员审批记录")
+            member.stage = Stage.CANDIDATE
+            member.joined_on = None
+        elif member.joined_on != state.joined_on:
+            member.joined_on = state.joined_on
+    elif code == StepCode.FULL_APPROVAL and approved:
+        if voided.outcome == FullOutcome.FULL and member.stage == Stage.FULL and state.full_on is None:
+            member.stage = Stage.PROBATIONARY
+            member.full_on = None
+        elif (
+            voided.outcome == FullOutcome.CANCEL
+            and member.membership_status == MembershipStatus.REMOVED
+            and not state.cancelled
+        ):
+            member.membership_status = MembershipStatus.NORMAL
+            dues_ledger_reopen(member=member, from_month=month_from_index(month_index(voided.occurred_on) + 1))
+    before = Member.objects.filter(pk=member.pk).values("stage", "joined_on", "full_on", "membership_status").get()
+    for field, old in before.items():
+        new = getattr(member, field)
+        if new != old:
+            changed[field] = f"{new:%Y-%m-%d}" if isinstance(new, date) else (new or "")
+    if changed:
+        member.save(update_fields=[*changed, "updated_at"])
+    return changed

@@ -807,3 +807,56 @@ def dues_ledger_close(*, member: Member, from_month: date, reason: str) -> int:
             detail={"member_id": member.pk, "from_month": f"{from_month:%Y-%m}", "months": removed, "reason": reason},
         )
     return removed
+
+
+@transaction.atomic
+def dues_ledger_reopen(*, member: Member, from_month: date) -> int:
+    """Undo ``dues_ledger_close`` (the decision that ended the membership was voided): the months of
+    the member's fixings from ``from_month`` on that have no ledger row get one again."""
+    fixings = list(DuesFixing.objects.filter(member=member, year__gte=from_month.year))
+    if not fixings:
+        return 0
+    have = set(DuesMonth.objects.filter(member=member).values_list("month", flat=True))
+    approvals = list(
+        DuesApproval.objects.filter(member=member, kind__in=list(AMOUNT_APPROVALS)).order_by("approved_on", "pk")
+    )
+    rows = [
+        row
+        for fixing in fixings
+        for row in _month_rows(fixing, approvals)
+        if row.month >= month_start(from_month) and row.month not in have
+    ]
+    DuesMonth.objects.bulk_create(rows)
+    _dues_changed({fixing.organization_id for fixing in fixings})
+    if rows:
+        audit_log(
+            event="dues_ledger_reopen",
+            obj=member,
+            organization=member.organization,
+            detail={"member_id": member.pk, "from_month": f"{from_month:%Y-%m}", "months": len(rows)},
+        )
+    return len(rows)
+
+
+@transaction.atomic
+def dues_ledger_drop(*, member: Member, reason: str) -> int:
+    """Remove every fixing and ledger month of someone who turns out not to be a party member (the
+    admission record was voided). Refused once anything was paid: paid dues are never erased."""
+    if DuesMonth.objects.filter(member=member, paid_on__isnull=False).exists():
+        raise ValidationError(
+            {"step": "该同志已有党费缴纳记录，不能作废接收预备党员的审批；如确属误录，请联系上级党组织处理"}
+        )
+    fixings = DuesFixing.objects.filter(member=member)
+    org_ids = set(fixings.values_list("organization_id", flat=True))
+    years = sorted(set(fixings.values_list("year", flat=True)))
+    if not years:
+        return 0
+    fixings.delete()  # their months and income items go with them
+    _dues_changed(org_ids)
+    audit_log(
+        event="dues_ledger_drop",
+        obj=member,
+        organization=member.organization,
+        detail={"member_id": member.pk, "years": years, "reason": reason},
+    )
+    return len(years)

@@ -19,7 +19,13 @@ from members.development_rules import PREREQUISITES
 from members.models import Member
 from members.models_development import STEP_NUMBERS, Decision, DevelopmentStep, FullOutcome, StepCode
 from members.selectors_development import PIPELINE_STAGES, development_pipeline, development_timeline
-from members.services_development import development_applicant_create, development_step_record
+from members.services_development import (
+    development_applicant_create,
+    development_step_record,
+    development_step_void,
+    development_voidable_step_id,
+    development_vote_meetings,
+)
 from organizations import dates
 from organizations.access import CHANGE, VIEW, get_for_user, user_can
 from organizations.choices import BRANCH_TYPES
@@ -38,7 +44,7 @@ class ApplicantForm(forms.Form):
 
 class StepForm(forms.Form):
     step = forms.ChoiceField(label="步骤", choices=StepCode.choices)
-    occurred_on = forms.DateField(label="日期", widget=DATE)
+    occurred_on = forms.DateField(label="日期", widget=DATE, required=False)
     decision = forms.ChoiceField(
         label="结果（审查、表决、审批类步骤）",
         choices=[("", "—"), (Decision.APPROVED, "同意/通过/合格"), (Decision.REJECTED, "不同意/未通过/不合格")],
@@ -53,6 +59,13 @@ class StepForm(forms.Form):
     )
     training_days = forms.DecimalField(label="培训天数", max_digits=5, decimal_places=1, min_value=0, required=False)
     training_hours = forms.DecimalField(label="培训学时", max_digits=6, decimal_places=1, min_value=0, required=False)
+    meeting = forms.TypedChoiceField(
+        label="支部党员大会会议记录（可不选；选择后日期和表决人数按会议记录）",
+        choices=[("", "—")],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
     votes_expected = forms.IntegerField(label="应到会有表决权党员", min_value=0, required=False)
     votes_present = forms.IntegerField(label="实到会有表决权党员", min_value=0, required=False)
     votes_for = forms.IntegerField(label="赞成", min_value=0, required=False)
@@ -63,10 +76,19 @@ class StepForm(forms.Form):
     note = forms.CharField(label="情况说明", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     attachment = forms.FileField(label="附件（PDF/PNG/JPEG，可不上传）", required=False)
 
-    def __init__(self, *args: Any, people_qs: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, people_qs: Any, meetings: list | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["people"].queryset = people_qs
         self.fields["people"].label_from_instance = lambda m: m.name
+        self.fields["meeting"].choices = [
+            ("", "—（不关联，手工填写日期和表决人数）"),
+            *((m.pk, f"{m.held_on:%Y-%m-%d} {m.title or m.get_meeting_type_display()}") for m in meetings or []),
+        ]
+
+
+class VoidForm(forms.Form):
+    step_id = forms.IntegerField(min_value=1)
+    reason = forms.CharField(label="作废原因", max_length=2000)
 
 
 def _org_for_data(request: HttpRequest, pk: int) -> Organization:
@@ -180,17 +202,25 @@ def development_person(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("name")
     )
     suggested = _next_step_code(timeline)
+    voiding = request.method == "POST" and request.POST.get("action") == "void"
     form = StepForm(
-        request.POST or None,
-        request.FILES or None,
+        None if voiding else request.POST or None,
+        None if voiding else request.FILES or None,
         people_qs=people_qs,
+        meetings=development_vote_meetings(member) if can_change else [],
         initial={"step": suggested, "occurred_on": dates.today()},
     )
+    void_errors: list[str] = []
     status = 200
     if request.method == "POST":
         if not can_change:
             raise PermissionDenied("无权登记该人员的发展步骤")
-        if form.is_valid():
+        if voiding:
+            void_errors = _void(request, member)
+            if not void_errors:
+                return redirect("development:person", pk=member.pk)
+            status = 400
+        elif form.is_valid():
             data = dict(form.cleaned_data)
             people = list(data.pop("people") or [])
             try:
@@ -210,6 +240,7 @@ def development_person(request: HttpRequest, pk: int) -> HttpResponse:
                     votes_for=data["votes_for"],
                     votes_against=data["votes_against"],
                     votes_abstain=data["votes_abstain"],
+                    meeting_id=data["meeting"],
                     outcome=data["outcome"] or "",
                     extension_months=data["extension_months"],
                     attachment=data["attachment"],
@@ -223,7 +254,9 @@ def development_person(request: HttpRequest, pk: int) -> HttpResponse:
                 for warning in step.warnings:
                     messages.warning(request, warning)
                 return redirect("development:person", pk=member.pk)
-        status = 400
+            status = 400
+        else:
+            status = 400
     return render(
         request,
         "members/development/person.html",
@@ -234,9 +267,30 @@ def development_person(request: HttpRequest, pk: int) -> HttpResponse:
             "step_numbers": STEP_NUMBERS,
             "main_fields": MAIN_FIELDS,
             "groups": _field_groups(form, form["step"].value() or suggested),
+            "voidable_id": development_voidable_step_id(member) if can_change else None,
+            "voided_steps": DevelopmentStep.all_objects.filter(member=member, voided_at__isnull=False)
+            .select_related("voided_by", "recorded_by")
+            .order_by("voided_at", "pk"),
+            "void_errors": void_errors,
         },
         status=status,
     )
+
+
+def _void(request: HttpRequest, member: Member) -> list[str]:
+    """Void the step the secretary marked as wrongly recorded; the errors to show, if any."""
+    form = VoidForm(request.POST)
+    if not form.is_valid():
+        return ["请填写作废原因" if "reason" in form.errors else "请选择要作废的记录"]
+    step = DevelopmentStep.objects.filter(member=member, pk=form.cleaned_data["step_id"]).first()
+    if step is None:
+        return ["找不到该记录，或已作废"]
+    try:
+        development_step_void(step=step, user=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        return [message for messages_ in exc.message_dict.values() for message in messages_]
+    messages.success(request, f"已作废：{step.get_step_display()}（{step.occurred_on:%Y-%m-%d}），可重新登记正确的记录")
+    return []
 
 
 MAIN_FIELDS = ("step", "occurred_on", "decision", "decided_by", "note", "attachment")
@@ -245,7 +299,7 @@ FIELD_GROUPS = (
     ("短期集中培训", ("training_days", "training_hours"), {StepCode.TRAINING}),
     (
         "支部大会表决（应到、实到、赞成、反对、弃权）",
-        ("votes_expected", "votes_present", "votes_for", "votes_against", "votes_abstain"),
+        ("meeting", "votes_expected", "votes_present", "votes_for", "votes_against", "votes_abstain"),
         {StepCode.ADMISSION_VOTE, StepCode.FULL_VOTE},
     ),
     ("转正讨论结论", ("outcome", "extension_months"), {StepCode.FULL_VOTE}),
@@ -263,7 +317,8 @@ def _field_groups(form: StepForm, step: str) -> list[tuple[str, tuple[str, ...],
 @login_required
 def development_attachment(request: HttpRequest, pk: int) -> FileResponse:
     """An attachment, only through the gate, always as a download."""
-    step = get_for_user(DevelopmentStep.objects.select_related("organization"), request.user, VIEW, pk=pk)
+    # Voided steps included: their record (attachment too) stays on file.
+    step = get_for_user(DevelopmentStep.all_objects.select_related("organization"), request.user, VIEW, pk=pk)
     if not step.attachment:
         raise Http404("没有附件")
     response = FileResponse(step.attachment.open("rb"), as_attachment=True, filename=step.attachment_name or "附件")

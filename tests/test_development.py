@@ -59,7 +59,7 @@ def to_vote(person, intro1, intro2):
     rec(person, S.COMMITTEE_REVIEW, date(2024, 5, 1))
     rec(person, S.PRE_REVIEW, date(2024, 5, 10))
     rec(person, S.APPLICATION_FORM, date(2024, 5, 20))
-    rec(person, S.ADMISSION_VOTE, date(2024, 6, 1), meeting_id=42, **VOTES)
+    rec(person, S.ADMISSION_VOTE, date(2024, 6, 1), **VOTES)
     rec(person, S.APPROVAL_TALK, date(2024, 6, 15))
 
 
@@ -396,8 +396,8 @@ def test_next_actions_flag_overdue_talk_and_pending_approval(people):
     assert next_actions(DevelopmentState(), stage=Stage.FULL, on=date(2024, 1, 1)) == []
 
 
-def test_meeting_reference_is_kept(people):
+def test_vote_without_meeting_record_keeps_typed_date_and_counts(people):
     person, intro1, intro2 = people
     to_vote(person, intro1, intro2)
     vote = DevelopmentStep.objects.get(member=person, step=S.ADMISSION_VOTE)
-    assert vote.meeting_id == 42 and vote.votes_for == 6
+    assert vote.meeting is None and vote.occurred_on == date(2024, 6, 1) and vote.votes_for == 6

@@ -210,7 +210,7 @@ def _to_vote(person, cast):
     rec(person, S.COMMITTEE_REVIEW, date(2023, 5, 1))
     rec(person, S.PRE_REVIEW, date(2023, 5, 10))
     rec(person, S.APPLICATION_FORM, date(2023, 5, 20))
-    rec(person, S.ADMISSION_VOTE, date(2023, 6, 1), meeting_id=42, **VOTES)
+    rec(person, S.ADMISSION_VOTE, date(2023, 6, 1), **VOTES)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ def _positive_int(value: str, field: str) -> int:
 class DevelopmentStepInputSerializer(StrictInputSerializer):
     member = serializers.IntegerField(min_value=1)
     step = serializers.ChoiceField(choices=StepCode.choices)
-    occurred_on = serializers.DateField()
+    occurred_on = serializers.DateField(required=False, help_text="关联会议记录时可不填，按会议日期")
     decision = serializers.ChoiceField(choices=Decision.choices, required=False)
     decided_by = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
