@@ -65,6 +65,15 @@ class DuesFixing(models.Model):
     )
     note = models.CharField("备注", max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The yearly-base import that created this fixing (so the last batch can be rolled back).
+    import_batch = models.ForeignKey(
+        "members.DuesImportBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="fixings",
+    )
 
     objects = ScopedQuerySet.as_manager()
 
@@ -257,6 +266,7 @@ class ImportStatus(models.TextChoices):
     PREVIEW = "preview", "待确认"
     COMMITTED = "committed", "已导入"
     DISCARDED = "discarded", "已放弃"
+    ROLLED_BACK = "rolled_back", "已撤销"
 
 
 class DuesImportBatch(models.Model):
@@ -271,12 +281,15 @@ class DuesImportBatch(models.Model):
     rows_cipher = models.TextField("数据行（密文）", blank=True, default="", editable=False)
     row_count = models.PositiveIntegerField("数据行数", default=0)
     errors = models.JSONField("错误", default=list)
-    status = models.CharField("状态", max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEW)
+    status = models.CharField("状态", max_length=12, choices=ImportStatus.choices, default=ImportStatus.PREVIEW)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     committed_at = models.DateTimeField(null=True, blank=True)
+    # Each imported member's 党费类别 before the commit (the commit sets it), so a rollback restores it.
+    previous_categories = models.JSONField("导入前党费类别", default=dict, blank=True)
+    rolled_back_at = models.DateTimeField("撤销时间", null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
 

@@ -1,6 +1,7 @@
 """Yearly dues bases from a spreadsheet: a template to download, an upload that is checked row by
 row (every bad cell listed by line and column with the reason in Chinese), then an all-or-nothing
-commit that fixes every listed member's monthly amount through ``dues_fixing_create``.
+commit that fixes every listed member's monthly amount through ``dues_fixing_create``; the last
+committed batch can be rolled back while nothing has happened to its fixings since.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
@@ -22,8 +23,8 @@ from audit.services import audit_log
 from members.choices import DuesCategory, MembershipStatus, Stage
 from members.dues_rules import BASE_CATEGORIES, dues_standard, parse_money
 from members.models import Member
-from members.models_dues import DuesFixing, DuesImportBatch, ImportStatus
-from members.services_dues import FixingSpec, dues_fixings_create_many
+from members.models_dues import AMOUNT_APPROVALS, DuesApproval, DuesFixing, DuesImportBatch, DuesMonth, ImportStatus
+from members.services_dues import FixingSpec, _dues_changed, dues_fixings_create_many
 from organizations import dates
 from organizations.access import CHANGE
 from organizations.models import Organization
@@ -320,6 +321,7 @@ def dues_import_commit(*, batch: DuesImportBatch, user: Any) -> int:
         )
     if problems:
         raise ValidationError({"batch": problems[:20]})
+    previous = {str(member.pk): member.dues_category for member in members.values()}
     try:
         dues_fixings_create_many(
             specs=specs, year=batch.year, fixed_on=fixed_on, fixed_by=user, source=f"导入：{batch.filename}"
@@ -327,11 +329,15 @@ def dues_import_commit(*, batch: DuesImportBatch, user: Any) -> int:
     except ValidationError as exc:  # something changed since the preview: nothing is written
         lines = [f"第 {key} 行：{messages[0]}" for key, messages in exc.message_dict.items()]
         raise ValidationError({"batch": lines[:20]}) from None
+    DuesFixing.objects.filter(year=batch.year, member_id__in=[spec.member.pk for spec in specs]).update(
+        import_batch=batch
+    )
     batch.status = ImportStatus.COMMITTED
     batch.committed_at = timezone.now()
+    batch.previous_categories = previous
     batch.set_rows([])  # the bases now live (encrypted) in the fixings; the batch keeps no copy
     batch.row_count = len(rows)
-    batch.save(update_fields=["status", "committed_at", "rows_cipher", "row_count"])
+    batch.save(update_fields=["status", "committed_at", "previous_categories", "rows_cipher", "row_count"])
     audit_log(
         event="dues_import_commit",
         obj=batch,
@@ -349,3 +355,84 @@ def dues_import_discard(*, batch: DuesImportBatch, user: Any) -> None:
     batch.set_rows([])
     batch.save(update_fields=["status", "rows_cipher", "row_count"])
     audit_log(event="dues_import_discard", obj=batch, organization=batch.organization, detail={"year": batch.year})
+
+
+def _overlaps(a: Organization, b: Organization) -> bool:
+    return a.path.startswith(b.path) or b.path.startswith(a.path)
+
+
+def dues_import_rollback_blockers(*, batch: DuesImportBatch) -> list[str]:
+    """Why the batch can no longer be rolled back (empty when it can)."""
+    if batch.status != ImportStatus.COMMITTED:
+        return ["只有已导入的批次可以撤销"]
+    reasons: list[str] = []
+    later = DuesImportBatch.objects.filter(
+        year=batch.year, status=ImportStatus.COMMITTED, committed_at__gt=batch.committed_at
+    ).select_related("organization")
+    if any(_overlaps(other.organization, batch.organization) for other in later):
+        reasons.append("之后又导入了新的批次，只能撤销最近一次导入")
+    fixings = list(DuesFixing.objects.filter(import_batch=batch).values("pk", "member_id", "organization_id"))
+    if len(fixings) != batch.row_count:
+        reasons.append("部分导入的核定记录已被重新核定或删除")
+    fixing_ids = [f["pk"] for f in fixings]
+    member_ids = [f["member_id"] for f in fixings]
+    months = DuesMonth.objects.filter(fixing_id__in=fixing_ids)
+    if months.filter(paid_on__isnull=False).exists() or months.filter(payment__isnull=False).exists():
+        reasons.append("导入后已有党员缴纳了党费")
+    if DuesApproval.objects.filter(
+        member_id__in=member_ids, kind__in=list(AMOUNT_APPROVALS), created_at__gt=batch.committed_at
+    ).exists():
+        reasons.append("导入后已登记了党费调整或少交、免交审批")
+    expected_months = sum(
+        12 - start.month + 1
+        for start in DuesFixing.objects.filter(import_batch=batch).values_list("start_month", flat=True)
+    )
+    if months.count() != expected_months:
+        reasons.append("导入后已有党员的党费台账停止或变动（如取消预备党员资格）")
+    org_of = {f["pk"]: f["organization_id"] for f in fixings}
+    if any(
+        org_of[fixing_id] != org_id
+        for fixing_id, org_id in months.values_list("fixing_id", "organization_id").distinct()
+    ):
+        reasons.append("导入后已有党员办理了组织关系转接，党费台账已转到新的党支部")
+    changed_category = (
+        DuesFixing.objects.filter(import_batch=batch).exclude(member__dues_category=models.F("category")).exists()
+    )
+    if changed_category:
+        reasons.append("导入后已有党员的党费类别被修改")
+    return reasons
+
+
+@transaction.atomic
+def dues_import_rollback(*, batch: DuesImportBatch, user: Any) -> int:
+    """Delete every fixing of the last committed batch (their ledger months and income items go with
+    them) and restore the members' previous 党费类别, if nothing has happened to them since."""
+    batch = DuesImportBatch.objects.select_for_update().select_related("organization").get(pk=batch.pk)
+    list(DuesFixing.objects.select_for_update().filter(import_batch=batch).values_list("pk", flat=True))
+    reasons = dues_import_rollback_blockers(batch=batch)
+    if reasons:
+        raise ValidationError({"batch": reasons})
+    fixings = DuesFixing.objects.filter(import_batch=batch)
+    org_ids = set(fixings.values_list("organization_id", flat=True))
+    member_ids = list(fixings.values_list("member_id", flat=True))
+    count = len(member_ids)
+    fixings.delete()
+    restore = []
+    for member in Member.objects.filter(pk__in=member_ids).only("pk", "dues_category"):
+        previous = batch.previous_categories.get(str(member.pk))
+        if previous and previous != member.dues_category:
+            member.dues_category = previous
+            restore.append(member)
+    Member.objects.bulk_update(restore, ["dues_category"], batch_size=1000)
+    _dues_changed(org_ids)
+    batch.status = ImportStatus.ROLLED_BACK
+    batch.rolled_back_at = timezone.now()
+    batch.save(update_fields=["status", "rolled_back_at"])
+    audit_log(
+        event="dues_import_rollback",
+        user=user if getattr(user, "is_authenticated", False) else None,
+        obj=batch,
+        organization=batch.organization,
+        detail={"year": batch.year, "rows": count},
+    )
+    return count

@@ -545,11 +545,20 @@ def dues_import_batch(request: HttpRequest, pk: int) -> HttpResponse:
                 services_dues_import.dues_import_discard(batch=batch, user=request.user)
                 messages.success(request, "已放弃该批次")
                 return redirect("dues:import", pk=batch.organization_id)
+            if action == "rollback":
+                count = services_dues_import.dues_import_rollback(batch=batch, user=request.user)
+                messages.success(request, f"已撤销该批次：{count} 名党员的 {batch.year} 年度党费核定已删除")
+                return redirect("dues:import-batch", pk=batch.pk)
             return HttpResponseBadRequest("未知操作")
         except ValidationError as exc:
             errors = [message for messages_ in exc.message_dict.values() for message in messages_]
         batch.refresh_from_db()
     rows = batch.rows if batch.status == ImportStatus.PREVIEW else []
+    blockers = (
+        services_dues_import.dues_import_rollback_blockers(batch=batch)
+        if can_change and batch.status == ImportStatus.COMMITTED
+        else []
+    )
     return render(
         request,
         "members/dues/import_batch.html",
@@ -558,6 +567,7 @@ def dues_import_batch(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "can_change": can_change,
             "commit_errors": errors,
+            "blockers": blockers,
             "categories": dict(DuesCategory.choices),
         },
         status=400 if errors else 200,
