@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -88,8 +89,13 @@ def organization_list(*, user: Any, search: str = "", org_type: str = "") -> Que
     return organization_with_flag_data(qs).order_by("path")
 
 
-def organization_detail(*, org: Organization) -> dict[str, Any]:
-    """Everything the organization page shows, in a fixed number of queries."""
+CHILDREN_PAGE_SIZE = 50
+
+
+def organization_detail(*, org: Organization, children_search: str = "", children_page: int = 1) -> dict[str, Any]:
+    """Everything the organization page shows, in a fixed number of queries. The child
+    organizations come a page at a time (a city committee may have thousands), optionally
+    filtered by name."""
     annotated = organization_with_flag_data(Organization.objects.filter(pk=org.pk)).get()
     terms = list(CommitteeTerm.objects.filter(organization=org).order_by("-number"))
     positions = list(
@@ -102,7 +108,13 @@ def organization_detail(*, org: Organization) -> dict[str, Any]:
         by_term.setdefault(position.term_id, []).append(position)
     for term in terms:
         term.position_list = by_term.get(term.pk, [])
-    children = list(organization_with_flag_data(Organization.objects.children_of(org)).order_by("path"))
+    children_qs = Organization.objects.children_of(org)
+    if children_search:
+        children_qs = children_qs.filter(Q(name__icontains=children_search) | Q(short_name__icontains=children_search))
+    page = Paginator(organization_with_flag_data(children_qs).order_by("path"), CHILDREN_PAGE_SIZE).get_page(
+        children_page
+    )
+    children = list(page.object_list)
     ancestors = list(Organization.objects.ancestors_of(org))
     return {
         "org": annotated,
@@ -110,5 +122,7 @@ def organization_detail(*, org: Organization) -> dict[str, Any]:
         "current_term": next((t for t in terms if t.ended_on is None), None),
         "terms": terms,
         "children": [(child, organization_flags(child)) for child in children],
+        "children_page": page,
+        "children_search": children_search,
         "ancestors": ancestors,
     }

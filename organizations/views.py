@@ -67,7 +67,12 @@ def organization_tree(request: HttpRequest) -> HttpResponse:
 @login_required
 def organization_page(request: HttpRequest, pk: int) -> HttpResponse:
     org = get_for_user(Organization, request.user, VIEW, pk=pk)
-    context = organization_detail(org=org)
+    form = OrganizationSearchForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest("查询参数无效")
+    context = organization_detail(
+        org=org, children_search=form.cleaned_data["q"] or "", children_page=form.cleaned_data["page"] or 1
+    )
     context["can_change"] = user_can(request.user, CHANGE, org)
     context["ancestors"] = [(a, user_can(request.user, VIEW, a, for_org_model=True)) for a in context["ancestors"]]
     return render(request, "organizations/detail.html", context)

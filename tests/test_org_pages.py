@@ -33,6 +33,24 @@ def test_detail_shows_flags_children_and_terms(cast):
     assert "尚未登记委员会届次" in page
 
 
+def test_detail_pages_and_searches_children(cast):
+    """A committee with thousands of branches: its page lists them 50 at a time, with a name search."""
+    for i in range(52):
+        make_org(f"分页支部{i:02d}", OrgType.BRANCH, parent=cast.P)
+    client = cast.client("org_admin_p")
+    first = client.get(f"/organizations/{cast.P.pk}/").content.decode()
+    assert "共 54 个" in first  # A, B and the 52 new ones
+    assert first.count('class="tag tag-branch"') == 50
+    assert "第 1 / 2 页" in first
+    second = client.get(f"/organizations/{cast.P.pk}/", {"page": 2}).content.decode()
+    assert second.count('class="tag tag-branch"') == 4
+    found = client.get(f"/organizations/{cast.P.pk}/", {"q": "分页支部07"}).content.decode()
+    assert "分页支部07" in found and "分页支部08" not in found and "共 1 个" in found
+    none = client.get(f"/organizations/{cast.P.pk}/", {"q": "没有这个"}).content.decode()
+    assert "没有名称包含“没有这个”的下级组织" in none
+    assert client.get(f"/organizations/{cast.P.pk}/", {"page": "x"}).status_code == 400
+
+
 def test_edit_into_cycle_redisplays_form_with_chinese_error(cast):
     client = cast.client("org_admin_p")
     data = {
@@ -113,4 +131,6 @@ def test_pages_take_constant_queries(cast, url, django_assert_max_num_queries):
     with CaptureQueriesContext(connection) as large:
         assert client.get(target).status_code == 200
     assert len(large) == len(small), (len(small), len(large))
-    assert len(large) <= 14  # 12 + 1 for the header's unread-notification badge (one COUNT) + 1 for the 组织生活 panel (open follow-ups)
+    assert (
+        len(large) <= 15
+    )  # 12 + 1 for the children pager COUNT on the org page + 1 for the header's unread-notification badge (one COUNT) + 1 for the 组织生活 panel (open follow-ups)
