@@ -39,6 +39,7 @@ from organizations.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from organizations.choices import OrgType
 from organizations.dates import today
 from organizations.models import Organization
+from organizations.paging import CappedPaginator
 
 PAGE_SIZE = 50
 ERRORS_PAGE_SIZE = 200
@@ -83,7 +84,7 @@ def member_list_page(request: HttpRequest) -> HttpResponse:
     except ValidationError:
         return HttpResponseBadRequest("查询参数无效")
     qs = member_list(user=request.user, **filters)
-    page = Paginator(qs, PAGE_SIZE).get_page(form.cleaned_data["page"] or 1)
+    page = CappedPaginator(qs, PAGE_SIZE).get_page(form.cleaned_data["page"] or 1)
     on = today()
     rows = [(member, member_flags(member, on=on)) for member in page.object_list]
     org_choices = organization_choices(request.user, action=VIEW, exclude_types={OrgType.GROUP}) or []
