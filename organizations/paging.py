@@ -22,8 +22,12 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def _bounded_count(self) -> int:
-        # COUNT(*) over a LIMIT-ed subquery: the database stops after cap + 1 rows.
-        return self.object_list[: self.cap + 1].count()
+        # COUNT(*) over a LIMIT-ed subquery of bare ids (no annotations, no ordering): the database
+        # stops after cap + 1 rows.
+        object_list = self.object_list
+        if hasattr(object_list, "values_list"):
+            object_list = object_list.order_by().values_list("pk", flat=True)
+        return object_list[: self.cap + 1].count()
 
     @cached_property
     def count(self) -> int:
