@@ -23,7 +23,23 @@ from organizations.choices import PositionCode
 
 
 def seed_objects(cast: Any) -> dict[str, Any]:
-    """Rows of organization A (and of its committee P where the object is P's), created once per test."""
+    """The cast's objects: organization A's rows (and its committee P's, where the object is P's)."""
+    return seed_org_objects(
+        org=cast.A,
+        parent=cast.P,
+        other_org=cast.B,
+        secretary=cast.users["secretary_a"],
+        member=cast.member_a_record,
+        member_user=cast.users["member_a"],
+    )
+
+
+def seed_org_objects(
+    *, org: Any, parent: Any, other_org: Any, secretary: Any, member: Any, member_user: Any, marker: str = ""
+) -> dict[str, Any]:
+    """One row of every kind for ``org`` (a branch): ``parent`` is its committee, ``secretary`` its
+    secretary's user, ``member`` a member record whose user is ``member_user``; ``other_org`` receives
+    a pending transfer. Every free-text field starts with ``marker`` (the canary crawl looks for it)."""
     from activities.calendar import calendar_feed_create
     from activities.models import Attachment, FollowUp, Plan, StudyRecord, Talk
     from activities.services import meeting_save
@@ -44,25 +60,23 @@ def seed_objects(cast: Any) -> dict[str, Any]:
     from tests.assessments.helpers import active_scheme
     from tests.factories import MemberFactory
 
-    A, P = cast.A, cast.P
-    secretary = cast.users["secretary_a"]
-    member = cast.member_a_record
-    other = MemberFactory(name="丙党员", organization=A)
-    applicant = MemberFactory(name="丁申请人", organization=A, stage="applicant")
-    term = committee_term_start(org=A, elected_on=date(2024, 1, 5))
+    A, P, m = org, parent, marker
+    other = MemberFactory(name=f"{m}丙党员", organization=A)
+    applicant = MemberFactory(name=f"{m}丁申请人", organization=A, stage="applicant")
+    term = committee_term_start(org=A, elected_on=date(2024, 1, 5), note=f"{m}届次备注")
     position = position_assign(
-        term=term, position=PositionCode.SECRETARY, person_name="甲书记", start_on=date(2024, 1, 5)
+        term=term, position=PositionCode.SECRETARY, person_name=f"{m}甲书记", start_on=date(2024, 1, 5)
     )
     meeting = meeting_save(
         user=secretary,
         organization=A,
         data={
             "meeting_type": "general_assembly",
-            "title": "支部党员大会",
+            "title": f"{m}支部党员大会",
             "held_on": date(2026, 3, 10),
             "start_time": time(14, 30),
             "end_time": time(16, 0),
-            "place": "会议室",
+            "place": f"{m}会议室",
         },
         attendance=[{"member_id": p.pk, "status": "present", "reason": ""} for p in (member, other)],
         resolutions=[],
@@ -70,17 +84,17 @@ def seed_objects(cast: Any) -> dict[str, Any]:
     attachment = Attachment.objects.create(
         organization=A,
         meeting=meeting,
-        original_name="纪要.pdf",
+        original_name=f"{m}纪要.pdf",
         stored_name=f"{uuid.uuid4().hex}.pdf",
         content_type="application/pdf",
         size=4,
         sha256="0" * 64,
     )
     follow_up = FollowUp.objects.create(
-        organization=A, body_type="general_assembly", title="落实会议决定", opened_on=date(2026, 3, 10)
+        organization=A, body_type="general_assembly", title=f"{m}落实会议决定", opened_on=date(2026, 3, 10)
     )
     talk = Talk.objects.create(
-        organization=A, held_on=date(2026, 4, 1), initiator=member, counterpart=other, topic="谈心谈话"
+        organization=A, held_on=date(2026, 4, 1), initiator=member, counterpart=other, topic=f"{m}谈心谈话"
     )
     study = StudyRecord.objects.create(
         organization=A,
@@ -88,25 +102,25 @@ def seed_objects(cast: Any) -> dict[str, Any]:
         source="self_study",
         studied_on=date(2026, 4, 2),
         hours=Decimal("2.0"),
-        title="党章学习",
+        title=f"{m}党章学习",
     )
     plan = Plan.objects.create(organization=A, year=2026, quarter=2)
     _feed, feed_token = calendar_feed_create(user=secretary)
-    notification = Notification.objects.create(recipient=secretary, category="notice", title="通知")
+    notification = Notification.objects.create(recipient=secretary, category="notice", title=f"{m}通知")
     notice = Notice.objects.create(
         organization=A,
-        sender_name="甲书记",
-        title="学习安排",
-        body="请按时参加学习。",
+        sender_name=f"{m}甲书记",
+        title=f"{m}学习安排",
+        body=f"{m}请按时参加学习。",
         target="organization",
         client_token=uuid.uuid4(),
         sender=secretary,
     )
-    NoticeRecipient.objects.create(notice=notice, organization=A, name=member.name, user=cast.users["member_a"])
+    NoticeRecipient.objects.create(notice=notice, organization=A, name=member.name, user=member_user)
     transfer = MemberTransfer.objects.create(
-        member=other, kind="internal", issued_on=date(2026, 11, 1), from_organization=A, to_organization=cast.B
+        member=other, kind="internal", issued_on=date(2026, 11, 1), from_organization=A, to_organization=other_org
     )
-    import_batch = ImportBatch.objects.create(organization=A, file_name="members.xlsx", created_by=secretary)
+    import_batch = ImportBatch.objects.create(organization=A, file_name=f"{m}members.xlsx", created_by=secretary)
     fixing = DuesFixing.objects.create(
         member=member,
         organization=A,
@@ -135,11 +149,11 @@ def seed_objects(cast: Any) -> dict[str, Any]:
         kind="reduce",
         start_month=date(2026, 1, 1),
         end_month=date(2026, 12, 1),
-        reason="家庭困难",
+        reason=f"{m}家庭困难",
         approver="支部委员会",
         approved_on=date(2026, 1, 5),
     )
-    dues_batch = DuesImportBatch.objects.create(organization=A, year=2026, filename="bases.xlsx")
+    dues_batch = DuesImportBatch.objects.create(organization=A, year=2026, filename=f"{m}bases.xlsx")
     step = DevelopmentStep.objects.create(
         member=applicant,
         organization=A,
@@ -148,11 +162,13 @@ def seed_objects(cast: Any) -> dict[str, Any]:
         occurred_on=date(2026, 2, 1),
         attachment=ContentFile(b"%PDF", name="application.pdf"),
     )
-    scheme = active_scheme(P, year=2026)
+    scheme = active_scheme(P, year=2026, name=f"{m}测试方案")
     round_ = AssessmentRound.objects.create(organization=P, scheme=scheme, year=2026)
     rating = Rating.objects.create(round=round_, organization=A, year=2026)
-    evidence = Evidence.objects.create(organization=A, title="台账照片", file=ContentFile(b"%PDF", name="evidence.pdf"))
-    duty = DutyReport.objects.create(organization=A, year=2026, secretary_name="甲书记", text="述职报告")
+    evidence = Evidence.objects.create(
+        organization=A, title=f"{m}台账照片", file=ContentFile(b"%PDF", name="evidence.pdf")
+    )
+    duty = DutyReport.objects.create(organization=A, year=2026, secretary_name=f"{m}甲书记", text=f"{m}述职报告")
     batch = ReportBatch.objects.create(organization=P, year=2026, quarter=3)
     report = InspectionReport.objects.create(
         organization=A,
@@ -163,7 +179,11 @@ def seed_objects(cast: Any) -> dict[str, Any]:
         period_end=date(2026, 9, 30),
     )
     rectification = RectificationItem.objects.create(
-        organization=A, problem="会议记录不全", requirement="补齐记录", owner_name="甲书记", deadline=date(2026, 12, 31)
+        organization=A,
+        problem=f"{m}会议记录不全",
+        requirement=f"{m}补齐记录",
+        owner_name=f"{m}甲书记",
+        deadline=date(2026, 12, 31),
     )
     return {
         "org": A,
@@ -195,8 +215,8 @@ def seed_objects(cast: Any) -> dict[str, Any]:
         "batch": batch,
         "report": report,
         "rectification": rectification,
-        "user": cast.users["secretary_a"],
-        "role": cast.users["secretary_a"].roles.first(),
+        "user": secretary,
+        "role": secretary.roles.first(),
     }
 
 

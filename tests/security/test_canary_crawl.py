@@ -22,10 +22,10 @@ from django.apps import apps
 from django.test import Client
 
 from audit.services import audit_log
-from organizations.choices import OrgType, PositionCode, Role
-from organizations.services import committee_term_start, position_assign
+from organizations.choices import OrgType, Role
 from tests.factories import MemberFactory, UserFactory, assign, make_org
 from tests.security.crawl import iter_routes, response_text
+from tests.security.objects import route_value
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +34,8 @@ PI_MARKER = "党员探针S9"
 SEARCH = "探针B"
 ROLES_OF_A = ["member_a", "secretary_a", "org_admin_c1", "auditor_c1"]
 QUERY_KEYS = ("organization", "org", "within")
+# The secret token in the URL is the credential (a calendar app subscribes without a session).
+TOKEN_ROUTES = {"activities:feed"}
 
 
 @dataclass
@@ -46,16 +48,12 @@ class World:
     users: dict[str, Any]
     b_ids: list[int] = field(default_factory=list)
     b_ids_by_model: dict[Any, list[int]] = field(default_factory=dict)
+    b_objects: dict[str, Any] = field(default_factory=dict)
 
 
 def seed_members(world: World) -> None:
     for i in range(2):
         MemberFactory(name=f"{MARKER}党员{i}", organization=world.B, roster=date(2020, 1, 1))
-
-
-def seed_committee(world: World) -> None:
-    term = committee_term_start(org=world.B, elected_on=date(2024, 1, 5), note=f"{MARKER}届次备注")
-    position_assign(term=term, position=PositionCode.SECRETARY, person_name=f"{MARKER}书记", start_on=date(2024, 1, 5))
 
 
 def seed_meeting(world: World) -> None:
@@ -83,11 +81,33 @@ def seed_meeting(world: World) -> None:
     )
 
 
+def seed_every_kind(world: World) -> None:
+    """One row of every kind a route serves (tests/security/objects.py), marked, in B."""
+    from members.models import Member
+    from tests.security.objects import seed_org_objects
+
+    secretary_b = UserFactory(username="secretary_b8")
+    assign(secretary_b, world.B, Role.SECRETARY)
+    member_user = UserFactory(username="member_b8")
+    member = MemberFactory(name=f"{MARKER}丙党员", organization=world.B, user=member_user, roster=date(2020, 1, 1))
+    assign(member_user, world.B, Role.MEMBER)
+    assert Member.objects.filter(organization=world.B).exists()
+    world.b_objects = seed_org_objects(
+        org=world.B,
+        parent=world.C2,
+        other_org=world.C2,
+        secretary=secretary_b,
+        member=member,
+        member_user=member_user,
+        marker=MARKER,
+    )
+
+
 def seed_audit(world: World) -> None:
     audit_log(event="probe", organization=world.B, detail={"note": f"{MARKER}审计"})
 
 
-CANARY_SEEDERS: list[Callable[[World], None]] = [seed_members, seed_committee, seed_meeting, seed_audit]
+CANARY_SEEDERS: list[Callable[[World], None]] = [seed_members, seed_meeting, seed_every_kind, seed_audit]
 
 
 def _subtree_ids(world: World, root: Any) -> dict[Any, list[int]]:
@@ -137,6 +157,11 @@ def _urls(world: World) -> list[str]:
     for route in iter_routes():
         if "GET" not in route.methods or route.name in ("logout",):
             continue
+        if route.name in TOKEN_ROUTES:
+            continue
+        value = route_value(route.name, world.b_objects) if route.kwarg_names else None
+        if value is not None:  # the route's own kind of object, in B
+            urls.append(route.url(**value) if isinstance(value, dict) else route.url(value))
         if route.kwarg_names:
             model = route.model
             candidates = world.b_ids
@@ -180,6 +205,19 @@ def test_canary_is_visible_where_it_should_be(world):
     owner.force_login(owner_user)
     assert MARKER in owner.get(f"/organizations/{world.B.pk}/").content.decode()
     assert len(world.b_ids_by_model) >= 4
+    # B's own committee admin finds the marker behind most object routes (pages and API details);
+    # the others return files or lists that carry no free text.
+    owner_api = Client()
+    owner_api.force_login(owner_user)
+    shown = []
+    for route in iter_routes():
+        value = route_value(route.name, world.b_objects) if route.kwarg_names else None
+        if value is None or "GET" not in route.methods or route.name in TOKEN_ROUTES:
+            continue
+        url = route.url(**value) if isinstance(value, dict) else route.url(value)
+        if MARKER in response_text(owner_api.get(url)):
+            shown.append(route.name)
+    assert len(shown) >= 30, shown
 
 
 @pytest.mark.parametrize("who", ROLES_OF_A)
