@@ -43,6 +43,7 @@ from members.validators import id_birth_date, id_sex, validate_id_number, valida
 from members.xlsx_reader import XlsxError, XlsxUnsafeError, iter_rows
 from organizations.access import CHANGE
 from organizations.choices import OrgType
+from organizations.dashboard.signals import dashboard_members_changed
 from organizations.dates import today
 from organizations.models import Organization
 
@@ -551,6 +552,8 @@ def _inserter(batch: ImportBatch, on: date) -> Callable[[list[Member]], None]:
             ],
             batch_size=BULK_BATCH,
         )
+        # bulk_create sends no signals: the dashboard's member figures are refreshed after the commit.
+        dashboard_members_changed(org_ids={m.organization_id for m in members})
 
     return insert
 
@@ -645,6 +648,7 @@ def import_rollback(*, batch: ImportBatch, user: Any) -> int:
         raise ValidationError({"batch": reasons})
     OrganizationMembership.objects.filter(member__import_batch=batch).delete()
     members = Member.objects.filter(import_batch=batch)
+    dashboard_members_changed(org_ids=set(members.values_list("organization_id", flat=True).distinct()))
     # Nothing refers to these rows (checked above), so one DELETE does it; Django's collector
     # would load every row and query each related table. The database still enforces the
     # foreign keys: a row added meanwhile makes the DELETE fail and the rollback refuse.

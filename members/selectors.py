@@ -1,4 +1,5 @@
 """Reads over member records."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -60,6 +60,13 @@ class _Errors:
             raise ValidationError(self.by_field)
 
 
+def _members_changed(org_ids: Iterable[int]) -> None:
+    """A bulk update of members' dues category: the dashboard counts members by category."""
+    from organizations.dashboard.signals import dashboard_members_changed
+
+    dashboard_members_changed(org_ids=set(org_ids))
+
+
 def _dues_changed(org_ids: Iterable[int]) -> None:
     """Bulk writes send no model signals: tell the dashboard's summary tables which organizations'
     dues changed (refreshed after the commit)."""
@@ -262,6 +269,7 @@ def _write_fixings(plans: list[FixingPlan], *, fixed_on: date, fixed_by: Any) ->
             changed.append(plan.member)
     if changed:
         Member.objects.bulk_update(changed, ["dues_category"], batch_size=1000)
+        _members_changed(m.organization_id for m in changed)
     _dues_changed(plan.organization.pk for plan in plans)
     return fixings
 

@@ -24,7 +24,7 @@ from members.choices import DuesCategory, MembershipStatus, Stage
 from members.dues_rules import BASE_CATEGORIES, dues_standard, parse_money
 from members.models import Member
 from members.models_dues import AMOUNT_APPROVALS, DuesApproval, DuesFixing, DuesImportBatch, DuesMonth, ImportStatus
-from members.services_dues import FixingSpec, _dues_changed, dues_fixings_create_many
+from members.services_dues import FixingSpec, _dues_changed, _members_changed, dues_fixings_create_many
 from organizations import dates
 from organizations.access import CHANGE
 from organizations.models import Organization
@@ -418,12 +418,13 @@ def dues_import_rollback(*, batch: DuesImportBatch, user: Any) -> int:
     count = len(member_ids)
     fixings.delete()
     restore = []
-    for member in Member.objects.filter(pk__in=member_ids).only("pk", "dues_category"):
+    for member in Member.objects.filter(pk__in=member_ids).only("pk", "organization_id", "dues_category"):
         previous = batch.previous_categories.get(str(member.pk))
         if previous and previous != member.dues_category:
             member.dues_category = previous
             restore.append(member)
     Member.objects.bulk_update(restore, ["dues_category"], batch_size=1000)
+    _members_changed(m.organization_id for m in restore)
     _dues_changed(org_ids)
     batch.status = ImportStatus.ROLLED_BACK
     batch.rolled_back_at = timezone.now()

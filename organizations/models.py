@@ -176,7 +176,8 @@ class RoleAssignment(models.Model):
             models.UniqueConstraint(fields=["user", "organization", "role"], name="uniq_role_assignment"),
             # 三员: at most one sysadmin/secadmin/auditor assignment per user (accounts.services enforces the rest).
             models.UniqueConstraint(
-                fields=["user"], condition=models.Q(role__in=["sysadmin", "secadmin", "auditor"]),
+                fields=["user"],
+                condition=models.Q(role__in=["sysadmin", "secadmin", "auditor"]),
                 name="one_admin_role_per_user",
             ),
         ]

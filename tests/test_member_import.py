@@ -263,3 +263,28 @@ def test_bench_import_command_prints_a_table_and_leaves_nothing(capsys):
     for scenario in ("preview (read + check)", "commit (check + insert)", "import total", "rollback"):
         assert scenario in out
     assert not Member.objects.exists() and not Organization.objects.filter(code__startswith="BENCH-").exists()
+
+
+def test_commit_and_rollback_reach_the_dashboard_without_a_rebuild(cast, django_capture_on_commit_callbacks):
+    """bulk_create sends no model signals: the import marks the dashboard's member figures dirty."""
+    from organizations.dashboard.facts import facts_rebuild
+    from organizations.dashboard.selectors import Period, dashboard_data
+    from organizations.dates import today
+
+    facts_rebuild()
+    on = today()
+    period = Period(on.year, (on.month - 1) // 3 + 1, on)
+    admin = cast.users["org_admin_p"]
+    before = dashboard_data(user=admin, org=cast.P, period=period)["members"]["party_total"]
+    user = cast.users["secretary_a"]
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = import_commit(
+            batch=import_preview(
+                user=user, scope=cast.A, data=xlsx([row(cast, n) for n in range(1, 4)]), file_name="d"
+            ),
+            user=user,
+        )
+    assert dashboard_data(user=admin, org=cast.P, period=period)["members"]["party_total"] == before + 3
+    with django_capture_on_commit_callbacks(execute=True):
+        import_rollback(batch=batch, user=user)
+    assert dashboard_data(user=admin, org=cast.P, period=period)["members"]["party_total"] == before

@@ -43,6 +43,13 @@ def dashboard_mark_dirty(*, org_ids: Iterable[int | None], families: Iterable[st
     transaction.on_commit(_flush)
 
 
+def dashboard_members_changed(*, org_ids: Iterable[int | None]) -> None:
+    """Members of these organizations were created, deleted or changed in bulk (``bulk_create`` /
+    ``bulk_update`` / ``update`` send no model signals): refresh every family that watches members."""
+    families = {family for label, _paths, fams in WATCHED if label == "members.Member" for family in fams}
+    dashboard_mark_dirty(org_ids=org_ids, families=sorted(families))
+
+
 def _flush() -> None:
     from organizations.dashboard.facts import FAMILIES, facts_refresh
 
