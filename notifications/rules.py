@@ -72,6 +72,7 @@ CATEGORIES = {
     "development": "发展党员",
     "member": "党员管理",
     "study": "学习",
+    "rectification": "督查整改",
 }
 
 RULES: tuple[RuleDef, ...] = (
@@ -278,6 +279,27 @@ RULES: tuple[RuleDef, ...] = (
         default_enabled=False,
         user_opt_out=True,
         basis="JY §20：每年不少于 32 学时",
+    ),
+    RuleDef(
+        "rectification_due",
+        "整改事项到期前提醒",
+        "rectification",
+        "督查发现的问题尚未整改完成，在整改时限前提醒本组织书记。",
+        (SECRETARY,),
+        offset=7,
+        offset_label="时限前天数",
+        offset_max=60,
+        level="warning",
+        basis="督查整改：整改事项进入提醒和下一期督查报告",
+    ),
+    RuleDef(
+        "rectification_overdue",
+        "整改事项逾期提醒",
+        "rectification",
+        "整改时限已过仍未报送整改情况，次日提醒本组织书记和上级党组织。",
+        (SECRETARY, PARENT_ADMIN),
+        level="danger",
+        basis="督查整改：逾期事项列入下一期督查报告",
     ),
 )
 

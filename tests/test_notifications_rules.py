@@ -327,3 +327,65 @@ def test_evaluate_is_pure_and_repeatable(cast):
     first = {c.dedupe_key for c in evaluate(ctx)}
     second = {c.dedupe_key for c in evaluate(ctx)}
     assert first == second and any(key.startswith("term_overdue:term:") for key in first)
+
+
+# --- rectification items (assessments) -------------------------------------------------------
+
+
+def _rectification(cast, deadline: date, **extra):
+    from assessments.models import RectificationItem
+
+    return RectificationItem.objects.create(
+        organization=cast.A,
+        problem="三会一课记录不完整",
+        requirement="补齐会议记录",
+        owner_name="甲书记",
+        deadline=deadline,
+        **extra,
+    )
+
+
+def test_rectification_due_fires_seven_days_before_the_deadline_not_a_day_earlier(cast):
+    item = _rectification(cast, date(2026, 12, 20))
+    scan(date(2026, 12, 12))
+    assert fired("rectification_due") == 0
+    scan(date(2026, 12, 13))
+    assert fired("rectification_due") == 1
+    (note,) = inbox(cast.users["secretary_a"], "rectification_due")
+    assert "2026年12月20日" in note.title and f"/assessments/rectifications/{item.pk}/" in note.link
+    assert inbox(cast.users["secretary_b"], "rectification_due") == []
+    scan(date(2026, 12, 20))  # the deadline itself: still in the window, already sent
+    assert fired("rectification_due") == 1 and fired("rectification_overdue") == 0
+
+
+def test_rectification_overdue_fires_the_day_after_to_the_secretary_and_the_parent_admin(cast):
+    _rectification(cast, date(2026, 12, 20))
+    scan(date(2026, 12, 20))
+    assert fired("rectification_overdue") == 0
+    scan(date(2026, 12, 21))
+    assert fired("rectification_overdue") == 1
+    assert len(inbox(cast.users["secretary_a"], "rectification_overdue")) == 1
+    assert len(inbox(cast.users["org_admin_p"], "rectification_overdue")) == 1
+    scan(date(2026, 12, 22))
+    assert fired("rectification_overdue") == 1
+
+
+@pytest.mark.parametrize("status", ["submitted", "closed"])
+def test_rectification_reported_or_closed_is_silent(cast, status):
+    _rectification(cast, date(2026, 12, 20), status=status)
+    scan(date(2026, 12, 15))
+    scan(date(2026, 12, 25))
+    assert fired("rectification_due") == 0 and fired("rectification_overdue") == 0
+
+
+def test_rectification_reminders_can_be_retimed_and_switched_off(cast):
+    _rectification(cast, date(2026, 12, 20))
+    admin = cast.users["org_admin_p"]
+    services.reminder_setting_update(user=admin, organization=cast.P, rule="rectification_due", offset=3)
+    services.reminder_setting_update(user=admin, organization=cast.P, rule="rectification_overdue", enabled=False)
+    scan(date(2026, 12, 16))
+    assert fired("rectification_due") == 0
+    scan(date(2026, 12, 17))
+    assert fired("rectification_due") == 1
+    scan(date(2026, 12, 21))
+    assert fired("rectification_overdue") == 0
