@@ -24,6 +24,7 @@ from activities.choices import (
     VotingMethod,
 )
 from organizations.choices import OrgType
+from organizations.numbers import is_number
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -33,7 +34,7 @@ ALSO_CHOICES = sorted({code for codes in ALSO_COUNTS_AS.values() for code in cod
 
 def _int_or_none(value: Any) -> int | None:
     text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if is_number(text) else None
 
 
 class MeetingHeaderForm(forms.Form):
@@ -176,9 +177,9 @@ def parse_resolutions(post: Any) -> tuple[list[dict[str, Any]], list[dict[str, A
         }
         for key in ("votes_for", "votes_against", "votes_abstain", "written_for", "written_against", "written_abstain"):
             value = str(raw[key]).strip()
-            if value and not value.isdigit():
+            if value and not is_number(value):
                 errors.append(f"第 {i + 1} 项决议：票数应为非负整数")
-            row[key] = int(value) if value.isdigit() else 0
+            row[key] = int(value) if is_number(value) else 0
         for key in ("id", "subject_member_id", "follow_up_owner_id"):
             row[key] = _int_or_none(raw[key])
         if raw["follow_up_due_on"]:

@@ -100,6 +100,7 @@ from organizations.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from organizations.choices import BRANCH_TYPES, OrgType
 from organizations.dates import today
 from organizations.models import Organization
+from organizations.numbers import as_id, is_number
 
 PAGE_SIZE = 30
 
@@ -129,7 +130,7 @@ def _attach_errors(form: Any, exc: ValidationError) -> list[str]:
 def _int_param(value: str | None, field: str, lo: int, hi: int) -> int | None:
     if value in (None, ""):
         return None
-    if not value.isdigit() or not lo <= int(value) <= hi:
+    if not is_number(value) or not lo <= int(value) <= hi:
         raise ValidationError({field: "参数无效"})
     return int(value)
 
@@ -542,9 +543,9 @@ def _meeting_form(request: HttpRequest, org: Organization, meeting: Meeting | No
 
 def _plan_item(request: HttpRequest, org: Organization) -> PlanItem | None:
     raw = request.GET.get("plan_item", "")
-    if not raw.isdigit():
+    if not is_number(raw):
         return None
-    return PlanItem.objects.visible_to(request.user, VIEW).filter(pk=int(raw), plan__organization=org).first()
+    return PlanItem.objects.visible_to(request.user, VIEW).filter(pk=as_id(raw), plan__organization=org).first()
 
 
 @login_required

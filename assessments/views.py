@@ -102,6 +102,7 @@ from organizations.access import CHANGE, SUBTREE, VIEW, get_for_user, get_scope,
 from organizations.choices import OrgType
 from organizations.dates import today
 from organizations.models import Organization
+from organizations.numbers import as_id, is_number
 
 PAGE_SIZE = 50
 
@@ -218,7 +219,7 @@ def scheme_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _count(post: Any, name: str, limit: int = 200) -> int:
     raw = post.get(name, "0") or "0"
-    return min(int(raw), limit) if raw.isdigit() else 0
+    return min(int(raw), limit) if is_number(raw) else 0
 
 
 def _structure_from_post(post: Any, base: dict[str, Any]) -> dict[str, Any]:
@@ -226,10 +227,10 @@ def _structure_from_post(post: Any, base: dict[str, Any]) -> dict[str, Any]:
     blank new rows ignored)."""
     data = {
         "name": post.get("name", "").strip(),
-        "year": int(post["year"]) if post.get("year", "").isdigit() else None,
+        "year": int(post["year"]) if is_number(post.get("year", "")) else None,
         "org_type": post.get("org_type", ""),
         "total_points": post.get("total_points", "").strip(),
-        "publicity_days": int(post["publicity_days"]) if post.get("publicity_days", "").isdigit() else 5,
+        "publicity_days": int(post["publicity_days"]) if is_number(post.get("publicity_days", "")) else 5,
         "description": post.get("description", ""),
         "is_example": base.get("is_example", False),
         "sections": [],
@@ -268,7 +269,7 @@ def _structure_from_post(post: Any, base: dict[str, Any]) -> dict[str, Any]:
                     "threshold": post.get(f"{ip}-threshold", "").strip() or None,
                     "max_points": post.get(f"{ip}-max_points", "").strip() or "0",
                     "veto_cap_stars": int(post.get(f"{ip}-veto_cap_stars", "0") or 0)
-                    if post.get(f"{ip}-veto_cap_stars", "0").isdigit()
+                    if is_number(post.get(f"{ip}-veto_cap_stars", "0"))
                     else -1,
                     "guidance": post.get(f"{ip}-guidance", ""),
                     "evidence_hint": post.get(f"{ip}-evidence_hint", ""),
@@ -283,7 +284,7 @@ def _structure_from_post(post: Any, base: dict[str, Any]) -> dict[str, Any]:
         stars = post.get(f"{bp}-stars", "")
         data["bands"].append(
             {
-                "stars": int(stars) if stars.isdigit() else -1,
+                "stars": int(stars) if is_number(stars) else -1,
                 "label": post.get(f"{bp}-label", "").strip(),
                 "min_points": post.get(f"{bp}-min_points", "").strip(),
                 "max_points": post.get(f"{bp}-max_points", "").strip() or None,
@@ -627,7 +628,7 @@ def duty_edit(request: HttpRequest, org_pk: int) -> HttpResponse:
     if not is_org_editor(request.user, org):
         raise PermissionDenied
     year = request.GET.get("year") or request.POST.get("year") or str(today().year)
-    if not year.isdigit() or not 2000 <= int(year) <= 2100:
+    if not is_number(year) or not 2000 <= int(year) <= 2100:
         return HttpResponseBadRequest("年度无效")
     existing = DutyReport.objects.filter(organization=org, year=int(year)).first()
     questions = open_questions_for(organization=org, year=int(year))
@@ -839,9 +840,9 @@ def rectification_new(request: HttpRequest) -> HttpResponse:
     report_id = request.GET.get("report", "")
     source_report = None
     if report_id:
-        if not report_id.isdigit():
+        if not is_number(report_id):
             return HttpResponseBadRequest("report 参数无效")
-        source_report = get_for_user(InspectionReport, request.user, VIEW, pk=int(report_id))
+        source_report = get_for_user(InspectionReport, request.user, VIEW, pk=as_id(report_id))
         initial["organization"] = source_report.organization_id
     form = RectificationForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from members.choices import DuesCategory
+from organizations.numbers import is_number
 
 CENT = Decimal("0.01")
 RATE_PLACES = Decimal("0.0001")
@@ -261,7 +262,7 @@ def parse_month(raw: str, *, field: str = "month") -> date:
     """'YYYY-MM' → the first day of that month; a Chinese field error otherwise."""
     text = (raw or "").strip()
     parts = text.split("-")
-    if len(parts) != 2 or not all(part.isdigit() for part in parts) or len(parts[0]) != 4:
+    if len(parts) != 2 or not all(is_number(part) for part in parts) or len(parts[0]) != 4:
         raise ValidationError({field: "月份格式应为 YYYY-MM，例如 2026-03"})
     year, month = int(parts[0]), int(parts[1])
     if not 1 <= month <= 12 or not 2000 <= year <= 2100:

@@ -28,6 +28,7 @@ from members.services_dues import FixingSpec, _dues_changed, _members_changed, d
 from organizations import dates
 from organizations.access import CHANGE
 from organizations.models import Organization
+from organizations.numbers import is_number
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -140,7 +141,7 @@ def _check_rows(
     ids = []
     for line, values in raw_rows:
         text = [_cell_text(v) for v in values]
-        member_id = int(text[0]) if text[0].isdigit() else None
+        member_id = int(text[0]) if is_number(text[0]) else None
         if member_id is None:
             errors.append([line, "A 党员编号", "党员编号应为数字（请使用模板中的编号）"])
         else:

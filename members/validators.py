@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from members.choices import Sex
+from organizations.numbers import is_number
 
 # GB 11643-1999: 17 digits + check digit; weights are 2^(17-i) mod 11 (ISO 7064 MOD 11-2).
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -97,7 +98,7 @@ def validate_id_number(
     number = normalize_id_number(value)
     if not number:
         raise ValidationError("请填写公民身份号码")
-    if len(number) == 15 and number.isdigit():
+    if len(number) == 15 and is_number(number):
         raise ValidationError("请填写 18 位公民身份号码（15 位旧号码请先升位）")
     if not _ID_SHAPE.match(number):
         raise ValidationError("公民身份号码应为 18 位：前 17 位为数字，最后一位为数字或 X")
@@ -140,9 +141,9 @@ def validate_phone(value: Any) -> str:
     if not text:
         raise ValidationError("请填写联系电话")
     digits = text.replace("-", "")
-    if digits.isdigit() and _MOBILE.match(digits):
+    if is_number(digits) and _MOBILE.match(digits):
         return digits
-    if "-" not in text and text.isdigit() and text.startswith("0"):
+    if "-" not in text and is_number(text) and text.startswith("0"):
         # 区号 written without a dash: 010 and 02X are the only 3-digit area codes.
         cut = 3 if text.startswith(("010", "02")) else 4
         text = f"{text[:cut]}-{text[cut:]}"

@@ -39,6 +39,7 @@ from organizations.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from organizations.choices import OrgType
 from organizations.dates import today
 from organizations.models import Organization
+from organizations.numbers import as_id, is_number
 from organizations.paging import CappedPaginator
 
 PAGE_SIZE = 50
@@ -183,8 +184,8 @@ def member_create(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     initial: dict[str, Any] = {"dues_category": "employed", "membership_status": "normal"}
     org_param = request.GET.get("org", "")
-    if org_param.isdigit():
-        initial["organization"] = get_for_user(Organization, request.user, CHANGE, pk=int(org_param)).pk
+    if is_number(org_param):
+        initial["organization"] = get_for_user(Organization, request.user, CHANGE, pk=as_id(org_param)).pk
     form = MemberForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

@@ -51,6 +51,7 @@ from organizations import dates
 from organizations.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from organizations.choices import BRANCH_TYPES
 from organizations.models import Organization
+from organizations.numbers import as_id, is_number
 
 MANAGER_ROLES = ("org_admin", "secretary", "auditor")
 
@@ -69,7 +70,7 @@ def _year_arg(request: HttpRequest) -> int:
     raw = request.GET.get("year", "")
     if not raw:
         return dates.today().year
-    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+    if not is_number(raw) or not 2000 <= int(raw) <= 2100:
         raise _BadRequest("年度应为四位数字")
     return int(raw)
 
@@ -168,7 +169,7 @@ def dues_record(request: HttpRequest, pk: int) -> HttpResponse:
     method = request.POST.get("method", PaymentMethod.CASH)
     if request.method == "POST":
         entries: list[tuple[int, Decimal | None]] = []
-        checked = {int(v) for v in request.POST.getlist("pay") if v.isdigit()}
+        checked = {as_id(v) for v in request.POST.getlist("pay") if is_number(v)}
         owing = {line.member.pk: line for line in data["lines"] if line.status == "unpaid"}
         for member_id in sorted(checked):
             raw = request.POST.get(f"amount_{member_id}", "").strip()

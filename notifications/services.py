@@ -51,6 +51,7 @@ from notifications.selectors import RecipientResolver, can_manage_reminders
 from organizations.access import CHANGE, get_scope, user_can
 from organizations.choices import OrgType, Role
 from organizations.models import Organization, RoleAssignment
+from organizations.numbers import is_number
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def _clean_day_of_month(value: str) -> str:
         return value
     if value in ("月末", "最后一天"):
         return LAST_DAY
-    if not value.isdigit():
+    if not is_number(value):
         raise ValidationError({"day_of_month": "每月日期应为 1–28 的整数或“月末”"})
     day = int(value)
     if 29 <= day <= 31:

@@ -24,6 +24,7 @@ from notifications.rules import CATEGORIES, RULES, RULES_BY_CODE
 from organizations.access import CHANGE, VIEW, get_for_user, get_scope
 from organizations.choices import OrgType
 from organizations.models import Organization
+from organizations.numbers import as_id, is_number
 
 PAGE_SIZE = 30
 
@@ -127,9 +128,9 @@ def _org_for_rules(request: HttpRequest, pk: int | None) -> Organization:
 def rules(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     chosen = request.GET.get("org", "")
     if pk is None and chosen:
-        if not chosen.isdigit():
+        if not is_number(chosen):
             return HttpResponseBadRequest("org 参数无效")
-        return redirect("notifications:rules-org", pk=int(chosen))
+        return redirect("notifications:rules-org", pk=as_id(chosen))
     org = _org_for_rules(request, pk)
     rows = selectors.reminder_settings_for(organization=org)
     grouped: dict[str, list[Any]] = {}
@@ -241,7 +242,7 @@ def notice_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("只有组织部门（党委）工作人员和书记可以发送通知")
     organizations = _sender_organizations(request.user)
     selected_id = request.POST.get("organization") or request.GET.get("org") or ""
-    if selected_id and not str(selected_id).isdigit():
+    if selected_id and not is_number(str(selected_id)):
         return HttpResponseBadRequest("org 参数无效")
     selected = None
     if selected_id:

@@ -22,6 +22,7 @@ from organizations.forms import (
     TermStartForm,
 )
 from organizations.models import CommitteeTerm, Organization, Position
+from organizations.numbers import as_id, is_number
 from organizations.selectors import organization_detail, organization_flags, organization_list
 
 PAGE_SIZE = 50
@@ -107,8 +108,8 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def organization_create(request: HttpRequest) -> HttpResponse:
     parent_id = request.GET.get("parent", "")
     initial: dict[str, Any] = {}
-    if parent_id.isdigit():
-        parent = get_for_user(Organization, request.user, CHANGE, pk=int(parent_id))
+    if is_number(parent_id):
+        parent = get_for_user(Organization, request.user, CHANGE, pk=as_id(parent_id))
         initial["parent_code"] = parent.code
     elif parent_id:
         return HttpResponseBadRequest("parent 参数无效")

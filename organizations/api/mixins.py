@@ -7,22 +7,9 @@ from typing import Any, ClassVar
 from rest_framework.exceptions import ValidationError
 
 from organizations.access import VIEW
+from organizations.numbers import MAX_ID, as_id, is_number  # noqa: F401 - re-exported for the API views
 
 COMMON_QUERY_PARAMS = frozenset({"page", "page_size", "format"})
-
-
-MAX_ID = 2**63 - 1  # the largest id a database integer column holds
-
-
-def is_number(text: Any) -> bool:
-    """A plain decimal number: ASCII digits only (``str.isdigit`` alone accepts "²", which ``int`` rejects)."""
-    text = str(text)
-    return text.isascii() and text.isdigit()
-
-
-def as_id(text: Any) -> int:
-    """A numeric id for a filter; larger than any id becomes ``MAX_ID`` (no row), not an SQLite overflow."""
-    return min(int(text), MAX_ID)
 
 
 class StrictQueryParamsMixin:

@@ -26,6 +26,7 @@ from organizations.choices import OrgType
 from organizations.dashboard.models import DashboardFact
 from organizations.dates import today
 from organizations.models import Organization
+from organizations.numbers import is_number
 
 CHILDREN_PAGE_SIZE = 20
 LIST_PAGE_SIZE = 50
@@ -120,7 +121,7 @@ def _int_param(data: Any, name: str, label: str, low: int, high: int, default: i
     if raw in (None, ""):
         return default
     raw = str(raw).strip()
-    if not raw.isdigit():
+    if not is_number(raw):
         raise ValidationError({name: f"{label}应为整数"})
     value = int(raw)
     if not low <= value <= high:
@@ -495,7 +496,7 @@ PARTY_Q = Q(membership_status=MembershipStatus.NORMAL, stage__in=PARTY_STAGES)
 def _band_q(field_name: str, code: str, year: int, bands: list[tuple[str, int, int]]) -> Q:
     if code == "unknown":
         return Q(**{f"{field_name}__isnull": True})
-    if not code.isdigit() or int(code) >= len(bands):
+    if not is_number(code) or int(code) >= len(bands):
         raise ValidationError({"value": "未知的分组"})
     _, low, high = bands[int(code)]
     q = Q(**{f"{field_name}__year__gte": year - high, f"{field_name}__year__lte": year - low})
@@ -573,9 +574,9 @@ def member_drill_label(metric: str, value: str, year: int) -> str:
         **dict(Education.choices),
         **MEMBER_FLAG_LABELS,
     }
-    if metric == "age" and value.isdigit() and int(value) < len(AGE_BANDS):
+    if metric == "age" and is_number(value) and int(value) < len(AGE_BANDS):
         return f"{label}：{AGE_BANDS[int(value)][0]}（{year}年末）"
-    if metric == "party_age" and value.isdigit() and int(value) < len(PARTY_AGE_BANDS):
+    if metric == "party_age" and is_number(value) and int(value) < len(PARTY_AGE_BANDS):
         return f"{label}：{PARTY_AGE_BANDS[int(value)][0]}（{year}年末）"
     if metric == "party":
         return "党员（正式党员和预备党员）"
