@@ -74,6 +74,90 @@ def _worker(queue: Any, results: Any, batch_id: int) -> None:
     )
 
 
+def _count(value: int) -> str:
+    return "—" if value < 0 else str(value)
+
+
+def _proc_stats(pid: int) -> dict[str, float]:
+    """Peak RSS (VmHWM) and CPU seconds of another process, from /proc (Linux)."""
+    peak = rss = 0.0
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) / 1024
+            elif line.startswith("VmRSS:"):
+                rss = int(line.split()[1]) / 1024
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return {"peak_rss_mb": peak, "rss_mb": rss, "cpu_seconds": (int(fields[11]) + int(fields[12])) / ticks}
+
+
+def _celery_run(*, batch_id: int, chunks: list[list[int]], workers: int, timeout: int) -> tuple[float, list[dict]]:
+    """Start ``workers`` real Celery workers (solo pool: the task runs in the worker process, so its
+    memory is the worker's), enqueue the production chunk task on a private queue, and wait until
+    the batch counts every report. Needs a broker every process reaches (Redis, or the default
+    filesystem broker)."""
+    import subprocess  # noqa: S404 - our own interpreter, fixed arguments
+    import sys
+    import uuid
+
+    from django.conf import settings
+
+    from assessments.models import ReportBatch
+    from assessments.tasks import report_generate_chunk_task
+
+    queue = f"bench-reports-{uuid.uuid4().hex[:8]}"
+    procs = []
+    for n in range(workers):
+        command = [
+            sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--concurrency", "1",
+            "-Q", queue, "-n", f"{queue}-{n}@%h", "--without-gossip", "--without-mingle", "-l", "warning",
+            "--prefetch-multiplier", "1",
+        ]  # fmt: skip
+        procs.append(subprocess.Popen(command, cwd=settings.BASE_DIR))  # noqa: S603
+    try:
+        time.sleep(5)  # let the workers connect before the clock starts
+        setup = {proc.pid: _proc_stats(proc.pid)["rss_mb"] for proc in procs}
+        started = time.perf_counter()
+        for ids in chunks:
+            report_generate_chunk_task.apply_async(args=[batch_id, ids], queue=queue)
+        total = sum(len(ids) for ids in chunks)
+        while True:
+            batch = ReportBatch.objects.get(pk=batch_id)
+            if batch.done + batch.failed >= total:
+                break
+            if time.perf_counter() - started > timeout:
+                raise CommandError(f"Celery worker 在 {timeout} 秒内未完成")
+            if any(proc.poll() is not None for proc in procs):
+                raise CommandError("Celery worker 进程意外退出")
+            time.sleep(0.5)
+        wall = time.perf_counter() - started
+        stats = []
+        for proc in procs:
+            figures = _proc_stats(proc.pid)
+            stats.append(
+                {
+                    "pid": proc.pid,
+                    "done": -1,
+                    "failed": -1,
+                    "seconds": wall,
+                    "cpu_seconds": figures["cpu_seconds"],
+                    "peak_rss_mb": figures["peak_rss_mb"],
+                    "rss_after_setup_mb": setup[proc.pid],
+                }
+            )
+        return wall, stats
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 class Command(BaseCommand):
     help = "基准：用多个工作进程为 N 个党支部生成季度督查报告（PDF+XLSX），输出耗时和每个进程的内存峰值"
 
@@ -83,8 +167,32 @@ class Command(BaseCommand):
         parser.add_argument("--year", type=int, default=0, help="年度（默认上一季度所在年度）")
         parser.add_argument("--quarter", type=int, default=0, help="季度（默认上一季度）")
         parser.add_argument("--rollups", action="store_true", help="同时生成这些支部的上级组织汇总报告")
+        parser.add_argument(
+            "--celery",
+            action="store_true",
+            help="用真实的 Celery worker（solo 池）执行生产任务，而不是 multiprocessing 进程",
+        )
+        parser.add_argument("--timeout", type=int, default=1200, help="--celery 时最长等待秒数")
 
-    def handle(self, *args, branches, workers, year, quarter, rollups, **options):
+    @staticmethod
+    def _mp_run(*, batch_id: int, chunks: list[list[int]], workers: int) -> tuple[float, list[dict]]:
+        ctx = mp.get_context("spawn")
+        queue = ctx.Queue()
+        results = ctx.Queue()
+        for ids in chunks:
+            queue.put(ids)
+        for _ in range(workers):
+            queue.put(None)
+        started = time.perf_counter()
+        processes = [ctx.Process(target=_worker, args=(queue, results, batch_id)) for _ in range(workers)]
+        for process in processes:
+            process.start()
+        stats = [results.get() for _ in processes]
+        for process in processes:
+            process.join()
+        return time.perf_counter() - started, stats
+
+    def handle(self, *args, branches, workers, year, quarter, rollups, celery=False, timeout=1200, **options):
         from assessments.choices import BatchStatus, ReportKind, ReportStatus
         from assessments.models import InspectionReport, ReportBatch
         from assessments.periods import previous_quarter, quarter_period
@@ -137,26 +245,15 @@ class Command(BaseCommand):
         font = cjk_font()
         self.stdout.write(
             f"{len(report_ids)} 份报告（{branches} 个党支部{'，含汇总' if rollups else ''}），{year}年第{quarter}季度，"
-            f"{workers} 个工作进程，PDF 字体 {font}"
+            f"{workers} 个{'Celery worker' if celery else '工作进程'}，PDF 字体 {font}"
         )
         connection.close()  # children open their own connections
-
-        ctx = mp.get_context("spawn")
-        queue = ctx.Queue()
-        results = ctx.Queue()
-        for start in range(0, len(report_ids), CHUNK):
-            queue.put(report_ids[start : start + CHUNK])
-        for _ in range(workers):
-            queue.put(None)
+        chunks = [report_ids[start : start + CHUNK] for start in range(0, len(report_ids), CHUNK)]
         load_before = os.getloadavg()[0]
-        started = time.perf_counter()
-        processes = [ctx.Process(target=_worker, args=(queue, results, batch.pk)) for _ in range(workers)]
-        for process in processes:
-            process.start()
-        stats = [results.get() for _ in processes]
-        for process in processes:
-            process.join()
-        wall = time.perf_counter() - started
+        if celery:
+            wall, stats = _celery_run(batch_id=batch.pk, chunks=chunks, workers=workers, timeout=timeout)
+        else:
+            wall, stats = self._mp_run(batch_id=batch.pk, chunks=chunks, workers=workers)
         load_after = os.getloadavg()[0]
 
         done = InspectionReport.objects.filter(pk__in=report_ids, status=ReportStatus.DONE)
@@ -188,7 +285,7 @@ class Command(BaseCommand):
         )
         for s in stats:
             self.stdout.write(
-                f"{s['pid']:<8}{s['done']:>6}{s['failed']:>6}{s['seconds']:>10.1f}{s['cpu_seconds']:>10.1f}"
+                f"{s['pid']:<8}{_count(s['done']):>6}{_count(s['failed']):>6}{s['seconds']:>10.1f}{s['cpu_seconds']:>10.1f}"
                 f"{s['rss_after_setup_mb']:>16.0f}{s['peak_rss_mb']:>14.0f}"
             )
         if load_before > (os.cpu_count() or 1):
