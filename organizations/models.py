@@ -68,7 +68,15 @@ class Organization(MP_Node):
     class Meta:
         verbose_name = "党组织"
         verbose_name_plural = "党组织"
-        indexes = [models.Index(fields=["org_type"]), models.Index(fields=["name"])]
+        indexes = [
+            models.Index(fields=["org_type"]),
+            models.Index(fields=["name"]),
+            # "children of X" is depth = d + 1 AND path LIKE 'X%': with the path index alone, the
+            # prefix of the root matches every row (a scan of the whole tree to count 125 children).
+            models.Index(
+                fields=["depth", "path"], name="org_depth_path", opclasses=["int4_ops", "varchar_pattern_ops"]
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.short_name or self.name
