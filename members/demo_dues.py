@@ -31,6 +31,9 @@ BASES = {
 BATCH = 5000
 
 
+CHUNK_MEMBERS = 5_000
+
+
 @transaction.atomic
 def seed_dues_demo(*, on: date, seed: int = 1) -> dict[str, int]:
     rng = random.Random(seed)
@@ -72,45 +75,51 @@ def seed_dues_demo(*, on: date, seed: int = 1) -> dict[str, int]:
     DuesFixing.objects.bulk_create(fixings, batch_size=BATCH)
 
     current = month_index(on)
-    months: list[DuesMonth] = []
-    payments: list[tuple[DuesPayment, list[DuesMonth]]] = []
-    for fixing in fixings:
-        behind = rng.choices([0, 1, 3, 7], [85, 8, 5, 2])[0]  # months unpaid at the end
-        paid_rows = []
-        for index in range(month_index(fixing.start_month), month_index(date(year, 12, 1)) + 1):
-            row = DuesMonth(
-                member_id=fixing.member_id,
-                organization_id=fixing.organization_id,
-                fixing=fixing,
-                month=month_from_index(index),
-                amount_due=fixing.monthly_amount,
-            )
-            if index < current - behind + (1 if behind == 0 and rng.random() < 0.6 else 0):
-                row.amount_paid = fixing.monthly_amount
-                row.paid_on = min(on, month_from_index(index) + timedelta(days=rng.randint(2, 25)))
-                paid_rows.append(row)
-            months.append(row)
-        payments.extend(
-            (
-                DuesPayment(
+    n_months = n_payments = 0
+    # A chunk of members at a time: the ledger of 100,000 members is about a million rows, which
+    # held at once cost gigabytes of Python objects. The random draws keep their order.
+    for start in range(0, len(fixings), CHUNK_MEMBERS):
+        months: list[DuesMonth] = []
+        payments: list[tuple[DuesPayment, list[DuesMonth]]] = []
+        for fixing in fixings[start : start + CHUNK_MEMBERS]:
+            behind = rng.choices([0, 1, 3, 7], [85, 8, 5, 2])[0]  # months unpaid at the end
+            paid_rows = []
+            for index in range(month_index(fixing.start_month), month_index(date(year, 12, 1)) + 1):
+                row = DuesMonth(
                     member_id=fixing.member_id,
                     organization_id=fixing.organization_id,
-                    paid_on=row.paid_on,
-                    total=row.amount_paid,
-                    months_count=1,
-                    recorded_as=RecordedAs.ON_BEHALF,
-                ),
-                [row],
+                    fixing=fixing,
+                    month=month_from_index(index),
+                    amount_due=fixing.monthly_amount,
+                )
+                if index < current - behind + (1 if behind == 0 and rng.random() < 0.6 else 0):
+                    row.amount_paid = fixing.monthly_amount
+                    row.paid_on = min(on, month_from_index(index) + timedelta(days=rng.randint(2, 25)))
+                    paid_rows.append(row)
+                months.append(row)
+            payments.extend(
+                (
+                    DuesPayment(
+                        member_id=fixing.member_id,
+                        organization_id=fixing.organization_id,
+                        paid_on=row.paid_on,
+                        total=row.amount_paid,
+                        months_count=1,
+                        recorded_as=RecordedAs.ON_BEHALF,
+                    ),
+                    [row],
+                )
+                for row in paid_rows
             )
-            for row in paid_rows
-        )
-    DuesPayment.objects.bulk_create([p for p, _ in payments], batch_size=BATCH)
-    for payment, rows in payments:
-        for row in rows:
-            row.payment = payment
-    DuesMonth.objects.bulk_create(months, batch_size=BATCH)
+        DuesPayment.objects.bulk_create([p for p, _ in payments], batch_size=BATCH)
+        for payment, rows in payments:
+            for row in rows:
+                row.payment = payment
+        DuesMonth.objects.bulk_create(months, batch_size=BATCH)
+        n_months += len(months)
+        n_payments += len(payments)
     steps = _seed_development(rng, on)
-    return {"fixings": len(fixings), "months": len(months), "payments": len(payments), "steps": steps}
+    return {"fixings": len(fixings), "months": n_months, "payments": n_payments, "steps": steps}
 
 
 def _step(member: Member, code: str, on: date, **extra) -> DevelopmentStep:
