@@ -18,6 +18,8 @@ from openpyxl import Workbook
 from audit.services import audit_log
 from members.models import Member
 from members.selectors import member_roster_history, member_transfers
+from organizations.access import VIEW, get_scope
+from organizations.models import Organization
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -67,6 +69,15 @@ def _watermark(user: Any) -> str:
     return f"导出人：{user.get_username()}　导出时间：{timezone.localtime():%Y-%m-%d %H:%M}　证件号码与电话已脱敏，仅限工作使用"
 
 
+def _export_organization(user: Any, chosen: Organization | None) -> Organization | None:
+    """The organization an export is recorded under: the one filtered on, else the user's own
+    organization when the whole export lies within it (one assignment), so the auditors above see it."""
+    if chosen is not None:
+        return chosen
+    paths = {rule.path for rule in get_scope(user).rules[VIEW]}
+    return Organization.objects.filter(path=paths.pop()).first() if len(paths) == 1 else None
+
+
 def member_list_xlsx(*, queryset: QuerySet[Member], user: Any, filters: dict[str, Any]) -> tuple[bytes, int]:
     """The list as XLSX (masked), streamed through a write-only workbook; audited with the count."""
     wb = Workbook(write_only=True)
@@ -84,7 +95,7 @@ def member_list_xlsx(*, queryset: QuerySet[Member], user: Any, filters: dict[str
         audit_log(
             event="member_export",
             user=user,
-            organization=organization,
+            organization=_export_organization(user, organization),
             detail={
                 "rows": count,
                 "format": "xlsx",

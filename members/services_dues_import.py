@@ -269,6 +269,7 @@ def dues_import_preview(
     batch.save()
     audit_log(
         event="dues_import_preview",
+        user=user if getattr(user, "is_authenticated", False) else None,
         obj=batch,
         organization=organization,
         detail={"year": year, "rows": len(raw_rows), "errors": len(errors)},
@@ -341,6 +342,7 @@ def dues_import_commit(*, batch: DuesImportBatch, user: Any) -> int:
     batch.save(update_fields=["status", "committed_at", "previous_categories", "rows_cipher", "row_count"])
     audit_log(
         event="dues_import_commit",
+        user=user if getattr(user, "is_authenticated", False) else None,
         obj=batch,
         organization=batch.organization,
         detail={"year": batch.year, "rows": len(rows)},
@@ -355,7 +357,13 @@ def dues_import_discard(*, batch: DuesImportBatch, user: Any) -> None:
     batch.status = ImportStatus.DISCARDED
     batch.set_rows([])
     batch.save(update_fields=["status", "rows_cipher", "row_count"])
-    audit_log(event="dues_import_discard", obj=batch, organization=batch.organization, detail={"year": batch.year})
+    audit_log(
+        event="dues_import_discard",
+        user=user if getattr(user, "is_authenticated", False) else None,
+        obj=batch,
+        organization=batch.organization,
+        detail={"year": batch.year},
+    )
 
 
 def _overlaps(a: Organization, b: Organization) -> bool:
