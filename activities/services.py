@@ -1027,10 +1027,17 @@ def study_points_record(*, user: Any, member: Member, recorded_on: dt.date, poin
         raise ValidationError({"points": "积分应为 0 至 1000000 之间的整数"})
     if not (user_can(user, CHANGE, member) or get_scope(user).member_id == member.pk):
         raise ValidationError({"member": "只能为本人或本支部党员登记"})
-    row, _ = StudyPoints.objects.update_or_create(
+    row, created = StudyPoints.objects.update_or_create(
         member=member,
         recorded_on=recorded_on,
         defaults={"points": points, "organization_id": member.organization_id, "entered_by": user},
+    )
+    audit_log(
+        event="study_points_record",
+        user=user,
+        obj=row,
+        organization=member.organization,
+        detail={"member_id": member.pk, "recorded_on": f"{recorded_on:%Y-%m-%d}", "points": points, "new": created},
     )
     return row
 

@@ -866,6 +866,30 @@ def case_dues_export(cast):
     return act, Expect("secretary_a", "A", rows=2)
 
 
+def case_study_points(cast):
+    from activities.services import activity_settings_update, study_points_record
+
+    activity_settings_update(
+        user=cast.users["secretary_a"], organization=cast.A, study_points_enabled=True, advisory_summary_enabled=False
+    )
+    return (
+        lambda: study_points_record(
+            user=cast.users["member_a"], member=cast.member_a_record, recorded_on=date(2026, 6, 1), points=52
+        )
+    ), Expect("member_a", "A")
+
+
+def case_evidence_add(cast):
+    from assessments.models import RatingEntry
+    from assessments.services_evidence import evidence_add
+
+    rating, _ = _round(cast)
+    entry = RatingEntry.objects.filter(rating=rating).first()
+    return (
+        lambda: evidence_add(user=cast.users["secretary_a"], target=entry, title="台账", name="a.pdf", content=PDF)
+    ), Expect("secretary_a", "A")
+
+
 # --- the table -----------------------------------------------------------------------------------------
 
 ROWS: list[tuple[str, Case]] = [
@@ -911,6 +935,7 @@ ROWS: list[tuple[str, Case]] = [
     ("talk_delete", case_talk_delete),
     ("study_record_create", case_study_record_create),
     ("study_record_delete", case_study_record_delete),
+    ("study_points_record", case_study_points),
     # ratings
     ("rating_round_open", case_round_open),
     ("rating_self_score", case_rating_self_score),
@@ -931,6 +956,7 @@ ROWS: list[tuple[str, Case]] = [
     ("rectification_sign_off", case_rectification_sign_off),
     ("assessment_scheme_save", case_scheme_save),
     ("assessment_scheme_activate", case_scheme_activate),
+    ("assessment_evidence_add", case_evidence_add),
     # exports
     ("member_export", case_member_export),
     ("member_export", case_member_export_unfiltered),
