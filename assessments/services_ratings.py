@@ -372,8 +372,13 @@ def rating_start_publicity(*, rating: Rating, user: Any, start: date | None = No
 @transaction.atomic
 def rating_comment(*, rating: Rating, user: Any, text: str, on: date | None = None) -> RatingComment:
     on = on or today()
-    _require(Rating.objects.visible_to(user, VIEW).filter(pk=rating.pk).exists(), "无权发表意见")
+    from assessments.selectors import publicity_ratings
+
     _require_status(rating, RatingStatus.PUBLICITY, message="该评定不在公示期内")
+    _require(
+        not get_scope(user).is_read_only and publicity_ratings(user=user, on=on).filter(pk=rating.pk).exists(),
+        "无权发表意见",
+    )
     if rating.publicity_end and on > rating.publicity_end:
         raise ValidationError({"text": f"公示已于 {rating.publicity_end:%Y-%m-%d} 结束"})
     text = (text or "").strip()

@@ -12,6 +12,7 @@ urlpatterns = [
     path("ratings/", views.round_list, name="round-list"),
     path("rounds/<int:pk>/", views.round_detail, name="round-detail"),
     path("ratings/<int:pk>/", views.rating_detail, name="rating-detail"),
+    path("publicity/", views.publicity, name="publicity"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence-download"),
     path("duty/", views.duty_list, name="duty-list"),
     path("duty/write/<int:org_pk>/", views.duty_edit, name="duty-edit"),

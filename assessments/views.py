@@ -56,6 +56,7 @@ from assessments.models import (
     Evidence,
     InspectionReport,
     Rating,
+    RatingComment,
     RatingEntry,
     RectificationItem,
     ReportBatch,
@@ -140,6 +141,7 @@ def index(request: HttpRequest) -> HttpResponse:
     ratings = Rating.objects.visible_to(user, VIEW)
     context = {
         "rating_counts": dict(ratings.values_list("status").annotate(n=Count("pk")).values_list("status", "n")),
+        "publicity_count": selectors.publicity_ratings(user=user, on=today()).count(),
         "open_rectifications": RectificationItem.objects.visible_to(user, VIEW)
         .exclude(status=RectificationStatus.CLOSED)
         .count(),
@@ -520,6 +522,37 @@ def _rating_post(request: HttpRequest, rating: Rating, entries: list[RatingEntry
         )
         messages.success(request, "佐证材料已添加")
     return True
+
+
+@login_required
+def publicity(request: HttpRequest) -> HttpResponse:
+    """星级评定公示: the ratings in 公示 this user may read (party members see their committee's
+    round), with the proposed stars and a comment form. Nobody is ranked: organizations are listed
+    in tree order."""
+    on = today()
+    ratings = list(selectors.publicity_ratings(user=request.user, on=on))
+    form = CommentForm(request.POST or None)
+    chosen = None
+    if request.method == "POST":
+        raw = request.POST.get("rating", "")
+        chosen = next((r for r in ratings if is_number(raw) and r.pk == as_id(raw)), None)
+        if chosen is None:
+            raise Http404("没有这项公示")
+        if form.is_valid():
+            try:
+                rating_comment(rating=chosen, user=request.user, text=form.cleaned_data["text"], on=on)
+            except ValidationError as exc:
+                _errors_to_form(form, exc)
+            else:
+                messages.success(request, f"已提交对“{chosen.organization}”的意见")
+                return redirect("assessments:publicity")
+    mine = {c.rating_id for c in RatingComment.objects.filter(author=request.user, rating__in=ratings)}
+    return render(
+        request,
+        "assessments/publicity.html",
+        {"ratings": ratings, "form": form, "chosen": chosen, "commented": mine, "on": on},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required

@@ -84,3 +84,43 @@ def test_self_assessment_review_and_reports(cast, phone_page, desktop_page, live
     screenshot(page, "assessments-05-report-list-desktop")
     assert InspectionReport.objects.filter(status="done").count() == 4
     assert foreign == []
+
+
+def test_member_reads_the_publicity_and_comments_on_a_phone(cast, phone_page, live_server):
+    """A party member opens 考评督查 → 公示 on a phone and leaves an opinion."""
+    from datetime import timedelta
+
+    from assessments.models import Rating, RatingComment
+    from assessments.services_ratings import rating_self_score, rating_start_publicity, rating_submit, round_open
+    from organizations.dates import today
+    from tests.assessments.helpers import active_scheme, ids
+
+    scheme = active_scheme(cast.P)
+    round_ = round_open(organization=cast.P, scheme=scheme, year=2025, user=cast.users["org_admin_p"])
+    i = ids(scheme)
+    for org, who in ((cast.A, "secretary_a"), (cast.B, "secretary_b")):
+        rating = Rating.objects.get(round=round_, organization=org)
+        scores = {
+            i["M1"]: {"points": "8"},
+            i["J1"]: {"points": "2"},
+            i["D1"]: {"points": "0"},
+            i["V1"]: {"points": "0"},
+        }
+        rating_self_score(rating=rating, user=cast.users[who], scores=scores)
+        rating_submit(rating=rating, user=cast.users[who])
+        rating_start_publicity(rating=rating, user=cast.users["org_admin_p"], start=today() - timedelta(days=1))
+    user = cast.users["member_a"]
+    user.set_password("Br0wser!pass")
+    user.save()
+    page = phone_page
+    login(page, "member_a", "Br0wser!pass")
+    page.goto(f"{live_server.url}/assessments/")
+    page.click("text=查看公示、提意见")
+    page.wait_for_load_state("networkidle")
+    assert "第一党支部" in page.content() and "第二党支部" in page.content()
+    page.fill("textarea >> nth=1", "第二党支部活动扎实，同意评定")
+    page.click("button:has-text('提交意见') >> nth=1")
+    page.wait_for_load_state("networkidle")
+    assert "已提交对" in page.content()
+    screenshot(page, "assessments-publicity-member-phone")
+    assert RatingComment.objects.filter(author=user).count() == 1

@@ -86,6 +86,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "assessments:round-list": {"GET": "DAAAAAAA", "POST": "DDDDADDD"},
     "assessments:round-detail": {"GET": "DDDDAADD", "POST": "DDDDADDD"},
     "assessments:rating-detail": {"GET": "DDADAADD", "POST": "DDADAADD"},
+    "assessments:publicity": {"GET": "DAAAAAAA", "POST": "DDDDDDDD"},
     "assessments:evidence-download": {"GET": "DDADAADD", "POST": "DDADAADD"},
     "assessments:duty-list": {"GET": "DAAAAAAA", "POST": "DAAAAAAA"},
     "assessments:duty-edit": {"GET": "DDADDDDD", "POST": "DDADDDDD"},
