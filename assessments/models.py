@@ -42,6 +42,11 @@ def _ancestor_paths(paths: list[str]) -> set[str]:
     return out
 
 
+def member_ancestor_paths(scope: Any) -> set[str]:
+    """For a party member's scope: the paths of their own organization and every one above it."""
+    return _ancestor_paths([rule.path for rule in scope.org_rules[VIEW] if rule.reach == "org_only"])
+
+
 class SchemeQuerySet(ScopedQuerySet):
     """Schemes are read by the organizations rated under them: VIEW also reaches the schemes
     issued by any ancestor of the user's organizations (read-only; CHANGE stays in the subtree)."""
@@ -238,12 +243,12 @@ class RatingQuerySet(ScopedQuerySet):
         scope = get_scope(user)
         if not scope.member_id:
             return own
-        member_paths = [rule.path for rule in scope.org_rules[VIEW] if rule.reach == "org_only"]
+        member_paths = member_ancestor_paths(scope)
         if not member_paths:
             return own
         # A member recorded in a 党小组 sees the ratings of the branch (and bodies above) it belongs to.
         public = Q(
-            organization__path__in=_ancestor_paths(member_paths),
+            organization__path__in=member_paths,
             status__in=[RatingStatus.PUBLICITY, RatingStatus.FINAL],
         )
         return self.filter(Q(pk__in=own.values("pk")) | public)

@@ -18,8 +18,9 @@ from assessments.models import (
     Rating,
     RectificationItem,
     ReportBatch,
+    member_ancestor_paths,
 )
-from organizations.access import VIEW
+from organizations.access import VIEW, get_scope
 from organizations.models import Organization
 
 
@@ -195,17 +196,12 @@ def publicity_ratings(*, user: Any, on: date) -> QuerySet[Rating]:
     of a round that covers the member's own organization — a 公示 is published to the party
     members of the committee that runs the round. Only the result is shown to members (stars and
     dates), never the scores by indicator."""
-    from organizations.access import get_scope
-
     in_publicity = Q(status=RatingStatus.PUBLICITY, publicity_start__lte=on)
     visible = Rating.objects.visible_to(user, VIEW).filter(in_publicity).values("pk")
     condition = Q(pk__in=visible)
     scope = get_scope(user)
     if scope.member_id:
-        path = Organization.objects.filter(members__pk=scope.member_id).values_list("path", flat=True).first() or ""
-        steplen = Organization.steplen
-        ancestors = [path[:end] for end in range(steplen, len(path) + 1, steplen)]
-        condition |= in_publicity & Q(round__organization__path__in=ancestors)
+        condition |= in_publicity & Q(round__organization__path__in=member_ancestor_paths(scope))
     return (
         Rating.objects.filter(condition)
         .select_related("organization", "round__organization")

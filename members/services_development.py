@@ -676,8 +676,8 @@ def development_step_void(*, step: DevelopmentStep, user: Any, reason: str) -> D
     step = DevelopmentStep.all_objects.select_for_update().get(pk=step.pk)
     if step.voided_at is not None:
         raise ValidationError({"step": "该记录已作废"})
-    latest = DevelopmentStep.objects.filter(member=member).order_by("-pk").first()
-    if latest is None or latest.pk != step.pk:
+    if development_voidable_step_id(member) != step.pk:
+        latest = DevelopmentStep.objects.filter(member=member).order_by("-pk").first()
         raise ValidationError(
             {
                 "step": f"只能作废最近登记的一条记录（“{latest.get_step_display()}”，{latest.occurred_on:%Y-%m-%d}）；"

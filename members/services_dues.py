@@ -274,11 +274,16 @@ def _write_fixings(plans: list[FixingPlan], *, fixed_on: date, fixed_by: Any) ->
     return fixings
 
 
+def ledger_month_indexes(fixing: DuesFixing) -> range:
+    """The months a fixing's ledger covers: from its start month to December of its year."""
+    return range(month_index(fixing.start_month), month_index(date(fixing.year, 12, 1)) + 1)
+
+
 def _month_rows(fixing: DuesFixing, approvals: list[DuesApproval]) -> list[DuesMonth]:
     """One ledger row per month from the start month to December; the latest approval covering a
     month sets its amount."""
     rows = []
-    for index in range(month_index(fixing.start_month), month_index(date(fixing.year, 12, 1)) + 1):
+    for index in ledger_month_indexes(fixing):
         month = month_from_index(index)
         due, approval = fixing.monthly_amount, None
         for candidate in approvals:

@@ -24,7 +24,13 @@ from members.choices import DuesCategory, MembershipStatus, Stage
 from members.dues_rules import BASE_CATEGORIES, dues_standard, parse_money
 from members.models import Member
 from members.models_dues import AMOUNT_APPROVALS, DuesApproval, DuesFixing, DuesImportBatch, DuesMonth, ImportStatus
-from members.services_dues import FixingSpec, _dues_changed, _members_changed, dues_fixings_create_many
+from members.services_dues import (
+    FixingSpec,
+    _dues_changed,
+    _members_changed,
+    dues_fixings_create_many,
+    ledger_month_indexes,
+)
 from organizations import dates
 from organizations.access import CHANGE
 from organizations.models import Organization
@@ -269,7 +275,7 @@ def dues_import_preview(
     batch.save()
     audit_log(
         event="dues_import_preview",
-        user=user if getattr(user, "is_authenticated", False) else None,
+        user=user,
         obj=batch,
         organization=organization,
         detail={"year": year, "rows": len(raw_rows), "errors": len(errors)},
@@ -342,7 +348,7 @@ def dues_import_commit(*, batch: DuesImportBatch, user: Any) -> int:
     batch.save(update_fields=["status", "committed_at", "previous_categories", "rows_cipher", "row_count"])
     audit_log(
         event="dues_import_commit",
-        user=user if getattr(user, "is_authenticated", False) else None,
+        user=user,
         obj=batch,
         organization=batch.organization,
         detail={"year": batch.year, "rows": len(rows)},
@@ -359,7 +365,7 @@ def dues_import_discard(*, batch: DuesImportBatch, user: Any) -> None:
     batch.save(update_fields=["status", "rows_cipher", "row_count"])
     audit_log(
         event="dues_import_discard",
-        user=user if getattr(user, "is_authenticated", False) else None,
+        user=user,
         obj=batch,
         organization=batch.organization,
         detail={"year": batch.year},
@@ -380,11 +386,13 @@ def dues_import_rollback_blockers(*, batch: DuesImportBatch) -> list[str]:
     ).select_related("organization")
     if any(_overlaps(other.organization, batch.organization) for other in later):
         reasons.append("之后又导入了新的批次，只能撤销最近一次导入")
-    fixings = list(DuesFixing.objects.filter(import_batch=batch).values("pk", "member_id", "organization_id"))
+    fixings = list(
+        DuesFixing.objects.filter(import_batch=batch).only("pk", "member_id", "organization_id", "year", "start_month")
+    )
     if len(fixings) != batch.row_count:
         reasons.append("部分导入的核定记录已被重新核定或删除")
-    fixing_ids = [f["pk"] for f in fixings]
-    member_ids = [f["member_id"] for f in fixings]
+    fixing_ids = [f.pk for f in fixings]
+    member_ids = [f.member_id for f in fixings]
     months = DuesMonth.objects.filter(fixing_id__in=fixing_ids)
     if months.filter(paid_on__isnull=False).exists() or months.filter(payment__isnull=False).exists():
         reasons.append("导入后已有党员缴纳了党费")
@@ -392,13 +400,9 @@ def dues_import_rollback_blockers(*, batch: DuesImportBatch) -> list[str]:
         member_id__in=member_ids, kind__in=list(AMOUNT_APPROVALS), created_at__gt=batch.committed_at
     ).exists():
         reasons.append("导入后已登记了党费调整或少交、免交审批")
-    expected_months = sum(
-        12 - start.month + 1
-        for start in DuesFixing.objects.filter(import_batch=batch).values_list("start_month", flat=True)
-    )
-    if months.count() != expected_months:
+    if months.count() != sum(len(ledger_month_indexes(f)) for f in fixings):
         reasons.append("导入后已有党员的党费台账停止或变动（如取消预备党员资格）")
-    org_of = {f["pk"]: f["organization_id"] for f in fixings}
+    org_of = {f.pk: f.organization_id for f in fixings}
     if any(
         org_of[fixing_id] != org_id
         for fixing_id, org_id in months.values_list("fixing_id", "organization_id").distinct()
@@ -440,7 +444,7 @@ def dues_import_rollback(*, batch: DuesImportBatch, user: Any) -> int:
     batch.save(update_fields=["status", "rolled_back_at"])
     audit_log(
         event="dues_import_rollback",
-        user=user if getattr(user, "is_authenticated", False) else None,
+        user=user,
         obj=batch,
         organization=batch.organization,
         detail={"year": batch.year, "rows": count},

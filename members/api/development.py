@@ -18,8 +18,9 @@ from members.models_development import Decision, DevelopmentStep, FullOutcome, S
 from members.selectors_development import PIPELINE_STAGES, development_pipeline
 from members.services_development import development_step_record
 from organizations.access import CHANGE, VIEW, get_for_user, user_can
-from organizations.api.mixins import GatedViewMixin, StrictQueryParamsMixin, as_id, is_number
+from organizations.api.mixins import GatedViewMixin, StrictQueryParamsMixin
 from organizations.models import Organization
+from organizations.numbers import as_id, is_number
 
 
 def _positive_int(value: str, field: str) -> int:

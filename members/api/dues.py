@@ -27,8 +27,9 @@ from members.models_dues import ApprovalKind, DuesApproval, DuesFixing, DuesMont
 from members.selectors_dues import dues_collection, dues_rollup
 from organizations import dates
 from organizations.access import CHANGE, VIEW, get_for_user, get_scope, user_can
-from organizations.api.mixins import GatedViewMixin, StrictQueryParamsMixin, as_id, is_number
+from organizations.api.mixins import GatedViewMixin, StrictQueryParamsMixin
 from organizations.models import Organization
+from organizations.numbers import as_id, is_number
 
 
 def _money(value: Decimal | None, places: str = "0.01") -> str | None:

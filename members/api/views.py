@@ -25,9 +25,10 @@ from members.choices import MembershipStatus, Stage, TransferKind, TransferStatu
 from members.models import Member, MemberTransfer
 from members.selectors import ATTENTION_FLAGS, member_list, transfer_list
 from organizations.access import CHANGE, VIEW, get_for_user
-from organizations.api.mixins import GatedViewMixin, as_id, is_number
+from organizations.api.mixins import GatedViewMixin
 from organizations.dates import today
 from organizations.models import Organization
+from organizations.numbers import as_id, is_number
 
 ORG_PARAM = OpenApiParameter("organization", int, description="党组织 ID：其下级组织（子树）的党员都包括在内")
 

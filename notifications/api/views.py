@@ -26,8 +26,9 @@ from notifications.api.serializers import (
 )
 from notifications.models import Notice
 from organizations.access import VIEW, get_for_user
-from organizations.api.mixins import GatedViewMixin, StrictQueryParamsMixin, as_id, is_number
+from organizations.api.mixins import GatedViewMixin, StrictQueryParamsMixin
 from organizations.models import Organization
+from organizations.numbers import as_id, is_number
 
 
 class NotificationViewSet(

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from rest_framework.exceptions import ValidationError
 
 from organizations.access import VIEW
-from organizations.numbers import MAX_ID, as_id, is_number  # noqa: F401 - re-exported for the API views
+from organizations.numbers import is_number
 
 COMMON_QUERY_PARAMS = frozenset({"page", "page_size", "format"})
 

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from organizations import services
 from organizations.access import CHANGE, VIEW, get_for_user
-from organizations.api.mixins import GatedViewMixin, as_id, is_number
+from organizations.api.mixins import GatedViewMixin
 from organizations.api.serializers import (
     CommitteeTermSerializer,
     OrganizationInputSerializer,
@@ -22,6 +22,7 @@ from organizations.api.serializers import (
 )
 from organizations.choices import OrgType
 from organizations.models import CommitteeTerm, Organization, Position
+from organizations.numbers import as_id, is_number
 from organizations.selectors import organization_list, organization_with_flag_data
 
 
