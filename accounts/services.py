@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.models import AccountSecurity, SecurityPolicy
 from accounts.policy import POLICY_FIELDS, forget_policy, security_policy
 from audit.services import audit_log
-from organizations.access import forget_scope, get_scope
+from core.access import forget_scope, get_scope
 from organizations.choices import ADMIN_ROLES, Role
 from organizations.models import Organization, RoleAssignment
 

@@ -46,7 +46,7 @@ def user_requires_2fa(user: Any) -> bool:
         return False
     if user.is_superuser:
         return True
-    from organizations.access import get_scope
+    from core.access import get_scope
 
     return bool(get_scope(user).roles & TWO_FACTOR_ROLES)
 

@@ -22,8 +22,8 @@ from activities.choices import MeetingStatus, MeetingType, PlanStatus
 from activities.compliance import compliance_items_for, quarter_bounds
 from activities.models import Attendance, CalendarFeed, Meeting, Plan, PlanItem
 from audit.services import audit_log
-from organizations.access import CHANGE, VIEW, get_scope
-from organizations.dates import today
+from core.access import CHANGE, VIEW, get_scope
+from core.dates import today
 from organizations.models import Organization
 
 PLAN_ITEM_FIELDS = ("meeting_type", "planned_on", "start_time", "title", "place")
@@ -314,6 +314,6 @@ def feed_window(on: dt.date | None = None) -> tuple[dt.date, dt.date]:
 
 
 def can_plan(user: Any, organization: Organization) -> bool:
-    from organizations.access import user_can
+    from core.access import user_can
 
     return user_can(user, CHANGE, organization)

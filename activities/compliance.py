@@ -40,11 +40,11 @@ from activities.choices import MEETING_KINDS, ComplianceKind, ComplianceStatus, 
 from activities.models import ComplianceRule, ComplianceWaiver, MeetingCredit, StudyRecord, Talk
 from activities.selectors import COMMITTEE_MIN_SIZE
 from audit.services import audit_log
+from core.access import CHANGE, SUBTREE, get_scope, user_can
+from core.dates import today
 from members.choices import MembershipStatus, Stage
 from members.models import OrganizationMembership
-from organizations.access import CHANGE, SUBTREE, get_scope, user_can
 from organizations.choices import COMMITTEE_POSITIONS, OrgType, PositionCode
-from organizations.dates import today
 from organizations.models import Organization, Position
 
 KIND_ORDER = list(ComplianceKind.values)

@@ -29,8 +29,8 @@ from activities.models import (
 )
 from activities.selectors import committee_members_on, meeting_roster
 from activities.services import meeting_save, talk_create
+from core.dates import today
 from organizations.choices import BRANCH_TYPES
-from organizations.dates import today
 from organizations.models import Organization, RoleAssignment
 
 TOPICS = {

@@ -23,8 +23,8 @@ from activities.choices import (
     StudySource,
     VotingMethod,
 )
+from core.numbers import is_number
 from organizations.choices import OrgType
-from organizations.numbers import is_number
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")

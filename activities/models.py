@@ -35,7 +35,7 @@ from activities.choices import (
     StudySource,
     VotingMethod,
 )
-from organizations.access import ScopedQuerySet
+from core.access import ScopedQuerySet
 from organizations.choices import OrgType
 
 

@@ -25,10 +25,10 @@ from activities.models import (
     StudyRecord,
     Talk,
 )
+from core.access import VIEW
 from members.choices import MembershipStatus, Stage
 from members.models import Member, OrganizationMembership
 from members.selectors import member_can_vote_on, member_roster_on
-from organizations.access import VIEW
 from organizations.choices import COMMITTEE_POSITIONS, OrgType, PositionCode
 from organizations.models import Organization, Position
 

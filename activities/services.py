@@ -63,11 +63,11 @@ from activities.selectors import (
     person_key,
 )
 from audit.services import audit_log
+from core.access import CHANGE, VIEW, get_scope, user_can
+from core.dates import today
 from members.models import Member
 from members.selectors import member_is_full_on
-from organizations.access import CHANGE, VIEW, get_scope, user_can
 from organizations.choices import OrgType
-from organizations.dates import today
 from organizations.models import Organization
 
 HEADER_FIELDS = (
@@ -115,7 +115,7 @@ HALF_HOUR = Decimal("0.5")
 
 
 def _now() -> dt.datetime:
-    """The current time (a seam for tests that travel in time, like ``organizations.dates.today``)."""
+    """The current time (a seam for tests that travel in time, like ``core.dates.today``)."""
     return timezone.now()
 
 

@@ -94,13 +94,13 @@ from activities.selectors import (
     open_follow_ups,
     talk_coverage,
 )
+from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
+from core.dates import today
+from core.numbers import as_id, is_number
 from members.models import Member
 from members.selectors import member_is_full_on
-from organizations.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from organizations.choices import BRANCH_TYPES, OrgType
-from organizations.dates import today
 from organizations.models import Organization
-from organizations.numbers import as_id, is_number
 
 PAGE_SIZE = 30
 

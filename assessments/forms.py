@@ -7,9 +7,9 @@ from typing import Any
 from django import forms
 
 from assessments.choices import RatingStatus, RectificationSource, RectificationStatus, ReportKind, ReportStatus
-from organizations.access import CHANGE
+from core.access import CHANGE
+from core.dates import today
 from organizations.choices import OrgType
-from organizations.dates import today
 from organizations.models import Organization
 
 ORG_SELECT_LIMIT = 300

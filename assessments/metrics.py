@@ -256,7 +256,7 @@ def _model(app_label: str, name: str) -> Any:
     description="期内已到期的“三会一课”等组织生活事项中按期完成的比例（逾期、补做不计；豁免事项不计）",
 )
 def compliance_on_time_share(org: Any, period: Period) -> Decimal | None:
-    from organizations.dates import today
+    from core.dates import today
 
     items = compliance_subtree_items(org, period, on=today())
     done = sum(1 for org_items in items.values() for item in org_items if item.status == "done")

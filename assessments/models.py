@@ -29,7 +29,7 @@ from assessments.choices import (
     ScoringMethod,
     StarChange,
 )
-from organizations.access import CHANGE, VIEW, ScopedQuerySet, get_scope
+from core.access import CHANGE, VIEW, ScopedQuerySet, get_scope
 
 
 def _ancestor_paths(paths: list[str]) -> set[str]:

@@ -20,7 +20,7 @@ from assessments.models import (
     ReportBatch,
     member_ancestor_paths,
 )
-from organizations.access import VIEW, get_scope
+from core.access import VIEW, get_scope
 from organizations.models import Organization
 
 

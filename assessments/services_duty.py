@@ -19,7 +19,7 @@ from assessments.choices import AppraisalGrade, DutyReportStatus
 from assessments.models import DutyQuestion, DutyReport
 from assessments.services_ratings import is_org_editor
 from audit.services import audit_log
-from organizations.access import CHANGE, get_scope
+from core.access import CHANGE, get_scope
 from organizations.models import Organization
 
 # Weighted score of the votes (好 100, 较好 80, 一般 60, 差 0) and the grade thresholds.

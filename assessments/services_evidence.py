@@ -16,7 +16,7 @@ from assessments.choices import DutyReportStatus, RatingStatus, RectificationSta
 from assessments.models import DutyReport, Evidence, RatingEntry, RectificationItem
 from assessments.services_ratings import is_org_editor
 from audit.services import audit_log
-from organizations.access import CHANGE, VIEW, user_can
+from core.access import CHANGE, VIEW, user_can
 
 SUBDIR = "assessments/evidence"
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}

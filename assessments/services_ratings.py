@@ -42,8 +42,8 @@ from assessments.models import (
 from assessments.periods import year_period
 from assessments.scoring import fmt_points, points_from_value, quota_allowed, score_total, stars_for
 from audit.services import audit_log
-from organizations.access import CHANGE, VIEW, get_scope, user_can
-from organizations.dates import today
+from core.access import CHANGE, VIEW, get_scope, user_can
+from core.dates import today
 from organizations.models import Organization
 
 MIN_REASON = 4

@@ -14,8 +14,8 @@ from assessments.choices import RectificationSource, RectificationStatus
 from assessments.models import InspectionReport, RectificationItem
 from assessments.services_ratings import is_org_editor
 from audit.services import audit_log
-from organizations.access import CHANGE, get_scope, user_can
-from organizations.dates import today
+from core.access import CHANGE, get_scope, user_can
+from core.dates import today
 from organizations.models import Organization
 
 EDITABLE = ("problem", "requirement", "owner_name", "deadline")

@@ -30,9 +30,9 @@ from assessments.choices import BatchStatus, ReportKind, ReportStatus
 from assessments.models import InspectionReport, ReportBatch
 from assessments.periods import quarter_period
 from audit.services import audit_log
-from organizations.access import SUBTREE, get_scope
+from core.access import SUBTREE, get_scope
+from core.dates import today
 from organizations.choices import OrgType
-from organizations.dates import today
 from organizations.models import Organization
 
 logger = logging.getLogger(__name__)

@@ -99,11 +99,11 @@ from assessments.services_schemes import (
     scheme_structure,
 )
 from audit.services import audit_log
-from organizations.access import CHANGE, SUBTREE, VIEW, get_for_user, get_scope, refuse_read_only, user_can
+from core.access import CHANGE, SUBTREE, VIEW, get_for_user, get_scope, refuse_read_only, user_can
+from core.dates import today
+from core.numbers import as_id, is_number
 from organizations.choices import OrgType
-from organizations.dates import today
 from organizations.models import Organization
-from organizations.numbers import as_id, is_number
 
 PAGE_SIZE = 50
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from organizations.access import ScopedQuerySet
+from core.access import ScopedQuerySet
 
 
 class AuditEvent(models.Model):

@@ -78,7 +78,7 @@ def audit_log(
             organization = obj
     roles = ""
     if user is not None:
-        from organizations.access import get_scope
+        from core.access import get_scope
 
         roles = ",".join(sorted(get_scope(user).roles))
     with transaction.atomic():

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from core.numbers import is_number
 from members.choices import DuesCategory
-from organizations.numbers import is_number
 
 CENT = Decimal("0.01")
 RATE_PLACES = Decimal("0.0001")

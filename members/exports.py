@@ -16,9 +16,9 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from audit.services import audit_log
+from core.access import VIEW, get_scope
 from members.models import Member
 from members.selectors import member_roster_history, member_transfers
-from organizations.access import VIEW, get_scope
 from organizations.models import Organization
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.access import CHANGE, VIEW
 from members.choices import (
     Degree,
     DuesCategory,
@@ -20,7 +21,6 @@ from members.choices import (
     TransferStatus,
 )
 from members.selectors import ATTENTION_FLAGS
-from organizations.access import CHANGE, VIEW
 from organizations.choices import OrgType
 from organizations.models import Organization
 

@@ -25,6 +25,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from audit.services import audit_log
+from core.access import CHANGE
+from core.dates import today
 from members import crypto
 from members.choices import (
     Degree,
@@ -41,10 +43,8 @@ from members.models import ID_NUMBER_FIELD, ImportBatch, Member, OrganizationMem
 from members.services import FieldErrors, member_check_organization, member_check_record
 from members.validators import id_birth_date, id_sex, validate_id_number, validate_phone
 from members.xlsx_reader import XlsxError, XlsxUnsafeError, iter_rows
-from organizations.access import CHANGE
 from organizations.choices import OrgType
 from organizations.dashboard.signals import dashboard_members_changed
-from organizations.dates import today
 from organizations.models import Organization
 
 FILE_FIELD = "members.ImportBatch.file"

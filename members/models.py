@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from core.access import VIEW, ScopedQuerySet, get_scope
 from members import crypto
 from members.choices import (
     Degree,
@@ -27,7 +28,6 @@ from members.choices import (
     TransferStatus,
 )
 from members.validators import mask_id_number, mask_phone
-from organizations.access import VIEW, ScopedQuerySet, get_scope
 
 ID_NUMBER_FIELD = "members.Member.id_number"
 PHONE_FIELD = "members.Member.phone"

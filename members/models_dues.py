@@ -11,10 +11,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
+from core.access import ScopedQuerySet
 from members import crypto
 from members.choices import DuesCategory
 from members.dues_rules import EFFECT_LABELS, IncomeKind
-from organizations.access import ScopedQuerySet
 
 BASE_FIELD = "members.DuesFixing.base"
 ITEM_FIELD = "members.DuesIncomeItem.amount"

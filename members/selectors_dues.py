@@ -14,12 +14,12 @@ from django.conf import settings
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Substr
 
+from core import dates
+from core.access import VIEW
 from members.choices import MembershipStatus, Stage
 from members.dues_rules import month_from_index, month_index, month_start
 from members.models import Member
 from members.models_dues import ApprovalKind, DuesApproval, DuesFixing, DuesMonth
-from organizations import dates
-from organizations.access import VIEW
 from organizations.choices import OrgType
 from organizations.models import Organization
 

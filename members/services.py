@@ -14,13 +14,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from audit.services import audit_log
+from core.access import CHANGE, VIEW, get_scope, user_can
+from core.dates import add_years, today
 from members.choices import PARTY_MEMBER_STAGES, MembershipStatus, Stage, TransferKind, TransferStatus
 from members.models import Member, MemberTransfer, OrganizationMembership
 from members.services_dues import dues_ledger_move
 from members.validators import validate_id_number, validate_phone
-from organizations.access import CHANGE, VIEW, get_scope, user_can
 from organizations.choices import OrgType
-from organizations.dates import add_years, today
 from organizations.models import Organization
 
 # Fields a page, the API or an import may set directly (the ID number and phone go through

@@ -26,6 +26,9 @@ from django.utils import timezone
 from activities.choices import MeetingStatus, ResolutionKind
 from activities.models import Meeting, Resolution
 from audit.services import audit_log
+from core import dates
+from core.access import CHANGE, user_can
+from core.dates import add_months, add_years
 from members.choices import MembershipStatus, Stage
 from members.development_rules import (
     CONTACTS_MAX,
@@ -58,10 +61,7 @@ from members.models_development import (
     SanctionKind,
     StepCode,
 )
-from organizations import dates
-from organizations.access import CHANGE, user_can
 from organizations.choices import OrgType
-from organizations.dates import add_months, add_years
 from organizations.models import Organization
 
 STAGE_ORDER = [Stage.APPLICANT, Stage.ACTIVIST, Stage.CANDIDATE, Stage.PROBATIONARY, Stage.FULL]

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from audit.services import audit_log
+from core import dates
 from members.choices import DuesCategory, MembershipStatus, Stage
 from members.dues_rules import (
     BASE_CATEGORIES,
@@ -43,7 +44,6 @@ from members.models_dues import (
     PaymentMethod,
     RecordedAs,
 )
-from organizations import dates
 from organizations.choices import OrgType
 from organizations.models import Organization
 

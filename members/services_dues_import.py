@@ -20,6 +20,9 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from audit.services import audit_log
+from core import dates
+from core.access import CHANGE
+from core.numbers import is_number
 from members.choices import DuesCategory, MembershipStatus, Stage
 from members.dues_rules import BASE_CATEGORIES, dues_standard, parse_money
 from members.models import Member
@@ -31,10 +34,7 @@ from members.services_dues import (
     dues_fixings_create_many,
     ledger_month_indexes,
 )
-from organizations import dates
-from organizations.access import CHANGE
 from organizations.models import Organization
-from organizations.numbers import is_number
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -241,7 +241,7 @@ def _check_rows(
 
 
 def _can_change(user: Any, member: Member) -> bool:
-    from organizations.access import user_can
+    from core.access import user_can
 
     return user_can(user, CHANGE, member)
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from core.numbers import is_number
 from members.choices import Sex
-from organizations.numbers import is_number
 
 # GB 11643-1999: 17 digits + check digit; weights are 2^(17-i) mod 11 (ISO 7064 MOD 11-2).
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

@@ -15,6 +15,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
+from core.dates import today
+from core.numbers import as_id, is_number
+from core.paging import CappedPaginator
 from members import exports, imports, services
 from members.choices import ImportStatus, Stage, TransferKind, TransferStatus
 from members.forms import (
@@ -35,12 +39,8 @@ from members.selectors import (
     member_transfers,
     transfer_list,
 )
-from organizations.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from organizations.choices import OrgType
-from organizations.dates import today
 from organizations.models import Organization
-from organizations.numbers import as_id, is_number
-from organizations.paging import CappedPaginator
 
 PAGE_SIZE = 50
 ERRORS_PAGE_SIZE = 200

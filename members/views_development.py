@@ -14,6 +14,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from core import dates
+from core.access import CHANGE, VIEW, get_for_user, user_can
 from members.choices import Sex
 from members.development_rules import PREREQUISITES
 from members.models import Member
@@ -26,8 +28,6 @@ from members.services_development import (
     development_voidable_step_id,
     development_vote_meetings,
 )
-from organizations import dates
-from organizations.access import CHANGE, VIEW, get_for_user, user_can
 from organizations.choices import BRANCH_TYPES
 from organizations.models import Organization
 

@@ -23,6 +23,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from audit.services import audit_log
+from core import dates
+from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
+from core.numbers import as_id, is_number
 from members import services_dues, services_dues_import
 from members.choices import DuesCategory
 from members.dues_rules import (
@@ -47,11 +50,8 @@ from members.selectors_dues import (
     dues_year_summary,
     member_dues_summary,
 )
-from organizations import dates
-from organizations.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from organizations.choices import BRANCH_TYPES
 from organizations.models import Organization
-from organizations.numbers import as_id, is_number
 
 MANAGER_ROLES = ("org_admin", "secretary", "auditor")
 

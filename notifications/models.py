@@ -22,8 +22,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.access import VIEW, ScopedQuerySet
 from notifications.rules import RULE_CHOICES
-from organizations.access import VIEW, ScopedQuerySet
 
 
 class ReminderSetting(models.Model):

@@ -21,12 +21,12 @@ from typing import NamedTuple
 
 from django.urls import NoReverseMatch, reverse
 
+from core.dates import add_months, add_years
 from members.choices import MembershipStatus, Stage
 from members.models import Member
 from notifications.rules import LAST_DAY, RuleDef, get_rule
 from notifications.selectors import EffectiveSetting, SettingsResolver
 from organizations.choices import OrgType
-from organizations.dates import add_months, add_years
 from organizations.models import CommitteeTerm, Organization
 
 BIRTHDAY_CATCH_UP_DAYS = 6  # a missed greeting is still sent within a week, never months late

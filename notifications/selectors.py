@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from core.access import CHANGE, SUBTREE, VIEW, get_scope
 from notifications.models import (
     Notice,
     NoticeRecipient,
@@ -19,7 +20,6 @@ from notifications.models import (
     WebhookEndpoint,
 )
 from notifications.rules import RULES, RuleDef, get_rule
-from organizations.access import CHANGE, SUBTREE, VIEW, get_scope
 from organizations.choices import OrgType, Role
 from organizations.models import Organization, RoleAssignment
 

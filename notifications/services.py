@@ -22,6 +22,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from audit.services import audit_log
+from core.access import CHANGE, get_scope, user_can
+from core.numbers import is_number
 from members.choices import MembershipStatus, Stage
 from members.models import Member
 from notifications import channels
@@ -48,10 +50,8 @@ from notifications.models import (
 from notifications.rules import LAST_DAY, MEMBER, PARENT_ADMIN, RULES_BY_CODE, SECRETARY
 from notifications.scan import ORGS, TREE, Candidate, ScanContext, evaluate
 from notifications.selectors import RecipientResolver, can_manage_reminders
-from organizations.access import CHANGE, get_scope, user_can
 from organizations.choices import OrgType, Role
 from organizations.models import Organization, RoleAssignment
-from organizations.numbers import is_number
 
 logger = logging.getLogger(__name__)
 

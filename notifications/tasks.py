@@ -32,8 +32,8 @@ RELIABLE = {
 @shared_task(name="notifications.run_daily", time_limit=300, soft_time_limit=270, **RELIABLE)
 def run_daily(on: str | None = None, trigger: str = "beat") -> int:
     """Fan the day's scan out in batches of organizations (``PB_REMINDER_BATCH_SIZE``)."""
+    from core.dates import today
     from notifications.services import reminder_run_create
-    from organizations.dates import today
 
     run = reminder_run_create(on=date.fromisoformat(on) if on else today(), trigger=trigger)
     return run.pk

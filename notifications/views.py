@@ -15,16 +15,16 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from core.access import CHANGE, VIEW, get_for_user, get_scope
+from core.numbers import as_id, is_number
 from members.choices import MembershipStatus
 from members.models import Member
 from notifications import selectors, services
 from notifications.forms import InboxFilterForm, NoticeForm, PreferenceForm, ReminderSettingForm, WebhookForm
 from notifications.models import Notice, Notification
 from notifications.rules import CATEGORIES, RULES, RULES_BY_CODE
-from organizations.access import CHANGE, VIEW, get_for_user, get_scope
 from organizations.choices import OrgType
 from organizations.models import Organization
-from organizations.numbers import as_id, is_number
 
 PAGE_SIZE = 30
 

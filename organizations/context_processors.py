@@ -1,6 +1,6 @@
 from typing import Any
 
-from organizations.access import get_scope
+from core.access import get_scope
 
 
 def navigation(request: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from organizations.access import CHANGE, VIEW, user_can
+from core.access import CHANGE, VIEW, user_can
 from organizations.choices import OrgType, PositionCode, TermKind, UnitRelation
 from organizations.models import Organization
 

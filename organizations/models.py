@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
-from organizations.access import ScopedQuerySet
+from core.access import ScopedQuerySet
 from organizations.choices import (
     BRANCH_TYPES,
     OrgType,

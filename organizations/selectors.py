@@ -11,11 +11,11 @@ from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from core.access import VIEW
+from core.dates import add_months, today
 from members.choices import MembershipStatus, Stage
 from members.models import Member
-from organizations.access import VIEW
 from organizations.choices import BRANCH_TYPES, COMMITTEE_POSITIONS, OrgType
-from organizations.dates import add_months, today
 from organizations.models import CommitteeTerm, Organization, Position
 
 

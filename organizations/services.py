@@ -15,8 +15,8 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from audit.services import audit_log
+from core.dates import add_years
 from organizations.choices import ALLOWED_PARENTS, OrgType, PositionCode, TermKind
-from organizations.dates import add_years
 from organizations.models import CommitteeTerm, Organization, Position
 
 ORG_FIELDS = (

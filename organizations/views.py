@@ -11,8 +11,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 
+from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
+from core.numbers import as_id, is_number
 from organizations import services
-from organizations.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from organizations.forms import (
     OrganizationForm,
     OrganizationSearchForm,
@@ -22,7 +23,6 @@ from organizations.forms import (
     TermStartForm,
 )
 from organizations.models import CommitteeTerm, Organization, Position
-from organizations.numbers import as_id, is_number
 from organizations.selectors import organization_detail, organization_flags, organization_list
 
 PAGE_SIZE = 50

@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from core.access import CHANGE, VIEW, get_for_user
 from members.models import Member
-from organizations.access import CHANGE, VIEW, get_for_user
 from organizations.models import Organization
 
 pytestmark = pytest.mark.django_db

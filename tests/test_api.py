@@ -55,7 +55,7 @@ def test_page_beyond_end_is_404_not_500(cast):
 
 
 def test_page_size_is_capped(cast):
-    from organizations.api.pagination import CappedPageNumberPagination
+    from core.api.pagination import CappedPageNumberPagination
 
     original = CappedPageNumberPagination.max_page_size
     CappedPageNumberPagination.max_page_size = 3

@@ -8,10 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
+from core.dates import today
 from members.models import Member, MemberTransfer
 from members.services import member_create
 from organizations.choices import OrgType
-from organizations.dates import today
 from tests.factories import make_org
 from tests.member_helpers import make_id, record
 

@@ -164,9 +164,9 @@ def test_rollback_last_batch_while_unchanged(cast):
 
 
 def test_rollback_page_and_refusal_after_transfer(cast):
+    from core.dates import today
     from members.choices import TransferKind
     from members.services import transfer_issue
-    from organizations.dates import today
 
     user = cast.users["secretary_a"]
     batch = import_commit(
@@ -267,9 +267,9 @@ def test_bench_import_command_prints_a_table_and_leaves_nothing(capsys):
 
 def test_commit_and_rollback_reach_the_dashboard_without_a_rebuild(cast, django_capture_on_commit_callbacks):
     """bulk_create sends no model signals: the import marks the dashboard's member figures dirty."""
+    from core.dates import today
     from organizations.dashboard.facts import facts_rebuild
     from organizations.dashboard.selectors import Period, dashboard_data
-    from organizations.dates import today
 
     facts_rebuild()
     on = today()

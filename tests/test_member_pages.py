@@ -292,9 +292,9 @@ def test_own_page_shows_the_development_section_for_probationary_members(cast):
 def test_no_page_or_endpoint_shows_a_clear_id_or_phone(cast, people):
     """Crawl every GET page, export and endpoint of the members app as each role: only masks."""
     a, b = people
+    from core.dates import today
     from members.choices import TransferKind
     from members.services import transfer_issue
-    from organizations.dates import today
 
     transfer = transfer_issue(
         member=a, user=cast.users["org_admin_p"], kind=TransferKind.INTERNAL, to_organization=cast.B, issued_on=today()

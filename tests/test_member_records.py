@@ -7,11 +7,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from audit.models import AuditEvent
+from core.dates import add_months, today
 from members.choices import MembershipStatus, Sex, Stage
 from members.models import Member, OrganizationMembership
 from members.services import member_can_reveal, member_create, member_reveal, member_update
 from organizations.choices import OrgType
-from organizations.dates import add_months, today
 from tests.factories import make_org
 from tests.member_helpers import make_id, record
 

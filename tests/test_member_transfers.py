@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
+from core.dates import add_months, today
 from members.choices import MembershipStatus, Stage, TransferKind, TransferStatus
 from members.models import MemberTransfer
 from members.selectors import member_away_without_transfer, member_lost_contact_due, member_roster_on
@@ -20,7 +21,6 @@ from members.services import (
     transfer_reject,
 )
 from organizations.choices import OrgType
-from organizations.dates import add_months, today
 from tests.factories import MemberFactory, make_org
 from tests.member_helpers import make_id, record
 

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.paging import CappedPaginator
 from members.models import Member
-from organizations.paging import CappedPaginator
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,9 +29,9 @@ def test_capped_above_the_cap_and_the_count_is_limited(cast):
 
 
 def test_member_list_page_says_plus_when_capped(cast, monkeypatch):
-    import organizations.paging
+    import core.paging
 
-    monkeypatch.setattr(organizations.paging, "DEFAULT_CAP", 3)
+    monkeypatch.setattr(core.paging, "DEFAULT_CAP", 3)
     monkeypatch.setattr(CappedPaginator.__init__, "__kwdefaults__", {"cap": 3})
     MemberFactory.create_batch(5, organization=cast.A)
     page = cast.client("org_admin_p").get("/members/").content.decode()

@@ -63,14 +63,14 @@ from activities.models import (
     Talk,
 )
 from activities.selectors import meeting_roster, talk_coverage
+from core.access import CHANGE, VIEW, get_for_user, user_can
+from core.api.mixins import GatedViewMixin
+from core.api.pagination import CappedPageNumberPagination
+from core.dates import today
+from core.numbers import as_id, is_number
 from members.models import Member
-from organizations.access import CHANGE, VIEW, get_for_user, user_can
-from organizations.api.mixins import GatedViewMixin
-from organizations.api.pagination import CappedPageNumberPagination
 from organizations.choices import BRANCH_TYPES
-from organizations.dates import today
 from organizations.models import Organization
-from organizations.numbers import as_id, is_number
 
 ORG_PARAM = OpenApiParameter("organization", int, description="党组织 ID")
 YEAR_PARAM = OpenApiParameter("year", int, description="年度，如 2026")

@@ -7,8 +7,8 @@ from typing import Any
 from django import template
 
 from activities.selectors import my_attendance, my_study, open_follow_ups
-from organizations.access import CHANGE, VIEW, user_can
-from organizations.dates import today
+from core.access import CHANGE, VIEW, user_can
+from core.dates import today
 
 register = template.Library()
 

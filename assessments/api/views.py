@@ -54,10 +54,10 @@ from assessments.services_rectification import (
 from assessments.services_reports import inspection_report_retry, report_batch_request, report_file_path
 from assessments.services_schemes import scheme_activate, scheme_new_version, scheme_save, scheme_structure
 from audit.services import audit_log
-from organizations.access import CHANGE, VIEW, get_for_user
-from organizations.api.mixins import GatedViewMixin, StrictQueryParamsMixin
+from core.access import CHANGE, VIEW, get_for_user
+from core.api.mixins import GatedViewMixin, StrictQueryParamsMixin
+from core.numbers import as_id, is_number
 from organizations.models import Organization
-from organizations.numbers import as_id, is_number
 
 
 def _int_param(request: Request, name: str, *, low: int | None = None, high: int | None = None) -> int | None:

@@ -30,8 +30,8 @@ from assessments.metrics import (
 from assessments.models import DutyReport, Rating
 from assessments.periods import Period
 from assessments.selectors import rectification_open_items
+from core.dates import today
 from organizations.choices import OrgType
-from organizations.dates import today
 from organizations.models import CommitteeTerm, Organization
 
 UNAVAILABLE = "（该模块数据暂未接入）"

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "treebeard",
+    "core",
     "organizations",
     "members",
     "activities",
@@ -141,12 +142,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["organizations.api.permissions.ScopedPermission"],
-    "DEFAULT_PAGINATION_CLASS": "organizations.api.pagination.CappedPageNumberPagination",
+    "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.ScopedPermission"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.CappedPageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "EXCEPTION_HANDLER": "organizations.api.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "党建工作管理系统 API",
@@ -158,7 +159,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "organizations.api.schema.add_error_responses",
+        "core.api.schema.add_error_responses",
     ],
 }
 

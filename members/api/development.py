@@ -11,16 +11,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.access import CHANGE, VIEW, get_for_user, user_can
+from core.api.mixins import GatedViewMixin, StrictQueryParamsMixin
+from core.numbers import as_id, is_number
 from members.api.serializers import StrictInputSerializer
 from members.choices import Stage
 from members.models import Member
 from members.models_development import Decision, DevelopmentStep, FullOutcome, StepCode
 from members.selectors_development import PIPELINE_STAGES, development_pipeline
 from members.services_development import development_step_record
-from organizations.access import CHANGE, VIEW, get_for_user, user_can
-from organizations.api.mixins import GatedViewMixin, StrictQueryParamsMixin
 from organizations.models import Organization
-from organizations.numbers import as_id, is_number
 
 
 def _positive_int(value: str, field: str) -> int:

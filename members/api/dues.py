@@ -18,6 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import dates
+from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
+from core.api.mixins import GatedViewMixin, StrictQueryParamsMixin
+from core.numbers import as_id, is_number
 from members import services_dues
 from members.api.serializers import StrictInputSerializer
 from members.choices import DuesCategory
@@ -25,11 +29,7 @@ from members.dues_rules import IncomeKind, dues_standard, parse_money, parse_mon
 from members.models import Member
 from members.models_dues import ApprovalKind, DuesApproval, DuesFixing, DuesMonth, DuesPayment, PaymentMethod
 from members.selectors_dues import dues_collection, dues_rollup
-from organizations import dates
-from organizations.access import CHANGE, VIEW, get_for_user, get_scope, user_can
-from organizations.api.mixins import GatedViewMixin, StrictQueryParamsMixin
 from organizations.models import Organization
-from organizations.numbers import as_id, is_number
 
 
 def _money(value: Decimal | None, places: str = "0.01") -> str | None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core.access import CHANGE, VIEW
 from members.choices import (
     Degree,
     DuesCategory,
@@ -19,7 +20,6 @@ from members.choices import (
 )
 from members.models import Member, MemberTransfer
 from members.selectors import member_flags
-from organizations.access import CHANGE, VIEW
 from organizations.models import Organization
 
 

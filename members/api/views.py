@@ -12,6 +12,10 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.access import CHANGE, VIEW, get_for_user
+from core.api.mixins import GatedViewMixin
+from core.dates import today
+from core.numbers import as_id, is_number
 from members import services
 from members.api.serializers import (
     MemberInputSerializer,
@@ -24,11 +28,7 @@ from members.api.serializers import (
 from members.choices import MembershipStatus, Stage, TransferKind, TransferStatus
 from members.models import Member, MemberTransfer
 from members.selectors import ATTENTION_FLAGS, member_list, transfer_list
-from organizations.access import CHANGE, VIEW, get_for_user
-from organizations.api.mixins import GatedViewMixin
-from organizations.dates import today
 from organizations.models import Organization
-from organizations.numbers import as_id, is_number
 
 ORG_PARAM = OpenApiParameter("organization", int, description="党组织 ID：其下级组织（子树）的党员都包括在内")
 

@@ -14,6 +14,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.access import VIEW, get_for_user
+from core.api.mixins import GatedViewMixin, StrictQueryParamsMixin
+from core.numbers import as_id, is_number
 from notifications import selectors, services
 from notifications.api.serializers import (
     NoticeInputSerializer,
@@ -25,10 +28,7 @@ from notifications.api.serializers import (
     ReminderSettingOutputSerializer,
 )
 from notifications.models import Notice
-from organizations.access import VIEW, get_for_user
-from organizations.api.mixins import GatedViewMixin, StrictQueryParamsMixin
 from organizations.models import Organization
-from organizations.numbers import as_id, is_number
 
 
 class NotificationViewSet(

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from organizations.access import CHANGE, VIEW, user_can
+from core.access import CHANGE, VIEW, user_can
 from organizations.choices import OrgType, UnitRelation
 from organizations.models import CommitteeTerm, Organization, Position
 from organizations.selectors import organization_flags

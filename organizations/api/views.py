@@ -12,9 +12,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.access import CHANGE, VIEW, get_for_user
+from core.api.mixins import GatedViewMixin
+from core.numbers import as_id, is_number
 from organizations import services
-from organizations.access import CHANGE, VIEW, get_for_user
-from organizations.api.mixins import GatedViewMixin
 from organizations.api.serializers import (
     CommitteeTermSerializer,
     OrganizationInputSerializer,
@@ -22,7 +23,6 @@ from organizations.api.serializers import (
 )
 from organizations.choices import OrgType
 from organizations.models import CommitteeTerm, Organization, Position
-from organizations.numbers import as_id, is_number
 from organizations.selectors import organization_list, organization_with_flag_data
 
 

@@ -14,8 +14,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from organizations.access import VIEW, get_for_user
-from organizations.api.mixins import StrictQueryParamsMixin
+from core.access import VIEW, get_for_user
+from core.api.mixins import StrictQueryParamsMixin
 from organizations.dashboard import selectors as sel
 from organizations.models import Organization
 

@@ -19,11 +19,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.dates import today
 from members.choices import MembershipStatus, Stage
 from members.models import Member
 from organizations import demo
 from organizations.choices import BRANCH_TYPES, OrgType, Role, UnitRelation
-from organizations.dates import today
 from organizations.models import Organization, RoleAssignment
 
 BENCH_PASSWORD = "Bench@2026x"  # noqa: S105 - scratch benchmark database only

@@ -27,8 +27,8 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.dates import today
 from organizations.dashboard.models import DashboardBuild, DashboardFact
-from organizations.dates import today
 from organizations.models import Organization
 
 Row = tuple[int, str, str, str, int, Decimal]

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from django.db import models
 
-from organizations.access import ScopedQuerySet
+from core.access import ScopedQuerySet
 
 
 class DashboardFact(models.Model):

@@ -19,14 +19,14 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet, Sum
 
+from core.access import VIEW, get_scope
+from core.dates import today
+from core.numbers import is_number
 from members.choices import DuesCategory, Education, MembershipStatus, Sex, Stage
 from members.models import Member
-from organizations.access import VIEW, get_scope
 from organizations.choices import OrgType
 from organizations.dashboard.models import DashboardFact
-from organizations.dates import today
 from organizations.models import Organization
-from organizations.numbers import is_number
 
 CHILDREN_PAGE_SIZE = 20
 LIST_PAGE_SIZE = 50
@@ -145,7 +145,7 @@ def subtree_covered(user: Any, org: Organization) -> bool:
     """Whether the user's scope reaches the organization's whole subtree (org_admin, auditor).
     A secretary reaches the organization and its 党小组 only, so their figures are summed from the
     own rows of the organizations they may see, never from subtree totals."""
-    from organizations.access import EVERYTHING, SUBTREE
+    from core.access import EVERYTHING, SUBTREE
 
     return any(
         rule.reach == EVERYTHING or (rule.reach == SUBTREE and org.path.startswith(rule.path))

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from audit.services import audit_log
-from organizations.access import VIEW, get_for_user
+from core.access import VIEW, get_for_user
 from organizations.dashboard import selectors as sel
 from organizations.models import Organization
 

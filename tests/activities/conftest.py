@@ -78,7 +78,7 @@ def header(meeting_type: str = "general_assembly", **extra: Any) -> dict[str, An
 
 @pytest.fixture
 def today_is(monkeypatch):
-    """Pin "today" for services, selectors and compliance (organizations.dates.today)."""
+    """Pin "today" for services, selectors and compliance (core.dates.today)."""
 
     def _set(day: date) -> None:
         for module in (

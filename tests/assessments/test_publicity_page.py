@@ -9,7 +9,7 @@ import pytest
 
 from assessments.models import RatingComment
 from assessments.services_ratings import rating_start_publicity
-from organizations.dates import today
+from core.dates import today
 from tests.assessments.test_rating_process import _submitted, rated  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db

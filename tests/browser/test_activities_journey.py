@@ -11,7 +11,7 @@ import pytest
 
 from activities.defaults import compliance_defaults_install
 from activities.models import Meeting
-from organizations.dates import today
+from core.dates import today
 from tests.browser.conftest import login, screenshot
 from tests.factories import MemberFactory
 

@@ -92,7 +92,7 @@ def test_member_reads_the_publicity_and_comments_on_a_phone(cast, phone_page, li
 
     from assessments.models import Rating, RatingComment
     from assessments.services_ratings import rating_self_score, rating_start_publicity, rating_submit, round_open
-    from organizations.dates import today
+    from core.dates import today
     from tests.assessments.helpers import active_scheme, ids
 
     scheme = active_scheme(cast.P)

@@ -9,9 +9,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+from core.dates import today
 from members.models_dues import DuesMonth
 from members.services_dues import dues_fixing_create, dues_payment_record
-from organizations.dates import today
 from tests.browser.conftest import login, screenshot
 from tests.factories import MemberFactory
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from organizations.numbers import MAX_ID, as_id, is_number
+from core.numbers import MAX_ID, as_id, is_number
 
 pytestmark = pytest.mark.django_db
 

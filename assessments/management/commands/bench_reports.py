@@ -197,8 +197,8 @@ class Command(BaseCommand):
         from assessments.models import InspectionReport, ReportBatch
         from assessments.periods import previous_quarter, quarter_period
         from assessments.reports.fonts import cjk_font
+        from core.dates import today
         from organizations.choices import OrgType
-        from organizations.dates import today
         from organizations.models import Organization
 
         if branches < 1 or workers < 1:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from organizations.dates import today
+from core.dates import today
 
 
 class Command(BaseCommand):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from core.dates import today
 from members.demo_dues import seed_dues_demo
-from organizations.dates import today
 
 
 class Command(BaseCommand):

@@ -28,12 +28,12 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from core.dates import today
 from members.choices import MembershipStatus, Stage
 from members.models import Member
 from notifications import services
 from notifications.management.commands.run_reminders import parse_date
 from notifications.models import Notification, ReminderDispatch, ReminderRun, RunStatus
-from organizations.dates import today
 from organizations.models import Organization
 
 

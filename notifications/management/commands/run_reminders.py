@@ -8,7 +8,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from organizations.dates import today
+from core.dates import today
 
 
 def parse_date(value: str) -> date:

@@ -206,8 +206,8 @@ class Command(BaseCommand):
         from django.db import transaction
         from django.test import Client
 
+        from core.dates import today
         from organizations.dashboard.facts import FAMILIES, facts_refresh
-        from organizations.dates import today
         from organizations.models import Organization
 
         User = get_user_model()

@@ -38,7 +38,7 @@ class Command(BaseCommand):
             )
         )
         # Example star-rating schemes (assessments) for last year and this year, editable copies.
-        from organizations.dates import today
+        from core.dates import today
 
         for year in (today().year - 1, today().year):
             call_command("seed_assessment_schemes", year=year, stdout=self.stdout)

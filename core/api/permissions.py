@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from organizations.access import CHANGE, VIEW, get_scope, user_can
+from core.access import CHANGE, VIEW, get_scope, user_can
 
 
 class ScopedPermission(BasePermission):

@@ -6,8 +6,8 @@ from typing import Any, ClassVar
 
 from rest_framework.exceptions import ValidationError
 
-from organizations.access import VIEW
-from organizations.numbers import is_number
+from core.access import VIEW
+from core.numbers import is_number
 
 COMMON_QUERY_PARAMS = frozenset({"page", "page_size", "format"})
 

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """The shared kernel: the access gate, dates, numbers, paging and the API base classes.
+
+    It holds no models and imports no domain app; every app imports it.
+    """
+
+    name = "core"
+    verbose_name = "公共内核"
