@@ -69,7 +69,7 @@ urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
     path("reminder-settings/", ReminderSettingsView.as_view(), name="reminder-settings"),
     path("notification-preferences/", PreferenceView.as_view(), name="notification-preferences"),
-    path("", include("organizations.dashboard.api_urls")),  # before the router: no clash with its routes
+    path("", include("dashboard.api_urls")),  # before the router: no clash with its routes
     path("assessment-metrics/", MetricListApi.as_view(), name="api-assessment-metrics"),
     path("dues/standard/", DuesStandardView.as_view(), name="api-dues-standard"),
     path("dues/collection/", DuesCollectionView.as_view(), name="api-dues-collection"),

@@ -12,7 +12,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organizations/", include("organizations.urls")),
     path("activities/", include("activities.urls")),
-    path("organizations/", include("organizations.dashboard.urls")),
+    path("organizations/", include("dashboard.urls")),
     path("notifications/", include("notifications.urls")),
     path("members/", include("members.urls")),
     path("assessments/", include("assessments.urls")),

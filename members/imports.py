@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from audit.services import audit_log
 from core.access import CHANGE
 from core.dates import today
+from dashboard.signals import dashboard_members_changed
 from members import crypto
 from members.choices import (
     Degree,
@@ -44,7 +45,6 @@ from members.services import FieldErrors, member_check_organization, member_chec
 from members.validators import id_birth_date, id_sex, validate_id_number, validate_phone
 from members.xlsx_reader import XlsxError, XlsxUnsafeError, iter_rows
 from organizations.choices import OrgType
-from organizations.dashboard.signals import dashboard_members_changed
 from organizations.models import Organization
 
 FILE_FIELD = "members.ImportBatch.file"

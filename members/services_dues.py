@@ -62,7 +62,7 @@ class _Errors:
 
 def _members_changed(org_ids: Iterable[int]) -> None:
     """A bulk update of members' dues category: the dashboard counts members by category."""
-    from organizations.dashboard.signals import dashboard_members_changed
+    from dashboard.signals import dashboard_members_changed
 
     dashboard_members_changed(org_ids=set(org_ids))
 
@@ -70,7 +70,7 @@ def _members_changed(org_ids: Iterable[int]) -> None:
 def _dues_changed(org_ids: Iterable[int]) -> None:
     """Bulk writes send no model signals: tell the dashboard's summary tables which organizations'
     dues changed (refreshed after the commit)."""
-    from organizations.dashboard.signals import dashboard_mark_dirty
+    from dashboard.signals import dashboard_mark_dirty
 
     dashboard_mark_dirty(org_ids=set(org_ids), families=("dues",))
 

@@ -107,7 +107,7 @@ def organization_update(*, org: Organization, parent: Organization | None | obje
         else:
             Organization.objects.move(org, new_parent, pos="last-child")
         org.refresh_from_db()
-        from organizations.dashboard.signals import dashboard_tree_changed
+        from dashboard.signals import dashboard_tree_changed
 
         dashboard_tree_changed()
     audit_log(event="organization_update", obj=org, organization=org, detail={"fields": sorted(data), "moved": moved})

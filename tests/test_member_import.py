@@ -268,8 +268,8 @@ def test_bench_import_command_prints_a_table_and_leaves_nothing(capsys):
 def test_commit_and_rollback_reach_the_dashboard_without_a_rebuild(cast, django_capture_on_commit_callbacks):
     """bulk_create sends no model signals: the import marks the dashboard's member figures dirty."""
     from core.dates import today
-    from organizations.dashboard.facts import facts_rebuild
-    from organizations.dashboard.selectors import Period, dashboard_data
+    from dashboard.facts import facts_rebuild
+    from dashboard.selectors import Period, dashboard_data
 
     facts_rebuild()
     on = today()

@@ -43,7 +43,7 @@ INSTALLED_APPS = [
     "assessments",
     "audit",
     "notifications",
-    "organizations.dashboard",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

@@ -14,8 +14,8 @@ from django.utils import timezone
 from activities.choices import MeetingStatus, MeetingType
 from activities.models import Meeting, MeetingCredit
 from core.dates import today
+from dashboard.facts import facts_rebuild
 from organizations.choices import BRANCH_TYPES, OrgType
-from organizations.dashboard.facts import facts_rebuild
 from organizations.demo import DEMO_PASSWORD, seed_demo
 from organizations.models import Organization
 from tests.browser.conftest import login, screenshot

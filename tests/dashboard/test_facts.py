@@ -8,11 +8,11 @@ from datetime import date
 
 import pytest
 
+from dashboard.facts import facts_rebuild, facts_refresh
+from dashboard.models import DashboardFact
 from members.choices import DuesCategory, Education, MembershipStatus, Sex, Stage
 from members.models import Member
 from organizations.choices import OrgType
-from organizations.dashboard.facts import facts_rebuild, facts_refresh
-from organizations.dashboard.models import DashboardFact
 from organizations.models import Organization
 from organizations.selectors import organization_flags, organization_with_flag_data
 from tests.factories import MemberFactory, make_org

@@ -13,10 +13,10 @@ from activities.compliance import compliance_rollup
 from activities.selectors import meeting_roster
 from activities.services import meeting_save
 from core.dates import today
+from dashboard.facts import facts_rebuild
+from dashboard.selectors import Period, dashboard_data
 from members.selectors_dues import dues_arrears, dues_rollup
 from members.services_dues import dues_fixing_create, dues_payment_record
-from organizations.dashboard.facts import facts_rebuild
-from organizations.dashboard.selectors import Period, dashboard_data
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db

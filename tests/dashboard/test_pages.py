@@ -9,9 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
+from dashboard.facts import facts_rebuild
 from members.choices import Stage
 from organizations.choices import OrgType
-from organizations.dashboard.facts import facts_rebuild
 from tests.factories import MemberFactory, make_org
 
 pytestmark = pytest.mark.django_db

@@ -63,6 +63,7 @@ from audit import request_context
 from audit.logging import ID_RE, PHONE_RE
 from audit.models import AuditEvent
 from core.dates import today
+from dashboard.facts import facts_rebuild
 from members.choices import TransferKind
 from members.imports import import_commit, import_preview, import_rollback
 from members.services import (
@@ -94,7 +95,6 @@ from members.services_dues_import import (
     dues_import_preview,
     dues_import_rollback,
 )
-from organizations.dashboard.facts import facts_rebuild
 from organizations.services import committee_term_start
 from tests.activities.conftest import MEETING_DAY, add_members, attendance, header
 from tests.assessments.helpers import active_scheme, after_publicity, ids, small_scheme_data

@@ -128,7 +128,7 @@ class Command(BaseCommand):
     def _inside(self, **opts: Any) -> None:
         from django.db import connection
 
-        from organizations.dashboard.bench_data import bench_build
+        from dashboard.bench_data import bench_build
         from organizations.models import Organization
 
         if connection.vendor != "postgresql":
@@ -147,7 +147,7 @@ class Command(BaseCommand):
             for step, seconds, rows in build.timings:
                 self.stdout.write(f"  {step:<16} {rows:>12,} 行  {seconds:8.1f} 秒")
         elif opts["rebuild_facts"]:
-            from organizations.dashboard.facts import facts_rebuild
+            from dashboard.facts import facts_rebuild
 
             started = time.perf_counter()
             count = facts_rebuild()
@@ -207,7 +207,7 @@ class Command(BaseCommand):
         from django.test import Client
 
         from core.dates import today
-        from organizations.dashboard.facts import FAMILIES, facts_refresh
+        from dashboard.facts import FAMILIES, facts_refresh
         from organizations.models import Organization
 
         User = get_user_model()

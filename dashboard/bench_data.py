@@ -475,7 +475,7 @@ def bench_build(*, n_orgs: int, n_members: int, seed: int, attendance_days: int 
     with connection.cursor() as cursor:
         cursor.execute("SET session_replication_role = DEFAULT")
         cursor.execute("ANALYZE")
-    from organizations.dashboard.facts import facts_rebuild
+    from dashboard.facts import facts_rebuild
 
     report.step("汇总表全量重建", lambda: facts_rebuild())
     with connection.cursor() as cursor:

@@ -8,7 +8,7 @@
   (term ending / overdue, committee missing, branch over the size limit): the lead's rules and
   the PB_* settings, never a second copy of the thresholds.
 - further families (organizational life, dues, development, ratings, rectification, follow-ups)
-  are registered by ``organizations.dashboard.sources_apps`` when those apps' models exist.
+  are registered by ``dashboard.sources_apps`` when those apps' models exist.
 
 Period keys: ``now`` (current state), ``YYYY`` (a year), ``YYYY-MM`` (a month).
 """
@@ -21,9 +21,9 @@ from datetime import date
 from django.db.models import CharField, Count, F, Q, Value
 from django.db.models.functions import Cast, Coalesce, ExtractYear
 
+from dashboard.facts import ZERO, PythonSource, QuerySource, Row, family_register, grouped
 from members.choices import MembershipStatus, Stage
 from members.models import Member
-from organizations.dashboard.facts import ZERO, PythonSource, QuerySource, Row, family_register, grouped
 from organizations.models import Organization
 from organizations.selectors import organization_flags, organization_with_flag_data
 

@@ -28,7 +28,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.dates import today
-from organizations.dashboard.models import DashboardBuild, DashboardFact
+from dashboard.models import DashboardBuild, DashboardFact
 from organizations.models import Organization
 
 Row = tuple[int, str, str, str, int, Decimal]
@@ -69,7 +69,7 @@ FAMILIES: dict[str, Family] = {}
 
 
 def family_register(name: str, label: str, sources: list[QuerySource | PythonSource]) -> Family:
-    """Add (or replace) a family of sources. Called at import time by ``organizations.dashboard.sources``."""
+    """Add (or replace) a family of sources. Called at import time by ``dashboard.sources``."""
     fam = Family(name, label, list(sources))
     FAMILIES[name] = fam
     return fam

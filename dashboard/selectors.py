@@ -22,10 +22,10 @@ from django.db.models import Q, QuerySet, Sum
 from core.access import VIEW, get_scope
 from core.dates import today
 from core.numbers import is_number
+from dashboard.models import DashboardFact
 from members.choices import DuesCategory, Education, MembershipStatus, Sex, Stage
 from members.models import Member
 from organizations.choices import OrgType
-from organizations.dashboard.models import DashboardFact
 from organizations.models import Organization
 
 CHILDREN_PAGE_SIZE = 20

@@ -4,13 +4,13 @@ from django.apps import AppConfig
 class DashboardConfig(AppConfig):
     """Dashboards for organization departments: summary tables over the organization tree."""
 
-    name = "organizations.dashboard"
+    name = "dashboard"
     label = "dashboard"
     verbose_name = "统计看板"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
         # Keep the summary tables current when members, meetings, dues … change.
-        from organizations.dashboard import signals
+        from dashboard import signals
 
         signals.connect()

@@ -3,7 +3,7 @@ organization viewset's detail routes)."""
 
 from django.urls import path
 
-from organizations.dashboard import api
+from dashboard import api
 
 urlpatterns = [
     path("organizations/<int:pk>/dashboard/", api.DashboardView.as_view(), name="api-dashboard"),

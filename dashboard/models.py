@@ -9,7 +9,7 @@ One table of facts keyed by (organization, cumulative, period, metric, dimension
 A dashboard reads the cumulative rows of one organization and of one page of its children, so
 its cost does not grow with the number of members, meetings or descendants. Rows are grouped in
 ``family`` (members, flags, life, dues …): a family is recomputed for one organization at a time
-when its source rows change (``organizations.dashboard.facts.facts_refresh``) and rebuilt for the
+when its source rows change (``dashboard.facts.facts_refresh``) and rebuilt for the
 whole tree by a nightly Celery job (``facts_rebuild``).
 """
 

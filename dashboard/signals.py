@@ -51,7 +51,7 @@ def dashboard_members_changed(*, org_ids: Iterable[int | None]) -> None:
 
 
 def _flush() -> None:
-    from organizations.dashboard.facts import FAMILIES, facts_refresh
+    from dashboard.facts import FAMILIES, facts_refresh
 
     pending: dict[str, set[int]] | None = getattr(_local, "pending", None)
     _local.pending = None
@@ -61,7 +61,7 @@ def _flush() -> None:
     for family, ids in pending.items():
         if family in FAMILIES:
             by_orgs[frozenset(ids)].append(family)
-    from organizations.dashboard.tasks import dashboard_refresh
+    from dashboard.tasks import dashboard_refresh
 
     for ids, families in by_orgs.items():
         try:
@@ -83,7 +83,7 @@ def _flush() -> None:
 
 def _background_orgs(ids: frozenset[int], families: list[str]) -> dict[str, set[int]]:
     """family → organizations whose refresh is left to a Celery task (too costly for a request)."""
-    from organizations.dashboard.facts import FAMILIES
+    from dashboard.facts import FAMILIES
     from organizations.models import Organization
 
     types = {t for name in families for t in FAMILIES[name].background_types}
@@ -166,13 +166,13 @@ def _organization_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 def _schedule_rebuild() -> None:
-    from organizations.dashboard.tasks import dashboard_rebuild
+    from dashboard.tasks import dashboard_rebuild
 
     dashboard_rebuild.delay()
 
 
 def connect() -> None:
-    from organizations.dashboard import (
+    from dashboard import (
         sources,  # noqa: F401  (registers the families)
         sources_apps,
     )

@@ -1,4 +1,4 @@
-"""Dashboard pages: thin views over ``organizations.dashboard.selectors``."""
+"""Dashboard pages: thin views over ``dashboard.selectors``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_safe
 
 from audit.services import audit_log
 from core.access import VIEW, get_for_user
-from organizations.dashboard import selectors as sel
+from dashboard import selectors as sel
 from organizations.models import Organization
 
 EXPORT_MAX_ROWS = 20000

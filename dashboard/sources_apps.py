@@ -29,8 +29,8 @@ from datetime import date
 from django.db.models import CharField, Count, DecimalField, F, Q, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Substr
 
-from organizations.dashboard.facts import ZERO, PythonSource, QuerySource, Row, family_register, grouped
-from organizations.dashboard.signals import watch
+from dashboard.facts import ZERO, PythonSource, QuerySource, Row, family_register, grouped
+from dashboard.signals import watch
 
 logger = logging.getLogger(__name__)
 NOW = "now"

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from core.access import VIEW, get_for_user
 from core.api.mixins import StrictQueryParamsMixin
-from organizations.dashboard import selectors as sel
+from dashboard import selectors as sel
 from organizations.models import Organization
 
 PERIOD_PARAMS = [
