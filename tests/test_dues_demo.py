@@ -4,12 +4,12 @@ from datetime import date
 
 import pytest
 
-from members.demo_dues import seed_dues_demo
+from demo.dues import seed_dues_demo
+from demo.seed import seed_demo
 from members.models_development import DevelopmentStep
 from members.models_dues import DuesFixing, DuesMonth
 from members.selectors_dues import dues_arrears_flags
 from members.services_development import development_state
-from organizations.demo import seed_demo
 
 pytestmark = pytest.mark.django_db
 

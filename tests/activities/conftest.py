@@ -86,7 +86,7 @@ def today_is(monkeypatch):
             "activities.compliance",
             "activities.calendar",
             "activities.views",
-            "activities.demo",
+            "demo.activities",
         ):
             with contextlib.suppress(AttributeError, ImportError):
                 monkeypatch.setattr(f"{module}.today", lambda: day)

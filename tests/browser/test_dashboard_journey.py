@@ -15,8 +15,8 @@ from activities.choices import MeetingStatus, MeetingType
 from activities.models import Meeting, MeetingCredit
 from core.dates import today
 from dashboard.facts import facts_rebuild
+from demo.seed import DEMO_PASSWORD, seed_demo
 from organizations.choices import BRANCH_TYPES, OrgType
-from organizations.demo import DEMO_PASSWORD, seed_demo
 from organizations.models import Organization
 from tests.browser.conftest import login, screenshot
 

@@ -9,7 +9,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from organizations.demo import DEMO_PASSWORD
+from demo.seed import DEMO_PASSWORD
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 """The benchmark data set: a province-shaped tree, members, a year of meetings, attendance and dues.
 
-Reuses the demo builders of ``organizations.demo`` (tree rows, member rows, roster rows, committee
+Reuses the demo builders of ``demo.seed`` (tree rows, member rows, roster rows, committee
 terms) and adds what the other apps record, with bulk inserts and PostgreSQL COPY so a million
 members take minutes. Deterministic for a seed. Never used by the application itself.
 """
@@ -20,9 +20,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.dates import today
+from demo import seed
 from members.choices import MembershipStatus, Stage
 from members.models import Member
-from organizations import demo
 from organizations.choices import BRANCH_TYPES, OrgType, Role, UnitRelation
 from organizations.models import Organization, RoleAssignment
 
@@ -70,8 +70,8 @@ def _copy(table: str, columns: list[str], rows: Iterable[tuple], chunk: int = 20
 
 
 def build_tree(n_orgs: int, rng: random.Random) -> list[Organization]:
-    """Root (省直机关工委) → 市 工委 → unit 党委 → 总支/支部 → 党小组, built with demo._TreeBuilder."""
-    tree = demo._TreeBuilder(max(n_orgs, 1))
+    """Root (省直机关工委) → 市 工委 → unit 党委 → 总支/支部 → 党小组, built with seed._TreeBuilder."""
+    tree = seed._TreeBuilder(max(n_orgs, 1))
     root = tree.add(
         None,
         name="中共某省直属机关工作委员会",
@@ -99,8 +99,8 @@ def build_tree(n_orgs: int, rng: random.Random) -> list[Organization]:
     unit_no = 0
     while not tree.full:
         city = cities[unit_no % n_cities]
-        base_name, short = demo.UNITS[unit_no % len(demo.UNITS)]
-        unit = f"{city.short_name[:2]}{base_name}（{unit_no // len(demo.UNITS) + 1}）"
+        base_name, short = seed.UNITS[unit_no % len(seed.UNITS)]
+        unit = f"{city.short_name[:2]}{base_name}（{unit_no // len(seed.UNITS) + 1}）"
         unit_no += 1
         committee = tree.add(
             city,
@@ -112,7 +112,7 @@ def build_tree(n_orgs: int, rng: random.Random) -> list[Organization]:
         )
         if committee is None:
             break
-        departments = rng.sample(demo.DEPARTMENTS, k=rng.randint(3, 7))
+        departments = rng.sample(seed.DEPARTMENTS, k=rng.randint(3, 7))
         general = None
         if len(departments) >= 6:
             general = tree.add(
@@ -210,10 +210,10 @@ def _members(n_members: int, branches: list[Organization], rng: random.Random, o
                 "n": n_members,
                 "picks": len(picks),
                 "on": on,
-                "surnames": demo.SURNAMES,
-                "ns": len(demo.SURNAMES),
-                "given": demo.GIVEN,
-                "ng": len(demo.GIVEN),
+                "surnames": seed.SURNAMES,
+                "ns": len(seed.SURNAMES),
+                "given": seed.GIVEN,
+                "ng": len(seed.GIVEN),
             },
         )
         count = cursor.rowcount
@@ -433,7 +433,7 @@ def _development(rng: random.Random, on: date) -> int:
                     occurred_on=min(on, applied + timedelta(days=rng.randint(60, 200))),
                 )
             )
-    DevelopmentStep.objects.bulk_create(rows, batch_size=demo.BATCH)
+    DevelopmentStep.objects.bulk_create(rows, batch_size=seed.BATCH)
     return len(rows)
 
 
@@ -448,7 +448,7 @@ def bench_build(*, n_orgs: int, n_members: int, seed: int, attendance_days: int 
 
     def tree() -> int:
         rows = build_tree(n_orgs, rng)
-        Organization.objects.bulk_create(rows, batch_size=demo.BATCH)
+        Organization.objects.bulk_create(rows, batch_size=seed.BATCH)
         holder["orgs"] = list(Organization.objects.order_by("path"))
         return len(rows)
 
@@ -462,7 +462,7 @@ def bench_build(*, n_orgs: int, n_members: int, seed: int, attendance_days: int 
         branches = [o for o in orgs if o.org_type == OrgType.BRANCH] or orgs[-1:]
         report.step("党员", lambda: _members(n_members, branches, rng, on))
         report.step("组织关系记录", lambda: _memberships(on))
-        report.step("委员会届次", lambda: (demo._seed_terms(orgs, rng, on), len(orgs))[1])
+        report.step("委员会届次", lambda: (seed._seed_terms(orgs, rng, on), len(orgs))[1])
         report.step("一年的会议", lambda: _meetings(orgs, rng, on))
         report.step(f"近 {attendance_days} 天会议出席记录", lambda: _attendance(on, attendance_days))
         report.step("党费核定与月台账", lambda: _dues(rng, on))

@@ -62,7 +62,7 @@ class Command(BaseCommand):
         if not 0 <= logins_percent <= 100:
             raise CommandError("--logins-percent 应在 0–100 之间")
         if not Organization.objects.exists():
-            from organizations.demo import seed_demo
+            from demo.seed import seed_demo
 
             self.stdout.write(f"数据库为空：生成演示数据 {orgs} 个组织、{members} 名人员 …")
             seed_demo(n_orgs=orgs, n_members=members, seed=seed)

@@ -128,7 +128,7 @@ class Command(BaseCommand):
     def _inside(self, **opts: Any) -> None:
         from django.db import connection
 
-        from dashboard.bench_data import bench_build
+        from demo.bench_data import bench_build
         from organizations.models import Organization
 
         if connection.vendor != "postgresql":

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from core.dates import today
-from members.demo_dues import seed_dues_demo
+from demo.dues import seed_dues_demo
 
 
 class Command(BaseCommand):

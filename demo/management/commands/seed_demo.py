@@ -3,7 +3,7 @@ import time
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from organizations.demo import DEMO_PASSWORD, demo_reset, seed_demo
+from demo.seed import DEMO_PASSWORD, demo_reset, seed_demo
 
 
 class Command(BaseCommand):

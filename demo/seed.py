@@ -493,7 +493,7 @@ def demo_reset() -> None:
     from assessments.seeds import assessments_reset  # ratings, reports, rectification (they reference orgs)
 
     assessments_reset()
-    from activities.demo import activities_demo_reset  # meetings, talks, study (they protect orgs/members)
+    from demo.activities import activities_demo_reset  # meetings, talks, study (they protect orgs/members)
 
     activities_demo_reset()
     Position.objects.all().delete()

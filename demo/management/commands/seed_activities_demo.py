@@ -2,8 +2,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from activities.demo import activities_demo_reset, seed_activities_demo
 from activities.models import Meeting
+from demo.activities import activities_demo_reset, seed_activities_demo
 
 
 class Command(BaseCommand):
