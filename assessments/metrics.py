@@ -364,7 +364,7 @@ def study_hours_pace(org: Any, period: Period) -> Decimal | None:
     "dues_collection_rate",
     "党费收缴率",
     kind="ratio",
-    source="members.models_dues.DuesMonth",
+    source="members.dues.models.DuesMonth",
     description="期内各月应交党费（免交除外）的人次中已交纳的比例",
 )
 def dues_collection_rate(org: Any, period: Period) -> Decimal | None:
@@ -383,7 +383,7 @@ def dues_collection_rate(org: Any, period: Period) -> Decimal | None:
     "development_on_time_share",
     "发展党员程序按期率",
     kind="ratio",
-    source="members.models_development.DevelopmentStep (warnings)",
+    source="members.development.models.DevelopmentStep (warnings)",
     description="期内登记的发展党员步骤中没有时限提示（按期）的比例；无步骤为 1",
 )
 def development_on_time_share(org: Any, period: Period) -> Decimal | None:

@@ -24,8 +24,9 @@ from assessments.api.views import (
     RoundViewSet,
     SchemeViewSet,
 )
-from members.api.development import DevelopmentPipelineView, DevelopmentStepViewSet
-from members.api.dues import (
+from members.api.views import MemberViewSet, TransferViewSet
+from members.development.api import DevelopmentPipelineView, DevelopmentStepViewSet
+from members.dues.api import (
     DuesApprovalViewSet,
     DuesCollectionView,
     DuesFixingViewSet,
@@ -34,7 +35,6 @@ from members.api.dues import (
     DuesRollupView,
     DuesStandardView,
 )
-from members.api.views import MemberViewSet, TransferViewSet
 from notifications.api.views import NoticeViewSet, NotificationViewSet, PreferenceView, ReminderSettingsView
 from organizations.api.views import OrganizationViewSet
 

@@ -163,7 +163,7 @@ def dashboard_allowed(user: Any, org: Organization) -> bool:
 
 
 def percent(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
-    """Same rounding as ``members.selectors_dues.percent`` (one decimal, half up)."""
+    """Same rounding as ``members.dues.selectors.percent`` (one decimal, half up)."""
     if not whole:
         return None
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)

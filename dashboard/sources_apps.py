@@ -8,9 +8,9 @@ Each family uses the owning app's own definitions:
   Items are filed under the month their period ends; an item not done is *overdue* once its
   deadline (period end + ``PB_COMPLIANCE_GRACE_DAYS``) has passed, which the dashboard works out at
   read time, so the stored rows do not go stale when a deadline passes;
-- dues: ``members.selectors_dues`` (rate by people = paid ÷ owing members of the month, amount rate
+- dues: ``members.dues.selectors`` (rate by people = paid ÷ owing members of the month, amount rate
   = paid ÷ due; arrears flags ``warning`` and ``lapse`` of ``ArrearsStatus``);
-- development: ``members.development_rules.next_actions`` (an action at level ``danger`` is past
+- development: ``members.development.rules.next_actions`` (an action at level ``danger`` is past
   its legal timing);
 - ratings: final ``assessments.Rating`` rows (stars and 升星/降星); rectification: items not closed,
   overdue when still open after the deadline (``assessments.selectors.rectification_open_items``);
@@ -105,7 +105,7 @@ def _month_key(field: str) -> Substr:
 
 def _dues_source(dim: str, value, amount) -> QuerySource:
     def build(org_ids: list[int] | None, on: date):
-        from members.models_dues import DuesMonth
+        from members.dues.models import DuesMonth
 
         qs = DuesMonth.objects.filter(_org_q(org_ids))
         return grouped(
@@ -122,8 +122,8 @@ def _dues_source(dim: str, value, amount) -> QuerySource:
 
 
 def _arrears_rows(org_ids: list[int] | None, on: date) -> Iterator[Row]:
-    from members.models_dues import DuesMonth
-    from members.selectors_dues import _arrears_by_member
+    from members.dues.models import DuesMonth
+    from members.dues.selectors import _arrears_by_member
 
     status = _arrears_by_member(_org_q(org_ids), on=on)
     if not status:
@@ -150,7 +150,7 @@ def _arrears_rows(org_ids: list[int] | None, on: date) -> Iterator[Row]:
 
 
 def _register_dues() -> None:
-    import members.selectors_dues  # noqa: F401
+    import members.dues.selectors  # noqa: F401
 
     zero = Value(ZERO, output_field=MONEY)
     family_register(
@@ -176,9 +176,9 @@ def _register_dues() -> None:
 
 def _pipeline_rows(org_ids: list[int] | None, on: date) -> Iterator[Row]:
     from members.choices import MembershipStatus, Stage
-    from members.development_rules import DevelopmentState, next_actions
+    from members.development.models import DevelopmentStep
+    from members.development.rules import DevelopmentState, next_actions
     from members.models import Member
-    from members.models_development import DevelopmentStep
 
     stages = [Stage.APPLICANT, Stage.ACTIVIST, Stage.CANDIDATE, Stage.PROBATIONARY]
     people = dict(
@@ -203,7 +203,7 @@ def _pipeline_rows(org_ids: list[int] | None, on: date) -> Iterator[Row]:
 
 
 def _register_pipeline() -> None:
-    import members.development_rules  # noqa: F401
+    import members.development.rules  # noqa: F401
 
     family_register("pipeline", "发展党员", [PythonSource(_pipeline_rows)])
     watch("members.DevelopmentStep", ("organization_id",), ("pipeline",))

@@ -401,7 +401,7 @@ def _dues(rng: random.Random, on: date) -> int:
 
 
 def _development(rng: random.Random, on: date) -> int:
-    from members.models_development import DevelopmentStep, StepCode
+    from members.development.models import DevelopmentStep, StepCode
 
     rows = []
     for pk, org, stage in (

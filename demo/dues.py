@@ -16,10 +16,10 @@ from django.db import transaction
 
 from core.dates import add_months, add_years
 from members.choices import DuesCategory, MembershipStatus, Stage
-from members.dues_rules import BASE_CATEGORIES, dues_standard, month_from_index, month_index, month_start
+from members.development.models import STEP_NUMBERS, Decision, DevelopmentStep, StepCode
+from members.dues.models import BaseMode, DuesFixing, DuesMonth, DuesPayment, RecordedAs
+from members.dues.rules import BASE_CATEGORIES, dues_standard, month_from_index, month_index, month_start
 from members.models import Member
-from members.models_development import STEP_NUMBERS, Decision, DevelopmentStep, StepCode
-from members.models_dues import BaseMode, DuesFixing, DuesMonth, DuesPayment, RecordedAs
 from organizations.models import Organization
 
 BASES = {

@@ -43,13 +43,13 @@ _providers: dict[str, Callable[..., dict[str, Any]]] = {}
 
 
 def _dues(*, member: Any, user: Any) -> dict[str, Any]:
-    from members.selectors_dues import member_dues_summary
+    from members.dues.selectors import member_dues_summary
 
     return {"dues": member_dues_summary(member)}
 
 
 def _development(*, member: Any, user: Any) -> dict[str, Any]:
-    from members.selectors_development import development_timeline
+    from members.development.selectors import development_timeline
 
     return {"timeline": development_timeline(member)}
 

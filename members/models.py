@@ -304,7 +304,9 @@ class ImportBatch(models.Model):
         return f"{self.file_name} ({self.get_status_display()})"
 
 
-# Dues (党费) and the development pipeline (发展党员) live in their own modules; import them here
-# so Django registers the models with the members app.
-from members.models_development import *  # noqa: E402, F401, F403
-from members.models_dues import *  # noqa: E402, F401, F403
+# Dues (党费) and the development pipeline (发展党员) are sub-packages of this app. Django registers
+# an app's models by importing ``<app>.models``, so their model modules are imported here for that
+# alone (no names are re-exported: code imports them from members.dues.models and
+# members.development.models).
+from members.development import models as _development_models  # noqa: E402, F401
+from members.dues import models as _dues_models  # noqa: E402, F401

@@ -400,8 +400,8 @@ def dues_collection(ctx: ScanContext) -> Iterator[Candidate]:
 
 def _development_states(member_ids: list[int]) -> dict[int, object]:
     """One query of steps for many people, read by the members app's ``DevelopmentState``."""
-    from members.development_rules import DevelopmentState
-    from members.models_development import DevelopmentStep
+    from members.development.models import DevelopmentStep
+    from members.development.rules import DevelopmentState
 
     steps: dict[int, list] = {}
     for step in DevelopmentStep.objects.filter(member_id__in=member_ids).order_by("occurred_on", "number", "pk"):
@@ -424,7 +424,7 @@ DEV_RULES = (
 
 @evaluator
 def development(ctx: ScanContext) -> Iterator[Candidate]:
-    from members.development_rules import REVIEW_EVERY_MONTHS
+    from members.development.rules import REVIEW_EVERY_MONTHS
 
     enabled_orgs = set(ctx.org_ids_with(*DEV_RULES))
     rows = [
@@ -435,7 +435,7 @@ def development(ctx: ScanContext) -> Iterator[Candidate]:
     if not rows:
         return
     states = _development_states([row[0] for row in rows])
-    from members.development_rules import DevelopmentState
+    from members.development.rules import DevelopmentState
 
     nothing_recorded = DevelopmentState(steps=[])  # read-only: shared by people without steps
     on = ctx.on
@@ -525,7 +525,7 @@ def development(ctx: ScanContext) -> Iterator[Candidate]:
 
 @evaluator
 def dues_arrears(ctx: ScanContext) -> Iterator[Candidate]:
-    from members.selectors_dues import dues_arrears_flags
+    from members.dues.selectors import dues_arrears_flags
 
     enabled_orgs = set(ctx.org_ids_with("dues_arrears_warning", "dues_arrears_serious"))
     rows = [

@@ -9,17 +9,17 @@ from django.test import override_settings
 
 from audit.models import AuditEvent
 from members.choices import MembershipStatus, Stage
-from members.development_rules import DevelopmentState, next_actions
-from members.models import Member
-from members.models_development import DevelopmentStep, StepCode
-from members.models_dues import DuesMonth
-from members.services_development import (
+from members.development.models import DevelopmentStep, StepCode
+from members.development.rules import DevelopmentState, next_actions
+from members.development.services import (
     development_applicant_create,
     development_state,
     development_step_record,
     member_sanction_record,
 )
-from members.services_dues import dues_fixing_create
+from members.dues.models import DuesMonth
+from members.dues.services import dues_fixing_create
+from members.models import Member
 from organizations.choices import OrgType
 from tests.factories import MemberFactory, make_org
 

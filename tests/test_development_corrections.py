@@ -9,15 +9,15 @@ from django.core.exceptions import ValidationError
 from activities.models import Meeting, Resolution
 from audit.models import AuditEvent
 from members.choices import MembershipStatus, Stage
-from members.models_development import DevelopmentStep
-from members.models_dues import DuesFixing, DuesMonth
-from members.services_development import (
+from members.development.models import DevelopmentStep
+from members.development.services import (
     development_applicant_create,
     development_state,
     development_step_void,
     development_voidable_step_id,
 )
-from members.services_dues import dues_fixing_create, dues_payment_record
+from members.dues.models import DuesFixing, DuesMonth
+from members.dues.services import dues_fixing_create, dues_payment_record
 from tests.factories import MemberFactory
 from tests.test_development import VOTES, S, message, rec, to_candidate, to_probationary, to_vote
 

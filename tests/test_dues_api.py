@@ -9,10 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from members.choices import Stage
-from members.models_development import DevelopmentStep
-from members.models_dues import DuesFixing, DuesMonth, DuesPayment
-from members.services_development import development_applicant_create
-from members.services_dues import dues_fixing_create, dues_payment_record
+from members.development.models import DevelopmentStep
+from members.development.services import development_applicant_create
+from members.dues.models import DuesFixing, DuesMonth, DuesPayment
+from members.dues.services import dues_fixing_create, dues_payment_record
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db

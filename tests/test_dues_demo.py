@@ -6,10 +6,10 @@ import pytest
 
 from demo.dues import seed_dues_demo
 from demo.seed import seed_demo
-from members.models_development import DevelopmentStep
-from members.models_dues import DuesFixing, DuesMonth
-from members.selectors_dues import dues_arrears_flags
-from members.services_development import development_state
+from members.development.models import DevelopmentStep
+from members.development.services import development_state
+from members.dues.models import DuesFixing, DuesMonth
+from members.dues.selectors import dues_arrears_flags
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +32,8 @@ def test_seed_dues_demo(settings):
 
 
 def test_members_with_dues_and_steps_can_be_deleted():
+    from members.dues.models import DuesPayment
     from members.models import Member
-    from members.models_dues import DuesPayment
 
     seed_demo(n_orgs=8, n_members=120, seed=5)
     seed_dues_demo(on=date.today(), seed=5)

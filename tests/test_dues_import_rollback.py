@@ -7,9 +7,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from audit.models import AuditEvent
-from members.models_dues import DuesFixing, DuesImportBatch, DuesMonth
-from members.services_dues import dues_approval_record, dues_ledger_move, dues_payment_record
-from members.services_dues_import import dues_import_rollback, dues_import_rollback_blockers
+from members.dues.imports import dues_import_rollback, dues_import_rollback_blockers
+from members.dues.models import DuesFixing, DuesImportBatch, DuesMonth
+from members.dues.services import dues_approval_record, dues_ledger_move, dues_payment_record
 from tests.factories import MemberFactory
 from tests.test_dues_pages import _xlsx
 

@@ -12,11 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook, load_workbook
 
 from audit.models import AuditEvent
-from members.models_development import DevelopmentStep
-from members.models_dues import DuesFixing, DuesImportBatch, DuesMonth, DuesPayment
-from members.services_development import development_applicant_create
-from members.services_dues import dues_fixing_create, dues_payment_record
-from members.services_dues_import import HEADERS
+from members.development.models import DevelopmentStep
+from members.development.services import development_applicant_create
+from members.dues.imports import HEADERS
+from members.dues.models import DuesFixing, DuesImportBatch, DuesMonth, DuesPayment
+from members.dues.services import dues_fixing_create, dues_payment_record
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db

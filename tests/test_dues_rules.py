@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 
-from members.dues_rules import (
+from members.dues.rules import (
     COUNT,
     DEDUCT,
     EXCLUDE,

@@ -9,9 +9,9 @@ from django.test import override_settings
 
 from audit.models import AuditEvent
 from members.choices import Stage
-from members.models_dues import DuesApproval, DuesFixing, DuesIncomeItem, DuesMonth, DuesPayment
-from members.selectors_dues import arrears_status, dues_collection, member_dues_summary
-from members.services_dues import (
+from members.dues.models import DuesApproval, DuesFixing, DuesIncomeItem, DuesMonth, DuesPayment
+from members.dues.selectors import arrears_status, dues_collection, member_dues_summary
+from members.dues.services import (
     dues_approval_record,
     dues_branch_payments_record,
     dues_fixing_create,
@@ -424,7 +424,7 @@ def test_approval_unknown_fields_and_range(cast):
 
 
 def test_fixings_create_many_all_or_nothing_with_one_audit_record(cast):
-    from members.services_dues import FixingSpec, dues_fixings_create_many
+    from members.dues.services import FixingSpec, dues_fixings_create_many
 
     m1, m2 = cast.member_a_record, MemberFactory(organization=cast.A, name="丙党员")
     applicant = MemberFactory(organization=cast.A, stage=Stage.APPLICANT, joined_on=None, full_on=None)

@@ -254,7 +254,7 @@ def test_transfer_list_constant_queries(cast):
 def _fixed_year(member):
     from decimal import Decimal
 
-    from members.services_dues import dues_fixing_create, dues_payment_record
+    from members.dues.services import dues_fixing_create, dues_payment_record
 
     year = today().year
     dues_fixing_create(member=member, year=year, category="employed", base=Decimal("5100"), fixed_on=date(year, 1, 5))
@@ -263,7 +263,7 @@ def _fixed_year(member):
 
 
 def test_accept_moves_the_dues_ledger_from_the_month_of_acceptance(cast, mover):
-    from members.models_dues import DuesMonth
+    from members.dues.models import DuesMonth
 
     year = _fixed_year(mover)
     transfer = _issue(cast, mover, issued_on=today() - timedelta(days=1))
@@ -281,7 +281,7 @@ def test_accept_moves_the_dues_ledger_from_the_month_of_acceptance(cast, mover):
 
 
 def test_rejected_or_pending_transfer_moves_no_dues_month(cast, mover):
-    from members.models_dues import DuesMonth
+    from members.dues.models import DuesMonth
 
     _fixed_year(mover)
     transfer = _issue(cast, mover)

@@ -1,5 +1,5 @@
 """Reminder rules that read the other apps' selectors: the compliance calendar (activities),
-dues arrears (members.selectors_dues), the development pipeline (members.development_rules),
+dues arrears (members.dues.selectors), the development pipeline (members.development.rules),
 study hours (activities). Each rule's trigger date at its boundaries, and escalation."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 
 from activities.models import StudyRecord
-from members.models_development import StepCode
-from members.services_development import development_applicant_create, development_step_record
-from members.services_dues import dues_fixing_create
+from members.development.models import StepCode
+from members.development.services import development_applicant_create, development_step_record
+from members.dues.services import dues_fixing_create
 from notifications import services
 from notifications.models import Notification, ReminderDispatch
 from tests.factories import MemberFactory

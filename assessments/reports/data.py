@@ -269,7 +269,7 @@ def _dues(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
 def _arrears(org: Organization, period: Period) -> dict[str, int]:
     """Members with ≥3 / ≥6 consecutive unpaid ended months at the quarter's end."""
     try:
-        from members.selectors_dues import dues_arrears_flags
+        from members.dues.selectors import dues_arrears_flags
     except ImportError:
         return {"over3": 0, "over6": 0}
     from members.models import Member

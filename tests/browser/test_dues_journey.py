@@ -10,8 +10,8 @@ from urllib.parse import urlparse
 import pytest
 
 from core.dates import today
-from members.models_dues import DuesMonth
-from members.services_dues import dues_fixing_create, dues_payment_record
+from members.dues.models import DuesMonth
+from members.dues.services import dues_fixing_create, dues_payment_record
 from tests.browser.conftest import login, screenshot
 from tests.factories import MemberFactory
 

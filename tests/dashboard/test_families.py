@@ -15,8 +15,8 @@ from activities.services import meeting_save
 from core.dates import today
 from dashboard.facts import facts_rebuild
 from dashboard.selectors import Period, dashboard_data
-from members.selectors_dues import dues_arrears, dues_rollup
-from members.services_dues import dues_fixing_create, dues_payment_record
+from members.dues.selectors import dues_arrears, dues_rollup
+from members.dues.services import dues_fixing_create, dues_payment_record
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db

@@ -52,9 +52,9 @@ def seed_org_objects(
         RectificationItem,
         ReportBatch,
     )
+    from members.development.models import DevelopmentStep
+    from members.dues.models import DuesApproval, DuesFixing, DuesImportBatch, DuesMonth, DuesPayment
     from members.models import ImportBatch, MemberTransfer
-    from members.models_development import DevelopmentStep
-    from members.models_dues import DuesApproval, DuesFixing, DuesImportBatch, DuesMonth, DuesPayment
     from notifications.models import Notice, NoticeRecipient, Notification
     from organizations.services import committee_term_start, position_assign
     from tests.assessments.helpers import active_scheme

@@ -65,6 +65,25 @@ from audit.models import AuditEvent
 from core.dates import today
 from dashboard.facts import facts_rebuild
 from members.choices import TransferKind
+from members.development.services import (
+    development_applicant_create,
+    development_step_record,
+    development_step_void,
+    member_sanction_record,
+)
+from members.dues.imports import (
+    HEADERS,
+    dues_import_commit,
+    dues_import_discard,
+    dues_import_preview,
+    dues_import_rollback,
+)
+from members.dues.services import (
+    dues_approval_record,
+    dues_branch_payments_record,
+    dues_fixing_create,
+    dues_payment_record,
+)
 from members.imports import import_commit, import_preview, import_rollback
 from members.services import (
     member_create,
@@ -75,25 +94,6 @@ from members.services import (
     transfer_issue,
     transfer_record_incoming,
     transfer_reject,
-)
-from members.services_development import (
-    development_applicant_create,
-    development_step_record,
-    development_step_void,
-    member_sanction_record,
-)
-from members.services_dues import (
-    dues_approval_record,
-    dues_branch_payments_record,
-    dues_fixing_create,
-    dues_payment_record,
-)
-from members.services_dues_import import (
-    HEADERS,
-    dues_import_commit,
-    dues_import_discard,
-    dues_import_preview,
-    dues_import_rollback,
 )
 from organizations.services import committee_term_start
 from tests.activities.conftest import MEETING_DAY, add_members, attendance, header

@@ -21,10 +21,10 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook
 
 from members.choices import MembershipStatus, Sex, Stage
+from members.dues.imports import HEADERS, dues_import_commit, dues_import_preview
+from members.dues.selectors import dues_arrears, dues_collection, dues_rollup
+from members.dues.services import dues_branch_payments_record
 from members.models import Member, OrganizationMembership
-from members.selectors_dues import dues_arrears, dues_collection, dues_rollup
-from members.services_dues import dues_branch_payments_record
-from members.services_dues_import import HEADERS, dues_import_commit, dues_import_preview
 from organizations.choices import OrgType, Role
 from organizations.models import RoleAssignment
 from organizations.services import organization_create

@@ -26,9 +26,11 @@ from audit.services import audit_log
 from core import dates
 from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from core.numbers import as_id, is_number
-from members import services_dues, services_dues_import
 from members.choices import DuesCategory
-from members.dues_rules import (
+from members.dues import imports, services
+from members.dues.forms import ApprovalForm, FixingForm, ImportUploadForm, MemberPaymentForm
+from members.dues.models import BaseMode, DuesFixing, DuesImportBatch, DuesMonth, ImportStatus, PaymentMethod
+from members.dues.rules import (
     BASE_CATEGORIES,
     EFFECT_LABELS,
     INCOME_EFFECTS,
@@ -39,10 +41,7 @@ from members.dues_rules import (
     parse_money,
     parse_month,
 )
-from members.forms_dues import ApprovalForm, FixingForm, ImportUploadForm, MemberPaymentForm
-from members.models import Member
-from members.models_dues import BaseMode, DuesFixing, DuesImportBatch, DuesMonth, ImportStatus, PaymentMethod
-from members.selectors_dues import (
+from members.dues.selectors import (
     dues_arrears,
     dues_collection,
     dues_export_rows,
@@ -50,6 +49,7 @@ from members.selectors_dues import (
     dues_year_summary,
     member_dues_summary,
 )
+from members.models import Member
 from organizations.choices import BRANCH_TYPES
 from organizations.models import Organization
 
@@ -192,7 +192,7 @@ def dues_record(request: HttpRequest, pk: int) -> HttpResponse:
             errors.setdefault("entries", []).append("请至少勾选一名党员")
         if not errors:
             try:
-                payments = services_dues.dues_branch_payments_record(
+                payments = services.dues_branch_payments_record(
                     organization=org,
                     month=month,
                     entries=entries,
@@ -342,7 +342,7 @@ def dues_fix(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, "请至少填写一项收入")
         else:
             try:
-                services_dues.dues_fixing_create(
+                services.dues_fixing_create(
                     member=member,
                     year=data["year"],
                     category=data["category"],
@@ -432,7 +432,7 @@ def dues_member_pay(request: HttpRequest, pk: int) -> HttpResponse:
     form = MemberPaymentForm(request.POST, month_choices=context["month_choices"])
     if form.is_valid():
         try:
-            payment = services_dues.dues_payment_record(
+            payment = services.dues_payment_record(
                 member=member,
                 months=form.cleaned_data["months"],
                 paid_on=form.cleaned_data["paid_on"],
@@ -458,7 +458,7 @@ def dues_member_approval(request: HttpRequest, pk: int) -> HttpResponse:
     form = ApprovalForm(request.POST)
     if form.is_valid():
         try:
-            services_dues.dues_approval_record(member=member, recorded_by=request.user, **form.cleaned_data)
+            services.dues_approval_record(member=member, recorded_by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             _attach(form, exc)
         else:
@@ -490,11 +490,11 @@ def dues_import(request: HttpRequest, pk: int) -> HttpResponse:
     form = ImportUploadForm(request.POST or None, request.FILES or None, initial={"year": dates.today().year})
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if upload.size > services_dues_import.MAX_BYTES:
+        if upload.size > imports.MAX_BYTES:
             form.add_error("file", "文件过大（上限 5 MB）")
         else:
             try:
-                batch = services_dues_import.dues_import_preview(
+                batch = imports.dues_import_preview(
                     organization=org,
                     year=form.cleaned_data["year"],
                     data=upload.read(),
@@ -519,7 +519,7 @@ def dues_import(request: HttpRequest, pk: int) -> HttpResponse:
 def dues_import_template(request: HttpRequest, pk: int) -> HttpResponse:
     org = _org_for_data(request, pk, CHANGE)
     year = _year_arg(request)
-    content = services_dues_import.dues_import_template(organization=org, year=year)
+    content = imports.dues_import_template(organization=org, year=year)
     audit_log(event="dues_import_template", obj=org, organization=org, detail={"year": year})
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="dues-base-template-{org.code}-{year}.xlsx"'
@@ -539,15 +539,15 @@ def dues_import_batch(request: HttpRequest, pk: int) -> HttpResponse:
         action = request.POST.get("action", "")
         try:
             if action == "commit":
-                count = services_dues_import.dues_import_commit(batch=batch, user=request.user)
+                count = imports.dues_import_commit(batch=batch, user=request.user)
                 messages.success(request, f"已导入 {count} 名党员的 {batch.year} 年度党费基数")
                 return redirect(f"{reverse('dues:fixings', args=[batch.organization_id])}?year={batch.year}")
             if action == "discard":
-                services_dues_import.dues_import_discard(batch=batch, user=request.user)
+                imports.dues_import_discard(batch=batch, user=request.user)
                 messages.success(request, "已放弃该批次")
                 return redirect("dues:import", pk=batch.organization_id)
             if action == "rollback":
-                count = services_dues_import.dues_import_rollback(batch=batch, user=request.user)
+                count = imports.dues_import_rollback(batch=batch, user=request.user)
                 messages.success(request, f"已撤销该批次：{count} 名党员的 {batch.year} 年度党费核定已删除")
                 return redirect("dues:import-batch", pk=batch.pk)
             return HttpResponseBadRequest("未知操作")
@@ -556,7 +556,7 @@ def dues_import_batch(request: HttpRequest, pk: int) -> HttpResponse:
         batch.refresh_from_db()
     rows = batch.rows if batch.status == ImportStatus.PREVIEW else []
     blockers = (
-        services_dues_import.dues_import_rollback_blockers(batch=batch)
+        imports.dues_import_rollback_blockers(batch=batch)
         if can_change and batch.status == ImportStatus.COMMITTED
         else []
     )

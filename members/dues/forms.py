@@ -1,4 +1,4 @@
-"""Forms of the 党费 pages. They only parse input; the rules live in ``members.services_dues``."""
+"""Forms of the 党费 pages. They only parse input; the rules live in ``members.dues.services``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from members.choices import DuesCategory
-from members.dues_rules import IncomeKind, parse_money, parse_month
-from members.models_dues import ApprovalKind, BaseMode, PaymentMethod
+from members.dues.models import ApprovalKind, BaseMode, PaymentMethod
+from members.dues.rules import IncomeKind, parse_money, parse_month
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MONTH = forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"})

@@ -2,7 +2,7 @@
 
 A person in the pipeline is a ``Member`` row whose ``stage`` runs applicant → activist →
 candidate → probationary → full; every step is a ``DevelopmentStep`` row written by
-``members.services_development``, which also moves ``Member.stage``/``joined_on``/``full_on``.
+``members.development.services``, which also moves ``Member.stage``/``joined_on``/``full_on``.
 """
 
 from __future__ import annotations

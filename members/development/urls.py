@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members import views_development as views
+from members.development import views
 
 app_name = "development"
 

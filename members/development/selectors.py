@@ -13,9 +13,9 @@ from django.db.models import Prefetch, Q, QuerySet
 from core import dates
 from core.access import VIEW
 from members.choices import MembershipStatus, Stage
-from members.development_rules import Action, DevelopmentState, next_actions
+from members.development.models import STAGE_NAMES, STAGE_OF_STEP, DevelopmentStep, StepCode
+from members.development.rules import Action, DevelopmentState, next_actions
 from members.models import Member
-from members.models_development import STAGE_NAMES, STAGE_OF_STEP, DevelopmentStep, StepCode
 from organizations.choices import OrgType
 from organizations.models import Organization
 

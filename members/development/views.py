@@ -1,5 +1,5 @@
 """发展党员 pages: a branch's pipeline, a new applicant, one person's timeline with the form to record
-the next step, and attachment downloads. Thin; rules live in ``members.services_development``."""
+the next step, and attachment downloads. Thin; rules live in ``members.development.services``."""
 
 from __future__ import annotations
 
@@ -17,17 +17,17 @@ from django.views.decorators.cache import never_cache
 from core import dates
 from core.access import CHANGE, VIEW, get_for_user, user_can
 from members.choices import Sex
-from members.development_rules import PREREQUISITES
-from members.models import Member
-from members.models_development import STEP_NUMBERS, Decision, DevelopmentStep, FullOutcome, StepCode
-from members.selectors_development import PIPELINE_STAGES, development_pipeline, development_timeline
-from members.services_development import (
+from members.development.models import STEP_NUMBERS, Decision, DevelopmentStep, FullOutcome, StepCode
+from members.development.rules import PREREQUISITES
+from members.development.selectors import PIPELINE_STAGES, development_pipeline, development_timeline
+from members.development.services import (
     development_applicant_create,
     development_step_record,
     development_step_void,
     development_voidable_step_id,
     development_vote_meetings,
 )
+from members.models import Member
 from organizations.choices import BRANCH_TYPES
 from organizations.models import Organization
 

@@ -14,7 +14,7 @@ from django.db import models
 from core.access import ScopedQuerySet
 from members import crypto
 from members.choices import DuesCategory
-from members.dues_rules import EFFECT_LABELS, IncomeKind
+from members.dues.rules import EFFECT_LABELS, IncomeKind
 
 BASE_FIELD = "members.DuesFixing.base"
 ITEM_FIELD = "members.DuesIncomeItem.amount"

@@ -17,9 +17,9 @@ from django.db.models.functions import Coalesce, Substr
 from core import dates
 from core.access import VIEW
 from members.choices import MembershipStatus, Stage
-from members.dues_rules import month_from_index, month_index, month_start
+from members.dues.models import ApprovalKind, DuesApproval, DuesFixing, DuesMonth
+from members.dues.rules import month_from_index, month_index, month_start
 from members.models import Member
-from members.models_dues import ApprovalKind, DuesApproval, DuesFixing, DuesMonth
 from organizations.choices import OrgType
 from organizations.models import Organization
 

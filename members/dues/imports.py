@@ -24,16 +24,16 @@ from core import dates
 from core.access import CHANGE
 from core.numbers import is_number
 from members.choices import DuesCategory, MembershipStatus, Stage
-from members.dues_rules import BASE_CATEGORIES, dues_standard, parse_money
-from members.models import Member
-from members.models_dues import AMOUNT_APPROVALS, DuesApproval, DuesFixing, DuesImportBatch, DuesMonth, ImportStatus
-from members.services_dues import (
+from members.dues.models import AMOUNT_APPROVALS, DuesApproval, DuesFixing, DuesImportBatch, DuesMonth, ImportStatus
+from members.dues.rules import BASE_CATEGORIES, dues_standard, parse_money
+from members.dues.services import (
     FixingSpec,
     _dues_changed,
     _members_changed,
     dues_fixings_create_many,
     ledger_month_indexes,
 )
+from members.models import Member
 from organizations.models import Organization
 
 MAX_BYTES = 5 * 1024 * 1024

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from django.conf import settings
 
 from core.dates import add_months, add_years
-from members.models_development import Decision, FullOutcome, StepCode
+from members.development.models import Decision, FullOutcome, StepCode
 
 # Steps that may be recorded more than once (reviews every 6 months; a failed vote is repeated;
 # after an extension the 转正 steps come again; an approval past the limit restarts the vote).

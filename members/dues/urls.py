@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members import views_dues as views
+from members.dues import views
 
 app_name = "dues"
 

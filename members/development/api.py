@@ -16,10 +16,10 @@ from core.api.mixins import GatedViewMixin, StrictQueryParamsMixin
 from core.numbers import as_id, is_number
 from members.api.serializers import StrictInputSerializer
 from members.choices import Stage
+from members.development.models import Decision, DevelopmentStep, FullOutcome, StepCode
+from members.development.selectors import PIPELINE_STAGES, development_pipeline
+from members.development.services import development_step_record
 from members.models import Member
-from members.models_development import Decision, DevelopmentStep, FullOutcome, StepCode
-from members.selectors_development import PIPELINE_STAGES, development_pipeline
-from members.services_development import development_step_record
 from organizations.models import Organization
 
 

@@ -20,19 +20,7 @@ from django.db import transaction
 from audit.services import audit_log
 from core import dates
 from members.choices import DuesCategory, MembershipStatus, Stage
-from members.dues_rules import (
-    BASE_CATEGORIES,
-    CENT,
-    IncomeLine,
-    base_from_items,
-    dues_standard,
-    month_from_index,
-    month_index,
-    month_start,
-    months_back,
-)
-from members.models import Member
-from members.models_dues import (
+from members.dues.models import (
     AMOUNT_APPROVALS,
     ApprovalKind,
     BaseMode,
@@ -44,6 +32,18 @@ from members.models_dues import (
     PaymentMethod,
     RecordedAs,
 )
+from members.dues.rules import (
+    BASE_CATEGORIES,
+    CENT,
+    IncomeLine,
+    base_from_items,
+    dues_standard,
+    month_from_index,
+    month_index,
+    month_start,
+    months_back,
+)
+from members.models import Member
 from organizations.choices import OrgType
 from organizations.models import Organization
 

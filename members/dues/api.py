@@ -1,5 +1,5 @@
 """党费 API: the rule as an endpoint, the ledger, payments, yearly fixings, approvals, collection
-and roll-up. Thin views over ``members.services_dues`` / ``members.selectors_dues``; every query
+and roll-up. Thin views over ``members.dues.services`` / ``members.dues.selectors``; every query
 starts from the access gate; foreign objects are 404; bad input is a 400 with Chinese field errors.
 """
 
@@ -22,13 +22,13 @@ from core import dates
 from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from core.api.mixins import GatedViewMixin, StrictQueryParamsMixin
 from core.numbers import as_id, is_number
-from members import services_dues
 from members.api.serializers import StrictInputSerializer
 from members.choices import DuesCategory
-from members.dues_rules import IncomeKind, dues_standard, parse_money, parse_month
+from members.dues import services
+from members.dues.models import ApprovalKind, DuesApproval, DuesFixing, DuesMonth, DuesPayment, PaymentMethod
+from members.dues.rules import IncomeKind, dues_standard, parse_money, parse_month
+from members.dues.selectors import dues_collection, dues_rollup
 from members.models import Member
-from members.models_dues import ApprovalKind, DuesApproval, DuesFixing, DuesMonth, DuesPayment, PaymentMethod
-from members.selectors_dues import dues_collection, dues_rollup
 from organizations.models import Organization
 
 
@@ -350,7 +350,7 @@ class DuesPaymentViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         member = _member_for(request.user, data["member"], allow_self=True)
-        payment = services_dues.dues_payment_record(
+        payment = services.dues_payment_record(
             member=member,
             months=data["months"],
             amounts=data.get("amounts"),
@@ -463,7 +463,7 @@ class DuesFixingViewSet(
         data = serializer.validated_data
         member = _member_for(request.user, data["member"])
         items = [(item["kind"], item["amount"]) for item in data.get("income_items") or []]
-        fixing = services_dues.dues_fixing_create(
+        fixing = services.dues_fixing_create(
             member=member,
             year=data["year"],
             category=data["category"],
@@ -547,7 +547,7 @@ class DuesApprovalViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         member = _member_for(request.user, data.pop("member"))
-        approval = services_dues.dues_approval_record(member=member, recorded_by=request.user, **data)
+        approval = services.dues_approval_record(member=member, recorded_by=request.user, **data)
         approval = DuesApproval.objects.select_related("member").get(pk=approval.pk)
         return Response(DuesApprovalOutputSerializer(approval).data, status=status.HTTP_201_CREATED)
 
