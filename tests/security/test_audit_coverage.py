@@ -99,7 +99,7 @@ from organizations.services import committee_term_start
 from tests.activities.conftest import MEETING_DAY, add_members, attendance, header
 from tests.assessments.helpers import active_scheme, after_publicity, ids, small_scheme_data
 from tests.member_helpers import make_id, record
-from tests.test_development import VOTES, S, to_probationary
+from tests.members.development.test_development import VOTES, S, to_probationary
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_broker, env_database, env_int
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(

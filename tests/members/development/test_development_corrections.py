@@ -19,7 +19,7 @@ from members.development.services import (
 from members.dues.models import DuesFixing, DuesMonth
 from members.dues.services import dues_fixing_create, dues_payment_record
 from tests.factories import MemberFactory
-from tests.test_development import VOTES, S, message, rec, to_candidate, to_probationary, to_vote
+from tests.members.development.test_development import VOTES, S, message, rec, to_candidate, to_probationary, to_vote
 
 pytestmark = pytest.mark.django_db
 

@@ -39,7 +39,7 @@ from organizations.choices import OrgType
 from organizations.models import Organization
 from organizations.services import committee_term_start
 from tests.factories import make_org
-from tests.test_notifications_delivery import Robot
+from tests.notifications.test_notifications_delivery import Robot
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -11,7 +11,7 @@ from members.dues.imports import dues_import_rollback, dues_import_rollback_bloc
 from members.dues.models import DuesFixing, DuesImportBatch, DuesMonth
 from members.dues.services import dues_approval_record, dues_ledger_move, dues_payment_record
 from tests.factories import MemberFactory
-from tests.test_dues_pages import _xlsx
+from tests.members.dues.test_dues_pages import _xlsx
 
 pytestmark = pytest.mark.django_db
 
