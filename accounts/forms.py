@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 
 from accounts.models import SecurityPolicy
-from organizations.choices import Role
+from core.roles import Role
 from organizations.models import Organization
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 
-from organizations.choices import Role
+from core.roles import Role
 
 # Roles whose accounts must use two-factor authentication (AUTH-3). Superusers always do.
 TWO_FACTOR_ROLES = frozenset({Role.ORG_ADMIN, Role.SECRETARY, Role.AUDITOR, Role.SYSADMIN, Role.SECADMIN})

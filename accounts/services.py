@@ -22,7 +22,7 @@ from accounts.models import AccountSecurity, SecurityPolicy
 from accounts.policy import POLICY_FIELDS, forget_policy, security_policy
 from audit.services import audit_log
 from core.access import forget_scope, get_scope
-from organizations.choices import ADMIN_ROLES, Role
+from core.roles import ADMIN_ROLES, Role
 from organizations.models import Organization, RoleAssignment
 
 User = get_user_model()
@@ -32,15 +32,15 @@ User = get_user_model()
 
 
 def can_manage_accounts(user: Any) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or Role.SYSADMIN in get_scope(user).roles))
+    return bool(user.is_authenticated and (user.is_superuser or get_scope(user).is_sysadmin))
 
 
 def can_grant_roles(user: Any) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or Role.SECADMIN in get_scope(user).roles))
+    return bool(user.is_authenticated and (user.is_superuser or get_scope(user).is_secadmin))
 
 
 def can_read_audit(user: Any) -> bool:
-    return bool(user.is_authenticated and Role.AUDITOR in get_scope(user).roles)
+    return bool(user.is_authenticated and get_scope(user).is_auditor)
 
 
 def _require(allowed: bool) -> None:

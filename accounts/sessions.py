@@ -48,7 +48,7 @@ def user_requires_2fa(user: Any) -> bool:
         return True
     from core.access import get_scope
 
-    return bool(get_scope(user).roles & TWO_FACTOR_ROLES)
+    return get_scope(user).has_any_role(TWO_FACTOR_ROLES)
 
 
 def mark_session(request: Any, user: Any) -> None:

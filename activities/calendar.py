@@ -121,8 +121,8 @@ def calendar_entries(*, user: Any, start: dt.date, end: dt.date) -> list[Entry]:
     """
     scope = get_scope(user)
     entries: list[Entry] = []
-    managed_ids = [a.organization_id for a in user.roles.all() if a.role in ("secretary", "org_admin")]
-    managed = list(Organization.objects.filter(pk__in=managed_ids)) if managed_ids else []
+    recording = scope.recording_paths()
+    managed = list(Organization.objects.filter(path__in=recording)) if recording else []
     if managed:
         paths = Q()
         for org in managed:

@@ -40,7 +40,7 @@ from activities.choices import MEETING_KINDS, ComplianceKind, ComplianceStatus, 
 from activities.models import ComplianceRule, ComplianceWaiver, MeetingCredit, StudyRecord, Talk
 from activities.selectors import COMMITTEE_MIN_SIZE
 from audit.services import audit_log
-from core.access import CHANGE, SUBTREE, get_scope, user_can
+from core.access import CHANGE, get_scope, user_can
 from core.dates import today
 from members.choices import MembershipStatus, Stage
 from members.models import OrganizationMembership
@@ -606,7 +606,7 @@ def user_is_org_admin_over(user: Any, organization: Organization) -> bool:
     if getattr(user, "is_superuser", False):
         return True
     scope = get_scope(user)
-    return any(rule.reach == SUBTREE and organization.path.startswith(rule.path) for rule in scope.rules[CHANGE])
+    return scope.manages(organization)
 
 
 RULE_FIELDS = ("period", "quarter", "minimum", "requires_committee", "is_active", "basis")

@@ -25,7 +25,7 @@ from activities.models import (
     StudyRecord,
     Talk,
 )
-from core.access import VIEW
+from core.access import VIEW, get_scope
 from members.choices import MembershipStatus, Stage
 from members.models import Member, OrganizationMembership
 from members.selectors import member_can_vote_on, member_roster_on
@@ -462,5 +462,4 @@ def attendance_summary_counts(meeting_ids: list[int]) -> dict[int, dict[str, int
 def managed_organizations(*, user: Any) -> list[Organization]:
     """Organizations the user records meetings for (secretary, org_admin, auditor roles), with
     their branches and groups for org_admins. One query (plus the cached scope)."""
-    ids = [a.organization_id for a in user.roles.all() if a.role in ("org_admin", "secretary", "auditor")]
-    return list(Organization.objects.filter(pk__in=ids).order_by("path"))
+    return list(Organization.objects.filter(path__in=get_scope(user).reading_paths()).order_by("path"))

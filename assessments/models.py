@@ -44,7 +44,7 @@ def _ancestor_paths(paths: list[str]) -> set[str]:
 
 def member_ancestor_paths(scope: Any) -> set[str]:
     """For a party member's scope: the paths of their own organization and every one above it."""
-    return _ancestor_paths([rule.path for rule in scope.org_rules[VIEW] if rule.reach == "org_only"])
+    return _ancestor_paths(scope.own_org_paths())
 
 
 class SchemeQuerySet(ScopedQuerySet):
@@ -56,7 +56,7 @@ class SchemeQuerySet(ScopedQuerySet):
         if action == CHANGE:
             return own
         scope = get_scope(user)
-        paths = [rule.path for rule in scope.rules[VIEW] if rule.path]
+        paths = scope.reading_paths()
         ancestors = _ancestor_paths(paths)
         if not ancestors:
             return own

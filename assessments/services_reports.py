@@ -30,7 +30,7 @@ from assessments.choices import BatchStatus, ReportKind, ReportStatus
 from assessments.models import InspectionReport, ReportBatch
 from assessments.periods import quarter_period
 from audit.services import audit_log
-from core.access import SUBTREE, get_scope
+from core.access import get_scope
 from core.dates import today
 from organizations.choices import OrgType
 from organizations.models import Organization
@@ -44,7 +44,7 @@ REPORT_DIR = "inspection_reports"
 
 def is_subtree_admin(user: Any, org: Organization) -> bool:
     """An org_admin over ``org`` (a read-write subtree role), who may request reports."""
-    return any(rule.reach == SUBTREE and org.path.startswith(rule.path) for rule in get_scope(user).rules["change"])
+    return get_scope(user).manages(org)
 
 
 def _check_quarter(year: int, quarter: int) -> None:

@@ -99,7 +99,7 @@ from assessments.services_schemes import (
     scheme_structure,
 )
 from audit.services import audit_log
-from core.access import CHANGE, SUBTREE, VIEW, get_for_user, get_scope, refuse_read_only, user_can
+from core.access import CHANGE, VIEW, get_for_user, get_scope, refuse_read_only, user_can
 from core.dates import today
 from core.numbers import as_id, is_number
 from organizations.choices import OrgType
@@ -148,7 +148,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "recent_reports": list(
             selectors.report_list(user=user).filter(status=ReportStatus.DONE).order_by("-generated_at")[:5]
         ),
-        "can_request_reports": "org_admin" in scope.roles,
+        "can_request_reports": scope.is_org_admin,
         "statuses": RatingStatus,
     }
     return render(request, "assessments/index.html", context)
@@ -361,7 +361,7 @@ def round_list(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _bad(form)
     open_form = None
-    can_open = "org_admin" in get_scope(request.user).roles
+    can_open = get_scope(request.user).is_org_admin
     if can_open:
         open_form = RoundOpenForm(request.POST or None, user=request.user, schemes=_scheme_choices(request.user))
         if request.method == "POST" and open_form.is_valid():
@@ -764,12 +764,12 @@ def duty_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _admin_org_choices(user: Any) -> list[tuple[int, str]]:
     """Organizations under the user's org_admin roles (reports are requested per subtree)."""
-    rules = [rule for rule in get_scope(user).rules[CHANGE] if rule.reach == SUBTREE]
-    if not rules:
+    paths = get_scope(user).managed_paths()
+    if not paths:
         return []
     q = Q()
-    for rule in rules:
-        q |= Q(path__startswith=rule.path)
+    for path in paths:
+        q |= Q(path__startswith=path)
     qs = Organization.objects.filter(q).exclude(org_type=OrgType.GROUP).order_by("path")
     return list(qs.values_list("pk", "name")[:ORG_SELECT_LIMIT])
 
@@ -786,7 +786,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
     page = _page(request, qs, data["page"])
     scope = get_scope(request.user)
     request_form = None
-    if "org_admin" in scope.roles:
+    if scope.is_org_admin:
         request_form = ReportRequestForm(
             request.POST or None, user=request.user, choices=_admin_org_choices(request.user)
         )

@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from audit.models import AuditEvent
-from organizations.choices import Role
+from core.roles import Role
 from organizations.models import RoleAssignment
 
 EVENT_LABELS = {

@@ -21,17 +21,20 @@ and optionally ``scope_member_field`` (the path to the owning Member, for member
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
 
-if TYPE_CHECKING:
+from core.roles import Role
+
+if TYPE_CHECKING:  # annotations only: the gate imports no domain app
     from organizations.models import Organization
 
 VIEW = "view"
@@ -70,6 +73,92 @@ class Scope:
         """Nothing to change anywhere: an auditor (or 三员 admin) outside their own account pages."""
         return not (self.rules[CHANGE] or self.org_rules[CHANGE] or self.member_id)
 
+    # --- Named questions. Callers ask these; no module outside this one reads ``rules`` or
+    # compares role names. ------------------------------------------------------------------
+
+    def has_role(self, role: str) -> bool:
+        """Holds ``role`` (a ``core.roles.Role``) somewhere. For menus and what a page offers,
+        never for row access (that is ``visible_to`` / ``user_can``)."""
+        return role in self.roles
+
+    def has_any_role(self, roles: Iterable[str]) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+    @property
+    def is_org_admin(self) -> bool:
+        return Role.ORG_ADMIN in self.roles
+
+    @property
+    def is_secretary(self) -> bool:
+        return Role.SECRETARY in self.roles
+
+    @property
+    def is_auditor(self) -> bool:
+        return Role.AUDITOR in self.roles
+
+    @property
+    def is_sysadmin(self) -> bool:
+        return Role.SYSADMIN in self.roles
+
+    @property
+    def is_secadmin(self) -> bool:
+        return Role.SECADMIN in self.roles
+
+    @property
+    def is_member(self) -> bool:
+        """A party member signed in as themself (their own record, dues, meetings)."""
+        return self.member_id is not None
+
+    @property
+    def works_with_data(self) -> bool:
+        """Holds a role over organization data (org_admin, secretary, auditor)."""
+        return bool(self.rules[VIEW])
+
+    @property
+    def may_send_notices(self) -> bool:
+        """Notices go out from where one records (org_admin, secretary)."""
+        return bool(self.roles & {Role.ORG_ADMIN, Role.SECRETARY})
+
+    def manages(self, org: Organization) -> bool:
+        """Read-write over ``org``'s whole subtree: an org_admin of ``org`` or of one above it."""
+        return any(rule.reach == SUBTREE and org.path.startswith(rule.path) for rule in self.rules[CHANGE])
+
+    def managed_paths(self) -> list[str]:
+        """The roots of the subtrees this user manages (org_admin roles)."""
+        return [rule.path for rule in self.rules[CHANGE] if rule.reach == SUBTREE]
+
+    @property
+    def manages_any(self) -> bool:
+        return any(rule.reach == SUBTREE for rule in self.rules[CHANGE])
+
+    def reads_subtree(self, org: Organization) -> bool:
+        """Reads ``org``'s whole subtree (org_admin, auditor). A secretary reaches the organization
+        and its 党小组 only, so subtree totals are not theirs to see."""
+        return any(
+            rule.reach == EVERYTHING or (rule.reach == SUBTREE and org.path.startswith(rule.path))
+            for rule in self.rules[VIEW]
+        )
+
+    def may_read_data_of(self, org: Organization) -> bool:
+        """Reads the data inside ``org`` (members, meetings, dues): not just its row."""
+        return self.allows_org(VIEW, org, for_org_model=False)
+
+    def may_record_for(self, org: Organization) -> bool:
+        """Records and changes data of ``org`` (its secretary, or an org_admin above)."""
+        return self.allows_org(CHANGE, org, for_org_model=False)
+
+    def recording_paths(self) -> list[str]:
+        """The organizations where this user holds a read-write role (their paths)."""
+        return [rule.path for rule in self.rules[CHANGE]]
+
+    def reading_paths(self) -> list[str]:
+        """The organizations where this user holds a role over data (their paths)."""
+        return [rule.path for rule in self.rules[VIEW] if rule.path]
+
+    def own_org_paths(self) -> list[str]:
+        """A member's own organization (its path), as opened by the member role."""
+        return [rule.path for rule in self.org_rules[VIEW] if rule.reach == ORG_ONLY]
+
     def org_q(self, action: str, prefix: str, *, for_org_model: bool) -> Q | None:
         rules = list(self.rules[action])
         if for_org_model:
@@ -106,38 +195,70 @@ def _rule_matches(rule: Rule, org: Organization) -> bool:
     return org.path == rule.path
 
 
+@dataclass(frozen=True)
+class Grant:
+    """One role held in one organization (by its tree path)."""
+
+    role: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The member record a user is, if any: its id and its organization's path."""
+
+    member_id: int
+    org_path: str
+
+
+# The gate does not know the apps that store role assignments and member records (they sit above
+# it): they register a source when their app is ready (organizations: grants; members: identity).
+_grant_source: Callable[[Any], Iterable[Grant]] | None = None
+_identity_source: Callable[[Any], Identity | None] | None = None
+
+
+def register_grant_source(source: Callable[[Any], Iterable[Grant]]) -> None:
+    global _grant_source
+    _grant_source = source
+
+
+def register_identity_source(source: Callable[[Any], Identity | None]) -> None:
+    global _identity_source
+    _identity_source = source
+
+
 def get_scope(user: Any) -> Scope:
-    """The user's scope, cached on the user object for the rest of the request (one query)."""
+    """The user's scope, cached on the user object for the rest of the request (two queries)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Scope()
     cached = getattr(user, "_pb_scope", None)
     if cached is not None:
         return cached
-    from members.models import Member
-    from organizations.models import RoleAssignment
+    if _grant_source is None or _identity_source is None:
+        raise ImproperlyConfigured("the access gate has no grant/identity source: are organizations and members installed?")
 
     scope = Scope()
     roles: set[str] = set()
-    member_row = Member.objects.filter(user=user).values("pk", "organization__path").first()
-    for assignment in RoleAssignment.objects.filter(user=user).select_related("organization"):
-        roles.add(assignment.role)
-        path = assignment.organization.path
-        if assignment.role == "org_admin":
+    identity = _identity_source(user)
+    for grant in _grant_source(user):
+        roles.add(grant.role)
+        path = grant.path
+        if grant.role == Role.ORG_ADMIN:
             for action in ACTIONS:
                 scope.rules[action].append(Rule(path, SUBTREE))
-        elif assignment.role == "secretary":
+        elif grant.role == Role.SECRETARY:
             for action in ACTIONS:
                 scope.rules[action].append(Rule(path, ORG_AND_GROUPS))
-        elif assignment.role == "auditor":
+        elif grant.role == Role.AUDITOR:
             scope.rules[VIEW].append(Rule(path, SUBTREE))
-        elif assignment.role == "sysadmin":
+        elif grant.role == Role.SYSADMIN:
             scope.org_rules[VIEW].append(Rule("", EVERYTHING))
-        elif assignment.role == "secadmin":
+        elif grant.role == Role.SECADMIN:
             scope.org_rules[VIEW].append(Rule(path, SUBTREE))
-        elif assignment.role == "member" and member_row:
-            scope.member_id = member_row["pk"]
-    if member_row and "member" in roles:
-        scope.org_rules[VIEW].append(Rule(member_row["organization__path"], ORG_ONLY))
+        elif grant.role == Role.MEMBER and identity:
+            scope.member_id = identity.member_id
+    if identity and Role.MEMBER in roles:
+        scope.org_rules[VIEW].append(Rule(identity.org_path, ORG_ONLY))
     scope.roles = frozenset(roles)
     user._pb_scope = scope
     return scope

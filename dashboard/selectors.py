@@ -145,18 +145,13 @@ def subtree_covered(user: Any, org: Organization) -> bool:
     """Whether the user's scope reaches the organization's whole subtree (org_admin, auditor).
     A secretary reaches the organization and its 党小组 only, so their figures are summed from the
     own rows of the organizations they may see, never from subtree totals."""
-    from core.access import EVERYTHING, SUBTREE
-
-    return any(
-        rule.reach == EVERYTHING or (rule.reach == SUBTREE and org.path.startswith(rule.path))
-        for rule in get_scope(user).rules[VIEW]
-    )
+    return get_scope(user).reads_subtree(org)
 
 
 def dashboard_allowed(user: Any, org: Organization) -> bool:
     """Dashboards show organization data: roles over data (org_admin, secretary, auditor) only;
     a member or a system administrator who may see the organization row gets a 404."""
-    return get_scope(user).allows_org(VIEW, org, for_org_model=False)
+    return get_scope(user).may_read_data_of(org)
 
 
 # --- figures -----------------------------------------------------------------------------------

@@ -20,10 +20,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.dates import today
+from core.roles import Role
 from demo import seed
 from members.choices import MembershipStatus, Stage
 from members.models import Member
-from organizations.choices import BRANCH_TYPES, OrgType, Role, UnitRelation
+from organizations.choices import BRANCH_TYPES, OrgType, UnitRelation
 from organizations.models import Organization, RoleAssignment
 
 BENCH_PASSWORD = "Bench@2026x"  # noqa: S105 - scratch benchmark database only

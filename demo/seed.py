@@ -14,10 +14,11 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
 from core.dates import add_years, today
+from core.roles import Role
 from members.choices import DuesCategory, MembershipStatus, Sex, Stage
 from members.models import Member, OrganizationMembership
 from members.services import member_create
-from organizations.choices import OrgType, PositionCode, Role, TermKind, UnitRelation
+from organizations.choices import OrgType, PositionCode, TermKind, UnitRelation
 from organizations.models import CommitteeTerm, Organization, Position, RoleAssignment
 
 DEMO_PASSWORD = "Dangjian@2026"  # noqa: S105 - demo data only; printed by seed_demo, documented in README

@@ -6,7 +6,11 @@ class MembersConfig(AppConfig):
     verbose_name = "党员"
 
     def ready(self) -> None:
+        from core.access import register_identity_source
         from members.crypto import check_configuration
+        from members.models import member_identity_for
+
+        register_identity_source(member_identity_for)
 
         # A malformed FIELD_ENCRYPTION_KEY / FIELD_HASH_KEY stops start-up with its name.
         check_configuration()

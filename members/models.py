@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from core.access import VIEW, ScopedQuerySet, get_scope
+from core.access import VIEW, Identity, ScopedQuerySet, get_scope
 from members import crypto
 from members.choices import (
     Degree,
@@ -310,3 +310,9 @@ class ImportBatch(models.Model):
 # members.development.models).
 from members.development import models as _development_models  # noqa: E402, F401
 from members.dues import models as _dues_models  # noqa: E402, F401
+
+
+def member_identity_for(user: Any) -> Identity | None:
+    """The access gate's identity source (registered in ``MembersConfig.ready``): one query."""
+    row = Member.objects.filter(user=user).values("pk", "organization__path").first()
+    return Identity(row["pk"], row["organization__path"]) if row else None

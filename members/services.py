@@ -16,6 +16,7 @@ from django.db import transaction
 from audit.services import audit_log
 from core.access import CHANGE, VIEW, get_scope, user_can
 from core.dates import add_years, today
+from core.roles import Role
 from members.choices import PARTY_MEMBER_STAGES, MembershipStatus, Stage, TransferKind, TransferStatus
 from members.dues.services import dues_ledger_move
 from members.models import Member, MemberTransfer, OrganizationMembership
@@ -56,7 +57,7 @@ MEMBER_FIELDS = (
     "party_group",
 )
 # Roles that may see a full ID number or phone, one record at a time (see README).
-REVEAL_ROLES = frozenset({"secretary", "org_admin"})
+REVEAL_ROLES = frozenset({Role.SECRETARY, Role.ORG_ADMIN})
 REVEAL_FIELDS = {"id_number": "view_full_id", "phone": "view_full_phone"}
 TRANSFER_TARGET_TYPES = {OrgType.BRANCH, OrgType.JOINT_BRANCH}
 
@@ -275,7 +276,7 @@ def member_update(*, member: Member, id_number: Any = ..., phone: Any = ..., **f
 
 def member_can_reveal(*, user: Any, member: Member) -> bool:
     """Full ID number / phone: secretaries and org_admins who may change the member's record."""
-    return bool(get_scope(user).roles & REVEAL_ROLES) and user_can(user, CHANGE, member)
+    return get_scope(user).has_any_role(REVEAL_ROLES) and user_can(user, CHANGE, member)
 
 
 @transaction.atomic

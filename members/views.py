@@ -48,7 +48,7 @@ ERRORS_PAGE_SIZE = 200
 
 def _require_manager(request: HttpRequest) -> None:
     """Member lists are for secretaries, org_admins and auditors; members use their own page."""
-    if not get_scope(request.user).roles & {"org_admin", "secretary", "auditor"}:
+    if not get_scope(request.user).works_with_data:
         raise Http404("页面不存在")
 
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from core.access import CHANGE, SUBTREE, VIEW, get_scope
+from core.access import VIEW, get_scope
+from core.roles import Role
 from notifications.models import (
     Notice,
     NoticeRecipient,
@@ -20,7 +21,7 @@ from notifications.models import (
     WebhookEndpoint,
 )
 from notifications.rules import RULES, RuleDef, get_rule
-from organizations.choices import OrgType, Role
+from organizations.choices import OrgType
 from organizations.models import Organization, RoleAssignment
 
 STEP = Organization.steplen
@@ -115,19 +116,16 @@ def reminder_settings_for(*, organization: Organization) -> list[SettingRow]:
 def can_manage_reminders(user: Any, organization: Organization) -> bool:
     """Only an org_admin over the organization (subtree reach) retimes or switches off rules and
     configures the group-chat robot."""
-    scope = get_scope(user)
-    return any(rule.reach == SUBTREE and organization.path.startswith(rule.path) for rule in scope.rules[CHANGE])
+    return get_scope(user).manages(organization)
 
 
 def can_send_notices(user: Any) -> bool:
-    roles = get_scope(user).roles
-    return bool(roles & {Role.ORG_ADMIN, Role.SECRETARY})
+    return get_scope(user).may_send_notices
 
 
 def manageable_organizations(*, user: Any) -> QuerySet[Organization]:
     """Organizations where the user may change reminder settings (org_admin subtrees)."""
-    scope = get_scope(user)
-    paths = [rule.path for rule in scope.rules[CHANGE] if rule.reach == SUBTREE]
+    paths = get_scope(user).managed_paths()
     if not paths:
         return Organization.objects.none()
     q = Q()
@@ -221,7 +219,7 @@ class UnreadBadge:
 
     @property
     def can_manage(self) -> bool:
-        return any(rule.reach == SUBTREE for rule in get_scope(self.user).rules[CHANGE])
+        return get_scope(self.user).manages_any
 
     @property
     def can_view_notices(self) -> bool:

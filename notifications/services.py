@@ -24,6 +24,7 @@ from django.utils import timezone
 from audit.services import audit_log
 from core.access import CHANGE, get_scope, user_can
 from core.numbers import is_number
+from core.roles import Role
 from members.choices import MembershipStatus, Stage
 from members.models import Member
 from notifications import channels
@@ -50,7 +51,7 @@ from notifications.models import (
 from notifications.rules import LAST_DAY, MEMBER, PARENT_ADMIN, RULES_BY_CODE, SECRETARY
 from notifications.scan import ORGS, TREE, Candidate, ScanContext, evaluate
 from notifications.selectors import RecipientResolver, can_manage_reminders
-from organizations.choices import OrgType, Role
+from organizations.choices import OrgType
 from organizations.models import Organization, RoleAssignment
 
 logger = logging.getLogger(__name__)
@@ -682,7 +683,7 @@ def notice_send(
     """Send a notice (通知) through the gate: only to organizations and members the sender may
     change. Re-submitting with the same ``client_token`` returns the notice already sent."""
     scope = get_scope(sender)
-    if not (scope.roles & {Role.ORG_ADMIN, Role.SECRETARY}) or not user_can(sender, CHANGE, organization):
+    if not scope.may_send_notices or not user_can(sender, CHANGE, organization):
         raise ValidationError({"organization": "您无权向该组织发送通知"})
     errors: dict[str, str] = {}
     title, body = (title or "").strip(), (body or "").strip()

@@ -224,8 +224,7 @@ def notice_list(request: HttpRequest) -> HttpResponse:
 def _sender_organizations(user: Any) -> list[Organization]:
     """The organizations a sender picks from: where they hold the role, and the branches and
     committees directly below (deeper ones through ``?org=`` from the organization page)."""
-    scope = get_scope(user)
-    paths = [rule.path for rule in scope.rules[CHANGE]]
+    paths = get_scope(user).recording_paths()
     if not paths:
         return []
     base = list(Organization.objects.filter(path__in=paths))

@@ -32,19 +32,6 @@ class UnitRelation(models.TextChoices):
     JOINT = "joint", "联合党支部所在单位"
 
 
-class Role(models.TextChoices):
-    ORG_ADMIN = "org_admin", "组织部门/党委工作人员"
-    SECRETARY = "secretary", "书记/支委"
-    MEMBER = "member", "党员"
-    AUDITOR = "auditor", "审计员"
-    SYSADMIN = "sysadmin", "系统管理员"
-    SECADMIN = "secadmin", "安全管理员"
-
-
-# 三员 (separation of duties): a user holds at most one of these, and no other role with it.
-ADMIN_ROLES = {Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR}
-
-
 class TermKind(models.TextChoices):
     ELECTED = "elected", "选举产生"
     APPOINTED = "appointed", "上级指定"

@@ -9,12 +9,11 @@ def navigation(request: Any) -> dict[str, Any]:
     if not user or not user.is_authenticated:
         return {}
     scope = get_scope(user)
-    roles = scope.roles
     return {
         "nav": {
-            "roles": sorted(roles),
-            "manages": bool(roles & {"org_admin", "secretary", "auditor"}),
-            "is_member": scope.member_id is not None,
-            "is_sysadmin": "sysadmin" in roles,
+            "roles": sorted(scope.roles),
+            "manages": scope.works_with_data,
+            "is_member": scope.is_member,
+            "is_sysadmin": scope.is_sysadmin,
         }
     }

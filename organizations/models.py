@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
-from core.access import ScopedQuerySet
-from organizations.choices import (
-    BRANCH_TYPES,
-    OrgType,
-    PositionCode,
-    Role,
-    TermKind,
-    UnitRelation,
-)
+from core.access import Grant, ScopedQuerySet
+from core.roles import Role
+from organizations.choices import BRANCH_TYPES, OrgType, PositionCode, TermKind, UnitRelation
 
 
 class OrganizationQuerySet(MP_NodeQuerySet, ScopedQuerySet):
@@ -192,3 +187,11 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.organization}"
+
+
+def role_grants_for(user: Any) -> list[Grant]:
+    """The access gate's grant source (registered in ``OrganizationsConfig.ready``): one query."""
+    return [
+        Grant(role, path)
+        for role, path in RoleAssignment.objects.filter(user=user).values_list("role", "organization__path")
+    ]

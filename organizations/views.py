@@ -32,10 +32,7 @@ PAGE_SIZE = 50
 def home(request: HttpRequest) -> HttpResponse:
     """Landing page: the organizations this user looks after, and what needs attention."""
     scope = get_scope(request.user)
-    managed_ids = [
-        a.organization_id for a in request.user.roles.all() if a.role in ("org_admin", "secretary", "auditor")
-    ]
-    managed = list(organization_list(user=request.user).filter(pk__in=managed_ids))
+    managed = list(organization_list(user=request.user).filter(path__in=scope.reading_paths()))
     return render(
         request,
         "organizations/home.html",

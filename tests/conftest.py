@@ -17,7 +17,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from organizations.choices import OrgType, Role
+from core.roles import Role
+from organizations.choices import OrgType
 from tests.factories import MemberFactory, UserFactory, assign, make_org
 
 

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from core import dates
-from core.access import CHANGE, VIEW, get_for_user, user_can
+from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from members.choices import Sex
 from members.development.models import STEP_NUMBERS, Decision, DevelopmentStep, FullOutcome, StepCode
 from members.development.rules import PREREQUISITES
@@ -101,12 +101,7 @@ def _org_for_data(request: HttpRequest, pk: int) -> Organization:
 @login_required
 def development_index(request: HttpRequest) -> HttpResponse:
     orgs = list(
-        Organization.objects.filter(
-            role_assignments__user=request.user,
-            role_assignments__role__in=("org_admin", "secretary", "auditor"),
-        )
-        .distinct()
-        .order_by("path")
+        Organization.objects.filter(path__in=get_scope(request.user).reading_paths()).order_by("path")
     )
     if len(orgs) == 1 and orgs[0].org_type in BRANCH_TYPES:
         return redirect("development:pipeline", pk=orgs[0].pk)

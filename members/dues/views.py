@@ -53,8 +53,6 @@ from members.models import Member
 from organizations.choices import BRANCH_TYPES
 from organizations.models import Organization
 
-MANAGER_ROLES = ("org_admin", "secretary", "auditor")
-
 
 def _month_arg(request: HttpRequest) -> date:
     raw = request.GET.get("month", "")
@@ -121,9 +119,7 @@ def _month_nav(month: date) -> dict[str, date]:
 def dues_index(request: HttpRequest) -> HttpResponse:
     """党费: the organizations this user looks after; straight to the branch when there is one."""
     orgs = list(
-        Organization.objects.filter(role_assignments__user=request.user, role_assignments__role__in=MANAGER_ROLES)
-        .distinct()
-        .order_by("path")
+        Organization.objects.filter(path__in=get_scope(request.user).reading_paths()).order_by("path")
     )
     if len(orgs) == 1:
         return redirect("dues:org", pk=orgs[0].pk)

@@ -157,7 +157,7 @@ def test_dashboard_query_count_is_constant(data):
 
 def test_secretary_of_a_committee_sees_only_what_the_gate_opens(data):
     """A secretary reaches the organization and its 党小组, not the branches below a 党委."""
-    from organizations.choices import Role
+    from core.roles import Role
     from tests.factories import UserFactory, assign
 
     user = UserFactory(username="secretary_p")

@@ -1,10 +1,11 @@
 import pytest
 from django.core.management import call_command
 
+from core.roles import Role
 from demo.seed import demo_reset
 from members.choices import DuesCategory, Stage
 from members.models import Member
-from organizations.choices import OrgType, Role
+from organizations.choices import OrgType
 from organizations.models import Organization, RoleAssignment
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.roles import Role
 from notifications import selectors, services
 from notifications.models import Notice, NoticeRecipient, Notification, ReminderSetting, WebhookEndpoint
-from organizations.choices import OrgType, Role
+from organizations.choices import OrgType
 from organizations.services import committee_term_start
 from tests.factories import MemberFactory, UserFactory, assign, make_org
 

@@ -9,12 +9,13 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from core.dates import add_months, add_years
+from core.roles import Role
 from members.choices import MembershipStatus, Stage
 from notifications import services
 from notifications.models import Notification, ReminderDispatch
 from notifications.scan import ScanContext, anniversary, evaluate, monthly_trigger_day
 from notifications.selectors import SettingsResolver
-from organizations.choices import OrgType, Role
+from organizations.choices import OrgType
 from organizations.services import committee_term_extend, committee_term_start
 from tests.factories import MemberFactory, UserFactory, assign, make_org
 

@@ -26,7 +26,7 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
-from organizations.choices import Role
+from core.roles import Role
 from tests.factories import UserFactory, assign
 from tests.security.access_matrix import MATRIX, ROLES
 from tests.security.crawl import iter_routes

@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import AccountSecurity
 from audit.models import AuditEvent
-from organizations.choices import Role
+from core.roles import Role
 from tests.factories import UserFactory, assign
 from tests.security.conftest import PASSWORD, login, set_password
 

@@ -32,7 +32,7 @@ ROLES = ["anon", "member_a", "secretary_a", "org_admin_p", "auditor_p", "sysadmi
 
 @pytest.fixture
 def tokens(cast):
-    from organizations.choices import Role
+    from core.roles import Role
     from tests.factories import MemberFactory, UserFactory, assign
 
     secadmin = UserFactory(username="secadmin")

@@ -22,7 +22,8 @@ from django.apps import apps
 from django.test import Client
 
 from audit.services import audit_log
-from organizations.choices import OrgType, Role
+from core.roles import Role
+from organizations.choices import OrgType
 from tests.factories import MemberFactory, UserFactory, assign, make_org
 from tests.security.crawl import iter_routes, response_text
 from tests.security.objects import route_value

@@ -21,9 +21,10 @@ from django.db import connection, transaction
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from core.roles import Role
 from members.imports import COLUMNS, SHEET_NAME, import_commit, import_preview, import_rollback
 from members.validators import id_check_digit
-from organizations.choices import OrgType, Role
+from organizations.choices import OrgType
 from organizations.models import RoleAssignment
 from organizations.services import organization_create
 
