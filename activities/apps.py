@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class ActivitiesConfig(AppConfig):
     name = "activities"
     verbose_name = "组织生活"
+
+    def ready(self) -> None:
+        from members.me import MeSection, register_me_section
+
+        # The member's own page (“我的”) shows their meetings and study records.
+        register_me_section(MeSection("meetings", "我参加的组织生活", "activities/me/_meetings.html", order=30))
+        register_me_section(MeSection("study", "我的学习记录", "activities/me/_study.html", order=40))

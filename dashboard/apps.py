@@ -11,6 +11,11 @@ class DashboardConfig(AppConfig):
 
     def ready(self) -> None:
         # Keep the summary tables current when members, meetings, dues … change.
-        from dashboard import signals
+        from dashboard import (
+            signals,
+            sources,  # noqa: F401  (registers the families of organizations and members)
+            sources_apps,
+        )
 
+        sources_apps.register()
         signals.connect()

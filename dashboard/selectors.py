@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet, Sum
 
+from activities.choices import ComplianceKind
 from core.access import VIEW, get_scope
 from core.dates import today
 from core.numbers import is_number
@@ -69,12 +70,7 @@ ARREARS_LABELS = {
 
 
 def _life_kinds() -> dict[str, str]:
-    try:
-        from activities.choices import ComplianceKind
-
-        return dict(ComplianceKind.choices)
-    except ImportError:  # pragma: no cover - the activities app is always installed
-        return {}
+    return dict(ComplianceKind.choices)
 
 
 # --- parameters --------------------------------------------------------------------------------

@@ -3,9 +3,9 @@
 A change to a source row marks (organization, family) pairs dirty; after the transaction commits,
 ``facts_refresh`` recomputes those organizations' own facts and carries the difference up the
 tree. Writes that bypass signals (bulk inserts, ``QuerySet.update``) are caught by the nightly
-rebuild (``dashboard.rebuild`` in CELERY_BEAT_SCHEDULE), or callers call ``dashboard_mark_dirty``.
-
-Other apps may call ``dashboard_mark_dirty(org_ids=…, families=…)`` explicitly from their services.
+rebuild (``dashboard.rebuild`` in CELERY_BEAT_SCHEDULE), unless the service announces them with
+``core.signals.rows_changed`` / ``tree_changed`` (which this module subscribes to). The domain never
+calls the dashboard.
 """
 
 from __future__ import annotations
@@ -16,13 +16,19 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from django.apps import apps
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
+
+from core.signals import rows_changed, tree_changed
+from dashboard.facts import FAMILIES, facts_refresh
+from dashboard.tasks import dashboard_rebuild, dashboard_refresh
+from organizations.models import Organization
 
 logger = logging.getLogger(__name__)
 _local = threading.local()
 
-# (app_label.ModelName, path to organization id(s), families). Registered only when the model exists.
+# (app_label.ModelName, path to organization id(s), families); the domain families add theirs.
 WATCHED: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("members.Member", ("organization_id",), ("members", "flags")),
     ("organizations.CommitteeTerm", ("organization_id",), ("flags",)),
@@ -43,15 +49,16 @@ def dashboard_mark_dirty(*, org_ids: Iterable[int | None], families: Iterable[st
     transaction.on_commit(_flush)
 
 
-def dashboard_members_changed(*, org_ids: Iterable[int | None]) -> None:
-    """Members of these organizations were created, deleted or changed in bulk (``bulk_create`` /
-    ``bulk_update`` / ``update`` send no model signals): refresh every family that watches members."""
-    families = {family for label, _paths, fams in WATCHED if label == "members.Member" for family in fams}
-    dashboard_mark_dirty(org_ids=org_ids, families=sorted(families))
+def _rows_changed(sender: Any, organization_ids: Iterable[int | None] = (), **kwargs: Any) -> None:
+    """``core.signals.rows_changed``: rows of ``sender`` changed in bulk (``bulk_create`` /
+    ``bulk_update`` / ``update`` send no model signals): refresh every family that watches them."""
+    label = sender._meta.label
+    families = {family for watched, _paths, fams in WATCHED if watched == label for family in fams}
+    if families:
+        dashboard_mark_dirty(org_ids=organization_ids, families=sorted(families))
 
 
 def _flush() -> None:
-    from dashboard.facts import FAMILIES, facts_refresh
 
     pending: dict[str, set[int]] | None = getattr(_local, "pending", None)
     _local.pending = None
@@ -61,7 +68,6 @@ def _flush() -> None:
     for family, ids in pending.items():
         if family in FAMILIES:
             by_orgs[frozenset(ids)].append(family)
-    from dashboard.tasks import dashboard_refresh
 
     for ids, families in by_orgs.items():
         try:
@@ -83,8 +89,6 @@ def _flush() -> None:
 
 def _background_orgs(ids: frozenset[int], families: list[str]) -> dict[str, set[int]]:
     """family → organizations whose refresh is left to a Celery task (too costly for a request)."""
-    from dashboard.facts import FAMILIES
-    from organizations.models import Organization
 
     types = {t for name in families for t in FAMILIES[name].background_types}
     if not types:
@@ -135,19 +139,12 @@ def _watch(model: Any, paths: tuple[str, ...], families: tuple[str, ...]) -> Non
 
 
 def watch(label: str, paths: tuple[str, ...], families: tuple[str, ...]) -> None:
-    """Watch one more model (called by the app-specific sources when their models exist)."""
+    """Watch one more model (called by ``dashboard.sources_apps`` before ``connect``)."""
     WATCHED.append((label, paths, families))
-    _connect_one(label, paths, families)
 
 
 def _connect_one(label: str, paths: tuple[str, ...], families: tuple[str, ...]) -> None:
-    from django.apps import apps
-
-    try:
-        model = apps.get_model(label)
-    except LookupError:
-        return
-    _watch(model, paths, families)
+    _watch(apps.get_model(label), paths, families)
 
 
 def _organization_changed(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
@@ -155,9 +152,9 @@ def _organization_changed(sender: Any, instance: Any, raw: bool = False, **kwarg
         dashboard_mark_dirty(org_ids=[instance.pk], families=["flags"])
 
 
-def dashboard_tree_changed() -> None:
-    """An organization moved (treebeard moves with queryset updates, which send no signal): the
-    ancestors of a whole subtree changed, so rebuild the summary tables after commit."""
+def _tree_changed(sender: Any, **kwargs: Any) -> None:
+    """``core.signals.tree_changed``: an organization moved (treebeard moves with queryset updates,
+    which send no signal): the ancestors of a whole subtree changed, so rebuild after commit."""
     transaction.on_commit(_schedule_rebuild)
 
 
@@ -166,20 +163,14 @@ def _organization_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 def _schedule_rebuild() -> None:
-    from dashboard.tasks import dashboard_rebuild
-
     dashboard_rebuild.delay()
 
 
 def connect() -> None:
-    from dashboard import (
-        sources,  # noqa: F401  (registers the families)
-        sources_apps,
-    )
-    from organizations.models import Organization
-
+    """Connect the receivers of every watched model (the families are registered by then)."""
     for label, paths, families in WATCHED:
         _connect_one(label, paths, families)
-    sources_apps.register()
     post_save.connect(_organization_changed, sender=Organization, dispatch_uid="dashboard:org:post", weak=False)
     post_delete.connect(_organization_deleted, sender=Organization, dispatch_uid="dashboard:org:delete", weak=False)
+    rows_changed.connect(_rows_changed, dispatch_uid="dashboard:rows_changed", weak=False)
+    tree_changed.connect(_tree_changed, dispatch_uid="dashboard:tree_changed", weak=False)

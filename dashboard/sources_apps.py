@@ -15,24 +15,34 @@ Each family uses the owning app's own definitions:
 - ratings: final ``assessments.Rating`` rows (stars and 升星/降星); rectification: items not closed,
   overdue when still open after the deadline (``assessments.selectors.rectification_open_items``);
 - follow-up items: ``activities.FollowUp`` in ``OPEN_FOLLOW_UP``; overdue when past ``due_on``.
-
-Each family is registered only if its app's modules import (the apps are built in parallel).
 """
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
 
+from django.conf import settings
 from django.db.models import CharField, Count, DecimalField, F, Q, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Substr
 
+from activities.choices import OPEN_FOLLOW_UP, ComplianceStatus
+from activities.compliance import RuleBook, compliance_items_for
+from activities.models import FollowUp
+from assessments.choices import RatingStatus, RectificationStatus
+from assessments.models import Rating, RectificationItem
 from dashboard.facts import ZERO, PythonSource, QuerySource, Row, family_register, grouped
 from dashboard.signals import watch
+from members.choices import MembershipStatus, Stage
+from members.development.models import DevelopmentStep
+from members.development.rules import DevelopmentState, next_actions
+from members.dues.models import DuesMonth
+from members.dues.selectors import arrears_by_member
+from members.models import Member
+from organizations.choices import OrgType
+from organizations.models import Organization
 
-logger = logging.getLogger(__name__)
 NOW = "now"
 MONEY = DecimalField(max_digits=16, decimal_places=2)
 
@@ -46,8 +56,6 @@ def _org_q(org_ids: list[int] | None, field: str = "organization_id") -> Q:
 
 
 def life_years(on: date) -> list[int]:
-    from django.conf import settings
-
     history = int(getattr(settings, "PB_DASHBOARD_LIFE_YEARS", 2))
     return list(range(on.year - history + 1, on.year + 1))
 
@@ -56,10 +64,6 @@ def life_years(on: date) -> list[int]:
 
 
 def _life_rows(org_ids: list[int] | None, on: date) -> Iterator[Row]:
-    from activities.choices import ComplianceStatus
-    from activities.compliance import RuleBook, compliance_items_for
-    from organizations.models import Organization
-
     book = RuleBook.load()
     if org_ids is None:
         groups = [
@@ -82,9 +86,6 @@ def _life_rows(org_ids: list[int] | None, on: date) -> Iterator[Row]:
 
 
 def _register_life() -> None:
-    import activities.compliance  # noqa: F401
-    from organizations.choices import OrgType
-
     fam = family_register("life", "组织生活", [PythonSource(_life_rows)])
     fam.background_types = {OrgType.COMMITTEE, OrgType.GENERAL_BRANCH}
     # A committee's own items read its whole subtree (rosters, 书记讲党课): refresh those in the
@@ -105,8 +106,6 @@ def _month_key(field: str) -> Substr:
 
 def _dues_source(dim: str, value, amount) -> QuerySource:
     def build(org_ids: list[int] | None, on: date):
-        from members.dues.models import DuesMonth
-
         qs = DuesMonth.objects.filter(_org_q(org_ids))
         return grouped(
             qs,
@@ -122,10 +121,7 @@ def _dues_source(dim: str, value, amount) -> QuerySource:
 
 
 def _arrears_rows(org_ids: list[int] | None, on: date) -> Iterator[Row]:
-    from members.dues.models import DuesMonth
-    from members.dues.selectors import _arrears_by_member
-
-    status = _arrears_by_member(_org_q(org_ids), on=on)
+    status = arrears_by_member(_org_q(org_ids), on=on)
     if not status:
         return
     # A member's arrears belong to the branch that collects (the ledger's organization).
@@ -150,8 +146,6 @@ def _arrears_rows(org_ids: list[int] | None, on: date) -> Iterator[Row]:
 
 
 def _register_dues() -> None:
-    import members.dues.selectors  # noqa: F401
-
     zero = Value(ZERO, output_field=MONEY)
     family_register(
         "dues",
@@ -175,11 +169,6 @@ def _register_dues() -> None:
 
 
 def _pipeline_rows(org_ids: list[int] | None, on: date) -> Iterator[Row]:
-    from members.choices import MembershipStatus, Stage
-    from members.development.models import DevelopmentStep
-    from members.development.rules import DevelopmentState, next_actions
-    from members.models import Member
-
     stages = [Stage.APPLICANT, Stage.ACTIVIST, Stage.CANDIDATE, Stage.PROBATIONARY]
     people = dict(
         Member.objects.filter(_org_q(org_ids), stage__in=stages, membership_status=MembershipStatus.NORMAL).values_list(
@@ -203,8 +192,6 @@ def _pipeline_rows(org_ids: list[int] | None, on: date) -> Iterator[Row]:
 
 
 def _register_pipeline() -> None:
-    import members.development.rules  # noqa: F401
-
     family_register("pipeline", "发展党员", [PythonSource(_pipeline_rows)])
     watch("members.DevelopmentStep", ("organization_id",), ("pipeline",))
     watch("members.Member", ("organization_id",), ("pipeline",))
@@ -215,9 +202,6 @@ def _register_pipeline() -> None:
 
 def _ratings_source(metric: str, dimension) -> QuerySource:
     def build(org_ids: list[int] | None, on: date):
-        from assessments.choices import RatingStatus
-        from assessments.models import Rating
-
         qs = Rating.objects.filter(_org_q(org_ids), status=RatingStatus.FINAL)
         return grouped(
             qs,
@@ -233,9 +217,6 @@ def _ratings_source(metric: str, dimension) -> QuerySource:
 
 def _rectification_source(dim: str, extra_q) -> QuerySource:
     def build(org_ids: list[int] | None, on: date):
-        from assessments.choices import RectificationStatus
-        from assessments.models import RectificationItem
-
         qs = RectificationItem.objects.filter(_org_q(org_ids)).exclude(status=RectificationStatus.CLOSED)
         qs = qs.filter(extra_q(on))
         return grouped(
@@ -251,8 +232,6 @@ def _rectification_source(dim: str, extra_q) -> QuerySource:
 
 
 def _register_assessments() -> None:
-    from assessments.choices import RectificationStatus
-
     family_register(
         "ratings",
         "星级评定与整改",
@@ -272,9 +251,6 @@ def _register_assessments() -> None:
 
 def _followup_source(dim: str, extra_q) -> QuerySource:
     def build(org_ids: list[int] | None, on: date):
-        from activities.choices import OPEN_FOLLOW_UP
-        from activities.models import FollowUp
-
         qs = FollowUp.objects.filter(_org_q(org_ids), extra_q(on), status__in=list(OPEN_FOLLOW_UP))
         return grouped(
             qs,
@@ -303,14 +279,9 @@ def _register_followups() -> None:
 
 
 def register() -> None:
-    for name, func in [
-        ("life", _register_life),
-        ("dues", _register_dues),
-        ("pipeline", _register_pipeline),
-        ("ratings", _register_assessments),
-        ("followups", _register_followups),
-    ]:
-        try:
-            func()
-        except (ImportError, LookupError, AttributeError) as exc:  # the app is not there (yet)
-            logger.info("dashboard family %s not registered: %s", name, exc)
+    """Register the families fed by the domain apps (called once from ``DashboardConfig.ready``)."""
+    _register_life()
+    _register_dues()
+    _register_pipeline()
+    _register_assessments()
+    _register_followups()

@@ -8,9 +8,10 @@ class MembersConfig(AppConfig):
     def ready(self) -> None:
         from core.access import register_identity_source
         from members.crypto import check_configuration
+        from members.me import register_member_sections
         from members.models import member_identity_for
-
-        register_identity_source(member_identity_for)
 
         # A malformed FIELD_ENCRYPTION_KEY / FIELD_HASH_KEY stops start-up with its name.
         check_configuration()
+        register_identity_source(member_identity_for)
+        register_member_sections()

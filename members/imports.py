@@ -27,7 +27,7 @@ from openpyxl.utils import get_column_letter
 from audit.services import audit_log
 from core.access import CHANGE
 from core.dates import today
-from dashboard.signals import dashboard_members_changed
+from core.signals import rows_changed
 from members import crypto
 from members.choices import (
     Degree,
@@ -553,7 +553,7 @@ def _inserter(batch: ImportBatch, on: date) -> Callable[[list[Member]], None]:
             batch_size=BULK_BATCH,
         )
         # bulk_create sends no signals: the dashboard's member figures are refreshed after the commit.
-        dashboard_members_changed(org_ids={m.organization_id for m in members})
+        rows_changed.send(sender=Member, organization_ids={m.organization_id for m in members})
 
     return insert
 
@@ -648,7 +648,9 @@ def import_rollback(*, batch: ImportBatch, user: Any) -> int:
         raise ValidationError({"batch": reasons})
     OrganizationMembership.objects.filter(member__import_batch=batch).delete()
     members = Member.objects.filter(import_batch=batch)
-    dashboard_members_changed(org_ids=set(members.values_list("organization_id", flat=True).distinct()))
+    rows_changed.send(
+        sender=Member, organization_ids=set(members.values_list("organization_id", flat=True).distinct())
+    )
     # Nothing refers to these rows (checked above), so one DELETE does it; Django's collector
     # would load every row and query each related table. The database still enforces the
     # foreign keys: a row added meanwhile makes the DELETE fail and the rollback refuse.

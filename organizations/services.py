@@ -16,6 +16,7 @@ from django.db.models import ProtectedError
 
 from audit.services import audit_log
 from core.dates import add_years
+from core.signals import tree_changed
 from organizations.choices import ALLOWED_PARENTS, OrgType, PositionCode, TermKind
 from organizations.models import CommitteeTerm, Organization, Position
 
@@ -107,9 +108,7 @@ def organization_update(*, org: Organization, parent: Organization | None | obje
         else:
             Organization.objects.move(org, new_parent, pos="last-child")
         org.refresh_from_db()
-        from dashboard.signals import dashboard_tree_changed
-
-        dashboard_tree_changed()
+        tree_changed.send(sender=Organization)
     audit_log(event="organization_update", obj=org, organization=org, detail={"fields": sorted(data), "moved": moved})
     return org
 

@@ -97,7 +97,7 @@ def arrears_status(unpaid: list[tuple[date, Decimal]], excused: list[DuesApprova
     return status
 
 
-def _arrears_by_member(member_filter: Q, *, on: date) -> dict[int, ArrearsStatus]:
+def arrears_by_member(member_filter: Q, *, on: date) -> dict[int, ArrearsStatus]:
     """ArrearsStatus for every member matching ``member_filter`` that has an unpaid ended month (2 queries)."""
     first_of_month = month_start(on)
     unpaid = (
@@ -181,7 +181,7 @@ def dues_collection(*, organization: Organization, month: date, on: date | None 
             )
         ).order_by("name", "pk")
     )
-    arrears = _arrears_by_member(Q(organization=organization), on=on)
+    arrears = arrears_by_member(Q(organization=organization), on=on)
     lines = [CollectionRow(member=m, row=rows.get(m.pk), arrears=arrears.get(m.pk)) for m in members]
     summary = CollectionSummary(members=len(lines))
     for line in lines:
@@ -201,7 +201,7 @@ def dues_collection(*, organization: Organization, month: date, on: date | None 
 def dues_arrears(*, organization: Organization, on: date | None = None) -> list[tuple[Member, ArrearsStatus]]:
     """Members of a branch with unpaid ended months, most months first, then by name (3 queries)."""
     on = on or dates.today()
-    statuses = _arrears_by_member(Q(organization=organization), on=on)
+    statuses = arrears_by_member(Q(organization=organization), on=on)
     members = Member.objects.filter(pk__in=list(statuses)).order_by("name", "pk")
     result = [(m, statuses[m.pk]) for m in members]
     result.sort(key=lambda pair: (-pair[1].longest_run, -pair[1].unpaid_count))
@@ -210,7 +210,7 @@ def dues_arrears(*, organization: Organization, on: date | None = None) -> list[
 
 def dues_arrears_flags(*, member_ids: list[int], on: date | None = None) -> dict[int, ArrearsStatus]:
     """Arrears status for a set of members (for reminders and other apps), 2 queries."""
-    return _arrears_by_member(Q(member_id__in=member_ids), on=on or dates.today())
+    return arrears_by_member(Q(member_id__in=member_ids), on=on or dates.today())
 
 
 # --- The year (党费收缴公开) ------------------------------------------------------------------

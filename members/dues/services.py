@@ -19,6 +19,7 @@ from django.db import transaction
 
 from audit.services import audit_log
 from core import dates
+from core.signals import rows_changed
 from members.choices import DuesCategory, MembershipStatus, Stage
 from members.dues.models import (
     AMOUNT_APPROVALS,
@@ -61,18 +62,13 @@ class _Errors:
 
 
 def _members_changed(org_ids: Iterable[int]) -> None:
-    """A bulk update of members' dues category: the dashboard counts members by category."""
-    from dashboard.signals import dashboard_members_changed
-
-    dashboard_members_changed(org_ids=set(org_ids))
+    """A bulk update of members' dues category sends no model signal: announce it."""
+    rows_changed.send(sender=Member, organization_ids=set(org_ids))
 
 
 def _dues_changed(org_ids: Iterable[int]) -> None:
-    """Bulk writes send no model signals: tell the dashboard's summary tables which organizations'
-    dues changed (refreshed after the commit)."""
-    from dashboard.signals import dashboard_mark_dirty
-
-    dashboard_mark_dirty(org_ids=set(org_ids), families=("dues",))
+    """Bulk writes of ledger rows send no model signal: announce which organizations' dues changed."""
+    rows_changed.send(sender=DuesMonth, organization_ids=set(org_ids))
 
 
 def month_label(month: date) -> str:
