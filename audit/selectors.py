@@ -11,8 +11,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from audit.models import AuditEvent
-from core.roles import Role
-from organizations.models import RoleAssignment
+from core.access import get_scope
 
 EVENT_LABELS = {
     "login": "登录成功",
@@ -44,17 +43,11 @@ EVENT_LABELS = {
 
 def audit_scope_q(user: Any) -> Q | None:
     """Rows the user may read as auditor, or None when the user is no auditor."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    scope = get_scope(user)
+    if not scope.audit_paths:
         return None
-    assignments = list(
-        RoleAssignment.objects.filter(user=user, role=Role.AUDITOR).values_list(
-            "organization__path", "organization__depth"
-        )
-    )
-    if not assignments:
-        return None
-    parts = [Q(organization__path__startswith=path) for path, _ in assignments]
-    if any(depth == 1 for _, depth in assignments):
+    parts = [Q(organization__path__startswith=path) for path in scope.audit_paths]
+    if scope.audits_unattached:
         parts.append(Q(organization__isnull=True))
     return reduce(or_, parts)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.request_context import current_request
+from core.access import get_scope
 
 # Never store a full 18-digit ID number or a phone number in an audit record (AUD-2).
 _ID_RE = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
@@ -78,8 +80,6 @@ def audit_log(
             organization = obj
     roles = ""
     if user is not None:
-        from core.access import get_scope
-
         roles = ",".join(sorted(get_scope(user).roles))
     with transaction.atomic():
         # Serialize writers so the chain has no forks: lock the newest row.
@@ -144,6 +144,16 @@ def _allow_purge(connection: Any) -> None:
             cursor.execute("SELECT set_config('pb.audit_purge', 'on', true)")
 
 
+# The retention period in force comes from the security policy, which the accounts app keeps (above
+# this one): it registers a source at start-up; without one the settings default applies.
+_retention_source: Callable[[], int] | None = None
+
+
+def register_retention_source(source: Callable[[], int]) -> None:
+    global _retention_source
+    _retention_source = source
+
+
 def audit_purge(*, now: datetime | None = None, retention_days: int | None = None) -> int:
     """Delete rows older than the retention period (AUD-4, default 190 days) and record the purge.
 
@@ -153,12 +163,7 @@ def audit_purge(*, now: datetime | None = None, retention_days: int | None = Non
     from django.db import connection
 
     if retention_days is None:
-        try:
-            from accounts.policy import security_policy
-
-            retention_days = security_policy().audit_retention_days
-        except ImportError:  # pragma: no cover - accounts is always installed
-            retention_days = settings.PB_AUDIT_RETENTION_DAYS
+        retention_days = _retention_source() if _retention_source else settings.PB_AUDIT_RETENTION_DAYS
     retention_days = max(int(retention_days), settings.PB_AUDIT_RETENTION_DAYS_MINIMUM)
     now = now or timezone.now()
     cutoff = now - timedelta(days=retention_days)

@@ -9,10 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from audit.exports import xlsx_response
 from audit.forms import AuditSearchForm
 from audit.selectors import EVENT_LABELS, audit_event_list, audit_scope_q
 from audit.services import audit_log
-from organizations.exports import xlsx_response
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 50_000

@@ -63,6 +63,10 @@ class Scope:
     org_rules: dict[str, list[Rule]] = field(default_factory=lambda: {VIEW: [], CHANGE: []})
     member_id: int | None = None
     roles: frozenset[str] = frozenset()
+    # The auditor role's reach over the audit log: subtree paths, and whether events without an
+    # organization (logins, account changes) too: an auditor at a top-level organization.
+    audit_paths: list[str] = field(default_factory=list)
+    audits_unattached: bool = False
 
     @property
     def is_empty(self) -> bool:
@@ -201,6 +205,7 @@ class Grant:
 
     role: str
     path: str
+    top_level: bool = False
 
 
 @dataclass(frozen=True)
@@ -251,6 +256,8 @@ def get_scope(user: Any) -> Scope:
                 scope.rules[action].append(Rule(path, ORG_AND_GROUPS))
         elif grant.role == Role.AUDITOR:
             scope.rules[VIEW].append(Rule(path, SUBTREE))
+            scope.audit_paths.append(path)
+            scope.audits_unattached = scope.audits_unattached or grant.top_level
         elif grant.role == Role.SYSADMIN:
             scope.org_rules[VIEW].append(Rule("", EVERYTHING))
         elif grant.role == Role.SECADMIN:

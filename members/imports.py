@@ -28,6 +28,7 @@ from audit.services import audit_log
 from core.access import CHANGE
 from core.dates import today
 from core.signals import rows_changed
+from core.xlsx_reader import XlsxError, XlsxUnsafeError, iter_rows
 from members import crypto
 from members.choices import (
     Degree,
@@ -43,7 +44,6 @@ from members.choices import (
 from members.models import ID_NUMBER_FIELD, ImportBatch, Member, OrganizationMembership
 from members.services import FieldErrors, member_check_organization, member_check_record
 from members.validators import id_birth_date, id_sex, validate_id_number, validate_phone
-from members.xlsx_reader import XlsxError, XlsxUnsafeError, iter_rows
 from organizations.choices import OrgType
 from organizations.models import Organization
 

@@ -191,7 +191,5 @@ class RoleAssignment(models.Model):
 
 def role_grants_for(user: Any) -> list[Grant]:
     """The access gate's grant source (registered in ``OrganizationsConfig.ready``): one query."""
-    return [
-        Grant(role, path)
-        for role, path in RoleAssignment.objects.filter(user=user).values_list("role", "organization__path")
-    ]
+    rows = RoleAssignment.objects.filter(user=user).values_list("role", "organization__path", "organization__depth")
+    return [Grant(role, path, top_level=depth == 1) for role, path, depth in rows]

@@ -219,7 +219,7 @@ def test_import_scope_must_be_changeable_and_batches_are_gated(cast):
 def test_fast_reader_agrees_with_openpyxl_on_shared_strings_dates_and_gaps():
     from datetime import datetime
 
-    from members.xlsx_reader import iter_rows
+    from core.xlsx_reader import iter_rows
 
     wb = Workbook()  # normal mode: shared strings and a <dimension>, as Excel writes
     ws = wb.active

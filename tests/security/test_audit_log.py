@@ -183,7 +183,7 @@ def test_export_is_watermarked_audited_and_scoped(cast):
 
 
 def test_export_helper_neutralises_formulas(cast, rf):
-    from organizations.exports import xlsx_response
+    from audit.exports import xlsx_response
 
     request = rf.get("/x")
     request.user = cast.users["secretary_a"]

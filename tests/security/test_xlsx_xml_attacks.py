@@ -13,9 +13,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
+from core.xlsx_reader import XlsxUnsafeError, iter_rows
 from members.imports import COLUMNS, SHEET_NAME
 from members.models import ImportBatch
-from members.xlsx_reader import XlsxUnsafeError, iter_rows
 
 pytestmark = pytest.mark.django_db
 

@@ -1,13 +1,8 @@
-"""XLSX exports with the rules of DATA-5: watermarked with the user and the time, audited with the
-row count, sent as an attachment that no cache keeps.
+"""Writing XLSX workbooks: one cell writer for every spreadsheet the app produces.
 
-Callers fetch ``rows`` through the access gate (``visible_to``), so an export never leaves the
-user's subtree, and pass values already masked unless the user may see them in full (then
-``masked=False`` and a ``reason``; the audit record says so).
-
-    from organizations.exports import xlsx_response
-    return xlsx_response(rows=rows, headers=["姓名", "党组织"], filename="党员名册.xlsx",
-                         request=request, title="党员名册", organization=org)
+A cell that starts with ``= + - @`` or a tab/carriage return is written as text, so a member named
+``=HYPERLINK(...)`` never becomes a live formula (CSV/Excel injection). ``build_workbook`` adds the
+export watermark (DATA-5) to the first lines, every printed page and the document properties.
 """
 
 from __future__ import annotations
@@ -17,10 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from io import BytesIO
 from typing import Any
-from urllib.parse import quote
 
-from django.db import transaction
-from django.http import HttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -38,7 +30,8 @@ def watermark_text(request: Any) -> str:
     return f"导出人：{who}{'（' + name + '）' if name else ''}  导出时间：{when}  仅限工作使用，注意保密"
 
 
-def _cell(value: Any) -> Any:
+def safe_cell(value: Any) -> Any:
+    """The value as written to a cell: dates as dates, numbers as numbers, formulas never."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -70,7 +63,7 @@ def build_workbook(
         cell.font = Font(bold=True)
     count = 0
     for row in rows:
-        sheet.append([_cell(value) for value in row])
+        sheet.append([safe_cell(value) for value in row])
         count += 1
     sheet.freeze_panes = "A4"
     sheet.oddHeader.center.text = mark
@@ -82,34 +75,3 @@ def build_workbook(
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue(), count
-
-
-def xlsx_response(
-    *,
-    rows: Iterable[Sequence[Any]],
-    headers: Sequence[str],
-    filename: str,
-    request: Any,
-    title: str,
-    organization: Any = None,
-    masked: bool = True,
-    reason: str = "",
-) -> HttpResponse:
-    """Build the XLSX, write the ``export`` audit record (row count, masked or not), return it."""
-    from audit.services import audit_log
-
-    mark = watermark_text(request)
-    content, count = build_workbook(rows=rows, headers=headers, title=title, mark=mark)
-    with transaction.atomic():
-        audit_log(
-            event="export",
-            organization=organization,
-            detail={"title": title, "filename": filename, "rows": count, "masked": masked, "reason": reason[:200]},
-            request=request,
-        )
-    response = HttpResponse(content, content_type=XLSX_TYPE)
-    ascii_name = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in filename) or "export.xlsx"
-    response["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    response["Cache-Control"] = "no-store, private"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
