@@ -13,6 +13,7 @@ from core.dates import add_months, add_years, today
 from members.choices import MembershipStatus, Stage, TransferStatus
 from members.models import Member, MemberTransfer, OrganizationMembership
 from organizations.models import Organization
+from organizations.selectors import count_subquery
 
 
 def member_roster_on(*, organization: Organization, on: date, include_groups: bool = True) -> QuerySet[Member]:
@@ -261,3 +262,14 @@ def transfer_list(*, user: Any, status: str = "", kind: str = "", direction: str
         changeable = Organization.objects.visible_to(user, CHANGE).values("pk")
         qs = qs.filter(**{f"{side}__in": changeable})
     return qs.select_related("member", "from_organization", "to_organization").order_by("-issued_on", "-pk")
+
+
+def organization_member_counts() -> dict[str, Any]:
+    """The member counts of an organization as annotations over ``OuterRef("pk")`` (registered
+    with ``organizations.selectors`` for the organization flags): members in normal standing who
+    are 正式党员, and 正式 + 预备 党员."""
+    normal = Member.objects.filter(organization=OuterRef("pk"), membership_status=MembershipStatus.NORMAL)
+    return {
+        "full_member_count": count_subquery(normal.filter(stage=Stage.FULL), "organization"),
+        "party_member_count": count_subquery(normal.filter(stage__in=[Stage.PROBATIONARY, Stage.FULL]), "organization"),
+    }

@@ -2,31 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from core.access import VIEW
 from core.dates import add_months, today
-from members.choices import MembershipStatus, Stage
-from members.models import Member
 from organizations.choices import BRANCH_TYPES, COMMITTEE_POSITIONS, OrgType
 from organizations.models import CommitteeTerm, Organization, Position
 
 
-def _count_subquery(queryset: QuerySet, group_field: str) -> Coalesce:
+def count_subquery(queryset: QuerySet, group_field: str) -> Coalesce:
+    """``COUNT`` of a correlated queryset as an annotation (0 when no row)."""
     sub = queryset.values(group_field).annotate(c=Count("pk")).values("c")
     return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
 
 
+# How many members an organization has is the members app's to say (it sits above this one): it
+# registers, at start-up, a function giving the count annotations ``full_member_count`` and
+# ``party_member_count`` for an organization queryset (subqueries on ``OuterRef("pk")``).
+_member_count_source: Callable[[], dict[str, Any]] | None = None
+
+
+def register_member_count_source(source: Callable[[], dict[str, Any]]) -> None:
+    global _member_count_source
+    _member_count_source = source
+
+
 def organization_with_flag_data(queryset: QuerySet[Organization]) -> QuerySet[Organization]:
     """Annotate what the flags need, in the same single query (no N+1)."""
-    normal = Member.objects.filter(organization=OuterRef("pk"), membership_status=MembershipStatus.NORMAL)
+    if _member_count_source is None:
+        raise ImproperlyConfigured("no member count source: is the members app installed?")
     current_term = CommitteeTerm.objects.filter(organization=OuterRef("pk"), ended_on__isnull=True)
     committee_positions = Position.objects.filter(
         term__organization=OuterRef("pk"),
@@ -35,11 +48,10 @@ def organization_with_flag_data(queryset: QuerySet[Organization]) -> QuerySet[Or
         position__in=list(COMMITTEE_POSITIONS),
     )
     return queryset.annotate(
-        full_member_count=_count_subquery(normal.filter(stage=Stage.FULL), "organization"),
-        party_member_count=_count_subquery(normal.filter(stage__in=[Stage.PROBATIONARY, Stage.FULL]), "organization"),
+        **_member_count_source(),
         term_expires_on=Subquery(current_term.values("expires_on")[:1]),
         term_extended_until=Subquery(current_term.values("extended_until")[:1]),
-        committee_size=_count_subquery(committee_positions, "term__organization"),
+        committee_size=count_subquery(committee_positions, "term__organization"),
     )
 
 
