@@ -64,3 +64,28 @@ def test_defaults_need_no_server(settings):
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["django.db.backends.sqlite3", "filesystem://"], out.stderr
+
+
+def test_filesystem_broker_writes_only_under_var_dir(settings, tmp_path, monkeypatch):
+    """kombu's filesystem transport keeps its exchange table in ./control unless ``control_folder``
+    is set (a stray control/ folder was once committed); every option is one kombu reads."""
+    from django.conf import settings as live
+
+    if not live.CELERY_BROKER_URL.startswith("filesystem://"):
+        pytest.skip("the embedded broker is not in use")
+    options = live.CELERY_BROKER_TRANSPORT_OPTIONS
+    assert set(options) <= {"data_folder_in", "data_folder_out", "processed_folder", "control_folder", "store_processed"}
+    var_dir = str(live.VAR_DIR)
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        assert options[key].startswith(var_dir), key
+
+    from kombu import Connection, Exchange, Queue
+
+    monkeypatch.chdir(tmp_path)
+    with Connection(live.CELERY_BROKER_URL, transport_options=options) as conn:
+        queue = Queue("pb-test-fs", Exchange("pb-test-fs", type="direct"), routing_key="pb-test-fs")
+        with conn.Producer() as producer:
+            producer.publish({"x": 1}, exchange=queue.exchange, routing_key="pb-test-fs", declare=[queue])
+        message = queue(conn.channel()).get(no_ack=True)
+        assert message is not None and message.payload == {"x": 1}
+    assert not (tmp_path / "control").exists()
