@@ -343,3 +343,27 @@ def get_for_user(queryset: Any, user: Any, action: str = VIEW, **lookup: Any) ->
     if action != VIEW and not user_can(user, action, obj):
         raise PermissionDenied("无权修改该对象")
     return obj
+
+
+def authorize(user: Any, obj: Any, action: str = CHANGE, *, message: str = "无权修改该对象") -> None:
+    """The service contract (docs/architecture.md): a write service given the acting user checks
+    it here before it writes, whatever view, API, task or command called it.
+
+    ``obj`` is a scoped model instance (its organization loaded or loadable) or an Organization,
+    whose *data* is what the service changes. ``user=None`` marks a system call (tasks, commands,
+    imports already authorized row by row, demo data): it trusts its caller, and only code no
+    request reaches passes None.
+    """
+    if user is None:
+        return
+    if not user_can(user, action, obj, for_org_model=False):
+        raise PermissionDenied(message)
+
+
+def authorize_organizations(user: Any, organizations: Iterable[Organization], *, message: str = "无权修改该对象") -> None:
+    """``authorize`` for a batch that changes the data of several organizations."""
+    if user is None:
+        return
+    scope = get_scope(user)
+    if any(not scope.may_record_for(org) for org in organizations):
+        raise PermissionDenied(message)

@@ -18,7 +18,7 @@ from core.access import CHANGE, VIEW, get_scope, user_can
 from core.dates import add_years, today
 from core.roles import Role
 from members.choices import PARTY_MEMBER_STAGES, MembershipStatus, Stage, TransferKind, TransferStatus
-from members.dues.services import dues_ledger_move
+from members.dues.services.ledger import dues_ledger_move
 from members.models import Member, MemberTransfer, OrganizationMembership
 from members.validators import validate_id_number, validate_phone
 from organizations.choices import OrgType

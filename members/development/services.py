@@ -403,7 +403,7 @@ def _apply(*, member: Member, record: DevelopmentStep, state: DevelopmentState) 
             update_fields=[*{"stage", "joined_on", "full_on", "membership_status"} & set(changed), "updated_at"]
         )
     if changed.get("membership_status") == MembershipStatus.REMOVED:
-        from members.dues.services import dues_ledger_close
+        from members.dues.services.ledger import dues_ledger_close
 
         next_month = month_from_index(month_index(record.occurred_on) + 1)
         dues_ledger_close(member=member, from_month=next_month, reason="取消预备党员资格")
@@ -712,7 +712,7 @@ def development_step_void(*, step: DevelopmentStep, user: Any, reason: str) -> D
 
 def _roll_back(*, member: Member, voided: DevelopmentStep, state: DevelopmentState) -> dict[str, str]:
     """Undo what ``_apply`` did for the voided step, as far as the remaining steps no longer say it."""
-    from members.dues.services import dues_ledger_drop, dues_ledger_reopen
+    from members.dues.services.ledger import dues_ledger_drop, dues_ledger_reopen
 
     changed: dict[str, str] = {}
     code, approved = voided.step, voided.decision == Decision.APPROVED

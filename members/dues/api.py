@@ -24,10 +24,12 @@ from core.api.mixins import GatedViewMixin, StrictQueryParamsMixin
 from core.numbers import as_id, is_number
 from members.api.serializers import StrictInputSerializer
 from members.choices import DuesCategory
-from members.dues import services
 from members.dues.models import ApprovalKind, DuesApproval, DuesFixing, DuesMonth, DuesPayment, PaymentMethod
 from members.dues.rules import IncomeKind, dues_standard, parse_money, parse_month
 from members.dues.selectors import dues_collection, dues_rollup
+from members.dues.services.approvals import dues_approval_record
+from members.dues.services.fixings import dues_fixing_create
+from members.dues.services.payments import dues_payment_record
 from members.models import Member
 from organizations.models import Organization
 
@@ -350,7 +352,7 @@ class DuesPaymentViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         member = _member_for(request.user, data["member"], allow_self=True)
-        payment = services.dues_payment_record(
+        payment = dues_payment_record(
             member=member,
             months=data["months"],
             amounts=data.get("amounts"),
@@ -463,7 +465,7 @@ class DuesFixingViewSet(
         data = serializer.validated_data
         member = _member_for(request.user, data["member"])
         items = [(item["kind"], item["amount"]) for item in data.get("income_items") or []]
-        fixing = services.dues_fixing_create(
+        fixing = dues_fixing_create(
             member=member,
             year=data["year"],
             category=data["category"],
@@ -547,7 +549,7 @@ class DuesApprovalViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         member = _member_for(request.user, data.pop("member"))
-        approval = services.dues_approval_record(member=member, recorded_by=request.user, **data)
+        approval = dues_approval_record(member=member, recorded_by=request.user, **data)
         approval = DuesApproval.objects.select_related("member").get(pk=approval.pk)
         return Response(DuesApprovalOutputSerializer(approval).data, status=status.HTTP_201_CREATED)
 

@@ -26,13 +26,8 @@ from core.numbers import is_number
 from members.choices import DuesCategory, MembershipStatus, Stage
 from members.dues.models import AMOUNT_APPROVALS, DuesApproval, DuesFixing, DuesImportBatch, DuesMonth, ImportStatus
 from members.dues.rules import BASE_CATEGORIES, dues_standard, parse_money
-from members.dues.services import (
-    FixingSpec,
-    _dues_changed,
-    _members_changed,
-    dues_fixings_create_many,
-    ledger_month_indexes,
-)
+from members.dues.services.common import dues_changed, members_changed
+from members.dues.services.fixings import FixingSpec, dues_fixings_create_many, ledger_month_indexes
 from members.models import Member
 from organizations.models import Organization
 
@@ -437,8 +432,8 @@ def dues_import_rollback(*, batch: DuesImportBatch, user: Any) -> int:
             member.dues_category = previous
             restore.append(member)
     Member.objects.bulk_update(restore, ["dues_category"], batch_size=1000)
-    _members_changed(m.organization_id for m in restore)
-    _dues_changed(org_ids)
+    members_changed(m.organization_id for m in restore)
+    dues_changed(org_ids)
     batch.status = ImportStatus.ROLLED_BACK
     batch.rolled_back_at = timezone.now()
     batch.save(update_fields=["status", "rolled_back_at"])

@@ -27,7 +27,7 @@ from core import dates
 from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from core.numbers import as_id, is_number
 from members.choices import DuesCategory
-from members.dues import imports, services
+from members.dues import imports
 from members.dues.forms import ApprovalForm, FixingForm, ImportUploadForm, MemberPaymentForm
 from members.dues.models import BaseMode, DuesFixing, DuesImportBatch, DuesMonth, ImportStatus, PaymentMethod
 from members.dues.rules import (
@@ -49,6 +49,9 @@ from members.dues.selectors import (
     dues_year_summary,
     member_dues_summary,
 )
+from members.dues.services.approvals import dues_approval_record
+from members.dues.services.fixings import dues_fixing_create
+from members.dues.services.payments import dues_branch_payments_record, dues_payment_record
 from members.models import Member
 from organizations.choices import BRANCH_TYPES
 from organizations.models import Organization
@@ -188,7 +191,7 @@ def dues_record(request: HttpRequest, pk: int) -> HttpResponse:
             errors.setdefault("entries", []).append("请至少勾选一名党员")
         if not errors:
             try:
-                payments = services.dues_branch_payments_record(
+                payments = dues_branch_payments_record(
                     organization=org,
                     month=month,
                     entries=entries,
@@ -338,7 +341,7 @@ def dues_fix(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, "请至少填写一项收入")
         else:
             try:
-                services.dues_fixing_create(
+                dues_fixing_create(
                     member=member,
                     year=data["year"],
                     category=data["category"],
@@ -428,7 +431,7 @@ def dues_member_pay(request: HttpRequest, pk: int) -> HttpResponse:
     form = MemberPaymentForm(request.POST, month_choices=context["month_choices"])
     if form.is_valid():
         try:
-            payment = services.dues_payment_record(
+            payment = dues_payment_record(
                 member=member,
                 months=form.cleaned_data["months"],
                 paid_on=form.cleaned_data["paid_on"],
@@ -454,7 +457,7 @@ def dues_member_approval(request: HttpRequest, pk: int) -> HttpResponse:
     form = ApprovalForm(request.POST)
     if form.is_valid():
         try:
-            services.dues_approval_record(member=member, recorded_by=request.user, **form.cleaned_data)
+            dues_approval_record(member=member, recorded_by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             _attach(form, exc)
         else:

@@ -11,7 +11,8 @@ import pytest
 
 from core.dates import today
 from members.dues.models import DuesMonth
-from members.dues.services import dues_fixing_create, dues_payment_record
+from members.dues.services.fixings import dues_fixing_create
+from members.dues.services.payments import dues_payment_record
 from tests.browser.conftest import login, screenshot
 from tests.factories import MemberFactory
 

@@ -16,7 +16,8 @@ from core.dates import today
 from dashboard.facts import facts_rebuild
 from dashboard.selectors import Period, dashboard_data
 from members.dues.selectors import dues_arrears, dues_rollup
-from members.dues.services import dues_fixing_create, dues_payment_record
+from members.dues.services.fixings import dues_fixing_create
+from members.dues.services.payments import dues_payment_record
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db

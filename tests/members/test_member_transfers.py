@@ -254,7 +254,8 @@ def test_transfer_list_constant_queries(cast):
 def _fixed_year(member):
     from decimal import Decimal
 
-    from members.dues.services import dues_fixing_create, dues_payment_record
+    from members.dues.services.fixings import dues_fixing_create
+    from members.dues.services.payments import dues_payment_record
 
     year = today().year
     dues_fixing_create(member=member, year=year, category="employed", base=Decimal("5100"), fixed_on=date(year, 1, 5))

@@ -12,7 +12,7 @@ import pytest
 from activities.models import StudyRecord
 from members.development.models import StepCode
 from members.development.services import development_applicant_create, development_step_record
-from members.dues.services import dues_fixing_create
+from members.dues.services.fixings import dues_fixing_create
 from notifications import services
 from notifications.models import Notification, ReminderDispatch
 from tests.factories import MemberFactory

@@ -78,12 +78,9 @@ from members.dues.imports import (
     dues_import_preview,
     dues_import_rollback,
 )
-from members.dues.services import (
-    dues_approval_record,
-    dues_branch_payments_record,
-    dues_fixing_create,
-    dues_payment_record,
-)
+from members.dues.services.approvals import dues_approval_record
+from members.dues.services.fixings import dues_fixing_create
+from members.dues.services.payments import dues_branch_payments_record, dues_payment_record
 from members.imports import import_commit, import_preview, import_rollback
 from members.services import (
     member_create,

@@ -24,7 +24,7 @@ from core.roles import Role
 from members.choices import MembershipStatus, Sex, Stage
 from members.dues.imports import HEADERS, dues_import_commit, dues_import_preview
 from members.dues.selectors import dues_arrears, dues_collection, dues_rollup
-from members.dues.services import dues_branch_payments_record
+from members.dues.services.payments import dues_branch_payments_record
 from members.models import Member, OrganizationMembership
 from organizations.choices import OrgType
 from organizations.models import RoleAssignment

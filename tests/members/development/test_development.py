@@ -18,7 +18,7 @@ from members.development.services import (
     member_sanction_record,
 )
 from members.dues.models import DuesMonth
-from members.dues.services import dues_fixing_create
+from members.dues.services.fixings import dues_fixing_create
 from members.models import Member
 from organizations.choices import OrgType
 from tests.factories import MemberFactory, make_org

@@ -17,7 +17,8 @@ from members.development.services import (
     development_voidable_step_id,
 )
 from members.dues.models import DuesFixing, DuesMonth
-from members.dues.services import dues_fixing_create, dues_payment_record
+from members.dues.services.fixings import dues_fixing_create
+from members.dues.services.payments import dues_payment_record
 from tests.factories import MemberFactory
 from tests.members.development.test_development import VOTES, S, message, rec, to_candidate, to_probationary, to_vote
 

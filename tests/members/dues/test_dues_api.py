@@ -12,7 +12,8 @@ from members.choices import Stage
 from members.development.models import DevelopmentStep
 from members.development.services import development_applicant_create
 from members.dues.models import DuesFixing, DuesMonth, DuesPayment
-from members.dues.services import dues_fixing_create, dues_payment_record
+from members.dues.services.fixings import dues_fixing_create
+from members.dues.services.payments import dues_payment_record
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db

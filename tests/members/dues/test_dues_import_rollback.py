@@ -9,7 +9,9 @@ from django.core.exceptions import ValidationError
 from audit.models import AuditEvent
 from members.dues.imports import dues_import_rollback, dues_import_rollback_blockers
 from members.dues.models import DuesFixing, DuesImportBatch, DuesMonth
-from members.dues.services import dues_approval_record, dues_ledger_move, dues_payment_record
+from members.dues.services.approvals import dues_approval_record
+from members.dues.services.ledger import dues_ledger_move
+from members.dues.services.payments import dues_payment_record
 from tests.factories import MemberFactory
 from tests.members.dues.test_dues_pages import _xlsx
 

@@ -11,13 +11,10 @@ from audit.models import AuditEvent
 from members.choices import Stage
 from members.dues.models import DuesApproval, DuesFixing, DuesIncomeItem, DuesMonth, DuesPayment
 from members.dues.selectors import arrears_status, dues_collection, member_dues_summary
-from members.dues.services import (
-    dues_approval_record,
-    dues_branch_payments_record,
-    dues_fixing_create,
-    dues_ledger_move,
-    dues_payment_record,
-)
+from members.dues.services.approvals import dues_approval_record
+from members.dues.services.fixings import dues_fixing_create
+from members.dues.services.ledger import dues_ledger_move
+from members.dues.services.payments import dues_branch_payments_record, dues_payment_record
 from organizations.choices import OrgType
 from tests.factories import MemberFactory, make_org
 
@@ -424,7 +421,7 @@ def test_approval_unknown_fields_and_range(cast):
 
 
 def test_fixings_create_many_all_or_nothing_with_one_audit_record(cast):
-    from members.dues.services import FixingSpec, dues_fixings_create_many
+    from members.dues.services.fixings import FixingSpec, dues_fixings_create_many
 
     m1, m2 = cast.member_a_record, MemberFactory(organization=cast.A, name="丙党员")
     applicant = MemberFactory(organization=cast.A, stage=Stage.APPLICANT, joined_on=None, full_on=None)

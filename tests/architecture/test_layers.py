@@ -1,0 +1,125 @@
+"""The house rules of the layout (docs/architecture.md), checked from the source with ``ast``.
+
+1. Apps depend one way: an app imports only the apps below it in ``LAYERS``, whether the import
+   sits at module level or inside a function; so there is no import cycle between apps.
+2. No module outside migrations and tests is longer than ``MAX_LINES``.
+3. No module is named ``<layer>_<domain>.py`` (``services_dues.py``): a sub-domain is a package.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Bottom first. An app may import the apps before it, never one after it.
+LAYERS = [
+    "core",
+    "audit",
+    "organizations",
+    "members",
+    "accounts",
+    "activities",
+    "assessments",
+    "notifications",
+    "dashboard",
+    "demo",
+    "config",
+]
+MAX_LINES = 800
+LAYER_NAMES = ("models", "services", "selectors", "views", "forms", "urls", "api", "serializers", "rules", "demo")
+
+
+def _modules(app: str) -> list[Path]:
+    return [p for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts]
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """(line, imported module) for every absolute import, except under ``if TYPE_CHECKING:``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    type_only: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            type_only.update(id(sub) for sub in ast.walk(node))
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module))
+    return found
+
+
+def app_edges() -> dict[tuple[str, str], list[str]]:
+    edges: dict[tuple[str, str], list[str]] = {}
+    for app in LAYERS:
+        for path in _modules(app):
+            for line, module in _imports(path):
+                target = module.split(".")[0]
+                if target in LAYERS and target != app:
+                    edges.setdefault((app, target), []).append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+    return edges
+
+
+def test_every_app_is_in_a_layer():
+    apps = {p.parent.name for p in ROOT.glob("*/apps.py")} | {"config"}
+    assert apps == set(LAYERS), f"add new apps to LAYERS (docs/architecture.md): {sorted(apps ^ set(LAYERS))}"
+
+
+def test_no_app_imports_an_app_above_it():
+    rank = {app: i for i, app in enumerate(LAYERS)}
+    upward = [
+        where
+        for (source, target), places in sorted(app_edges().items())
+        if rank[target] > rank[source]
+        for where in places
+    ]
+    assert not upward, "imports pointing up the layers:\n" + "\n".join(upward)
+
+
+def test_no_import_cycle_between_apps():
+    graph: dict[str, set[str]] = {}
+    for source, target in app_edges():
+        graph.setdefault(source, set()).add(target)
+    cycles = []
+    state: dict[str, int] = {}
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                cycles.append(" → ".join(stack[stack.index(nxt) :] + [nxt]))
+            elif nxt not in state:
+                visit(nxt, [*stack, nxt])
+        state[node] = 2
+
+    for app in LAYERS:
+        if app not in state:
+            visit(app, [app])
+    assert not cycles, "import cycles between apps: " + "; ".join(cycles)
+
+
+def test_modules_stay_short():
+    long = []
+    for app in LAYERS:
+        for path in _modules(app):
+            lines = len(path.read_text(encoding="utf-8").splitlines())
+            if lines > MAX_LINES:
+                long.append(f"{path.relative_to(ROOT)}: {lines} lines")
+    assert not long, f"modules over {MAX_LINES} lines (split them into a package):\n" + "\n".join(long)
+
+
+def test_no_layer_domain_module_names():
+    pattern = re.compile(rf"^({'|'.join(LAYER_NAMES)})_\w+\.py$|^\w+_({'|'.join(LAYER_NAMES)})\.py$")
+    allowed = {"api_router.py", "api_urls.py"}
+    bad = [
+        str(path.relative_to(ROOT))
+        for app in LAYERS
+        for path in _modules(app)
+        if pattern.match(path.name) and path.name not in allowed and "management" not in path.parts
+    ]
+    assert not bad, "modules named <layer>_<domain>.py (make the sub-domain a package):\n" + "\n".join(bad)
