@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from audit.services import audit_log
-from core.access import CHANGE, VIEW, get_scope, user_can
+from core.access import CHANGE, VIEW, authorize, get_scope, user_can
 from core.dates import add_years, today
 from core.roles import Role
 from members.choices import PARTY_MEMBER_STAGES, MembershipStatus, Stage, TransferKind, TransferStatus
@@ -203,9 +203,14 @@ def member_create(
     start_on: date | None = None,
     id_number: Any = ...,
     phone: Any = ...,
+    recorded_by: Any = None,
     **fields: Any,
 ) -> Member:
-    """Create a member and open their first roster row (from ``start_on``, default the join date)."""
+    """Create a member and open their first roster row (from ``start_on``, default the join date).
+
+    ``recorded_by`` is the acting user (authorized here); ``user`` among ``fields`` is the login
+    linked to the record."""
+    authorize(recorded_by, organization, message="无权在该党组织登记党员")
     unknown = set(fields) - set(MEMBER_FIELDS) - {"user"}
     if unknown:
         raise ValidationError({field: "不支持的字段" for field in sorted(unknown)})
@@ -233,16 +238,20 @@ def member_create_with_transfer(
     """Create a member; with ``incoming`` (letter from outside the system) also record the transfer
     in, and start the roster on the day received."""
     if incoming is None:
-        return member_create(organization=organization, **fields)
+        return member_create(organization=organization, recorded_by=user, **fields)
     received_on = incoming.get("received_on") or today()
-    member = member_create(organization=organization, start_on=received_on, **fields)
+    member = member_create(organization=organization, start_on=received_on, recorded_by=user, **fields)
     transfer_record_incoming(member=member, user=user, **{**incoming, "received_on": received_on})
     return member
 
 
 @transaction.atomic
-def member_update(*, member: Member, id_number: Any = ..., phone: Any = ..., **fields: Any) -> Member:
-    """Change a record. The organization changes only through a transfer (组织关系转接)."""
+def member_update(
+    *, member: Member, id_number: Any = ..., phone: Any = ..., recorded_by: Any = None, **fields: Any
+) -> Member:
+    """Change a record. The organization changes only through a transfer (组织关系转接).
+    ``recorded_by`` is the acting user (authorized here)."""
+    authorize(recorded_by, member, message="无权修改该党员的信息")
     if "organization" in fields:
         raise ValidationError({"organization": "调整所在党组织请办理组织关系转接"})
     unknown = set(fields) - set(MEMBER_FIELDS)
@@ -293,7 +302,9 @@ def member_reveal(*, member: Member, user: Any, field: str) -> str:
 
 @transaction.atomic
 def member_move(*, member: Member, organization: Organization, on: date) -> Member:
-    """Close the member's open roster row on ``on`` and open one in ``organization``."""
+    """Close the member's open roster row on ``on`` and open one in ``organization``.
+
+    System: takes no acting user and trusts its caller (``transfer_accept``, which authorizes)."""
     if organization.pk == member.organization_id:
         raise ValidationError({"organization": "党员已在该组织"})
     current = OrganizationMembership.objects.select_for_update().filter(member=member, end_on__isnull=True).first()

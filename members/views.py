@@ -219,7 +219,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = MemberForm(request.POST or None, user=request.user, member=member, initial=_initial(member))
     if request.method == "POST" and form.is_valid():
         try:
-            services.member_update(member=member, **form.member_fields())
+            services.member_update(member=member, recorded_by=request.user, **form.member_fields())
         except ValidationError as exc:
             _attach_errors(form, exc)
         else:

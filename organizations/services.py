@@ -1,7 +1,8 @@
 """Writes and rules for the organization tree and committee terms.
 
 Services are keyword-only, validate first, raise ``ValidationError`` with Chinese messages
-keyed by field, and write nothing when they refuse.
+keyed by field, and write nothing when they refuse. A service given the acting ``user``
+authorizes it (``core.access.authorize``); without one it is a system call that trusts its caller.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
 from audit.services import audit_log
+from core.access import authorize
 from core.dates import add_years
 from core.signals import tree_changed
 from organizations.choices import ALLOWED_PARENTS, OrgType, PositionCode, TermKind
@@ -66,8 +68,21 @@ def _check_code_unique(code: str, exclude_pk: int | None) -> None:
         raise ValidationError({"code": "组织代码已被使用"})
 
 
+def _authorize_placement(user: Any, parent: Organization | None) -> None:
+    """Where an organization may go: under one the user may change; a new root only for a superuser."""
+    if user is None:
+        return
+    if parent is None:
+        if not getattr(user, "is_superuser", False):
+            raise PermissionDenied("只有超级用户可以新建顶级党组织")
+        return
+    authorize(user, parent)
+
+
 @transaction.atomic
-def organization_create(*, parent: Organization | None, **data: Any) -> Organization:
+def organization_create(*, parent: Organization | None, user: Any = None, **data: Any) -> Organization:
+    """Create an organization under ``parent`` (a new root only for a superuser)."""
+    _authorize_placement(user, parent)
     unknown = set(data) - set(ORG_FIELDS)
     if unknown:
         raise ValidationError({field: "不支持的字段" for field in unknown})
@@ -85,8 +100,13 @@ def organization_create(*, parent: Organization | None, **data: Any) -> Organiza
 
 
 @transaction.atomic
-def organization_update(*, org: Organization, parent: Organization | None | object = ..., **data: Any) -> Organization:
+def organization_update(
+    *, org: Organization, parent: Organization | None | object = ..., user: Any = None, **data: Any
+) -> Organization:
     """Update fields and optionally move under ``parent`` (pass ``parent=None`` for a root)."""
+    authorize(user, org)
+    if parent is not ...:
+        _authorize_placement(user, parent)  # type: ignore[arg-type]
     unknown = set(data) - set(ORG_FIELDS)
     if unknown:
         raise ValidationError({field: "不支持的字段" for field in unknown})
@@ -128,8 +148,10 @@ def committee_term_start(
     kind: str = TermKind.ELECTED,
     term_years: int | None = None,
     note: str = "",
+    user: Any = None,
 ) -> CommitteeTerm:
     """Start a new term (换届). The previous term is closed, never overwritten."""
+    authorize(user, org)
     if org.org_type == OrgType.GROUP:
         raise ValidationError({"organization": "党小组不设委员会"})
     if kind == TermKind.ELECTED and not org.can_hold_elections:
@@ -161,8 +183,9 @@ def committee_term_start(
 
 
 @transaction.atomic
-def committee_term_extend(*, term: CommitteeTerm, until: date, note: str = "") -> CommitteeTerm:
+def committee_term_extend(*, term: CommitteeTerm, until: date, note: str = "", user: Any = None) -> CommitteeTerm:
     """Record an approved delay of 换届 (XJ §3: generally no more than 1 year)."""
+    authorize(user, term.organization)
     if term.ended_on is not None:
         raise ValidationError({"term": "该届已结束"})
     if until <= term.expires_on:
@@ -184,8 +207,10 @@ def position_assign(
     person_name: str,
     start_on: date,
     member: Any = None,
+    user: Any = None,
 ) -> Position:
     """Put a person in a position. A sole holder of 书记 is replaced: the old row gets an end date."""
+    authorize(user, term.organization)
     if term.ended_on is not None:
         raise ValidationError({"term": "该届已结束，不能再任命职务"})
     if position not in PositionCode.values:
@@ -206,7 +231,8 @@ def position_assign(
 
 
 @transaction.atomic
-def position_end(*, position: Position, end_on: date) -> Position:
+def position_end(*, position: Position, end_on: date, user: Any = None) -> Position:
+    authorize(user, position.term.organization)
     if end_on < position.start_on:
         raise ValidationError({"end_on": "离任日期不能早于任职日期"})
     position.end_on = end_on
@@ -215,8 +241,9 @@ def position_end(*, position: Position, end_on: date) -> Position:
 
 
 @transaction.atomic
-def organization_delete(*, org: Organization) -> None:
+def organization_delete(*, org: Organization, user: Any = None) -> None:
     """Delete an empty organization. One with sub-organizations or members is refused."""
+    authorize(user, org)
     if Organization.objects.children_of(org).exists():
         raise ValidationError({"organization": "该组织下还有下级组织，不能删除"})
     if org.members.exists():

@@ -92,7 +92,7 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = dict(form.cleaned_data)
         parent = data.pop("parent_code")
         try:
-            services.organization_update(org=org, parent=parent, **data)
+            services.organization_update(org=org, parent=parent, user=request.user, **data)
         except ValidationError as exc:
             _attach_errors(form, exc)
         else:
@@ -115,7 +115,7 @@ def organization_create(request: HttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         parent = data.pop("parent_code")
         try:
-            org = services.organization_create(parent=parent, **data)
+            org = services.organization_create(parent=parent, user=request.user, **data)
         except ValidationError as exc:
             _attach_errors(form, exc)
         else:
@@ -152,7 +152,9 @@ def term_start(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         org,
         form,
-        lambda data: services.committee_term_start(org=org, **{k: v for k, v in data.items() if v not in (None, "")}),
+        lambda data: services.committee_term_start(
+            org=org, user=request.user, **{k: v for k, v in data.items() if v not in (None, "")}
+        ),
         f"登记换届 · {org}",
     )
 
@@ -166,7 +168,9 @@ def term_extend(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         org,
         form,
-        lambda data: services.committee_term_extend(term=term, until=data["extended_until"], note=data["note"]),
+        lambda data: services.committee_term_extend(
+            term=term, until=data["extended_until"], note=data["note"], user=request.user
+        ),
         f"批准延期换届 · {org}",
     )
 
@@ -180,7 +184,7 @@ def position_assign(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("organizations:detail", pk=org.pk)
     form = PositionAssignForm(request.POST or None)
     return _term_form_view(
-        request, org, form, lambda data: services.position_assign(term=term, **data), f"任命职务 · {org}"
+        request, org, form, lambda data: services.position_assign(term=term, user=request.user, **data), f"任命职务 · {org}"
     )
 
 
@@ -193,6 +197,6 @@ def position_end(request: HttpRequest, pk: int, position_id: int) -> HttpRespons
         request,
         org,
         form,
-        lambda data: services.position_end(position=position, end_on=data["end_on"]),
+        lambda data: services.position_end(position=position, end_on=data["end_on"], user=request.user),
         f"结束任职：{position} · {org}",
     )

@@ -101,7 +101,7 @@ class MemberViewSet(
         serializer = MemberInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        member = services.member_create(organization=data.pop("organization"), **data)
+        member = services.member_create(organization=data.pop("organization"), recorded_by=request.user, **data)
         return Response(MemberOutputSerializer(self._annotated(member)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=MemberInputSerializer, responses={200: MemberOutputSerializer})
@@ -112,7 +112,7 @@ class MemberViewSet(
         data = dict(serializer.validated_data)
         if not data.get("id_number"):
             data.pop("id_number", None)  # an empty value leaves the stored number as it is
-        member = services.member_update(member=member, **data)
+        member = services.member_update(member=member, recorded_by=request.user, **data)
         return Response(MemberOutputSerializer(self._annotated(member)).data)
 
     @extend_schema(request=MemberInputSerializer, responses={200: MemberOutputSerializer})

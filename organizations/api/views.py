@@ -80,7 +80,7 @@ class OrganizationViewSet(GatedViewMixin, viewsets.ModelViewSet):
         parent = data.pop("parent", None)
         if parent is None and not self._can_create_root(request):
             raise ValidationError({"parent": "请选择上级组织"})
-        org = services.organization_create(parent=parent, **data)
+        org = services.organization_create(parent=parent, user=request.user, **data)
         org = organization_with_flag_data(Organization.objects.filter(pk=org.pk)).get()
         return Response(
             OrganizationOutputSerializer(org, context=self._with_parent_ids([org])).data,
@@ -101,13 +101,13 @@ class OrganizationViewSet(GatedViewMixin, viewsets.ModelViewSet):
         parent = data.pop("parent", ...)
         if parent is None and org.depth > 1 and not self._can_create_root(request):
             raise ValidationError({"parent": "请选择上级组织"})
-        org = services.organization_update(org=org, parent=parent, **data)
+        org = services.organization_update(org=org, parent=parent, user=request.user, **data)
         org = organization_with_flag_data(Organization.objects.filter(pk=org.pk)).get()
         return Response(OrganizationOutputSerializer(org, context=self._with_parent_ids([org])).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         org = get_for_user(Organization, request.user, CHANGE, pk=self.kwargs["pk"])
-        services.organization_delete(org=org)
+        services.organization_delete(org=org, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
