@@ -7,6 +7,8 @@ from typing import Any
 from axes.backends import AxesStandaloneBackend
 from django.contrib.auth.backends import ModelBackend
 
+from members.models import Member
+
 # Members in these states lose access (AUTH-5): their account is refused even if still active.
 INACTIVE_MEMBER_STATUSES = frozenset({"transferred_out", "expelled", "removed", "deceased"})
 
@@ -35,6 +37,4 @@ class AccountBackend(ModelBackend):
 
 
 def member_access_revoked(user: Any) -> bool:
-    from members.models import Member
-
     return Member.objects.filter(user=user, membership_status__in=INACTIVE_MEMBER_STATUSES).exists()

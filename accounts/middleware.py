@@ -19,6 +19,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 
 from accounts import sessions
+from audit.services import audit_log
 
 API_PREFIX = "/api/"
 
@@ -68,8 +69,6 @@ class AccountSecurityMiddleware:
         if sessions.EXPIRES_AT not in session:
             sessions.mark_session(request, user)
         if now.timestamp() > session[sessions.EXPIRES_AT]:
-            from audit.services import audit_log
-
             audit_log(
                 event="session_expired",
                 user=user,
@@ -126,8 +125,6 @@ class SecurityHeadersMiddleware:
         if response.status_code == 403:
             user = getattr(request, "user", None)
             if user is not None and user.is_authenticated:
-                from audit.services import audit_log
-
                 audit_log(
                     event="access_denied",
                     user=user,

@@ -23,6 +23,7 @@ from accounts.policy import POLICY_FIELDS, forget_policy, security_policy
 from audit.services import audit_log
 from core.access import forget_scope, get_scope
 from core.roles import ADMIN_ROLES, Role
+from members.models import Member
 from organizations.models import Organization, RoleAssignment
 
 User = get_user_model()
@@ -226,11 +227,11 @@ def role_grant(*, actor: Any, user: Any, organization: Organization, role: str) 
     if RoleAssignment.objects.filter(user=user, organization=organization, role=role).exists():
         raise ValidationError({"role": "该账号在该组织已有此角色"})
     _check_separation(user=User.objects.select_for_update().get(pk=user.pk), role=role)
-    if role == Role.MEMBER:
-        from members.models import Member
-
-        if not Member.objects.filter(user=user, organization__path__startswith=organization.path).exists():
-            raise ValidationError({"role": "该账号未关联本组织的党员档案，不能分配党员角色"})
+    if (
+        role == Role.MEMBER
+        and not Member.objects.filter(user=user, organization__path__startswith=organization.path).exists()
+    ):
+        raise ValidationError({"role": "该账号未关联本组织的党员档案，不能分配党员角色"})
     assignment = RoleAssignment.objects.create(user=user, organization=organization, role=role)
     forget_scope(user)
     audit_log(

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.policy import TWO_FACTOR_ROLES, security_policy
+from core.access import get_scope
 
 AUTH_AT = "pb_auth_at"
 EXPIRES_AT = "pb_expires_at"
@@ -46,8 +47,6 @@ def user_requires_2fa(user: Any) -> bool:
         return False
     if user.is_superuser:
         return True
-    from core.access import get_scope
-
     return get_scope(user).has_any_role(TWO_FACTOR_ROLES)
 
 

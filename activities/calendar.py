@@ -22,7 +22,7 @@ from activities.choices import MeetingStatus, MeetingType, PlanStatus
 from activities.compliance import compliance_items_for, quarter_bounds
 from activities.models import Attendance, CalendarFeed, Meeting, Plan, PlanItem
 from audit.services import audit_log
-from core.access import CHANGE, VIEW, get_scope
+from core.access import CHANGE, VIEW, get_scope, user_can
 from core.dates import today
 from organizations.models import Organization
 
@@ -314,6 +314,4 @@ def feed_window(on: dt.date | None = None) -> tuple[dt.date, dt.date]:
 
 
 def can_plan(user: Any, organization: Organization) -> bool:
-    from core.access import user_can
-
     return user_can(user, CHANGE, organization)

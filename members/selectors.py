@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from core.access import VIEW
+from core.access import CHANGE, VIEW
 from core.dates import add_months, add_years, today
 from members.choices import MembershipStatus, Stage, TransferStatus
 from members.models import Member, MemberTransfer, OrganizationMembership
@@ -250,8 +250,6 @@ def member_roster_history(*, member: Member) -> QuerySet[OrganizationMembership]
 def transfer_list(*, user: Any, status: str = "", kind: str = "", direction: str = "") -> QuerySet[MemberTransfer]:
     """Transfers the user may see (either side). ``direction`` = "in" / "out" relative to orgs
     the user may change."""
-    from core.access import CHANGE
-
     qs = MemberTransfer.objects.visible_to(user, VIEW)
     if status:
         qs = qs.filter(status=status)

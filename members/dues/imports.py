@@ -21,7 +21,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from audit.services import audit_log
 from core import dates
-from core.access import CHANGE
+from core.access import CHANGE, user_can
 from core.numbers import is_number
 from members.choices import DuesCategory, MembershipStatus, Stage
 from members.dues.models import AMOUNT_APPROVALS, DuesApproval, DuesFixing, DuesImportBatch, DuesMonth, ImportStatus
@@ -236,8 +236,6 @@ def _check_rows(
 
 
 def _can_change(user: Any, member: Member) -> bool:
-    from core.access import user_can
-
     return user_can(user, CHANGE, member)
 
 

@@ -1,7 +1,9 @@
 """The house rules of the layout (docs/architecture.md), checked from the source with ``ast``.
 
 1. Apps depend one way: an app imports only the apps below it in ``LAYERS``, whether the import
-   sits at module level or inside a function; so there is no import cycle between apps.
+   sits at module level or inside a function; so there is no import cycle between apps. An import
+   of another app inside a function is allowed only in ``AppConfig.ready`` (Django loads models
+   first) or on a line that says which cycle it breaks (``# cycle: …``).
 2. No module outside migrations and tests is longer than ``MAX_LINES``.
 3. No module is named ``<layer>_<domain>.py`` (``services_dues.py``): a sub-domain is a package.
 """
@@ -101,6 +103,25 @@ def test_no_import_cycle_between_apps():
         if app not in state:
             visit(app, [app])
     assert not cycles, "import cycles between apps: " + "; ".join(cycles)
+
+
+def test_imports_of_other_apps_sit_at_module_level():
+    inner = []
+    for app in LAYERS:
+        for path in _modules(app):
+            source = path.read_text(encoding="utf-8")
+            lines = source.splitlines()
+            for node in ast.walk(ast.parse(source)):
+                if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    continue
+                if path.name == "apps.py" and node.name == "ready":
+                    continue
+                for sub in ast.walk(node):
+                    if isinstance(sub, ast.ImportFrom) and sub.level == 0 and sub.module:
+                        target = sub.module.split(".")[0]
+                        if target in LAYERS and target != app and "# cycle:" not in lines[sub.lineno - 1]:
+                            inner.append(f"{path.relative_to(ROOT)}:{sub.lineno} imports {sub.module} in {node.name}()")
+    assert not inner, "imports of other apps inside functions (move them to the top):\n" + "\n".join(inner)
 
 
 def test_modules_stay_short():
