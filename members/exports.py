@@ -16,7 +16,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from audit.services import audit_log
-from core.access import VIEW, get_scope
+from core.access import get_scope
 from members.models import Member
 from members.selectors import member_roster_history, member_transfers
 from organizations.models import Organization
@@ -74,7 +74,7 @@ def _export_organization(user: Any, chosen: Organization | None) -> Organization
     organization when the whole export lies within it (one assignment), so the auditors above see it."""
     if chosen is not None:
         return chosen
-    paths = {rule.path for rule in get_scope(user).rules[VIEW]}
+    paths = set(get_scope(user).reading_paths())
     return Organization.objects.filter(path=paths.pop()).first() if len(paths) == 1 else None
 
 

@@ -180,7 +180,7 @@ class RoleAssignment(models.Model):
             # 三员: at most one sysadmin/secadmin/auditor assignment per user (accounts.services enforces the rest).
             models.UniqueConstraint(
                 fields=["user"],
-                condition=models.Q(role__in=["sysadmin", "secadmin", "auditor"]),
+                condition=models.Q(role__in=[Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR]),
                 name="one_admin_role_per_user",
             ),
         ]

@@ -6,6 +6,8 @@
    first) or on a line that says which cycle it breaks (``# cycle: …``).
 2. No module outside migrations and tests is longer than ``MAX_LINES``.
 3. No module is named ``<layer>_<domain>.py`` (``services_dues.py``): a sub-domain is a package.
+4. Only the gate (``core/access.py``) reads its rules or compares role names: everyone else asks
+   the scope's named questions (``scope.manages(org)``, ``scope.is_org_admin`` …).
 """
 
 from __future__ import annotations
@@ -144,3 +146,24 @@ def test_no_layer_domain_module_names():
         if pattern.match(path.name) and path.name not in allowed and "management" not in path.parts
     ]
     assert not bad, "modules named <layer>_<domain>.py (make the sub-domain a package):\n" + "\n".join(bad)
+
+
+GATE_INTERNALS = [
+    re.compile(r"\.rules\["),
+    re.compile(r"\.org_rules\b"),
+    re.compile(r"\brule\.reach\b"),
+    re.compile(r"\brole\w*\b[^\n#]*(==|!=|\bin\b)[^\n#]*[\"'](org_admin|secretary|auditor|sysadmin|secadmin|member)[\"']"),
+    re.compile(r"[\"'](org_admin|secretary|auditor|sysadmin|secadmin)[\"']\s+(not\s+)?in\s+[\w.()]*roles\b"),
+]
+
+
+def test_only_the_gate_reads_its_rules_or_role_names():
+    found = []
+    for app in LAYERS:
+        for path in _modules(app):
+            if path == ROOT / "core" / "access.py":
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if any(pattern.search(line) for pattern in GATE_INTERNALS):
+                    found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not found, "ask the scope's named questions instead:\n" + "\n".join(found)
