@@ -16,15 +16,12 @@ from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from activities.choices import MeetingStatus, ResolutionKind
-from activities.models import Meeting, Resolution
 from audit.services import audit_log
 from core import dates
 from core.access import CHANGE, user_can
@@ -59,6 +56,7 @@ from members.development.rules import (
     approval_warn_months,
     reviews_required,
 )
+from members.development.votes import VoteMeeting, VoteResolution, development_vote_source
 from members.dues.rules import month_from_index, month_index
 from members.models import Member
 from organizations.choices import OrgType
@@ -150,46 +148,33 @@ VOTE_LABELS = {
     "votes_against": "反对",
     "votes_abstain": "弃权",
 }
-# Which resolutions of the activities meeting record decide each vote step, and the 转正 outcome
-# a resolution kind stands for.
-RESOLUTION_KINDS = {
-    StepCode.ADMISSION_VOTE: (ResolutionKind.ADMISSION,),
-    StepCode.FULL_VOTE: (ResolutionKind.CONFIRMATION, ResolutionKind.EXTEND_PROBATION, ResolutionKind.CANCEL_PROBATION),
-}
-OUTCOME_OF_KIND = {
-    ResolutionKind.CONFIRMATION: FullOutcome.FULL,
-    ResolutionKind.EXTEND_PROBATION: FullOutcome.EXTEND,
-    ResolutionKind.CANCEL_PROBATION: FullOutcome.CANCEL,
-}
 
 
-def development_vote_meetings(member: Member) -> list[Meeting]:
+def development_vote_meetings(member: Member) -> list[VoteMeeting]:
     """The member's branch's completed meetings that count as a 支部党员大会 (newest first), for the
     vote steps' meeting picker. A 主题党日 may also count as the 党员大会 (``also_counts_as``)."""
-    meetings = Meeting.objects.filter(organization_id=member.organization_id, status=MeetingStatus.FINAL).order_by(
-        "-held_on", "-pk"
-    )[:200]
-    return [m for m in meetings if m.acts_as_general_assembly]
+    return development_vote_source().vote_meetings(organization_id=member.organization_id)
 
 
 def _vote_meeting(
     *, member: Member, step: str, meeting_id: int, errors: _Errors
-) -> tuple[Meeting | None, Resolution | None]:
+) -> tuple[VoteMeeting | None, VoteResolution | None]:
     """The linked 支部党员大会 and its resolution about this person (if the record has one)."""
-    meeting = Meeting.objects.filter(pk=meeting_id).first()
+    source = development_vote_source()
+    meeting = source.vote_meeting(meeting_id)
     if meeting is None or meeting.organization_id != member.organization_id:
         errors.add("meeting", "找不到该会议记录，或其不是本党支部的会议")
         return None, None
-    if not meeting.acts_as_general_assembly:
+    if not meeting.general_assembly:
         errors.add("meeting", "所选会议不是支部党员大会，不能作为讨论接收或转正的会议")
         return None, None
-    if meeting.status != MeetingStatus.FINAL:
+    if not meeting.final:
         errors.add("meeting", "所选会议记录尚未完成录入，请先在会议记录中完成录入")
         return None, None
-    if DevelopmentStep.objects.filter(member=member, step=step, meeting=meeting).exists():
+    if DevelopmentStep.objects.filter(member=member, step=step, meeting_id=meeting.id).exists():
         errors.add("meeting", "该会议的讨论已经登记过，不能重复登记")
         return None, None
-    resolutions = list(meeting.resolutions.filter(subject_member=member, kind__in=RESOLUTION_KINDS[step]))
+    resolutions = source.vote_resolutions(meeting_id=meeting.id, member_id=member.pk, step=step)
     if len(resolutions) > 1:
         errors.add("meeting", "该会议记录中有多项关于本人的表决，无法确定对应哪一项，请核对会议记录")
         return None, None
@@ -197,7 +182,7 @@ def _vote_meeting(
 
 
 def _votes_from_meeting(
-    *, meeting: Meeting, resolution: Resolution | None, step: str, data: _Input, errors: _Errors
+    *, meeting: VoteMeeting, resolution: VoteResolution | None, step: str, data: _Input, errors: _Errors
 ) -> None:
     """Counts the meeting record holds fill the blanks and must agree with what was typed."""
     recorded: dict[str, int] = {}
@@ -205,18 +190,16 @@ def _votes_from_meeting(
         recorded["votes_expected"] = meeting.voters_expected
         recorded["votes_present"] = meeting.voters_present
     if resolution is not None:
-        recorded["votes_for"] = resolution.votes_for + resolution.written_for
-        recorded["votes_against"] = resolution.votes_against + resolution.written_against
-        recorded["votes_abstain"] = resolution.votes_abstain + resolution.written_abstain
-        data.written = resolution.total_written
+        recorded["votes_for"] = resolution.votes_for
+        recorded["votes_against"] = resolution.votes_against
+        recorded["votes_abstain"] = resolution.votes_abstain
+        data.written = resolution.written
         if step == StepCode.FULL_VOTE:
-            outcome = OUTCOME_OF_KIND[resolution.kind]
+            outcome = resolution.outcome
             if not data.outcome:
                 data.outcome = outcome
             elif data.outcome != outcome:
-                errors.add(
-                    "outcome", f"转正讨论结论与会议记录的决议事项（{ResolutionKind(resolution.kind).label}）不一致"
-                )
+                errors.add("outcome", f"转正讨论结论与会议记录的决议事项（{resolution.kind_label}）不一致")
     for name, value in recorded.items():
         given = data.votes[name]
         if given is None:
@@ -250,8 +233,9 @@ def development_step_record(
 ) -> DevelopmentStep:
     """Record one step for one person after checking order and timing (see module docstring).
 
-    A vote step (15, 23) may name the 支部党员大会 of the activities app (``meeting_id``): its date
-    and the counts it records are then the defaults, and what was typed must agree with them."""
+    A vote step (15, 23) may name the branch's 支部党员大会 meeting record (``meeting_id``, see
+    ``members.development.votes``): its date and the counts it records are then the defaults, and
+    what was typed must agree with them."""
     errors = _Errors()
     warnings: list[str] = []
     member = Member.objects.select_for_update().select_related("organization").get(pk=member.pk)
@@ -334,7 +318,7 @@ def development_step_record(
         note=(note or "").strip(),
         training_days=data.training_days,
         training_hours=data.training_hours,
-        meeting=meeting,
+        meeting_id=meeting.id if meeting is not None else None,
         outcome=data.outcome,
         extension_months=data.extension_months,
         warnings=warnings,
@@ -347,11 +331,9 @@ def development_step_record(
     record.save()
     if data.people:
         record.people.set(data.people)
-    if resolution is not None and resolution.step_object_id is None:
-        # The meeting's resolution about this person points back at the step (activities GFK).
-        Resolution.objects.filter(pk=resolution.pk).update(
-            step_content_type=ContentType.objects.get_for_model(DevelopmentStep), step_object_id=record.pk
-        )
+    if resolution is not None and not resolution.linked:
+        # The meeting's resolution about this person points back at the step.
+        development_vote_source().link_step(resolution_id=resolution.id, step_id=record.pk)
     changed = _apply(member=member, record=record, state=state)
     audit_log(
         event="development_step_record",
@@ -688,9 +670,7 @@ def development_step_void(*, step: DevelopmentStep, user: Any, reason: str) -> D
     step.voided_by = user if getattr(user, "is_authenticated", False) else None
     step.void_reason = reason[:2000]
     step.save(update_fields=["voided_at", "voided_by", "void_reason"])
-    Resolution.objects.filter(
-        step_content_type=ContentType.objects.get_for_model(DevelopmentStep), step_object_id=step.pk
-    ).update(step_content_type=None, step_object_id=None)
+    development_vote_source().unlink_step(step_id=step.pk)
     changed = _roll_back(member=member, voided=step, state=development_state(member))
     audit_log(
         event="development_step_void",

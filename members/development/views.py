@@ -27,6 +27,7 @@ from members.development.services import (
     development_voidable_step_id,
     development_vote_meetings,
 )
+from members.development.votes import VoteMeeting
 from members.models import Member
 from organizations.choices import BRANCH_TYPES
 from organizations.models import Organization
@@ -76,13 +77,13 @@ class StepForm(forms.Form):
     note = forms.CharField(label="情况说明", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     attachment = forms.FileField(label="附件（PDF/PNG/JPEG，可不上传）", required=False)
 
-    def __init__(self, *args: Any, people_qs: Any, meetings: list | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, people_qs: Any, meetings: list[VoteMeeting] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["people"].queryset = people_qs
         self.fields["people"].label_from_instance = lambda m: m.name
         self.fields["meeting"].choices = [
             ("", "—（不关联，手工填写日期和表决人数）"),
-            *((m.pk, f"{m.held_on:%Y-%m-%d} {m.title or m.get_meeting_type_display()}") for m in meetings or []),
+            *((m.id, f"{m.held_on:%Y-%m-%d} {m.label}") for m in meetings or []),
         ]
 
 
