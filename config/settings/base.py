@@ -424,7 +424,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "SanctionKindEnum": "members.development.models.SanctionKind",
     "OrgTypeEnum": "organizations.choices.OrgType",
     "UnitRelationEnum": "organizations.choices.UnitRelation",
-    "RoleEnum": "organizations.choices.Role",
+    "RoleEnum": "core.roles.Role",
     "TermKindEnum": "organizations.choices.TermKind",
     "PositionCodeEnum": "organizations.choices.PositionCode",
 }
