@@ -234,7 +234,7 @@ def seed_example_schemes(*, year: int) -> list[Any]:
     """Create both examples (active) for every root organization that lacks them; idempotent."""
     from assessments.choices import SchemeStatus
     from assessments.models import AssessmentScheme
-    from assessments.services_schemes import scheme_save
+    from assessments.services.schemes import scheme_save
     from organizations.models import Organization
 
     created = []

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from assessments.choices import SchemeStatus
 from assessments.models import SchemeIndicator
-from assessments.services_schemes import scheme_save
+from assessments.services.schemes import scheme_save
 
 
 def small_scheme_data(year: int = 2025, **overrides):

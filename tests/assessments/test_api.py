@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from assessments.models import InspectionReport, Rating, RectificationItem
 from assessments.periods import quarter_period
 from assessments.seeds import district_branch_scheme
-from assessments.services_reports import inspection_report_generate
+from assessments.services.reports import inspection_report_generate
 from tests.assessments.helpers import active_scheme, ids, small_scheme_data
 from tests.factories import make_org
 
@@ -240,8 +240,8 @@ def _grow(cast, n, scheme):
     ],
 )
 def test_list_endpoints_take_constant_queries(cast, url):
-    from assessments.services_ratings import round_open
-    from assessments.services_schemes import scheme_save
+    from assessments.services.ratings import round_open
+    from assessments.services.schemes import scheme_save
 
     api = cast.api("org_admin_p")
     scheme = active_scheme(cast.P)

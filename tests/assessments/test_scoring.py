@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from assessments.choices import IndicatorKind, MappingType
 from assessments.scoring import points_from_value, quota_allowed, score_total, stars_for
 from assessments.seeds import city_five_star_scheme, district_branch_scheme
-from assessments.services_schemes import scheme_check, scheme_save
+from assessments.services.schemes import scheme_check, scheme_save
 
 D = Decimal
 

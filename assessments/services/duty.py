@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from assessments.choices import AppraisalGrade, DutyReportStatus
 from assessments.models import DutyQuestion, DutyReport
-from assessments.services_ratings import is_org_editor
+from assessments.services.ratings import is_org_editor
 from audit.services import audit_log
 from core.access import CHANGE, get_scope
 from organizations.models import Organization

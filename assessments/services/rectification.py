@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from assessments.choices import RectificationSource, RectificationStatus
 from assessments.models import InspectionReport, RectificationItem
-from assessments.services_ratings import is_org_editor
+from assessments.services.ratings import is_org_editor
 from audit.services import audit_log
 from core.access import CHANGE, get_scope, user_can
 from core.dates import today

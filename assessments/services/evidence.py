@@ -14,7 +14,7 @@ from django.db import transaction
 
 from assessments.choices import DutyReportStatus, RatingStatus, RectificationStatus
 from assessments.models import DutyReport, Evidence, RatingEntry, RectificationItem
-from assessments.services_ratings import is_org_editor
+from assessments.services.ratings import is_org_editor
 from audit.services import audit_log
 from core.access import CHANGE, VIEW, user_can
 

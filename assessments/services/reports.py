@@ -8,6 +8,9 @@ report idempotently, and marking failures.
 - Files are written to a temporary name in the target folder and moved into place with
   ``os.replace`` (atomic on one filesystem); the row becomes ``done`` only after that. A failure
   removes the temporary files and marks the row ``failed`` with the reason; retrying is allowed.
+
+The tasks that run a batch are imported here at module level (this module enqueues them); the
+tasks import this module only inside their bodies, so the import goes one way and never circles.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from django.utils import timezone
 
 from assessments.choices import BatchStatus, ReportKind, ReportStatus
 from assessments.models import InspectionReport, ReportBatch
-from assessments.periods import quarter_period
+from assessments.periods import previous_quarter, quarter_period
+from assessments.tasks import report_batch_plan_task, report_generate_task  # no circle: see the docstring
 from audit.services import audit_log
 from core.access import get_scope
 from core.dates import today
@@ -83,8 +87,6 @@ def report_batch_request(
         organization=organization,
         detail={"year": year, "quarter": quarter, "force": force},
     )
-    from assessments.tasks import report_batch_plan_task
-
     transaction.on_commit(lambda: report_batch_plan_task.delay(batch.pk))
     return batch
 
@@ -262,8 +264,6 @@ def inspection_report_retry(*, report: InspectionReport, user: Any) -> Inspectio
         status=ReportStatus.PENDING, batch=None
     )
     audit_log(event="inspection_report_retry", user=user, obj=report, organization=report.organization)
-    from assessments.tasks import report_generate_task
-
     transaction.on_commit(lambda: report_generate_task.delay(report.pk))
     report.refresh_from_db()
     return report
@@ -272,8 +272,6 @@ def inspection_report_retry(*, report: InspectionReport, user: Any) -> Inspectio
 def quarterly_reports_start(*, on: Any = None) -> list[int]:
     """The beat job: at the start of a quarter, one batch per top-level organization for the
     quarter just ended. Idempotent: reports already done are kept (no force)."""
-    from assessments.periods import previous_quarter
-
     on = on or today()
     year, quarter = previous_quarter(on)
     batch_ids = []
