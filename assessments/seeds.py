@@ -23,7 +23,7 @@ from typing import Any
 from assessments import models as m
 from assessments.choices import SchemeStatus
 from assessments.models import AssessmentScheme
-from assessments.services.schemes import scheme_save
+from assessments.services.schemes import scheme_seed
 from organizations.models import Organization
 
 EXAMPLE_NOTE = "【示例方案】根据公开资料整理，仅供参考；请组织部门复制为新版本并按本地实际修改后启用。"
@@ -237,14 +237,15 @@ def district_branch_scheme(year: int) -> dict[str, Any]:
 
 
 def seed_example_schemes(*, year: int) -> list[Any]:
-    """Create both examples (active) for every root organization that lacks them; idempotent."""
+    """System: create both examples (active) for every root organization that lacks them;
+    idempotent. Trusts its caller (the ``seed_assessment_schemes`` command, ``seed_demo``)."""
     created = []
     for root in Organization.objects.filter(depth=1):
         for builder in (city_five_star_scheme, district_branch_scheme):
             data = builder(year)
             if AssessmentScheme.objects.filter(organization=root, year=year, name=data["name"]).exists():
                 continue
-            scheme = scheme_save(organization=root, data=data)
+            scheme = scheme_seed(organization=root, data=data)
             scheme.status = SchemeStatus.ACTIVE
             scheme.save(update_fields=["status"])
             created.append(scheme)

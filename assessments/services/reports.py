@@ -62,11 +62,11 @@ def _check_quarter(year: int, quarter: int) -> None:
 
 @transaction.atomic
 def report_batch_request(
-    *, organization: Organization, year: int, quarter: int, user: Any = None, force: bool = False
+    *, organization: Organization, year: int, quarter: int, user: Any, force: bool = False
 ) -> ReportBatch:
-    """Ask for every report of ``organization``'s subtree for a past quarter. The plan and the
-    generation run in Celery after the transaction commits."""
-    if user is not None and not is_subtree_admin(user, organization):
+    """Ask for every report of ``organization``'s subtree for a past quarter (an org_admin over
+    it). The plan and the generation run in Celery after the transaction commits."""
+    if not is_subtree_admin(user, organization):
         raise PermissionDenied("只有组织部门（org_admin）可以生成督查报告")
     _check_quarter(year, quarter)
     running = ReportBatch.objects.filter(
@@ -113,8 +113,9 @@ def _chunks(iterable: Iterator[Any], size: int) -> Iterator[list[Any]]:
 
 
 def report_batch_plan(*, batch_id: int) -> list[list[int]]:
-    """Create the batch's report rows (idempotently) and return the ids to generate, in chunks.
-    Reports of the quarter that are already done are kept unless the batch is forced."""
+    """System: create the batch's report rows (idempotently) and return the ids to generate, in
+    chunks. Reports of the quarter that are already done are kept unless the batch is forced.
+    Trusts its caller (the plan task; the batch was authorized when it was requested)."""
     batch = ReportBatch.objects.select_related("organization").get(pk=batch_id)
     root = batch.organization
     period = quarter_period(batch.year, batch.quarter)
@@ -185,8 +186,8 @@ def _folder(report: InspectionReport) -> tuple[Path, str]:
 
 
 def inspection_report_generate(*, report_id: int, force: bool = False) -> str:
-    """Generate one report's PDF and XLSX. Returns "done", "skipped" (already done or claimed by
-    another worker) or "failed" (the row says why)."""
+    """System: generate one report's PDF and XLSX. Returns "done", "skipped" (already done or
+    claimed by another worker) or "failed" (the row says why). Trusts its caller (the tasks)."""
     from assessments.reports.data import build_report
     from assessments.reports.pdf import render_pdf
     from assessments.reports.xlsx import render_xlsx
@@ -233,7 +234,8 @@ def inspection_report_generate(*, report_id: int, force: bool = False) -> str:
 
 
 def batch_tick(*, batch_id: int, outcome: str) -> None:
-    """Count one report of the batch and close the batch when every report is counted."""
+    """System: count one report of the batch and close the batch when every report is counted.
+    Trusts its caller (``report_generate_chunk``)."""
     field = "failed" if outcome == "failed" else "done"
     ReportBatch.objects.filter(pk=batch_id).update(**{field: F(field) + 1})
     finished = ReportBatch.objects.filter(
@@ -245,6 +247,8 @@ def batch_tick(*, batch_id: int, outcome: str) -> None:
 
 
 def report_generate_chunk(*, batch_id: int | None, report_ids: list[int], force: bool = False) -> dict[str, int]:
+    """System: generate a chunk of a batch's reports and count each outcome. Trusts its caller
+    (the chunk task, the benchmark)."""
     outcomes = {"done": 0, "skipped": 0, "failed": 0}
     for report_id in report_ids:
         outcome = inspection_report_generate(report_id=report_id, force=force)
@@ -270,8 +274,9 @@ def inspection_report_retry(*, report: InspectionReport, user: Any) -> Inspectio
 
 
 def quarterly_reports_start(*, on: Any = None) -> list[int]:
-    """The beat job: at the start of a quarter, one batch per top-level organization for the
-    quarter just ended. Idempotent: reports already done are kept (no force)."""
+    """System: the beat job: at the start of a quarter, one batch per top-level organization for
+    the quarter just ended. Idempotent: reports already done are kept (no force). Trusts its
+    caller (the beat task)."""
     on = on or today()
     year, quarter = previous_quarter(on)
     batch_ids = []

@@ -45,7 +45,7 @@ def duty_list(request: HttpRequest) -> HttpResponse:
 
 def _editor_orgs(user: Any) -> list[tuple[int, str]]:
     """Organizations the user works in directly (a read-write role on the organization itself)."""
-    paths = {rule.path for rule in get_scope(user).rules[CHANGE]}
+    paths = set(get_scope(user).recording_paths())
     qs = Organization.objects.filter(path__in=paths).exclude(org_type=OrgType.GROUP).order_by("path")
     return list(qs.values_list("pk", "name"))
 

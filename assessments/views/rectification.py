@@ -37,7 +37,7 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
         user=request.user, status=form.cleaned_data["status"], search=form.cleaned_data["q"] or ""
     )
     page = paginate(request, qs, form.cleaned_data["page"])
-    can_create = bool(get_scope(request.user).rules[CHANGE])
+    can_create = bool(get_scope(request.user).recording_paths())
     return render(
         request,
         "assessments/rectification_list.html",
@@ -47,7 +47,7 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def rectification_new(request: HttpRequest) -> HttpResponse:
-    if not get_scope(request.user).rules[CHANGE]:
+    if not get_scope(request.user).recording_paths():
         raise PermissionDenied
     initial: dict[str, Any] = {}
     report_id = request.GET.get("report", "")

@@ -241,7 +241,7 @@ def _grow(cast, n, scheme):
 )
 def test_list_endpoints_take_constant_queries(cast, url):
     from assessments.services.ratings import round_open
-    from assessments.services.schemes import scheme_save
+    from assessments.services.schemes import scheme_seed
 
     api = cast.api("org_admin_p")
     scheme = active_scheme(cast.P)
@@ -253,7 +253,7 @@ def test_list_endpoints_take_constant_queries(cast, url):
     _grow(cast, 10, scheme)
     scheme2 = active_scheme(cast.P, year=2026)
     round_open(organization=cast.P, scheme=scheme2, year=2026, user=cast.users["org_admin_p"])
-    scheme_save(organization=cast.P, data=small_scheme_data(year=2027))
+    scheme_seed(organization=cast.P, data=small_scheme_data(year=2027))
     with CaptureQueriesContext(connection) as large:
         assert api.get(url).status_code == 200
     assert len(small) == len(large), (len(small), len(large))

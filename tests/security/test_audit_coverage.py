@@ -58,7 +58,7 @@ from assessments.services.rectification import (
     rectification_submit,
     rectification_update,
 )
-from assessments.services.schemes import scheme_activate, scheme_save
+from assessments.services.schemes import scheme_activate, scheme_save, scheme_seed
 from audit import request_context
 from audit.logging import ID_RE, PHONE_RE
 from audit.models import AuditEvent
@@ -813,7 +813,7 @@ def case_scheme_save(cast):
 
 
 def case_scheme_activate(cast):
-    scheme = scheme_save(organization=cast.P, data=small_scheme_data())
+    scheme = scheme_seed(organization=cast.P, data=small_scheme_data())
     return (lambda: scheme_activate(scheme=scheme, user=cast.users["org_admin_p"])), Expect("org_admin_p", "P")
 
 
