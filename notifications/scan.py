@@ -2,7 +2,7 @@
 
 Each evaluator reads through the owning app's models or selectors with a few bulk queries for the
 whole batch (never one query per organization or member) and yields ``Candidate`` reminders.
-Writing them exactly once is ``services.reminder_candidates_write``.
+Writing them exactly once is ``services.reminders.reminder_candidates_write``.
 
 Trigger semantics ("catch-up"): a reminder fires on the first scan on or after its trigger date
 while its condition still holds, and its dedupe key (rule, target, period) keeps it to one. A day
