@@ -19,11 +19,19 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
+from activities.choices import ComplianceStatus
+from activities.compliance import RuleBook, compliance_items_for, grace_days
+from activities.selectors import member_study_hours, study_target_hours
+from assessments.choices import RectificationStatus
+from assessments.models import RectificationItem
 from core.dates import add_months, add_years
 from members.choices import MembershipStatus, Stage
-from members.models import Member
+from members.development.models import DevelopmentStep
+from members.development.rules import REVIEW_EVERY_MONTHS, DevelopmentState
+from members.dues.selectors import dues_arrears_flags
+from members.models import Member, MemberTransfer
 from notifications.rules import LAST_DAY, RuleDef, get_rule
 from notifications.selectors import EffectiveSetting, SettingsResolver
 from organizations.choices import OrgType
@@ -46,7 +54,7 @@ class OrgInfo:
 
     @property
     def link(self) -> str:
-        return url_or("organizations:detail", self.pk)
+        return url_to("organizations:detail", self.pk)
 
 
 @dataclass
@@ -80,26 +88,22 @@ _SENTINEL = 987654321
 
 
 @lru_cache(maxsize=256)
-def _link_template(name: str, arity: int) -> str | None:
+def _link_template(name: str, arity: int) -> str:
     """The URL of ``name`` with a sentinel in place of its integer argument (reverse() once per
-    route, not once per member: it costs about half a millisecond)."""
-    try:
-        return reverse(name, args=[_SENTINEL] * arity)
-    except NoReverseMatch:
-        return None
+    route, not once per member: it costs about half a millisecond). Every app's routes are
+    installed: a missing route is an error, not an empty link."""
+    return reverse(name, args=[_SENTINEL] * arity)
 
 
-def url_or(name: str, *args: int, fallback: str = "") -> str:
+def url_to(name: str, *args: int) -> str:
     template = _link_template(name, len(args))
-    if template is None:
-        return fallback
     if args:
         return template.replace(str(_SENTINEL), str(args[0]), 1)
     return template
 
 
-def member_link(member_id: int, org: OrgInfo) -> str:
-    return url_or("members:detail", member_id, fallback=org.link)
+def member_link(member_id: int) -> str:
+    return url_to("members:detail", member_id)
 
 
 def anniversary(day: date, year: int) -> date:
@@ -322,7 +326,7 @@ def lost_contact(ctx: ScanContext) -> Iterator[Candidate]:
                 since.isoformat(),
                 f"党员{member.name}自 {cn(since)} 失去联系已满 {months} 个月",
                 "失联满 6 个月、经多方查找仍无法取得联系的，应按规定研究停止党籍（由党组织讨论决定）。",
-                member_link(member.pk, org),
+                member_link(member.pk),
             )
 
 
@@ -350,14 +354,12 @@ def away_without_transfer(ctx: ScanContext) -> Iterator[Candidate]:
             member.mobile_since.isoformat(),
             f"流动党员{member.name}外出已满 {months} 个月，尚未转接组织关系",
             f"外出 6 个月以上且地点相对固定的，应转接组织关系{where}；暂不转接的，应保持经常联系。",
-            member_link(member.pk, org),
+            member_link(member.pk),
         )
 
 
 def _pending_transfer_member_ids(member_ids: list[int]) -> set[int]:
     """Members with a transfer under way (members app): no "transfer your relations" reminder."""
-    from members.models import MemberTransfer
-
     return set(
         MemberTransfer.objects.filter(member_id__in=member_ids, status="pending").values_list("member_id", flat=True)
     )
@@ -391,26 +393,23 @@ def dues_collection(ctx: ScanContext) -> Iterator[Candidate]:
                 f"{on:%Y-%m}",
                 f"{on.month} 月党费收缴提醒：{org.name}",
                 "请按月收缴并登记本月党费；党员本人交纳，组织不得代交、扣缴。",
-                url_or("dues:org", org_id, fallback=org.link),
+                url_to("dues:org", org_id),
             )
 
 
 # --- development pipeline (members: DevelopmentState, the members app's reading of the steps) --
 
 
-def _development_states(member_ids: list[int]) -> dict[int, object]:
+def _development_states(member_ids: list[int]) -> dict[int, DevelopmentState]:
     """One query of steps for many people, read by the members app's ``DevelopmentState``."""
-    from members.development.models import DevelopmentStep
-    from members.development.rules import DevelopmentState
-
     steps: dict[int, list] = {}
     for step in DevelopmentStep.objects.filter(member_id__in=member_ids).order_by("occurred_on", "number", "pk"):
         steps.setdefault(step.member_id, []).append(step)
     return {member_id: DevelopmentState(steps=rows) for member_id, rows in steps.items()}
 
 
-def _dev_link(member_id: int, org: OrgInfo) -> str:
-    return url_or("development:person", member_id, fallback=member_link(member_id, org))
+def _dev_link(member_id: int) -> str:
+    return url_to("development:person", member_id)
 
 
 DEV_RULES = (
@@ -424,8 +423,6 @@ DEV_RULES = (
 
 @evaluator
 def development(ctx: ScanContext) -> Iterator[Candidate]:
-    from members.development.rules import REVIEW_EVERY_MONTHS
-
     enabled_orgs = set(ctx.org_ids_with(*DEV_RULES))
     rows = [
         (m.pk, m.organization_id, m.name, m.stage, m.joined_on)
@@ -435,14 +432,12 @@ def development(ctx: ScanContext) -> Iterator[Candidate]:
     if not rows:
         return
     states = _development_states([row[0] for row in rows])
-    from members.development.rules import DevelopmentState
-
     nothing_recorded = DevelopmentState(steps=[])  # read-only: shared by people without steps
     on = ctx.on
     for member_id, org_id, name, stage, joined_on in rows:
         org = ctx.orgs[org_id]
         state = states.get(member_id, nothing_recorded)
-        link = _dev_link(member_id, org)
+        link = _dev_link(member_id)
         if stage == Stage.APPLICANT and state.applied_on and state.talked_on is None:
             setting = ctx.setting(org, "dev_application_talk")
             if setting.enabled and on >= state.applied_on + timedelta(days=setting.offset or 0):
@@ -525,8 +520,6 @@ def development(ctx: ScanContext) -> Iterator[Candidate]:
 
 @evaluator
 def dues_arrears(ctx: ScanContext) -> Iterator[Candidate]:
-    from members.dues.selectors import dues_arrears_flags
-
     enabled_orgs = set(ctx.org_ids_with("dues_arrears_warning", "dues_arrears_serious"))
     rows = [
         (m.pk, m.organization_id, m.name, m.login)
@@ -542,7 +535,7 @@ def dues_arrears(ctx: ScanContext) -> Iterator[Candidate]:
             continue
         org = ctx.orgs[org_id]
         first = status.unpaid_months[0]
-        link = url_or("dues:member", member_id, fallback=member_link(member_id, org))
+        link = url_to("dues:member", member_id)
         warning = ctx.setting(org, "dues_arrears_warning")
         if warning.enabled and (status.warning if warning.is_default else status.unpaid_count >= (warning.offset or 0)):
             yield Candidate(
@@ -582,9 +575,6 @@ def compliance(ctx: ScanContext) -> Iterator[Candidate]:
     """Items and their statuses come from the activities app's compliance calendar
     (``compliance_items_for``); this only decides when to remind about them. Runs once per root
     over its whole subtree: the calendar loads a subtree's facts in a fixed number of queries."""
-    from activities.choices import ComplianceStatus
-    from activities.compliance import RuleBook, compliance_items_for, grace_days
-
     org_ids = ctx.org_ids_with(*COMPLIANCE_RULES)
     if not org_ids or ctx.root is None:
         return
@@ -630,7 +620,7 @@ def _compliance_candidates(ctx: ScanContext, org: OrgInfo, item, open_states, ov
     on, deadline = ctx.on, item.deadline
     period = f"{item.kind}:{item.period_start.isoformat()}"
     what = f"{item.label}（{_period_label(item.period_start, item.period_end)}）"
-    link = url_or("activities:compliance", org.pk, fallback=org.link)  # cached: cheap
+    link = url_to("activities:compliance", org.pk)  # cached: cheap
     progress = f"要求 {item.required} 次，已开 {item.held} 次。"
     upcoming = ctx.setting(org, "compliance_upcoming")
     if (
@@ -690,8 +680,6 @@ def _compliance_candidates(ctx: ScanContext, org: OrgInfo, item, open_states, ov
 
 @evaluator
 def study_pace(ctx: ScanContext) -> Iterator[Candidate]:
-    from activities.selectors import member_study_hours, study_target_hours
-
     org_ids = [
         pk
         for pk in ctx.org_ids_with("study_pace")
@@ -724,7 +712,7 @@ def study_pace(ctx: ScanContext) -> Iterator[Candidate]:
             f"{ctx.on.month} 月学习提醒：今年已学习 {done} 学时",
             f"全年集中学习培训不少于 {target} 学时，按进度到上月底约为 {expected} 学时。"
             "请合理安排学习（本提醒仅供参考，可在个人设置中关闭）。",
-            url_or("members:me", fallback=""),
+            url_to("members:me"),
             member_user_id=user_id,
         )
 
@@ -736,9 +724,6 @@ def study_pace(ctx: ScanContext) -> Iterator[Candidate]:
 def rectifications(ctx: ScanContext) -> Iterator[Candidate]:
     """Open items (not yet reported done): N days before the deadline, then once overdue. An item
     the organization has reported (submitted) waits for the reviewer's sign-off, not for a reminder."""
-    from assessments.choices import RectificationStatus
-    from assessments.models import RectificationItem
-
     org_ids = ctx.org_ids_with("rectification_due", "rectification_overdue")
     if not org_ids:
         return
@@ -749,7 +734,7 @@ def rectifications(ctx: ScanContext) -> Iterator[Candidate]:
     )
     for item_id, org_id, problem, deadline in rows:
         org = ctx.orgs[org_id]
-        link = url_or("assessments:rectification-detail", item_id, fallback=org.link)
+        link = url_to("assessments:rectification-detail", item_id)
         short = problem if len(problem) <= 30 else f"{problem[:30]}…"
         due = ctx.setting(org, "rectification_due")
         if due.enabled and deadline - timedelta(days=due.offset or 0) <= ctx.on <= deadline:

@@ -223,7 +223,7 @@ class UnreadBadge:
 
     @property
     def can_view_notices(self) -> bool:
-        return bool(get_scope(self.user).rules[VIEW])
+        return get_scope(self.user).works_with_data
 
 
 def preference_for(*, user: Any) -> NotificationPreference:
