@@ -1,13 +1,14 @@
 """The user's own: personal reminder preferences (e-mail, muted greetings) and the inbox (mark
-read, open a notice). Each function writes only rows of the acting user (their preference row,
-notifications visible to them as recipient)."""
+read, open a notice). Each function writes only rows of the acting user: their preference row
+(a signed-in, active user only), and notifications through ``Notification.objects.visible_to``,
+the owner-scoped gate of the inbox (a user reaches only notifications addressed to them)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,6 +18,9 @@ from notifications.rules import RULES_BY_CODE
 
 @transaction.atomic
 def preference_update(*, user: Any, email_enabled: bool, muted_rules: Iterable[str]) -> NotificationPreference:
+    """Store the user's own reminder preferences (e-mail on/off, greetings muted)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise PermissionDenied("请先登录")
     muted = sorted(set(muted_rules))
     for code in muted:
         rule = RULES_BY_CODE.get(code)
