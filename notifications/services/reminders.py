@@ -19,7 +19,7 @@ from notifications.models import (
     WebhookEndpoint,
 )
 from notifications.rules import MEMBER, PARENT_ADMIN, SECRETARY
-from notifications.scan import Candidate
+from notifications.scan.context import Candidate
 from notifications.selectors import RecipientResolver
 from notifications.services.outbox import UserContacts, email_messages, enqueue_on_commit
 from organizations.models import Organization

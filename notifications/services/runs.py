@@ -20,7 +20,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from notifications.models import ReminderBatch, ReminderRun, RunStatus
-from notifications.scan import ORGS, TREE, ScanContext, evaluate
+from notifications.scan.context import ORGS, TREE, ScanContext
+from notifications.scan.registry import evaluate
 from notifications.services.reminders import reminder_candidates_write
 from notifications.tasks import scan_batch  # no circle: tasks import services only in their bodies
 from organizations.models import Organization

@@ -32,7 +32,8 @@ from django.conf import settings
 from django.db import connection
 
 from notifications.models import Notification, OutboxMessage, OutboxStatus, ReminderDispatch, ReminderRun, RunStatus
-from notifications.scan import ORGS, TREE, ScanContext, evaluate
+from notifications.scan.context import ORGS, TREE, ScanContext
+from notifications.scan.registry import evaluate
 from notifications.selectors import RecipientResolver
 from notifications.services.reminders import candidate_recipients
 from notifications.services.webhooks import webhook_configure

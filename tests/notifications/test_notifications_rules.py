@@ -12,7 +12,8 @@ from core.dates import add_months, add_years
 from core.roles import Role
 from members.choices import MembershipStatus, Stage
 from notifications.models import Notification, ReminderDispatch
-from notifications.scan import ScanContext, anniversary, evaluate, monthly_trigger_day
+from notifications.scan.context import ScanContext, anniversary, monthly_trigger_day
+from notifications.scan.registry import evaluate
 from notifications.selectors import SettingsResolver
 from notifications.services.inbox import preference_update
 from notifications.services.reminder_settings import reminder_setting_update
