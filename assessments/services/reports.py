@@ -188,6 +188,8 @@ def _folder(report: InspectionReport) -> tuple[Path, str]:
 def inspection_report_generate(*, report_id: int, force: bool = False) -> str:
     """System: generate one report's PDF and XLSX. Returns "done", "skipped" (already done or
     claimed by another worker) or "failed" (the row says why). Trusts its caller (the tasks)."""
+    # Same app, imported here on purpose: the PDF and XLSX renderers (reportlab, openpyxl) load
+    # only where reports are generated, and each call uses the renderer its module holds now.
     from assessments.reports.data import build_report
     from assessments.reports.pdf import render_pdf
     from assessments.reports.xlsx import render_xlsx
