@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from assessments.choices import RatingStatus, RectificationSource, RectificationStatus, ReportKind, ReportStatus
+from assessments.periods import previous_quarter
 from core.access import CHANGE
 from core.dates import today
 from organizations.choices import OrgType
@@ -62,8 +63,6 @@ class PageFilter(forms.Form):
 
 
 def _last_quarter() -> tuple[int, int]:
-    from assessments.periods import previous_quarter
-
     return previous_quarter(today())
 
 

@@ -6,8 +6,9 @@ with everything below it) for an inclusive date ``Period``.
 
 Values: ``ratio`` metrics are 0..1 (a share; 1 when nothing was due), ``flag`` metrics are 0 or 1,
 ``number`` metrics are plain numbers. A function returns ``None`` when the figure does not
-apply, and raises ``MetricUnavailable`` when the module it reads from is not installed; scoring
-then leaves the indicator to be scored by hand.
+apply; scoring then leaves the indicator to be scored by hand. Every app a metric reads from is
+always installed: the metrics import their sources at module level (all of them sit below this
+app), so a missing source is an import error, never a silently hand-scored indicator.
 
 Each metric names the selector it reads from (``source``), so the owning app can change the
 calculation in one place.
@@ -20,14 +21,23 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
+from django.db.models import Count, F, Q, Sum
+
+from activities.compliance import compliance_items_for
+from activities.models import FollowUp, Meeting, StudyRecord
 from assessments.periods import Period
+from assessments.selectors import duty_appraisal_rate as appraisal_rate
+from assessments.selectors import rectification_due_counts
+from core.dates import today
+from members.development.models import DevelopmentStep
+from members.dues.models import DuesMonth
+from members.models import Member
+from organizations.models import CommitteeTerm, Organization
+from organizations.selectors import organization_with_flag_data
 
 ONE = Decimal(1)
 ZERO = Decimal(0)
-
-
-class MetricUnavailable(Exception):
-    """The data behind a metric is not available in this installation."""
 
 
 @dataclass(frozen=True)
@@ -41,32 +51,21 @@ class Metric:
 
 
 METRICS: dict[str, Metric] = {}
-_PROBES: dict[str, Callable[[], None]] = {}
 
 
 def register(
-    code: str, label: str, *, kind: str, source: str, description: str = "", probe: Callable[[], None] | None = None
+    code: str, label: str, *, kind: str, source: str, description: str = ""
 ) -> Callable[[Callable[[Any, Period], Decimal | None]], Callable[[Any, Period], Decimal | None]]:
     def decorator(fn: Callable[[Any, Period], Decimal | None]) -> Callable[[Any, Period], Decimal | None]:
         METRICS[code] = Metric(code=code, label=label, kind=kind, source=source, fn=fn, description=description)
-        if probe is not None:
-            _PROBES[code] = probe
         return fn
 
     return decorator
 
 
 def metric_available(code: str) -> bool:
-    if code not in METRICS:
-        return False
-    probe = _PROBES.get(code)
-    if probe is None:
-        return True
-    try:
-        probe()
-    except MetricUnavailable:
-        return False
-    return True
+    """A registered metric is available (every app it reads from is installed)."""
+    return code in METRICS
 
 
 def metric_choices() -> list[tuple[str, str]]:
@@ -80,14 +79,11 @@ def _quantize(value: Any) -> Decimal | None:
 
 
 def metric_value(code: str, *, org: Any, period: Period) -> Decimal | None:
-    """The metric's value, or None when it does not apply or its data is unavailable."""
+    """The metric's value, or None when it does not apply."""
     metric = METRICS.get(code)
     if metric is None:
         raise KeyError(code)
-    try:
-        return _quantize(metric.fn(org, period))
-    except MetricUnavailable:
-        return None
+    return _quantize(metric.fn(org, period))
 
 
 def ratio(numerator: Any, denominator: Any) -> Decimal:
@@ -104,14 +100,12 @@ def subtree_ids(org: Any) -> list[int]:
     """Ids of the organization and everything below it (one query, cached on the object)."""
     cached = getattr(org, "_pb_subtree_ids", None)
     if cached is None:
-        from organizations.models import Organization
-
         cached = list(Organization.objects.filter(path__startswith=org.path).values_list("pk", flat=True))
         org._pb_subtree_ids = cached
     return cached
 
 
-def _subtree(org: Any, prefix: str = "organization") -> dict[str, Any]:
+def subtree_filter(org: Any, prefix: str = "organization") -> dict[str, Any]:
     """A filter for rows of the organization's subtree: an indexed ``IN`` list for a branch-sized
     subtree, the materialized-path prefix for a large one."""
     ids = subtree_ids(org)
@@ -140,8 +134,6 @@ def memo(org: Any, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
     description="期末时本届任期未逾期（含经批准延期）为 1，逾期或未登记届次为 0",
 )
 def term_not_overdue(org: Any, period: Period) -> Decimal | None:
-    from organizations.models import CommitteeTerm
-
     if org.org_type == "group":
         return None
     term = (
@@ -163,11 +155,6 @@ def term_not_overdue(org: Any, period: Period) -> Decimal | None:
     description="有书记；正式党员 7 名以上的支部设有 3 名以上委员",
 )
 def committee_complete(org: Any, period: Period) -> Decimal | None:
-    from django.conf import settings
-
-    from organizations.models import Organization
-    from organizations.selectors import organization_with_flag_data
-
     if org.org_type == "group":
         return None
     annotated = organization_with_flag_data(Organization.objects.filter(pk=org.pk)).get()
@@ -186,11 +173,6 @@ def committee_complete(org: Any, period: Period) -> Decimal | None:
     description="党员不超过 50 名为 1（超过时建议分设支部）",
 )
 def branch_size_ok(org: Any, period: Period) -> Decimal | None:
-    from django.conf import settings
-
-    from organizations.models import Organization
-    from organizations.selectors import organization_with_flag_data
-
     annotated = organization_with_flag_data(Organization.objects.filter(pk=org.pk)).get()
     return ONE if annotated.party_member_count <= settings.PB_BRANCH_SIZE_LIMIT else ZERO
 
@@ -206,8 +188,6 @@ def branch_size_ok(org: Any, period: Period) -> Decimal | None:
     description="期内到期的整改事项中按期完成并验收销号的比例；无到期事项为 1",
 )
 def rectification_closed_share(org: Any, period: Period) -> Decimal | None:
-    from assessments.selectors import rectification_due_counts
-
     counts = rectification_due_counts(org=org, start=period.start, end=period.end)
     return ratio(counts["closed_on_time"], counts["due"])
 
@@ -220,32 +200,10 @@ def rectification_closed_share(org: Any, period: Period) -> Decimal | None:
     description="当年述职评议“好”和“较好”票数占比（或评议得分/100）；未评议为空",
 )
 def duty_appraisal_rate(org: Any, period: Period) -> Decimal | None:
-    from assessments.selectors import duty_appraisal_rate as rate
-
-    return rate(org=org, year=period.year)
-
-
-def _import(module: str, name: str) -> Callable[..., Any]:
-    import importlib
-
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        raise MetricUnavailable(f"{module}.{name}") from exc
+    return appraisal_rate(org=org, year=period.year)
 
 
 # --- other apps: read through their models and selectors ---------------------------------------
-# Each adapter imports lazily and turns a missing app/model into MetricUnavailable, so a scheme that
-# names the metric still validates and the indicator falls back to hand scoring.
-
-
-def _model(app_label: str, name: str) -> Any:
-    from django.apps import apps
-
-    try:
-        return apps.get_model(app_label, name)
-    except LookupError as exc:
-        raise MetricUnavailable(f"{app_label}.{name}") from exc
 
 
 @register(
@@ -256,8 +214,6 @@ def _model(app_label: str, name: str) -> Any:
     description="期内已到期的“三会一课”等组织生活事项中按期完成的比例（逾期、补做不计；豁免事项不计）",
 )
 def compliance_on_time_share(org: Any, period: Period) -> Decimal | None:
-    from core.dates import today
-
     items = compliance_subtree_items(org, period, on=today())
     done = sum(1 for org_items in items.values() for item in org_items if item.status == "done")
     judged = sum(1 for org_items in items.values() for item in org_items if item.status in ("done", "late", "overdue"))
@@ -267,13 +223,10 @@ def compliance_on_time_share(org: Any, period: Period) -> Decimal | None:
 def compliance_subtree_items(org: Any, period: Period, *, on: Any) -> dict[int, list[Any]]:
     """Compliance items of every organization in the subtree for the period (activities'
     compliance calendar, a constant number of queries), memoized for the report."""
-    items_for = _import("activities.compliance", "compliance_items_for")
 
     def compute() -> dict[int, list[Any]]:
-        from organizations.models import Organization
-
         orgs = list(Organization.objects.filter(pk__in=subtree_ids(org)).order_by("path"))
-        return items_for(root=org, orgs=orgs, year=period.year, window=(period.start, period.end), on=on)
+        return compliance_items_for(root=org, orgs=orgs, year=period.year, window=(period.start, period.end), on=on)
 
     return memo(org, ("compliance", period, on), compute)
 
@@ -286,11 +239,8 @@ def compliance_subtree_items(org: Any, period: Period, *, on: Any) -> dict[int, 
     description="期内已完成录入的会议应到人次中实到的比例",
 )
 def attendance_rate(org: Any, period: Period) -> Decimal | None:
-    from django.db.models import Sum
-
-    meeting = _model("activities", "Meeting")
-    totals = meeting.objects.filter(
-        **_subtree(org), status="final", held_on__gte=period.start, held_on__lte=period.end
+    totals = Meeting.objects.filter(
+        **subtree_filter(org), status="final", held_on__gte=period.start, held_on__lte=period.end
     ).aggregate(expected=Sum("expected_count"), present=Sum("present_count"))
     if not totals["expected"]:
         return None
@@ -305,11 +255,8 @@ def attendance_rate(org: Any, period: Period) -> Decimal | None:
     description="期内到期的决议落实事项中按期办结的比例（撤销的不计）；无到期事项为 1",
 )
 def followups_closed_share(org: Any, period: Period) -> Decimal | None:
-    from django.db.models import Count, F, Q
-
-    follow_up = _model("activities", "FollowUp")
     counts = (
-        follow_up.objects.filter(**_subtree(org), due_on__gte=period.start, due_on__lte=period.end)
+        FollowUp.objects.filter(**subtree_filter(org), due_on__gte=period.start, due_on__lte=period.end)
         .exclude(status="cancelled")
         .aggregate(due=Count("pk"), closed=Count("pk", filter=Q(status="done", closed_on__lte=F("due_on"))))
     )
@@ -319,21 +266,15 @@ def followups_closed_share(org: Any, period: Period) -> Decimal | None:
 def study_pace_counts(org: Any, period: Period) -> dict[str, Any]:
     """Members, their total 学时 since 1 January, the pro-rata target at the period's end, and how
     many members reach it (counts only: no names, no ranking — 减负)."""
-    study = _model("activities", "StudyRecord")
-    return memo(org, ("study", period), lambda: _study_pace_counts(org, period, study))
+    return memo(org, ("study", period), lambda: _study_pace_counts(org, period))
 
 
-def _study_pace_counts(org: Any, period: Period, study: Any) -> dict[str, Any]:
-    from django.conf import settings
-    from django.db.models import Sum
-
-    from members.models import Member
-
-    member_ids = list(Member.objects.party_members().filter(**_subtree(org)).values_list("pk", flat=True))
+def _study_pace_counts(org: Any, period: Period) -> dict[str, Any]:
+    member_ids = list(Member.objects.party_members().filter(**subtree_filter(org)).values_list("pk", flat=True))
     target = Decimal(str(getattr(settings, "PB_STUDY_TARGET_HOURS", 32)))
     pace = (target * Decimal(str(period.elapsed_share(period.end)))).quantize(Decimal("0.1"))
     hours = dict(
-        study.objects.filter(
+        StudyRecord.objects.filter(
             member_id__in=member_ids, studied_on__gte=period.start.replace(month=1, day=1), studied_on__lte=period.end
         )
         .values("member_id")
@@ -368,11 +309,8 @@ def study_hours_pace(org: Any, period: Period) -> Decimal | None:
     description="期内各月应交党费（免交除外）的人次中已交纳的比例",
 )
 def dues_collection_rate(org: Any, period: Period) -> Decimal | None:
-    from django.db.models import Count, Q
-
-    dues_month = _model("members", "DuesMonth")
-    counts = dues_month.objects.filter(
-        **_subtree(org), month__gte=period.start, month__lte=period.end, amount_due__gt=0
+    counts = DuesMonth.objects.filter(
+        **subtree_filter(org), month__gte=period.start, month__lte=period.end, amount_due__gt=0
     ).aggregate(due=Count("pk"), paid=Count("pk", filter=Q(paid_on__isnull=False)))
     if not counts["due"]:
         return None
@@ -387,8 +325,9 @@ def dues_collection_rate(org: Any, period: Period) -> Decimal | None:
     description="期内登记的发展党员步骤中没有时限提示（按期）的比例；无步骤为 1",
 )
 def development_on_time_share(org: Any, period: Period) -> Decimal | None:
-    step = _model("members", "DevelopmentStep")
-    rows = step.objects.filter(**_subtree(org), occurred_on__gte=period.start, occurred_on__lte=period.end)
+    rows = DevelopmentStep.objects.filter(
+        **subtree_filter(org), occurred_on__gte=period.start, occurred_on__lte=period.end
+    )
     total = rows.count()
     late = rows.exclude(warnings=[]).count() if total else 0
     return ratio(total - late, total)

@@ -6,6 +6,7 @@ Every model with organization data uses ``ScopedQuerySet`` and names its path to
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -30,11 +31,11 @@ from assessments.choices import (
     StarChange,
 )
 from core.access import CHANGE, VIEW, ScopedQuerySet, get_scope
+from organizations.choices import OrgType
+from organizations.models import Organization
 
 
 def _ancestor_paths(paths: list[str]) -> set[str]:
-    from organizations.models import Organization
-
     step = Organization.steplen
     out: set[str] = set()
     for path in paths:
@@ -104,8 +105,6 @@ class AssessmentScheme(models.Model):
 
     @property
     def org_type_label(self) -> str:
-        from organizations.choices import OrgType
-
         return OrgType(self.org_type).label if self.org_type in OrgType.values else self.org_type
 
 
@@ -343,8 +342,6 @@ class RatingEntry(models.Model):
 
 
 def _evidence_path(instance: Any, filename: str) -> str:
-    import secrets
-
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
     return f"assessments/evidence/{secrets.token_hex(16)}.{suffix}"
 

@@ -20,6 +20,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from assessments import models as m
+from assessments.choices import SchemeStatus
+from assessments.models import AssessmentScheme
+from assessments.services.schemes import scheme_seed
+from organizations.models import Organization
+
 EXAMPLE_NOTE = "【示例方案】根据公开资料整理，仅供参考；请组织部门复制为新版本并按本地实际修改后启用。"
 
 
@@ -231,19 +237,15 @@ def district_branch_scheme(year: int) -> dict[str, Any]:
 
 
 def seed_example_schemes(*, year: int) -> list[Any]:
-    """Create both examples (active) for every root organization that lacks them; idempotent."""
-    from assessments.choices import SchemeStatus
-    from assessments.models import AssessmentScheme
-    from assessments.services_schemes import scheme_save
-    from organizations.models import Organization
-
+    """System: create both examples (active) for every root organization that lacks them;
+    idempotent. Trusts its caller (the ``seed_assessment_schemes`` command, ``seed_demo``)."""
     created = []
     for root in Organization.objects.filter(depth=1):
         for builder in (city_five_star_scheme, district_branch_scheme):
             data = builder(year)
             if AssessmentScheme.objects.filter(organization=root, year=year, name=data["name"]).exists():
                 continue
-            scheme = scheme_save(organization=root, data=data)
+            scheme = scheme_seed(organization=root, data=data)
             scheme.status = SchemeStatus.ACTIVE
             scheme.save(update_fields=["status"])
             created.append(scheme)
@@ -253,8 +255,6 @@ def seed_example_schemes(*, year: int) -> list[Any]:
 def assessments_reset() -> None:
     """Delete every assessments row (for ``seed_demo --reset``): ratings and their history,
     schemes, 述职评议, reports and rectification items, children first."""
-    from assessments import models as m
-
     for model in (
         m.Evidence,
         m.RatingComment,

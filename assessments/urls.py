@@ -1,27 +1,27 @@
 from django.urls import path
 
-from assessments import views
+from assessments.views import duty, evidence, index, publicity, ratings, rectification, reports, schemes
 
 app_name = "assessments"
 
 urlpatterns = [
-    path("", views.index, name="index"),
-    path("schemes/", views.scheme_list, name="scheme-list"),
-    path("schemes/<int:pk>/", views.scheme_detail, name="scheme-detail"),
-    path("schemes/<int:pk>/edit/", views.scheme_edit, name="scheme-edit"),
-    path("ratings/", views.round_list, name="round-list"),
-    path("rounds/<int:pk>/", views.round_detail, name="round-detail"),
-    path("ratings/<int:pk>/", views.rating_detail, name="rating-detail"),
-    path("publicity/", views.publicity, name="publicity"),
-    path("evidence/<int:pk>/", views.evidence_download, name="evidence-download"),
-    path("duty/", views.duty_list, name="duty-list"),
-    path("duty/write/<int:org_pk>/", views.duty_edit, name="duty-edit"),
-    path("duty/<int:pk>/", views.duty_detail, name="duty-detail"),
-    path("reports/", views.report_list, name="report-list"),
-    path("reports/<int:pk>/retry/", views.report_retry, name="report-retry"),
-    path("reports/<int:pk>/<str:fmt>/", views.report_download, name="report-download"),
-    path("batches/<int:pk>/", views.batch_detail, name="batch-detail"),
-    path("rectifications/", views.rectification_list, name="rectification-list"),
-    path("rectifications/new/", views.rectification_new, name="rectification-new"),
-    path("rectifications/<int:pk>/", views.rectification_detail, name="rectification-detail"),
+    path("", index.index, name="index"),
+    path("schemes/", schemes.scheme_list, name="scheme-list"),
+    path("schemes/<int:pk>/", schemes.scheme_detail, name="scheme-detail"),
+    path("schemes/<int:pk>/edit/", schemes.scheme_edit, name="scheme-edit"),
+    path("ratings/", ratings.round_list, name="round-list"),
+    path("rounds/<int:pk>/", ratings.round_detail, name="round-detail"),
+    path("ratings/<int:pk>/", ratings.rating_detail, name="rating-detail"),
+    path("publicity/", publicity.publicity, name="publicity"),
+    path("evidence/<int:pk>/", evidence.evidence_download, name="evidence-download"),
+    path("duty/", duty.duty_list, name="duty-list"),
+    path("duty/write/<int:org_pk>/", duty.duty_edit, name="duty-edit"),
+    path("duty/<int:pk>/", duty.duty_detail, name="duty-detail"),
+    path("reports/", reports.report_list, name="report-list"),
+    path("reports/<int:pk>/retry/", reports.report_retry, name="report-retry"),
+    path("reports/<int:pk>/<str:fmt>/", reports.report_download, name="report-download"),
+    path("batches/<int:pk>/", reports.batch_detail, name="batch-detail"),
+    path("rectifications/", rectification.rectification_list, name="rectification-list"),
+    path("rectifications/new/", rectification.rectification_new, name="rectification-new"),
+    path("rectifications/<int:pk>/", rectification.rectification_detail, name="rectification-detail"),
 ]

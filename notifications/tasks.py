@@ -3,7 +3,12 @@ explicit names, time limits, ``acks_late`` with ``reject_on_worker_lost`` and fi
 with backoff for transient errors only (a lost database connection, a broker hiccup).
 
 Every task is idempotent (reminders are deduplicated; outbox rows are claimed), which is what
-makes late acknowledgement and redelivery safe (security.md Q-1, Q-2)."""
+makes late acknowledgement and redelivery safe (security.md Q-1, Q-2).
+
+A task is an interface: it takes ids, imports its service inside the body and calls it. The
+services that enqueue (``services.outbox``, ``services.runs``, ``services.sweep``) import these
+tasks at module level; importing the services here only inside the bodies keeps that one
+direction free of an import circle."""
 
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ from celery import shared_task
 from celery.signals import beat_init
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+
+from core.dates import today
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +39,7 @@ RELIABLE = {
 @shared_task(name="notifications.run_daily", time_limit=300, soft_time_limit=270, **RELIABLE)
 def run_daily(on: str | None = None, trigger: str = "beat") -> int:
     """Fan the day's scan out in batches of organizations (``PB_REMINDER_BATCH_SIZE``)."""
-    from core.dates import today
-    from notifications.services import reminder_run_create
+    from notifications.services.runs import reminder_run_create
 
     run = reminder_run_create(on=date.fromisoformat(on) if on else today(), trigger=trigger)
     return run.pk
@@ -41,7 +47,7 @@ def run_daily(on: str | None = None, trigger: str = "beat") -> int:
 
 @shared_task(name="notifications.scan_batch", time_limit=600, soft_time_limit=540, **RELIABLE)
 def scan_batch(batch_id: int) -> int:
-    from notifications.services import reminder_batch_process
+    from notifications.services.runs import reminder_batch_process
 
     return reminder_batch_process(batch_id=batch_id).created
 
@@ -50,7 +56,7 @@ def scan_batch(batch_id: int) -> int:
 def deliver(message_id: int) -> str:
     """Send one outbox message. A transient failure is retried after the backoff the service
     computed (the outbox row stays PENDING, so the sweeper covers a lost retry message)."""
-    from notifications.services import outbox_deliver
+    from notifications.services.outbox import outbox_deliver
 
     result = outbox_deliver(message_id=message_id)
     if result.retry_in is not None:
@@ -60,7 +66,7 @@ def deliver(message_id: int) -> str:
 
 @shared_task(name="notifications.deliver_batch", time_limit=600, soft_time_limit=540, **RELIABLE)
 def deliver_batch(message_ids: list[int]) -> int:
-    from notifications.services import outbox_deliver
+    from notifications.services.outbox import outbox_deliver
 
     sent = 0
     for message_id in message_ids:
@@ -73,7 +79,7 @@ def deliver_batch(message_ids: list[int]) -> int:
 
 @shared_task(name="notifications.sweep", time_limit=120, soft_time_limit=100, **RELIABLE)
 def sweep() -> dict[str, int]:
-    from notifications.services import notifications_sweep
+    from notifications.services.sweep import notifications_sweep
 
     return notifications_sweep().__dict__
 

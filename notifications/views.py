@@ -19,10 +19,19 @@ from core.access import CHANGE, VIEW, get_for_user, get_scope
 from core.numbers import as_id, is_number
 from members.choices import MembershipStatus
 from members.models import Member
-from notifications import selectors, services
+from notifications import selectors
 from notifications.forms import InboxFilterForm, NoticeForm, PreferenceForm, ReminderSettingForm, WebhookForm
 from notifications.models import Notice, Notification
 from notifications.rules import CATEGORIES, RULES, RULES_BY_CODE
+from notifications.services.inbox import (
+    notice_open,
+    notification_mark_all_read,
+    notification_mark_read,
+    preference_update,
+)
+from notifications.services.notices import notice_send
+from notifications.services.reminder_settings import reminder_setting_update
+from notifications.services.webhooks import webhook_configure, webhook_remove
 from organizations.choices import OrgType
 from organizations.models import Organization
 
@@ -62,7 +71,7 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     notification = Notification.objects.visible_to(request.user).filter(pk=pk).first()
     if notification is None:
         raise Http404("消息不存在")
-    services.notification_mark_read(user=request.user, notification_id=notification.pk)
+    notification_mark_read(user=request.user, notification_id=notification.pk)
     if notification.notice_id:
         return redirect("notifications:notice-read", pk=notification.notice_id)
     return render(request, "notifications/detail.html", {"n": notification})
@@ -73,7 +82,7 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     if not Notification.objects.visible_to(request.user).filter(pk=pk).exists():
         raise Http404("消息不存在")
-    services.notification_mark_read(user=request.user, notification_id=pk)
+    notification_mark_read(user=request.user, notification_id=pk)
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
@@ -83,7 +92,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def notification_read_all(request: HttpRequest) -> HttpResponse:
-    count = services.notification_mark_all_read(user=request.user)
+    count = notification_mark_all_read(user=request.user)
     messages.success(request, f"已将 {count} 条消息标为已读")
     return redirect("notifications:inbox")
 
@@ -95,7 +104,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     form = PreferenceForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.preference_update(
+            preference_update(
                 user=request.user,
                 email_enabled=form.cleaned_data["email_enabled"],
                 muted_rules=form.cleaned_data["muted_rules"],
@@ -170,7 +179,7 @@ def rule_edit(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     form = ReminderSettingForm(request.POST or None, rule=rule, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.reminder_setting_update(user=request.user, organization=org, rule=code, **form.service_kwargs())
+            reminder_setting_update(user=request.user, organization=org, rule=code, **form.service_kwargs())
         except ValidationError as exc:
             _attach_errors(form, exc)
         else:
@@ -191,12 +200,12 @@ def webhook_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if not request.POST.get("confirm"):
             messages.error(request, "请勾选“确认删除”后再删除")
             return redirect("notifications:webhook", pk=org.pk)
-        services.webhook_remove(user=request.user, organization=org)
+        webhook_remove(user=request.user, organization=org)
         messages.success(request, "已删除群机器人配置")
         return redirect("notifications:rules-org", pk=org.pk)
     if request.method == "POST" and form.is_valid():
         try:
-            services.webhook_configure(user=request.user, organization=org, **form.cleaned_data)
+            webhook_configure(user=request.user, organization=org, **form.cleaned_data)
         except ValidationError as exc:
             _attach_errors(form, exc)
         else:
@@ -268,7 +277,7 @@ def notice_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         org = get_for_user(Organization, request.user, CHANGE, pk=data["organization"])
         try:
-            notice = services.notice_send(
+            notice = notice_send(
                 sender=request.user,
                 organization=org,
                 title=data["title"],
@@ -317,7 +326,7 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def notice_read(request: HttpRequest, pk: int) -> HttpResponse:
     """A recipient opens a notice from the inbox (marks their copy read)."""
-    notification = services.notice_open(user=request.user, notice_id=pk)
+    notification = notice_open(user=request.user, notice_id=pk)
     if notification is None:
         raise Http404("通知不存在")
     notice = Notice.objects.select_related("organization").get(pk=pk)

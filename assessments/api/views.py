@@ -33,8 +33,8 @@ from assessments.models import (
     RectificationItem,
     ReportBatch,
 )
-from assessments.services_duty import duty_report_appraise, duty_report_save, duty_report_submit
-from assessments.services_ratings import (
+from assessments.services.duty import duty_report_appraise, duty_report_save, duty_report_submit
+from assessments.services.ratings import (
     rating_comment,
     rating_direct,
     rating_finalize,
@@ -43,16 +43,17 @@ from assessments.services_ratings import (
     rating_review,
     rating_self_score,
     rating_start_publicity,
+    rating_submit,
     round_open,
 )
-from assessments.services_rectification import (
+from assessments.services.rectification import (
     rectification_create,
     rectification_sign_off,
     rectification_submit,
     rectification_update,
 )
-from assessments.services_reports import inspection_report_retry, report_batch_request, report_file_path
-from assessments.services_schemes import scheme_activate, scheme_new_version, scheme_save, scheme_structure
+from assessments.services.reports import inspection_report_retry, report_batch_request, report_file_path
+from assessments.services.schemes import scheme_activate, scheme_new_version, scheme_save, scheme_structure
 from audit.services import audit_log
 from core.access import CHANGE, VIEW, get_for_user
 from core.api.mixins import GatedViewMixin, StrictQueryParamsMixin
@@ -263,8 +264,6 @@ class RatingViewSet(GatedViewMixin, mixins.ListModelMixin, viewsets.GenericViewS
     @extend_schema(request=None, responses={200: s.RatingOutput})
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: Any = None) -> Response:
-        from assessments.services_ratings import rating_submit
-
         return Response(s.RatingOutput(rating_submit(rating=self._rating(), user=request.user)).data)
 
     @extend_schema(request=s.ReasonInput, responses={200: s.RatingOutput})

@@ -3,7 +3,8 @@ selectors and models of each app, rendered to PDF and XLSX by ``pdf.py`` and ``x
 
 One organization's report reads only that organization's rows (a branch with its 党小组, or a
 committee's own meetings plus subtree-wide metrics), so a batch over 1,000 branches keeps one
-small report in memory at a time. A section whose app is not installed says so instead of failing.
+small report in memory at a time. Every app a section reads from is always installed (they are
+imported at module level: all sit below this app).
 """
 
 from __future__ import annotations
@@ -14,27 +15,31 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q
-from django.urls import NoReverseMatch, reverse
+from django.db.models import Count, Q, Sum
+from django.urls import reverse
 
+from activities.choices import OPEN_FOLLOW_UP
+from activities.models import FollowUp, Meeting
 from assessments.choices import DutyReportStatus, RatingStatus
 from assessments.metrics import (
     METRICS,
-    MetricUnavailable,
-    _subtree,
     compliance_subtree_items,
     memo,
     metric_value,
     study_pace_counts,
+    subtree_filter,
 )
 from assessments.models import DutyReport, Rating
 from assessments.periods import Period
 from assessments.selectors import rectification_open_items
 from core.dates import today
+from members.development.models import DevelopmentStep
+from members.dues.models import DuesMonth
+from members.dues.selectors import dues_arrears_flags
+from members.models import Member
 from organizations.choices import OrgType
-from organizations.models import CommitteeTerm, Organization
+from organizations.models import CommitteeTerm, Organization, Position
 
-UNAVAILABLE = "（该模块数据暂未接入）"
 # Metrics shown as the key figures of a report and compared across child organizations.
 KEY_METRICS = [
     "compliance_on_time_share",
@@ -102,13 +107,7 @@ def _fmt_metric(code: str, value: Decimal | None) -> str:
 
 
 def _link(name: str, pk: int) -> str:
-    base = getattr(settings, "PB_REPORT_SITE_URL", "")
-    for candidate in (name, name.replace("_", "-")):
-        try:
-            return base + reverse(candidate, args=[pk])
-        except NoReverseMatch:
-            continue
-    return ""
+    return getattr(settings, "PB_REPORT_SITE_URL", "") + reverse(name, args=[pk])
 
 
 def _d(day: date | None) -> str:
@@ -141,11 +140,7 @@ def _compliance(org: Organization, period: Period) -> tuple[Table, dict[str, Any
         columns=["类型", "期间", "要求次数", "已开次数", "完成日期", "截止日期", "状态"],
         widths=[2.2, 2.6, 1, 1, 1.6, 1.6, 1.2],
     )
-    try:
-        items = compliance_subtree_items(org, period, on=today()).get(org.pk, [])
-    except MetricUnavailable:
-        table.note = UNAVAILABLE
-        return table, {}
+    items = compliance_subtree_items(org, period, on=today()).get(org.pk, [])
     counts: dict[str, int] = {}
     for item in sorted(items, key=lambda i: (i.kind, i.period_start)):
         table.rows.append(
@@ -171,11 +166,6 @@ def _meetings(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]
         columns=["日期", "类型", "主题", "应到", "实到", "出勤率", "记录链接"],
         widths=[1.5, 1.8, 3.6, 0.8, 0.8, 1.1, 3],
     )
-    try:
-        from activities.models import Meeting
-    except ImportError:
-        table.note = UNAVAILABLE
-        return table, {}
     rows = (
         Meeting.objects.filter(
             organization_id__in=own_and_group_ids(org),
@@ -214,17 +204,10 @@ def _dues(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
         columns=["月份", "应交人次", "已交人次", "应交金额（元）", "实交金额（元）", "收缴率"],
         widths=[1.4, 1.2, 1.2, 1.8, 1.8, 1.2],
     )
-    from django.apps import apps
-
-    try:
-        dues_month = apps.get_model("members", "DuesMonth")
-    except LookupError:
-        table.note = UNAVAILABLE
-        return table, {}
-    from django.db.models import Sum
-
     rows = (
-        dues_month.objects.filter(**_subtree(org), month__gte=period.start, month__lte=period.end, amount_due__gt=0)
+        DuesMonth.objects.filter(
+            **subtree_filter(org), month__gte=period.start, month__lte=period.end, amount_due__gt=0
+        )
         .values("month")
         .annotate(
             due=Count("pk"),
@@ -268,12 +251,6 @@ def _dues(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
 
 def _arrears(org: Organization, period: Period) -> dict[str, int]:
     """Members with ≥3 / ≥6 consecutive unpaid ended months at the quarter's end."""
-    try:
-        from members.dues.selectors import dues_arrears_flags
-    except ImportError:
-        return {"over3": 0, "over6": 0}
-    from members.models import Member
-
     member_ids = list(Member.objects.filter(organization__path__startswith=org.path).values_list("pk", flat=True))
     flags = dues_arrears_flags(member_ids=member_ids, on=period.end)
     over3 = sum(1 for status in flags.values() if getattr(status, "longest_run", 0) >= 3)
@@ -287,15 +264,10 @@ def _development(org: Organization, period: Period) -> tuple[Table, dict[str, An
         columns=["日期", "姓名", "步骤", "结果", "时限情况"],
         widths=[1.5, 1.5, 3, 1.3, 5],
     )
-    from django.apps import apps
-
-    try:
-        step_model = apps.get_model("members", "DevelopmentStep")
-    except LookupError:
-        table.note = UNAVAILABLE
-        return table, {}
     steps = (
-        step_model.objects.filter(**_subtree(org), occurred_on__gte=period.start, occurred_on__lte=period.end)
+        DevelopmentStep.objects.filter(
+            **subtree_filter(org), occurred_on__gte=period.start, occurred_on__lte=period.end
+        )
         .select_related("member")
         .order_by("occurred_on", "pk")
     )
@@ -358,30 +330,24 @@ def _open_items(org: Organization, period: Period) -> tuple[Table, dict[str, Any
         widths=[1.3, 2.2, 4.5, 1.2, 1.5, 1.5],
     )
     summary = {"followups_open": 0, "rectifications_open": 0, "rectifications_overdue": 0}
-    try:
-        from activities.choices import OPEN_FOLLOW_UP
-        from activities.models import FollowUp
-    except ImportError:
-        FollowUp = None  # noqa: N806
-    if FollowUp is not None:
-        follow_ups = (
-            FollowUp.objects.filter(**_subtree(org), status__in=list(OPEN_FOLLOW_UP), opened_on__lte=period.end)
-            .select_related("organization")
-            .order_by("due_on", "pk")
+    follow_ups = (
+        FollowUp.objects.filter(**subtree_filter(org), status__in=list(OPEN_FOLLOW_UP), opened_on__lte=period.end)
+        .select_related("organization")
+        .order_by("due_on", "pk")
+    )
+    for item in follow_ups:
+        overdue = item.due_on is not None and item.due_on < period.end
+        table.rows.append(
+            [
+                "决议落实",
+                str(item.organization),
+                item.title,
+                item.owner_name or "—",
+                _d(item.due_on),
+                "已逾期" if overdue else item.get_status_display(),
+            ]
         )
-        for item in follow_ups:
-            overdue = item.due_on is not None and item.due_on < period.end
-            table.rows.append(
-                [
-                    "决议落实",
-                    str(item.organization),
-                    item.title,
-                    item.owner_name or "—",
-                    _d(item.due_on),
-                    "已逾期" if overdue else item.get_status_display(),
-                ]
-            )
-            summary["followups_open"] += 1
+        summary["followups_open"] += 1
     for item in rectification_open_items(org, period.end).filter(created_at__date__lte=period.end):
         table.rows.append(
             [
@@ -399,18 +365,12 @@ def _open_items(org: Organization, period: Period) -> tuple[Table, dict[str, Any
         f"季末未办结决议落实事项 {summary['followups_open']} 项；未销号整改事项 {summary['rectifications_open']} 项，"
         f"其中逾期 {summary['rectifications_overdue']} 项。"
     )
-    if FollowUp is None:
-        table.note += "决议落实事项" + UNAVAILABLE
     return table, summary
 
 
 def _study(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
     table = Table(title="八、学习学时进度", columns=["项目", "数值"], widths=[3, 3])
-    try:
-        counts = study_pace_counts(org, period)
-    except MetricUnavailable:
-        table.note = UNAVAILABLE
-        return table, {}
+    counts = study_pace_counts(org, period)
     members = counts["members"]
     average = (Decimal(counts["hours"]) / Decimal(members)).quantize(Decimal("0.1")) if members else Decimal(0)
     table.rows = [
@@ -455,11 +415,9 @@ SECTIONS = [_compliance, _meetings, _dues, _development, _term, _open_items, _st
 
 
 def _member_counts(org: Organization) -> dict[str, int]:
-    from members.models import Member
-
     counts = (
         Member.objects.party_members()
-        .filter(**_subtree(org))
+        .filter(**subtree_filter(org))
         .aggregate(full=Count("pk", filter=Q(stage="full")), probationary=Count("pk", filter=Q(stage="probationary")))
     )
     return {"full": counts["full"] or 0, "probationary": counts["probationary"] or 0}
@@ -478,8 +436,6 @@ def own_and_group_ids(org: Organization) -> list[int]:
 
 
 def _secretary(org: Organization) -> str:
-    from organizations.models import Position
-
     position = (
         Position.objects.filter(
             term__organization=org, term__ended_on__isnull=True, position="secretary", end_on__isnull=True

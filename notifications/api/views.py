@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from core.access import VIEW, get_for_user
 from core.api.mixins import GatedViewMixin, StrictQueryParamsMixin
 from core.numbers import as_id, is_number
-from notifications import selectors, services
+from notifications import selectors
 from notifications.api.serializers import (
     NoticeInputSerializer,
     NoticeOutputSerializer,
@@ -28,6 +28,9 @@ from notifications.api.serializers import (
     ReminderSettingOutputSerializer,
 )
 from notifications.models import Notice
+from notifications.services.inbox import notification_mark_all_read, notification_mark_read, preference_update
+from notifications.services.notices import notice_send
+from notifications.services.reminder_settings import reminder_setting_update
 from organizations.models import Organization
 
 
@@ -51,7 +54,7 @@ class NotificationViewSet(
     def read(self, request: Request, pk: str | None = None) -> Response:
         """标为已读。"""
         notification = self.get_object()
-        services.notification_mark_read(user=request.user, notification_id=notification.pk)
+        notification_mark_read(user=request.user, notification_id=notification.pk)
         notification.refresh_from_db()
         return Response(NotificationOutputSerializer(notification).data)
 
@@ -59,7 +62,7 @@ class NotificationViewSet(
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
         """全部标为已读。"""
-        return Response({"marked": services.notification_mark_all_read(user=request.user)})
+        return Response({"marked": notification_mark_all_read(user=request.user)})
 
     @extend_schema(responses={200: {"type": "object", "properties": {"unread": {"type": "integer"}}}})
     @action(detail=False, methods=["get"], url_path="unread-count")
@@ -83,7 +86,7 @@ class NoticeViewSet(GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         org = get_for_user(Organization, request.user, VIEW, pk=data.pop("organization"))
-        notice = services.notice_send(sender=request.user, organization=org, member_ids=data.pop("members", []), **data)
+        notice = notice_send(sender=request.user, organization=org, member_ids=data.pop("members", []), **data)
         notice = selectors.notice_list(user=request.user).get(pk=notice.pk)
         return Response(NoticeOutputSerializer(notice).data, status=status.HTTP_201_CREATED)
 
@@ -144,7 +147,7 @@ class ReminderSettingsView(StrictQueryParamsMixin, APIView):
         org = get_for_user(Organization, request.user, VIEW, pk=data.pop("organization"))
         if not selectors.can_manage_reminders(request.user, org):
             raise PermissionDenied("只有组织部门（党委）工作人员可以调整提醒设置")
-        services.reminder_setting_update(user=request.user, organization=org, **data)
+        reminder_setting_update(user=request.user, organization=org, **data)
         return Response(ReminderSettingOutputSerializer(_setting_rows(org), many=True).data)
 
 
@@ -162,5 +165,5 @@ class PreferenceView(StrictQueryParamsMixin, APIView):
     def put(self, request: Request) -> Response:
         serializer = PreferenceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        pref = services.preference_update(user=request.user, **serializer.validated_data)
+        pref = preference_update(user=request.user, **serializer.validated_data)
         return Response({"email_enabled": pref.email_enabled, "muted_rules": pref.muted_rules})

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from assessments.choices import SchemeStatus
 from assessments.models import SchemeIndicator
-from assessments.services_schemes import scheme_save
+from assessments.services.schemes import scheme_seed
 
 
 def small_scheme_data(year: int = 2025, **overrides):
@@ -67,7 +67,7 @@ def small_scheme_data(year: int = 2025, **overrides):
 
 
 def active_scheme(org, **overrides):
-    scheme = scheme_save(organization=org, data=small_scheme_data(**overrides))
+    scheme = scheme_seed(organization=org, data=small_scheme_data(**overrides))
     scheme.status = SchemeStatus.ACTIVE
     scheme.save(update_fields=["status"])
     return scheme

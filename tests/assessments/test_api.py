@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from assessments.models import InspectionReport, Rating, RectificationItem
 from assessments.periods import quarter_period
 from assessments.seeds import district_branch_scheme
-from assessments.services_reports import inspection_report_generate
+from assessments.services.reports import inspection_report_generate
 from tests.assessments.helpers import active_scheme, ids, small_scheme_data
 from tests.factories import make_org
 
@@ -240,8 +240,8 @@ def _grow(cast, n, scheme):
     ],
 )
 def test_list_endpoints_take_constant_queries(cast, url):
-    from assessments.services_ratings import round_open
-    from assessments.services_schemes import scheme_save
+    from assessments.services.ratings import round_open
+    from assessments.services.schemes import scheme_seed
 
     api = cast.api("org_admin_p")
     scheme = active_scheme(cast.P)
@@ -253,7 +253,7 @@ def test_list_endpoints_take_constant_queries(cast, url):
     _grow(cast, 10, scheme)
     scheme2 = active_scheme(cast.P, year=2026)
     round_open(organization=cast.P, scheme=scheme2, year=2026, user=cast.users["org_admin_p"])
-    scheme_save(organization=cast.P, data=small_scheme_data(year=2027))
+    scheme_seed(organization=cast.P, data=small_scheme_data(year=2027))
     with CaptureQueriesContext(connection) as large:
         assert api.get(url).status_code == 200
     assert len(small) == len(large), (len(small), len(large))

@@ -11,10 +11,10 @@ from assessments.metrics import metric_value
 from assessments.models import AssessmentScheme, RatingEntry, RectificationItem
 from assessments.periods import year_period
 from assessments.selectors import rectification_open_items
-from assessments.services_duty import duty_report_appraise, duty_report_save, duty_report_submit
-from assessments.services_evidence import evidence_add
-from assessments.services_ratings import round_open
-from assessments.services_schemes import scheme_new_version
+from assessments.services.duty import duty_report_appraise, duty_report_save, duty_report_submit
+from assessments.services.evidence import evidence_add
+from assessments.services.ratings import round_open
+from assessments.services.schemes import scheme_new_version
 from tests.assessments.helpers import active_scheme
 
 pytestmark = pytest.mark.django_db

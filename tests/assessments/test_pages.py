@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from assessments.models import InspectionReport, Rating, RectificationItem
 from assessments.periods import quarter_period
-from assessments.services_ratings import rating_self_score, rating_start_publicity, rating_submit, round_open
-from assessments.services_reports import inspection_report_generate
+from assessments.services.ratings import rating_self_score, rating_start_publicity, rating_submit, round_open
+from assessments.services.reports import inspection_report_generate
 from tests.assessments.helpers import active_scheme, ids
 from tests.factories import make_org
 

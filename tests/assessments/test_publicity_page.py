@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from assessments.models import RatingComment
-from assessments.services_ratings import rating_start_publicity
+from assessments.services.ratings import rating_start_publicity
 from core.dates import today
 from tests.assessments.test_rating_process import _submitted, rated  # noqa: F401 - the fixture
 

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from assessments.choices import RatingStatus, StarChange
 from assessments.models import Rating, RatingStep
-from assessments.services_ratings import (
+from assessments.services.ratings import (
     rating_comment,
     rating_direct,
     rating_finalize,
@@ -191,7 +191,7 @@ def test_veto_caps_and_deduction_lowers_stars(rated):
 
 
 def test_stars_rise_and_fall_year_by_year(cast, monkeypatch):
-    import assessments.services_ratings as services_ratings
+    import assessments.services.ratings as services_ratings
 
     committee_term_start(org=cast.A, elected_on=date(2024, 3, 1))
     admin = cast.users["org_admin_p"]

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from assessments.choices import BatchStatus, ReportKind, ReportStatus
 from assessments.models import InspectionReport, RectificationItem, ReportBatch
-from assessments.services_reports import (
+from assessments.services.reports import (
     inspection_report_generate,
     inspection_report_retry,
     quarterly_reports_start,

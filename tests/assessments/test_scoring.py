@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from assessments.choices import IndicatorKind, MappingType
 from assessments.scoring import points_from_value, quota_allowed, score_total, stars_for
 from assessments.seeds import city_five_star_scheme, district_branch_scheme
-from assessments.services_schemes import scheme_check, scheme_save
+from assessments.services.schemes import scheme_check, scheme_save
 
 D = Decimal
 
@@ -159,10 +159,10 @@ def test_scheme_save_refuses_and_writes_nothing(cast):
     data = district_branch_scheme(2026)
     data["bands"][1]["min_points"] = "85"
     with pytest.raises(ValidationError) as exc:
-        scheme_save(organization=cast.P, data=data)
+        scheme_save(organization=cast.P, data=data, user=cast.users["org_admin_p"])
     assert "bands" in exc.value.message_dict
     assert not AssessmentScheme.objects.exists()
-    scheme = scheme_save(organization=cast.P, data=district_branch_scheme(2026))
+    scheme = scheme_save(organization=cast.P, data=district_branch_scheme(2026), user=cast.users["org_admin_p"])
     assert scheme.sections.count() == 3 and scheme.bands.count() == 4
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import pytest
 
 from assessments.models import InspectionReport, Rating
-from assessments.services_ratings import round_open
+from assessments.services.ratings import round_open
 from tests.assessments.helpers import active_scheme, ids
 from tests.browser.conftest import login, screenshot
 
@@ -91,7 +91,7 @@ def test_member_reads_the_publicity_and_comments_on_a_phone(cast, phone_page, li
     from datetime import timedelta
 
     from assessments.models import Rating, RatingComment
-    from assessments.services_ratings import rating_self_score, rating_start_publicity, rating_submit, round_open
+    from assessments.services.ratings import rating_self_score, rating_start_publicity, rating_submit, round_open
     from core.dates import today
     from tests.assessments.helpers import active_scheme, ids
 

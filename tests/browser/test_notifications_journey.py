@@ -8,8 +8,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from notifications import services
 from notifications.models import Notification
+from notifications.services.notices import notice_send
+from notifications.services.runs import reminder_run_inline
 from organizations.services import committee_term_start
 from tests.browser.conftest import login, screenshot
 
@@ -24,8 +25,8 @@ def test_member_opens_the_inbox_from_the_header_badge_on_a_phone(cast, phone_pag
     member = cast.member_a_record
     member.joined_on = date(2010, 7, 1)
     member.save()
-    services.reminder_run_inline(on=date(2026, 7, 1))  # 政治生日
-    services.notice_send(
+    reminder_run_inline(on=date(2026, 7, 1))  # 政治生日
+    notice_send(
         sender=cast.users["secretary_a"],
         organization=cast.A,
         kind="study_list",
@@ -71,7 +72,7 @@ def test_secretary_sees_a_term_reminder_on_a_phone(cast, phone_page):
     user.set_password(PASSWORD)
     user.save()
     committee_term_start(org=cast.A, elected_on=date(2020, 1, 1))
-    services.reminder_run_inline(on=date(2026, 1, 6))
+    reminder_run_inline(on=date(2026, 1, 6))
     page = phone_page
     login(page, "secretary_a", PASSWORD)
     if "/notifications/" not in page.url:

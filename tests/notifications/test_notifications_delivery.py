@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from notifications import channels, services, tasks
+from notifications import channels, tasks
 from notifications.models import (
     Notice,
     Notification,
@@ -32,6 +32,18 @@ from notifications.models import (
     RunStatus,
     WebhookEndpoint,
 )
+from notifications.services.inbox import preference_update
+from notifications.services.notices import notice_send
+from notifications.services.outbox import outbox_deliver
+from notifications.services.runs import (
+    BATCH_MAX_ATTEMPTS,
+    reminder_batch_process,
+    reminder_run_create,
+    reminder_run_inline,
+    reminder_scan_orgs,
+)
+from notifications.services.sweep import notifications_sweep
+from notifications.services.webhooks import webhook_configure
 from organizations.services import committee_term_start
 from tests.factories import MemberFactory
 
@@ -51,22 +63,22 @@ ON = date(2026, 1, 6)
 
 def test_running_the_daily_job_twice_sends_each_reminder_once(cast):
     overdue_terms(cast)
-    services.reminder_run_inline(on=ON)
+    reminder_run_inline(on=ON)
     first = (ReminderDispatch.objects.count(), Notification.objects.count())
     assert first[0] >= 2
-    services.reminder_run_inline(on=ON)
-    services.reminder_run_inline(on=ON + timedelta(days=1))
+    reminder_run_inline(on=ON)
+    reminder_run_inline(on=ON + timedelta(days=1))
     assert (ReminderDispatch.objects.count(), Notification.objects.count()) == first
 
 
 def test_batches_of_one_organization_give_the_same_result(cast):
     overdue_terms(cast)
-    run = services.reminder_run_inline(on=ON, batch_size=1)
+    run = reminder_run_inline(on=ON, batch_size=1)
     # P, A, A1, B, Q one by one, plus one tree-wide batch per root (P, Q) for the compliance calendar
     assert run.batch_count == 7 and run.status == RunStatus.DONE
     keys = set(ReminderDispatch.objects.values_list("dedupe_key", flat=True))
     ReminderDispatch.objects.all().delete()
-    services.reminder_run_inline(on=ON, batch_size=500)
+    reminder_run_inline(on=ON, batch_size=500)
     assert set(ReminderDispatch.objects.values_list("dedupe_key", flat=True)) == keys
 
 
@@ -84,7 +96,7 @@ def test_eight_concurrent_scans_produce_each_reminder_once(cast):
     def worker() -> None:
         try:
             barrier.wait(timeout=10)
-            created.append(services.reminder_scan_orgs(org_ids=org_ids, on=ON))
+            created.append(reminder_scan_orgs(org_ids=org_ids, on=ON))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
@@ -123,7 +135,7 @@ def test_rolled_back_transaction_sends_nothing(cast, enqueued, django_capture_on
     _email(cast.users["member_a"], "a@example.org")
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):  # noqa: SIM117
         with transaction.atomic():
-            services.notice_send(
+            notice_send(
                 sender=cast.users["secretary_a"],
                 organization=cast.A,
                 title="学习安排",
@@ -138,7 +150,7 @@ def test_rolled_back_transaction_sends_nothing(cast, enqueued, django_capture_on
 def test_committed_transaction_enqueues_after_commit(cast, enqueued, django_capture_on_commit_callbacks):
     _email(cast.users["member_a"], "a@example.org")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.notice_send(
+        notice_send(
             sender=cast.users["secretary_a"], organization=cast.A, title="学习安排", body="本周学习。", send_email=True
         )
         assert enqueued == []  # nothing published before commit
@@ -158,7 +170,7 @@ def test_broker_down_at_commit_leaves_pending_rows_for_the_sweeper(
 
     monkeypatch.setattr(tasks.deliver_batch, "delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
-        notice = services.notice_send(
+        notice = notice_send(
             sender=cast.users["secretary_a"], organization=cast.A, title="通知", body="正文", send_email=True
         )
     assert Notification.objects.filter(notice=notice).count() == 1  # the in-app copy is never lost
@@ -170,16 +182,14 @@ def test_broker_down_at_commit_leaves_pending_rows_for_the_sweeper(
 
 def _outbox_email(cast) -> OutboxMessage:
     _email(cast.users["member_a"], "a@example.org")
-    services.notice_send(
-        sender=cast.users["secretary_a"], organization=cast.A, title="通知", body="正文", send_email=True
-    )
+    notice_send(sender=cast.users["secretary_a"], organization=cast.A, title="通知", body="正文", send_email=True)
     return OutboxMessage.objects.get(channel="email")
 
 
 def test_email_is_sent_once_even_when_delivered_twice(cast):
     message = _outbox_email(cast)
-    assert services.outbox_deliver(message_id=message.pk).status == "sent"
-    assert services.outbox_deliver(message_id=message.pk).status == "skipped"
+    assert outbox_deliver(message_id=message.pk).status == "sent"
+    assert outbox_deliver(message_id=message.pk).status == "skipped"
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["a@example.org"]
     assert "通知" in mail.outbox[0].subject
     message.refresh_from_db()
@@ -195,19 +205,19 @@ def test_transient_email_failure_retries_with_backoff_then_fails(cast, monkeypat
     monkeypatch.setattr(channels, "send_mail", flaky)
     for attempt in range(1, message.max_attempts + 1):
         before = timezone.now()
-        result = services.outbox_deliver(message_id=message.pk)
+        result = outbox_deliver(message_id=message.pk)
         message.refresh_from_db()
         if attempt < message.max_attempts:
             assert result.status == "retry" and message.status == OutboxStatus.PENDING
             base = min(channels.RETRY_CAP_SECONDS, channels.RETRY_BASE_SECONDS * 2 ** (attempt - 1))
             assert base / 2 <= result.retry_in <= base
             assert message.next_attempt_at >= before + timedelta(seconds=base / 2) - timedelta(seconds=1)
-            assert services.outbox_deliver(message_id=message.pk).status == "skipped"  # not due yet
+            assert outbox_deliver(message_id=message.pk).status == "skipped"  # not due yet
             OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
         else:
             assert result.status == "failed" and message.status == OutboxStatus.FAILED
     assert message.attempts == message.max_attempts
-    assert services.outbox_deliver(message_id=message.pk).status == "skipped"  # no infinite loop
+    assert outbox_deliver(message_id=message.pk).status == "skipped"  # no infinite loop
     assert Notification.objects.filter(recipient=cast.users["member_a"]).count() == 1
 
 
@@ -218,7 +228,7 @@ def test_permanent_email_failure_fails_at_once(cast, monkeypatch):
         raise smtplib.SMTPRecipientsRefused({"a@example.org": (550, b"no such user")})
 
     monkeypatch.setattr(channels, "send_mail", refused)
-    assert services.outbox_deliver(message_id=message.pk).status == "failed"
+    assert outbox_deliver(message_id=message.pk).status == "failed"
 
 
 def test_backoff_is_exponential_capped_and_jittered():
@@ -232,10 +242,8 @@ def test_backoff_is_exponential_capped_and_jittered():
 
 def test_user_email_opt_out(cast):
     _email(cast.users["member_a"], "a@example.org")
-    services.preference_update(user=cast.users["member_a"], email_enabled=False, muted_rules=[])
-    services.notice_send(
-        sender=cast.users["secretary_a"], organization=cast.A, title="通知", body="正文", send_email=True
-    )
+    preference_update(user=cast.users["member_a"], email_enabled=False, muted_rules=[])
+    notice_send(sender=cast.users["secretary_a"], organization=cast.A, title="通知", body="正文", send_email=True)
     assert OutboxMessage.objects.count() == 0
     assert Notification.objects.filter(recipient=cast.users["member_a"]).count() == 1
 
@@ -287,19 +295,19 @@ def robot():
 
 
 def _webhook(cast, robot, kind="wecom", secret="s3cret-key"):  # noqa: S107
-    return services.webhook_configure(
+    return webhook_configure(
         user=cast.users["org_admin_p"], organization=cast.A, kind=kind, url=robot.url, secret=secret
     )
 
 
 def _deliver_all() -> list[str]:
-    return [services.outbox_deliver(message_id=pk).status for pk in OutboxMessage.objects.values_list("pk", flat=True)]
+    return [outbox_deliver(message_id=pk).status for pk in OutboxMessage.objects.values_list("pk", flat=True)]
 
 
 def test_org_level_reminders_go_to_the_group_chat_with_a_valid_signature(cast, robot):
     _webhook(cast, robot)
     committee_term_start(org=cast.A, elected_on=date(2020, 1, 1))
-    services.reminder_run_inline(on=ON)
+    reminder_run_inline(on=ON)
     assert _deliver_all().count("sent") >= 1
     sent = next(r for r in robot.requests if "任期已于" in json.loads(r["body"])["text"]["content"])
     assert json.loads(sent["body"])["msgtype"] == "text"
@@ -311,14 +319,14 @@ def test_org_level_reminders_go_to_the_group_chat_with_a_valid_signature(cast, r
 def test_reminders_about_one_person_never_go_to_the_group_chat(cast, robot):
     _webhook(cast, robot)
     MemberFactory(name="失联丁", organization=cast.A, is_lost_contact=True, lost_contact_since=date(2025, 1, 1))
-    services.reminder_run_inline(on=date(2026, 3, 1))
+    reminder_run_inline(on=date(2026, 3, 1))
     assert Notification.objects.filter(rule="member_lost_contact").exists()
     assert not OutboxMessage.objects.filter(channel="webhook", dispatch__rule="member_lost_contact").exists()
 
 
 def test_dingtalk_signature_in_the_query(cast, robot):
     _webhook(cast, robot, kind="dingtalk", secret="SECxyz")
-    services.notice_send(
+    notice_send(
         sender=cast.users["org_admin_p"], organization=cast.A, title="工作安排", body="周五学习", send_webhook=True
     )
     assert _deliver_all() == ["sent"]
@@ -340,7 +348,7 @@ def test_dingtalk_signature_in_the_query(cast, robot):
 def test_webhook_failures_are_classified(cast, robot, reply, outcome):
     _webhook(cast, robot)
     robot.replies.append(reply)
-    services.notice_send(
+    notice_send(
         sender=cast.users["org_admin_p"], organization=cast.A, title="工作安排", body="周五学习", send_webhook=True
     )
     assert _deliver_all() == [outcome]
@@ -352,7 +360,7 @@ def test_unreachable_robot_is_transient_and_does_not_block_email(cast, robot):
     _email(cast.users["member_a"], "a@example.org")
     _webhook(cast, robot)
     robot.close()  # nobody listens any more
-    services.notice_send(
+    notice_send(
         sender=cast.users["org_admin_p"],
         organization=cast.A,
         title="工作安排",
@@ -360,7 +368,7 @@ def test_unreachable_robot_is_transient_and_does_not_block_email(cast, robot):
         send_webhook=True,
         send_email=True,
     )
-    results = {m.channel: services.outbox_deliver(message_id=m.pk).status for m in OutboxMessage.objects.order_by("pk")}
+    results = {m.channel: outbox_deliver(message_id=m.pk).status for m in OutboxMessage.objects.order_by("pk")}
     assert results == {"email": "sent", "webhook": "retry"}
     assert len(mail.outbox) == 1
 
@@ -380,7 +388,7 @@ def test_unreachable_robot_is_transient_and_does_not_block_email(cast, robot):
 )
 def test_webhook_url_validation(cast, url, message):
     with pytest.raises(ValidationError) as exc:
-        services.webhook_configure(user=cast.users["org_admin_p"], organization=cast.A, kind="wecom", url=url)
+        webhook_configure(user=cast.users["org_admin_p"], organization=cast.A, kind="wecom", url=url)
     assert message in exc.value.message_dict["url"][0]
     assert not WebhookEndpoint.objects.exists()
 
@@ -388,10 +396,10 @@ def test_webhook_url_validation(cast, url, message):
 def test_webhook_allowed_hosts(cast, settings):
     settings.PB_WEBHOOK_ALLOWED_HOSTS = ["qyapi.weixin.qq.com"]
     with pytest.raises(ValidationError):
-        services.webhook_configure(
+        webhook_configure(
             user=cast.users["org_admin_p"], organization=cast.A, kind="wecom", url="https://evil.example/x"
         )
-    services.webhook_configure(
+    webhook_configure(
         user=cast.users["org_admin_p"],
         organization=cast.A,
         kind="wecom",
@@ -402,9 +410,7 @@ def test_webhook_allowed_hosts(cast, settings):
 def test_only_org_admins_configure_webhooks(cast):
     for who in ("secretary_a", "member_a", "auditor_p"):
         with pytest.raises(ValidationError):
-            services.webhook_configure(
-                user=cast.users[who], organization=cast.A, kind="wecom", url="https://example.org/hook"
-            )
+            webhook_configure(user=cast.users[who], organization=cast.A, kind="wecom", url="https://example.org/hook")
 
 
 # --- sweeper and batch claims ----------------------------------------------------------------
@@ -417,60 +423,60 @@ def test_sweeper_requeues_stale_pending_and_resets_dead_sending(cast, monkeypatc
     monkeypatch.setattr(tasks.scan_batch, "delay", lambda pk: requeued.append(-pk))
     long_ago = timezone.now() - timedelta(hours=1)
     OutboxMessage.objects.filter(pk=message.pk).update(status=OutboxStatus.SENDING, claimed_at=long_ago)
-    result = services.notifications_sweep(pending_after=timedelta(0))
+    result = notifications_sweep(pending_after=timedelta(0))
     assert result.outbox_reset == 1
     OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=long_ago)
-    result = services.notifications_sweep()
+    result = notifications_sweep()
     assert result.outbox_requeued == 1 and requeued == [message.pk]
     # a fresh SENDING claim is left alone (its worker may still be sending)
     OutboxMessage.objects.filter(pk=message.pk).update(status=OutboxStatus.SENDING, claimed_at=timezone.now())
-    assert services.notifications_sweep().outbox_reset == 0
+    assert notifications_sweep().outbox_reset == 0
 
 
 def test_sweeper_requeues_lost_and_dead_scan_batches(cast, monkeypatch):
     requeued: list[int] = []
     monkeypatch.setattr(tasks.scan_batch, "delay", lambda pk: requeued.append(pk))
-    run = services.reminder_run_create(on=ON, trigger="test", enqueue=False)
+    run = reminder_run_create(on=ON, trigger="test", enqueue=False)
     batch = run.batches.get(scope="orgs")
     run.batches.exclude(pk=batch.pk).delete()
-    assert services.notifications_sweep().batches_requeued == 0  # just created: not stale yet
+    assert notifications_sweep().batches_requeued == 0  # just created: not stale yet
     ReminderBatch.objects.filter(pk=batch.pk).update(created_at=timezone.now() - timedelta(hours=1))
-    assert services.notifications_sweep().batches_requeued == 1 and requeued == [batch.pk]
-    services.reminder_batch_process(batch_id=batch.pk)
-    assert services.notifications_sweep().batches_requeued == 0  # DONE is never re-run
+    assert notifications_sweep().batches_requeued == 1 and requeued == [batch.pk]
+    reminder_batch_process(batch_id=batch.pk)
+    assert notifications_sweep().batches_requeued == 0  # DONE is never re-run
     assert ReminderBatch.objects.get(pk=batch.pk).status == RunStatus.DONE
 
 
 def test_a_batch_left_running_by_a_dead_worker_is_rerun_without_duplicates(cast):
     overdue_terms(cast)
-    run = services.reminder_run_create(on=ON, trigger="test", enqueue=False, batch_size=2)
+    run = reminder_run_create(on=ON, trigger="test", enqueue=False, batch_size=2)
     first, *_ = run.batches.order_by("number")
-    services.reminder_batch_process(batch_id=first.pk)
+    reminder_batch_process(batch_id=first.pk)
     before = Notification.objects.count()
     # the worker died after committing its reminders but before marking the batch DONE
     ReminderBatch.objects.filter(pk=first.pk).update(status=RunStatus.RUNNING)
-    assert services.reminder_batch_process(batch_id=first.pk).created == 0
+    assert reminder_batch_process(batch_id=first.pk).created == 0
     assert Notification.objects.count() == before
-    assert services.reminder_batch_process(batch_id=first.pk).status == "skipped"
+    assert reminder_batch_process(batch_id=first.pk).status == "skipped"
 
 
 def test_run_is_done_when_every_batch_is(cast):
-    run = services.reminder_run_create(on=ON, trigger="test", enqueue=False, batch_size=2)
+    run = reminder_run_create(on=ON, trigger="test", enqueue=False, batch_size=2)
     for batch in run.batches.order_by("number"):
         run.refresh_from_db()
         assert run.status == RunStatus.RUNNING
-        services.reminder_batch_process(batch_id=batch.pk)
+        reminder_batch_process(batch_id=batch.pk)
     run.refresh_from_db()
     assert run.status == RunStatus.DONE and run.finished_at is not None
 
 
 def test_a_batch_failing_too_often_is_marked_failed(cast):
-    run = services.reminder_run_create(on=ON, trigger="test", enqueue=False)
+    run = reminder_run_create(on=ON, trigger="test", enqueue=False)
     batch = run.batches.get(scope="orgs")
     for other in run.batches.exclude(pk=batch.pk):
-        services.reminder_batch_process(batch_id=other.pk)
-    ReminderBatch.objects.filter(pk=batch.pk).update(attempts=services.BATCH_MAX_ATTEMPTS)
-    assert services.reminder_batch_process(batch_id=batch.pk).status == "failed"
+        reminder_batch_process(batch_id=other.pk)
+    ReminderBatch.objects.filter(pk=batch.pk).update(attempts=BATCH_MAX_ATTEMPTS)
+    assert reminder_batch_process(batch_id=batch.pk).status == "failed"
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED
 
@@ -479,7 +485,7 @@ def test_fan_out_enqueues_one_task_per_batch_after_commit(cast, monkeypatch, dja
     sent: list[int] = []
     monkeypatch.setattr(tasks.scan_batch, "delay", lambda pk: sent.append(pk))
     with django_capture_on_commit_callbacks(execute=True):
-        run = services.reminder_run_create(on=ON, trigger="test", batch_size=2)
+        run = reminder_run_create(on=ON, trigger="test", batch_size=2)
     assert (
         sorted(sent) == sorted(run.batches.values_list("pk", flat=True)) and len(sent) == 3 + 2
     )  # + a tree batch per root

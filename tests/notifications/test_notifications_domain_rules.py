@@ -13,8 +13,10 @@ from activities.models import StudyRecord
 from members.development.models import StepCode
 from members.development.services import development_applicant_create, development_step_record
 from members.dues.services.fixings import dues_fixing_create
-from notifications import services
 from notifications.models import Notification, ReminderDispatch
+from notifications.services.inbox import preference_update
+from notifications.services.reminder_settings import reminder_setting_update
+from notifications.services.runs import reminder_run_inline
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +25,7 @@ VOTES = {"votes_expected": 10, "votes_present": 8, "votes_for": 6, "votes_agains
 
 
 def scan(on: date) -> None:
-    services.reminder_run_inline(on=on)
+    reminder_run_inline(on=on)
 
 
 def keys(rule: str) -> set[str]:
@@ -74,7 +76,7 @@ def test_compliance_overdue_the_next_day_then_escalated_after_the_grace_period(c
 
 
 def test_compliance_grace_period_is_a_setting(cast):
-    services.reminder_setting_update(
+    reminder_setting_update(
         user=cast.users["org_admin_p"], organization=cast.P, rule="compliance_escalation", grace_days=3
     )
     scan(date(2026, 6, 3))
@@ -134,9 +136,7 @@ def test_six_months_unpaid_goes_to_secretary_and_parent_admin_not_member(cast):
 
 
 def test_arrears_threshold_retimed(cast):
-    services.reminder_setting_update(
-        user=cast.users["org_admin_p"], organization=cast.P, rule="dues_arrears_warning", offset=2
-    )
+    reminder_setting_update(user=cast.users["org_admin_p"], organization=cast.P, rule="dues_arrears_warning", offset=2)
     _fix_2025(cast.member_a_record)
     scan(date(2025, 3, 1))
     assert keys("dues_arrears_warning") == {"2025-01"}
@@ -251,9 +251,7 @@ def test_study_pace_is_off_unless_the_organization_opts_in(cast):
 
 
 def test_study_pace_reminds_members_behind_the_pro_rata_pace(cast):
-    services.reminder_setting_update(
-        user=cast.users["org_admin_p"], organization=cast.P, rule="study_pace", enabled=True
-    )
+    reminder_setting_update(user=cast.users["org_admin_p"], organization=cast.P, rule="study_pace", enabled=True)
     on_pace = MemberFactory(organization=cast.A, user=None)
     on_pace.user = cast.users["secretary_b"]  # a second member with a login, ahead of pace
     on_pace.save()
@@ -275,9 +273,7 @@ def test_study_pace_reminds_members_behind_the_pro_rata_pace(cast):
 
 
 def test_study_pace_personal_opt_out(cast):
-    services.reminder_setting_update(
-        user=cast.users["org_admin_p"], organization=cast.P, rule="study_pace", enabled=True
-    )
-    services.preference_update(user=cast.users["member_a"], email_enabled=True, muted_rules=["study_pace"])
+    reminder_setting_update(user=cast.users["org_admin_p"], organization=cast.P, rule="study_pace", enabled=True)
+    preference_update(user=cast.users["member_a"], email_enabled=True, muted_rules=["study_pace"])
     scan(date(2026, 3, 20))
     assert inbox(cast.users["member_a"], "study_pace") == []

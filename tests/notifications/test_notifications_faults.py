@@ -31,10 +31,12 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from notifications import services
 from notifications.models import Notification, OutboxMessage, OutboxStatus, ReminderDispatch, ReminderRun, RunStatus
-from notifications.scan import ORGS, TREE, ScanContext, evaluate
+from notifications.scan.context import ORGS, TREE, ScanContext
+from notifications.scan.registry import evaluate
 from notifications.selectors import RecipientResolver
+from notifications.services.reminders import candidate_recipients
+from notifications.services.webhooks import webhook_configure
 from organizations.choices import OrgType
 from organizations.models import Organization
 from organizations.services import committee_term_start
@@ -210,7 +212,7 @@ def expected_keys(on: date) -> set[str]:
     for root in Organization.objects.filter(depth=1):
         candidates += evaluate(ScanContext.for_subtree(root, on), TREE)
     resolver = RecipientResolver(Organization.objects.all())
-    return {c.dedupe_key for c in candidates if services._recipients(c, resolver)}
+    return {c.dedupe_key for c in candidates if candidate_recipients(c, resolver)}
 
 
 def assert_exactly_once(on: date) -> None:
@@ -234,9 +236,7 @@ def run_done() -> bool:
 def test_worker_killed_mid_batch_loses_and_duplicates_nothing(tree, redis_server, workers):
     robot = Robot()
     try:
-        services.webhook_configure(
-            user=tree.users["org_admin_p"], organization=tree.A, kind="wecom", url=robot.url, secret="k"
-        )
+        webhook_configure(user=tree.users["org_admin_p"], organization=tree.A, kind="wecom", url=robot.url, secret="k")
         slow = _env(redis_server, PB_NOTIFY_FAULT_PAUSE_MS="1500")
         first = workers.start(slow)
         manage(slow, "run_reminders", "--date", ON.isoformat(), "--enqueue", "--batch-size", "3")
@@ -289,7 +289,7 @@ def test_redis_killed_mid_run_and_restarted_loses_and_duplicates_nothing(tree, r
 ROLLBACK_SCRIPT = """
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from notifications import services
+from notifications.services.notices import notice_send
 from organizations.models import Organization
 
 sender = get_user_model().objects.get(username="secretary_a")
@@ -297,12 +297,12 @@ org = Organization.objects.get(pk={org})
 if {rollback}:
     try:
         with transaction.atomic():
-            services.notice_send(sender=sender, organization=org, title="回滚", body="不应发出", send_email=True)
+            notice_send(sender=sender, organization=org, title="回滚", body="不应发出", send_email=True)
             raise RuntimeError("roll back")
     except RuntimeError:
         pass
 else:
-    services.notice_send(sender=sender, organization=org, title="提交", body="应发出", send_email=True)
+    notice_send(sender=sender, organization=org, title="提交", body="应发出", send_email=True)
 """
 
 

@@ -12,8 +12,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.roles import Role
-from notifications import selectors, services
+from notifications import selectors
 from notifications.models import Notice, NoticeRecipient, Notification, ReminderSetting, WebhookEndpoint
+from notifications.services.notices import notice_send
+from notifications.services.runs import reminder_run_inline
 from organizations.choices import OrgType
 from organizations.services import committee_term_start
 from tests.factories import MemberFactory, UserFactory, assign, make_org
@@ -28,7 +30,7 @@ def note(user, title="提醒", **extra) -> Notification:
 def send(cast, sender="secretary_a", org=None, **kwargs) -> Notice:
     kwargs.setdefault("title", "学习安排")
     kwargs.setdefault("body", "请于周五前完成第一章学习。")
-    return services.notice_send(sender=cast.users[sender], organization=org or cast.A, **kwargs)
+    return notice_send(sender=cast.users[sender], organization=org or cast.A, **kwargs)
 
 
 # --- inbox -----------------------------------------------------------------------------------
@@ -56,7 +58,7 @@ def test_foreign_notifications_are_404(cast):
 
 def test_open_marks_read_and_links_to_the_thing_to_do(cast):
     committee_term_start(org=cast.A, elected_on=date(2020, 1, 1))
-    services.reminder_run_inline(on=date(2026, 1, 6))
+    reminder_run_inline(on=date(2026, 1, 6))
     item = Notification.objects.filter(recipient=cast.users["secretary_a"], rule="term_overdue").get()
     response = cast.client("secretary_a").get(f"/notifications/{item.pk}/")
     body = response.content.decode()
@@ -406,7 +408,7 @@ def test_escalation_reaches_admin_of_parent_even_in_a_deep_tree(cast):
     admin_g = UserFactory(username="admin_g")
     assign(admin_g, general, Role.ORG_ADMIN)
     committee_term_start(org=branch, elected_on=date(2020, 1, 1))
-    services.reminder_run_inline(on=date(2026, 1, 6))
+    reminder_run_inline(on=date(2026, 1, 6))
     # no secretary on the branch: its nearest org_admin (the general branch) hears about it
     assert Notification.objects.filter(recipient=admin_g, rule="term_overdue").count() == 1
     assert not Notification.objects.filter(recipient=cast.users["org_admin_p"], organization=branch).exists()

@@ -11,10 +11,13 @@ from django.core.exceptions import ValidationError
 from core.dates import add_months, add_years
 from core.roles import Role
 from members.choices import MembershipStatus, Stage
-from notifications import services
 from notifications.models import Notification, ReminderDispatch
-from notifications.scan import ScanContext, anniversary, evaluate, monthly_trigger_day
+from notifications.scan.context import ScanContext, anniversary, monthly_trigger_day
+from notifications.scan.registry import evaluate
 from notifications.selectors import SettingsResolver
+from notifications.services.inbox import preference_update
+from notifications.services.reminder_settings import reminder_setting_update
+from notifications.services.runs import reminder_run_inline
 from organizations.choices import OrgType
 from organizations.services import committee_term_extend, committee_term_start
 from tests.factories import MemberFactory, UserFactory, assign, make_org
@@ -23,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 
 def scan(on: date) -> int:
-    run = services.reminder_run_inline(on=on)
+    run = reminder_run_inline(on=on)
     return sum(run.batches.values_list("created_count", flat=True))
 
 
@@ -128,7 +131,7 @@ def test_political_birthday_opt_out(cast):
     member = cast.member_a_record
     member.joined_on = date(2010, 7, 1)
     member.save()
-    services.preference_update(user=cast.users["member_a"], email_enabled=True, muted_rules=["political_birthday"])
+    preference_update(user=cast.users["member_a"], email_enabled=True, muted_rules=["political_birthday"])
     scan(date(2026, 7, 1))
     assert inbox(cast.users["member_a"]) == []
     assert fired("political_birthday") == 0
@@ -136,7 +139,7 @@ def test_political_birthday_opt_out(cast):
 
 def test_work_reminders_cannot_be_opted_out(cast):
     with pytest.raises(ValidationError) as exc:
-        services.preference_update(user=cast.users["secretary_a"], email_enabled=True, muted_rules=["term_overdue"])
+        preference_update(user=cast.users["secretary_a"], email_enabled=True, muted_rules=["term_overdue"])
     assert "不能关闭" in exc.value.message_dict["muted_rules"][0]
 
 
@@ -215,17 +218,15 @@ def test_monthly_day_last_means_the_month_end():
 
 
 def test_org_admin_switches_off_a_rule_for_the_subtree(cast):
-    services.reminder_setting_update(
-        user=cast.users["org_admin_p"], organization=cast.P, rule="dues_collection", enabled=False
-    )
+    reminder_setting_update(user=cast.users["org_admin_p"], organization=cast.P, rule="dues_collection", enabled=False)
     scan(date(2026, 5, 5))
     assert fired("dues_collection") == 0
 
 
 def test_nearest_override_wins(cast):
     admin = cast.users["org_admin_p"]
-    services.reminder_setting_update(user=admin, organization=cast.P, rule="dues_collection", day_of_month="20")
-    services.reminder_setting_update(user=admin, organization=cast.A, rule="dues_collection", day_of_month="10")
+    reminder_setting_update(user=admin, organization=cast.P, rule="dues_collection", day_of_month="20")
+    reminder_setting_update(user=admin, organization=cast.A, rule="dues_collection", day_of_month="10")
     resolver = SettingsResolver.for_paths([cast.A.path, cast.B.path, cast.A1.path])
     assert resolver.get(cast.A.path, "dues_collection").day_of_month == "10"
     assert resolver.get(cast.A1.path, "dues_collection").day_of_month == "10"
@@ -238,7 +239,7 @@ def test_nearest_override_wins(cast):
 
 
 def test_retimed_term_reminder(cast):
-    services.reminder_setting_update(user=cast.users["org_admin_p"], organization=cast.P, rule="term_ending", offset=3)
+    reminder_setting_update(user=cast.users["org_admin_p"], organization=cast.P, rule="term_ending", offset=3)
     term = committee_term_start(org=cast.B, elected_on=date(2024, 3, 10))
     scan(add_months(term.expires_on, -3) - timedelta(days=1))
     assert fired("term_ending") == 0
@@ -262,12 +263,12 @@ def test_retimed_term_reminder(cast):
 )
 def test_bad_settings_are_refused_in_chinese(cast, kwargs, field, message):
     with pytest.raises(ValidationError) as exc:
-        services.reminder_setting_update(user=cast.users["org_admin_p"], organization=cast.P, **kwargs)
+        reminder_setting_update(user=cast.users["org_admin_p"], organization=cast.P, **kwargs)
     assert message in exc.value.message_dict[field][0]
 
 
 def test_month_end_is_accepted(cast):
-    setting = services.reminder_setting_update(
+    setting = reminder_setting_update(
         user=cast.users["org_admin_p"], organization=cast.P, rule="dues_collection", day_of_month="月末"
     )
     assert setting.day_of_month == "last"
@@ -276,20 +277,18 @@ def test_month_end_is_accepted(cast):
 @pytest.mark.parametrize("who", ["secretary_a", "member_a", "auditor_p", "sysadmin", "outsider"])
 def test_only_org_admins_change_settings(cast, who):
     with pytest.raises(ValidationError):
-        services.reminder_setting_update(user=cast.users[who], organization=cast.A, rule="term_ending", enabled=False)
+        reminder_setting_update(user=cast.users[who], organization=cast.A, rule="term_ending", enabled=False)
 
 
 def test_org_admin_cannot_change_settings_outside_the_subtree(cast):
     with pytest.raises(ValidationError):
-        services.reminder_setting_update(
-            user=cast.users["org_admin_p"], organization=cast.Q, rule="term_ending", enabled=False
-        )
+        reminder_setting_update(user=cast.users["org_admin_p"], organization=cast.Q, rule="term_ending", enabled=False)
 
 
 def test_clearing_every_value_restores_inheritance(cast):
     admin = cast.users["org_admin_p"]
-    services.reminder_setting_update(user=admin, organization=cast.A, rule="term_ending", enabled=False)
-    assert services.reminder_setting_update(user=admin, organization=cast.A, rule="term_ending") is None
+    reminder_setting_update(user=admin, organization=cast.A, rule="term_ending", enabled=False)
+    assert reminder_setting_update(user=admin, organization=cast.A, rule="term_ending") is None
     resolver = SettingsResolver.for_paths([cast.A.path])
     assert resolver.get(cast.A.path, "term_ending").enabled is True
 
@@ -382,8 +381,8 @@ def test_rectification_reported_or_closed_is_silent(cast, status):
 def test_rectification_reminders_can_be_retimed_and_switched_off(cast):
     _rectification(cast, date(2026, 12, 20))
     admin = cast.users["org_admin_p"]
-    services.reminder_setting_update(user=admin, organization=cast.P, rule="rectification_due", offset=3)
-    services.reminder_setting_update(user=admin, organization=cast.P, rule="rectification_overdue", enabled=False)
+    reminder_setting_update(user=admin, organization=cast.P, rule="rectification_due", offset=3)
+    reminder_setting_update(user=admin, organization=cast.P, rule="rectification_overdue", enabled=False)
     scan(date(2026, 12, 16))
     assert fired("rectification_due") == 0
     scan(date(2026, 12, 17))

@@ -40,8 +40,8 @@ from activities.services import (
     talk_delete,
 )
 from assessments.models import Rating
-from assessments.services_duty import duty_report_appraise, duty_report_save, duty_report_submit
-from assessments.services_ratings import (
+from assessments.services.duty import duty_report_appraise, duty_report_save, duty_report_submit
+from assessments.services.ratings import (
     rating_comment,
     rating_direct,
     rating_finalize,
@@ -52,13 +52,13 @@ from assessments.services_ratings import (
     rating_submit,
     round_open,
 )
-from assessments.services_rectification import (
+from assessments.services.rectification import (
     rectification_create,
     rectification_sign_off,
     rectification_submit,
     rectification_update,
 )
-from assessments.services_schemes import scheme_activate, scheme_save
+from assessments.services.schemes import scheme_activate, scheme_save, scheme_seed
 from audit import request_context
 from audit.logging import ID_RE, PHONE_RE
 from audit.models import AuditEvent
@@ -810,7 +810,7 @@ def case_scheme_save(cast):
 
 
 def case_scheme_activate(cast):
-    scheme = scheme_save(organization=cast.P, data=small_scheme_data())
+    scheme = scheme_seed(organization=cast.P, data=small_scheme_data())
     return (lambda: scheme_activate(scheme=scheme, user=cast.users["org_admin_p"])), Expect("org_admin_p", "P")
 
 
@@ -878,7 +878,7 @@ def case_study_points(cast):
 
 def case_evidence_add(cast):
     from assessments.models import RatingEntry
-    from assessments.services_evidence import evidence_add
+    from assessments.services.evidence import evidence_add
 
     rating, _ = _round(cast)
     entry = RatingEntry.objects.filter(rating=rating).first()

@@ -31,9 +31,9 @@ from django.db import connection, transaction
 from core.dates import today
 from members.choices import MembershipStatus, Stage
 from members.models import Member
-from notifications import services
 from notifications.management.commands.run_reminders import parse_date
 from notifications.models import Notification, ReminderDispatch, ReminderRun, RunStatus
+from notifications.services.runs import reminder_run_create, reminder_run_inline
 from organizations.models import Organization
 
 
@@ -115,7 +115,7 @@ class Command(BaseCommand):
                 ReminderDispatch.objects.all().delete()
                 for label in ("首次扫描（本进程）", "重复扫描（幂等，本进程）"):
                     started = time.perf_counter()
-                    run = services.reminder_run_inline(on=day, trigger="bench", batch_size=batch_size)
+                    run = reminder_run_inline(on=day, trigger="bench", batch_size=batch_size)
                     elapsed = time.perf_counter() - started
                     rows.append(
                         (
@@ -147,7 +147,7 @@ class Command(BaseCommand):
         try:
             time.sleep(3)  # let the worker connect before the clock starts
             started = time.perf_counter()
-            run = services.reminder_run_create(on=day, trigger="bench", batch_size=batch_size, queue=queue)
+            run = reminder_run_create(on=day, trigger="bench", batch_size=batch_size, queue=queue)
             while True:
                 run.refresh_from_db()
                 if run.status in (RunStatus.DONE, RunStatus.FAILED):

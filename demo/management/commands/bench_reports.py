@@ -47,7 +47,7 @@ def _worker(queue: Any, results: Any, batch_id: int) -> None:
     import django
 
     django.setup()
-    from assessments.services_reports import report_generate_chunk
+    from assessments.services.reports import report_generate_chunk
 
     started = time.perf_counter()
     totals = {"done": 0, "skipped": 0, "failed": 0}

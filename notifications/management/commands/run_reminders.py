@@ -9,6 +9,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from core.dates import today
+from notifications.services.runs import reminder_run_create, reminder_run_inline
 
 
 def parse_date(value: str) -> date:
@@ -30,17 +31,15 @@ class Command(BaseCommand):
         parser.add_argument("--queue", default=None, help="与 --enqueue 一起使用：投递到指定队列")
 
     def handle(self, *args, on=None, batch_size=None, enqueue=False, queue=None, **options):
-        from notifications import services
-
         day = parse_date(on) if on else today()
         if batch_size is not None and batch_size < 1:
             raise CommandError("--batch-size 至少为 1")
         started = time.perf_counter()
         if enqueue:
-            run = services.reminder_run_create(on=day, trigger="command", batch_size=batch_size, queue=queue)
+            run = reminder_run_create(on=day, trigger="command", batch_size=batch_size, queue=queue)
             self.stdout.write(f"已提交提醒扫描 #{run.pk}（{day}）：{run.batch_count} 批，由 worker 执行。")
             return
-        run = services.reminder_run_inline(on=day, trigger="command", batch_size=batch_size)
+        run = reminder_run_inline(on=day, trigger="command", batch_size=batch_size)
         created = sum(run.batches.values_list("created_count", flat=True))
         elapsed = time.perf_counter() - started
         self.stdout.write(

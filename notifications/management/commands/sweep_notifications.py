@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
+from notifications.services.sweep import notifications_sweep
+
 
 class Command(BaseCommand):
     help = "立即补发：重新提交超时未完成的提醒扫描批次和待发送的外发消息（beat 每 2 分钟自动执行一次）"
@@ -21,8 +23,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, batch_stale_seconds, pending_stale_seconds, sending_stale_seconds, **options):
-        from notifications.services import notifications_sweep
-
         if min(batch_stale_seconds, pending_stale_seconds, sending_stale_seconds) < 0:
             raise CommandError("秒数不能为负数")
         result = notifications_sweep(

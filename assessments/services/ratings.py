@@ -41,6 +41,7 @@ from assessments.models import (
 )
 from assessments.periods import year_period
 from assessments.scoring import fmt_points, points_from_value, quota_allowed, score_total, stars_for
+from assessments.selectors import publicity_ratings
 from audit.services import audit_log
 from core.access import CHANGE, VIEW, get_scope, user_can
 from core.dates import today
@@ -54,11 +55,12 @@ MIN_REASON = 4
 
 def is_org_editor(user: Any, org: Organization) -> bool:
     """The organization's own people: a read-write role assigned on the organization itself."""
-    return any(rule.path == org.path for rule in get_scope(user).rules[CHANGE])
+    return org.path in get_scope(user).recording_paths()
 
 
 def is_round_reviewer(user: Any, round_: AssessmentRound) -> bool:
-    return get_scope(user).allows_org(CHANGE, round_.organization)
+    """Records for the conducting organization (an org_admin there or above, or its secretary)."""
+    return get_scope(user).may_record_for(round_.organization)
 
 
 def _require(condition: bool, message: str = "无权进行此操作") -> None:
@@ -372,8 +374,6 @@ def rating_start_publicity(*, rating: Rating, user: Any, start: date | None = No
 @transaction.atomic
 def rating_comment(*, rating: Rating, user: Any, text: str, on: date | None = None) -> RatingComment:
     on = on or today()
-    from assessments.selectors import publicity_ratings
-
     _require_status(rating, RatingStatus.PUBLICITY, message="该评定不在公示期内")
     _require(
         not get_scope(user).is_read_only and publicity_ratings(user=user, on=on).filter(pk=rating.pk).exists(),

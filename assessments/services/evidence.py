@@ -12,9 +12,11 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from activities.attachments import attachment_check
+from activities.models import Meeting
 from assessments.choices import DutyReportStatus, RatingStatus, RectificationStatus
 from assessments.models import DutyReport, Evidence, RatingEntry, RectificationItem
-from assessments.services_ratings import is_org_editor
+from assessments.services.ratings import is_org_editor
 from audit.services import audit_log
 from core.access import CHANGE, VIEW, user_can
 
@@ -71,11 +73,8 @@ def evidence_add(
     else:
         evidence.rectification = target
     if meeting_id:
-        from django.apps import apps
-
-        meeting_model = apps.get_model("activities", "Meeting")
         meeting = (
-            meeting_model.objects.visible_to(user, VIEW)
+            Meeting.objects.visible_to(user, VIEW)
             .filter(pk=meeting_id, organization__path__startswith=org.path)
             .first()
         )
@@ -84,8 +83,6 @@ def evidence_add(
         evidence.meeting_id = meeting.pk
         evidence.title = evidence.title or f"{meeting.held_on:%Y-%m-%d} {meeting.get_meeting_type_display()}"
     if content:
-        from activities.attachments import attachment_check
-
         checked = attachment_check(name=name, content=content)
         relative = f"{SUBDIR}/{secrets.token_hex(16)}.{EXTENSIONS[checked.content_type]}"
         path = Path(settings.MEDIA_ROOT) / relative

@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from assessments.choices import AppraisalGrade, DutyReportStatus
 from assessments.models import DutyQuestion, DutyReport
-from assessments.services_ratings import is_org_editor
+from assessments.services.ratings import is_org_editor
 from audit.services import audit_log
-from core.access import CHANGE, get_scope
+from core.access import get_scope
 from organizations.models import Organization
 
 # Weighted score of the votes (好 100, 较好 80, 一般 60, 差 0) and the grade thresholds.
@@ -44,7 +44,7 @@ def _parent(org: Organization) -> Organization | None:
 
 def can_appraise(user: Any, report: DutyReport) -> bool:
     parent = _parent(report.organization)
-    return parent is not None and get_scope(user).allows_org(CHANGE, parent)
+    return parent is not None and get_scope(user).may_record_for(parent)
 
 
 def open_questions_for(*, organization: Organization, year: int) -> list[DutyQuestion]:

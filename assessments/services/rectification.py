@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from assessments.choices import RectificationSource, RectificationStatus
 from assessments.models import InspectionReport, RectificationItem
-from assessments.services_ratings import is_org_editor
+from assessments.services.ratings import is_org_editor
 from audit.services import audit_log
 from core.access import CHANGE, get_scope, user_can
 from core.dates import today
@@ -24,7 +24,7 @@ EDITABLE = ("problem", "requirement", "owner_name", "deadline")
 def can_sign_off(user: Any, item: RectificationItem) -> bool:
     """Sign-off comes from above: CHANGE over the parent organization."""
     parent = Organization.objects.parent_of(item.organization)
-    return parent is not None and get_scope(user).allows_org(CHANGE, parent)
+    return parent is not None and get_scope(user).may_record_for(parent)
 
 
 def _clean(problem: str, requirement: str, owner_name: str, deadline: Any) -> dict[str, Any]:

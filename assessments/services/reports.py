@@ -8,6 +8,9 @@ report idempotently, and marking failures.
 - Files are written to a temporary name in the target folder and moved into place with
   ``os.replace`` (atomic on one filesystem); the row becomes ``done`` only after that. A failure
   removes the temporary files and marks the row ``failed`` with the reason; retrying is allowed.
+
+The tasks that run a batch are imported here at module level (this module enqueues them); the
+tasks import this module only inside their bodies, so the import goes one way and never circles.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from django.utils import timezone
 
 from assessments.choices import BatchStatus, ReportKind, ReportStatus
 from assessments.models import InspectionReport, ReportBatch
-from assessments.periods import quarter_period
+from assessments.periods import previous_quarter, quarter_period
+from assessments.tasks import report_batch_plan_task, report_generate_task  # no circle: see the docstring
 from audit.services import audit_log
 from core.access import get_scope
 from core.dates import today
@@ -58,11 +62,11 @@ def _check_quarter(year: int, quarter: int) -> None:
 
 @transaction.atomic
 def report_batch_request(
-    *, organization: Organization, year: int, quarter: int, user: Any = None, force: bool = False
+    *, organization: Organization, year: int, quarter: int, user: Any, force: bool = False
 ) -> ReportBatch:
-    """Ask for every report of ``organization``'s subtree for a past quarter. The plan and the
-    generation run in Celery after the transaction commits."""
-    if user is not None and not is_subtree_admin(user, organization):
+    """Ask for every report of ``organization``'s subtree for a past quarter (an org_admin over
+    it). The plan and the generation run in Celery after the transaction commits."""
+    if not is_subtree_admin(user, organization):
         raise PermissionDenied("只有组织部门（org_admin）可以生成督查报告")
     _check_quarter(year, quarter)
     running = ReportBatch.objects.filter(
@@ -83,8 +87,6 @@ def report_batch_request(
         organization=organization,
         detail={"year": year, "quarter": quarter, "force": force},
     )
-    from assessments.tasks import report_batch_plan_task
-
     transaction.on_commit(lambda: report_batch_plan_task.delay(batch.pk))
     return batch
 
@@ -111,8 +113,9 @@ def _chunks(iterable: Iterator[Any], size: int) -> Iterator[list[Any]]:
 
 
 def report_batch_plan(*, batch_id: int) -> list[list[int]]:
-    """Create the batch's report rows (idempotently) and return the ids to generate, in chunks.
-    Reports of the quarter that are already done are kept unless the batch is forced."""
+    """System: create the batch's report rows (idempotently) and return the ids to generate, in
+    chunks. Reports of the quarter that are already done are kept unless the batch is forced.
+    Trusts its caller (the plan task; the batch was authorized when it was requested)."""
     batch = ReportBatch.objects.select_related("organization").get(pk=batch_id)
     root = batch.organization
     period = quarter_period(batch.year, batch.quarter)
@@ -183,8 +186,10 @@ def _folder(report: InspectionReport) -> tuple[Path, str]:
 
 
 def inspection_report_generate(*, report_id: int, force: bool = False) -> str:
-    """Generate one report's PDF and XLSX. Returns "done", "skipped" (already done or claimed by
-    another worker) or "failed" (the row says why)."""
+    """System: generate one report's PDF and XLSX. Returns "done", "skipped" (already done or
+    claimed by another worker) or "failed" (the row says why). Trusts its caller (the tasks)."""
+    # Same app, imported here on purpose: the PDF and XLSX renderers (reportlab, openpyxl) load
+    # only where reports are generated, and each call uses the renderer its module holds now.
     from assessments.reports.data import build_report
     from assessments.reports.pdf import render_pdf
     from assessments.reports.xlsx import render_xlsx
@@ -231,7 +236,8 @@ def inspection_report_generate(*, report_id: int, force: bool = False) -> str:
 
 
 def batch_tick(*, batch_id: int, outcome: str) -> None:
-    """Count one report of the batch and close the batch when every report is counted."""
+    """System: count one report of the batch and close the batch when every report is counted.
+    Trusts its caller (``report_generate_chunk``)."""
     field = "failed" if outcome == "failed" else "done"
     ReportBatch.objects.filter(pk=batch_id).update(**{field: F(field) + 1})
     finished = ReportBatch.objects.filter(
@@ -243,6 +249,8 @@ def batch_tick(*, batch_id: int, outcome: str) -> None:
 
 
 def report_generate_chunk(*, batch_id: int | None, report_ids: list[int], force: bool = False) -> dict[str, int]:
+    """System: generate a chunk of a batch's reports and count each outcome. Trusts its caller
+    (the chunk task, the benchmark)."""
     outcomes = {"done": 0, "skipped": 0, "failed": 0}
     for report_id in report_ids:
         outcome = inspection_report_generate(report_id=report_id, force=force)
@@ -262,18 +270,15 @@ def inspection_report_retry(*, report: InspectionReport, user: Any) -> Inspectio
         status=ReportStatus.PENDING, batch=None
     )
     audit_log(event="inspection_report_retry", user=user, obj=report, organization=report.organization)
-    from assessments.tasks import report_generate_task
-
     transaction.on_commit(lambda: report_generate_task.delay(report.pk))
     report.refresh_from_db()
     return report
 
 
 def quarterly_reports_start(*, on: Any = None) -> list[int]:
-    """The beat job: at the start of a quarter, one batch per top-level organization for the
-    quarter just ended. Idempotent: reports already done are kept (no force)."""
-    from assessments.periods import previous_quarter
-
+    """System: the beat job: at the start of a quarter, one batch per top-level organization for
+    the quarter just ended. Idempotent: reports already done are kept (no force). Trusts its
+    caller (the beat task)."""
     on = on or today()
     year, quarter = previous_quarter(on)
     batch_ids = []

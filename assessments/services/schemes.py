@@ -3,6 +3,10 @@
 A scheme is edited as one structure (sections → indicators, bands) and validated as a whole:
 bands must cover 0..total without gaps or overlaps, indicator points stay within their maximum,
 section totals add up. Messages are in Chinese and keyed by field; nothing is written on refusal.
+
+Writes that take the acting ``user`` check, through the gate, that the user may change the
+scheme's organization (``PermissionDenied`` otherwise); ``scheme_seed`` is the system path with
+no user (the seeded examples).
 """
 
 from __future__ import annotations
@@ -10,13 +14,14 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from assessments.choices import IndicatorKind, MappingType, SchemeStatus, ScoringMethod
 from assessments.metrics import METRICS
 from assessments.models import AssessmentScheme, SchemeBand, SchemeIndicator, SchemeSection
 from audit.services import audit_log
+from core.access import CHANGE, VIEW, user_can
 from organizations.choices import OrgType
 
 SCHEME_FIELDS = ("name", "year", "org_type", "total_points", "publicity_days", "description", "is_example")
@@ -260,11 +265,33 @@ def _raise(errors: dict[str, list[str]]) -> None:
         raise ValidationError(errors)
 
 
-@transaction.atomic
+def _require_change(user: Any, obj: Any) -> None:
+    if not user_can(user, CHANGE, obj):
+        raise PermissionDenied("无权修改该组织的星级评定方案")
+
+
 def scheme_save(
-    *, organization: Any, data: dict[str, Any], scheme: AssessmentScheme | None = None, user: Any = None
+    *, organization: Any, data: dict[str, Any], user: Any, scheme: AssessmentScheme | None = None
 ) -> AssessmentScheme:
-    """Create a scheme, or replace a draft scheme's whole structure, after validating it."""
+    """Create a scheme for ``organization``, or replace a draft scheme's whole structure, after
+    validating it. The user must be able to change the organization (and the scheme)."""
+    _require_change(user, organization)
+    if scheme is not None:
+        _require_change(user, scheme)
+    return _scheme_write(organization=organization, data=data, scheme=scheme, user=user)
+
+
+def scheme_seed(*, organization: Any, data: dict[str, Any]) -> AssessmentScheme:
+    """System: create a scheme for ``organization`` with no acting user (the examples that
+    ``seed_assessment_schemes`` installs). Trusts its caller: no access check; validated and
+    audited like ``scheme_save``."""
+    return _scheme_write(organization=organization, data=data, scheme=None, user=None)
+
+
+@transaction.atomic
+def _scheme_write(
+    *, organization: Any, data: dict[str, Any], scheme: AssessmentScheme | None, user: Any
+) -> AssessmentScheme:
     unknown = set(data) - set(SCHEME_FIELDS) - {"sections", "bands"}
     if unknown:
         raise ValidationError({name: "不支持的字段" for name in sorted(unknown)})
@@ -349,7 +376,8 @@ def scheme_structure(scheme: AssessmentScheme) -> dict[str, Any]:
 
 
 @transaction.atomic
-def scheme_activate(*, scheme: AssessmentScheme, user: Any = None) -> AssessmentScheme:
+def scheme_activate(*, scheme: AssessmentScheme, user: Any) -> AssessmentScheme:
+    _require_change(user, scheme)
     _raise(scheme_check(scheme_structure(scheme)))
     scheme.status = SchemeStatus.ACTIVE
     scheme.save(update_fields=["status", "updated_at"])
@@ -358,7 +386,8 @@ def scheme_activate(*, scheme: AssessmentScheme, user: Any = None) -> Assessment
 
 
 @transaction.atomic
-def scheme_archive(*, scheme: AssessmentScheme, user: Any = None) -> AssessmentScheme:
+def scheme_archive(*, scheme: AssessmentScheme, user: Any) -> AssessmentScheme:
+    _require_change(user, scheme)
     scheme.status = SchemeStatus.ARCHIVED
     scheme.save(update_fields=["status", "updated_at"])
     audit_log(event="assessment_scheme_archive", user=user, obj=scheme, organization=scheme.organization)
@@ -367,9 +396,12 @@ def scheme_archive(*, scheme: AssessmentScheme, user: Any = None) -> AssessmentS
 
 @transaction.atomic
 def scheme_new_version(
-    *, scheme: AssessmentScheme, organization: Any, year: int | None = None, user: Any = None
+    *, scheme: AssessmentScheme, organization: Any, user: Any, year: int | None = None
 ) -> AssessmentScheme:
-    """Copy a scheme (possibly one issued above) as a new draft version for ``organization``."""
+    """Copy a scheme the user can read (possibly one issued above) as a new draft version for
+    ``organization``, which the user must be able to change."""
+    if not AssessmentScheme.objects.visible_to(user, VIEW).filter(pk=scheme.pk).exists():
+        raise PermissionDenied("无权复制该方案")
     data = scheme_structure(scheme)
     if year is not None:
         data["year"] = year
