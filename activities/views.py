@@ -17,7 +17,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from activities import services
 from activities.api.views import attachment_response
 from activities.attachments import attachment_add, attachment_delete
 from activities.calendar import (
@@ -42,8 +41,6 @@ from activities.choices import (
 from activities.compliance import (
     compliance_items,
     compliance_rollup,
-    compliance_rule_change,
-    compliance_waive,
     grace_days,
     quarter_bounds,
     user_is_org_admin_over,
@@ -94,6 +91,20 @@ from activities.selectors import (
     open_follow_ups,
     talk_coverage,
 )
+from activities.services.appraisal import appraisal_grades_set
+from activities.services.compliance import compliance_rule_change, compliance_waive
+from activities.services.follow_ups import follow_up_update as follow_up_update_service
+from activities.services.meetings import meeting_delete as meeting_delete_service
+from activities.services.meetings import meeting_save
+from activities.services.study import (
+    activity_settings_for,
+    activity_settings_update,
+    study_points_record,
+    study_record_create,
+    study_record_delete,
+    study_record_may_delete,
+)
+from activities.services.talks import talk_create
 from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from core.dates import today
 from core.numbers import as_id, is_number
@@ -263,30 +274,6 @@ def _typed_from_meeting(meeting: Meeting) -> tuple[dict[str, dict], str, list[di
     return typed, "\n".join(guests), resolutions
 
 
-def _header_initial(meeting: Meeting) -> dict[str, Any]:
-    return {
-        "meeting_type": meeting.meeting_type,
-        "held_on": meeting.held_on,
-        "start_time": meeting.start_time,
-        "end_time": meeting.end_time,
-        "place": meeting.place,
-        "title": meeting.title,
-        "also_counts_as": meeting.also_counts_as,
-        "chair": meeting.chair_id or "",
-        "chair_name": "" if meeting.chair_id else meeting.chair_name,
-        "recorder": meeting.recorder_id or "",
-        "recorder_name": "" if meeting.recorder_id else meeting.recorder_name,
-        "lecturer": meeting.lecturer_id or "",
-        "lecturer_name": "" if meeting.lecturer_id else meeting.lecturer_name,
-        "study_hours": meeting.study_hours,
-        "first_topic": meeting.first_topic,
-        "first_topic_material": meeting.first_topic_material,
-        "is_center_group": meeting.is_center_group,
-        "agenda": meeting.agenda,
-        "minutes": meeting.minutes,
-    }
-
-
 def _blank_resolution() -> dict[str, Any]:
     return {
         "title": "",
@@ -384,7 +371,7 @@ def _meeting_form(request: HttpRequest, org: Organization, meeting: Meeting | No
     if request.method != "POST":
         if meeting is not None:
             typed, guests, resolutions = _typed_from_meeting(meeting)
-            form = MeetingHeaderForm(initial=_header_initial(meeting))
+            form = MeetingHeaderForm(initial=MeetingHeaderForm.initial_from(meeting))
             params = (meeting.meeting_type, meeting.held_on, meeting.is_center_group)
             return _render_form(
                 request,
@@ -460,8 +447,8 @@ def _meeting_form(request: HttpRequest, org: Organization, meeting: Meeting | No
             errors={"resolutions": format_errors},
             status=400,
         )
-    data = form.service_data()
-    wanted = (data["meeting_type"], data["held_on"], bool(data["is_center_group"]))
+    header = form.to_input()
+    wanted = (header.meeting_type, header.held_on, bool(header.is_center_group))
     if wanted != rendered or "refresh" in post:
         messages.info(request, "已按所选类型和日期更新出席名单，请核对后再保存")
         return _render_form(
@@ -500,10 +487,10 @@ def _meeting_form(request: HttpRequest, org: Organization, meeting: Meeting | No
         )
     finish = "finish" in post
     try:
-        saved = services.meeting_save(
+        saved = meeting_save(
             user=request.user,
             organization=org,
-            data=data,
+            data=header,
             attendance=attendance,
             resolutions=resolutions,
             meeting=meeting,
@@ -606,7 +593,7 @@ def meeting_delete(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting(request, pk, CHANGE)
     if request.method == "POST":
         org_pk = meeting.organization_id
-        services.meeting_delete(user=request.user, meeting=meeting)
+        meeting_delete_service(user=request.user, meeting=meeting)
         messages.success(request, "会议记录已删除")
         return redirect("activities:meetings", pk=org_pk)
     return render(request, "activities/meeting_delete.html", {"meeting": meeting, "org": meeting.organization})
@@ -676,7 +663,7 @@ def appraisal(request: HttpRequest, pk: int) -> HttpResponse:
             for m, prob in members
         ]
         try:
-            services.appraisal_grades_set(user=request.user, meeting=meeting, grades=grades)
+            appraisal_grades_set(user=request.user, meeting=meeting, grades=grades)
         except ValidationError as exc:
             errors = [e for v in exc.message_dict.values() for e in v]
         else:
@@ -728,7 +715,7 @@ def follow_up_update(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = get_for_user(FollowUp.objects.select_related("organization"), request.user, CHANGE, pk=pk)
     form = FollowUpStatusForm(request.POST)
     if form.is_valid():
-        services.follow_up_update(
+        follow_up_update_service(
             user=request.user,
             follow_up=follow_up,
             status=form.cleaned_data["status"],
@@ -891,7 +878,7 @@ def talks(request: HttpRequest, pk: int) -> HttpResponse:
             data = dict(form.cleaned_data)
             found = {m.pk: m for m in Member.objects.filter(pk__in=[data["initiator"], data["counterpart"]])}
             try:
-                services.talk_create(
+                talk_create(
                     user=request.user,
                     organization=org,
                     held_on=data["held_on"],
@@ -941,7 +928,7 @@ def study(request: HttpRequest, pk: int) -> HttpResponse:
     can_change = user_can(request.user, CHANGE, org)
     people = [(row.member.pk, row.member.name) for row in progress]
     form = StudyRecordForm(request.POST or None, people=people, initial={"studied_on": today()})
-    settings_row = services.activity_settings_for(org)
+    settings_row = activity_settings_for(org)
     settings_form = ActivitySettingsForm(
         initial={
             "study_points_enabled": settings_row.study_points_enabled,
@@ -954,14 +941,14 @@ def study(request: HttpRequest, pk: int) -> HttpResponse:
         if "settings" in request.POST:
             settings_form = ActivitySettingsForm(request.POST)
             if settings_form.is_valid():
-                services.activity_settings_update(user=request.user, organization=org, **settings_form.cleaned_data)
+                activity_settings_update(user=request.user, organization=org, **settings_form.cleaned_data)
                 messages.success(request, "设置已保存")
                 return redirect("activities:study", pk=org.pk)
         elif form.is_valid():
             data = dict(form.cleaned_data)
             member = Member.objects.filter(pk=data.pop("member")).first()
             try:
-                services.study_record_create(user=request.user, member=member, **data)
+                study_record_create(user=request.user, member=member, **data)
             except ValidationError as exc:
                 for error in _attach_errors(form, exc):
                     form.add_error(None, error)
@@ -996,13 +983,13 @@ def my_study_page(request: HttpRequest) -> HttpResponse:
         request.POST if request.method == "POST" and "points" not in request.POST else None,
         initial={"studied_on": today(), "source": StudySource.SELF_STUDY},
     )
-    points_enabled = services.activity_settings_for(member.organization).study_points_enabled
+    points_enabled = activity_settings_for(member.organization).study_points_enabled
     points_form = StudyPointsForm(request.POST if "points" in request.POST else None, initial={"recorded_on": today()})
     if request.method == "POST":
         if "points" in request.POST:
             if points_form.is_valid():
                 try:
-                    services.study_points_record(user=request.user, member=member, **points_form.cleaned_data)
+                    study_points_record(user=request.user, member=member, **points_form.cleaned_data)
                 except ValidationError as exc:
                     for error in _attach_errors(points_form, exc):
                         points_form.add_error(None, error)
@@ -1011,7 +998,7 @@ def my_study_page(request: HttpRequest) -> HttpResponse:
                     return redirect("activities:my_study")
         elif form.is_valid():
             try:
-                services.study_record_create(user=request.user, member=member, **form.cleaned_data)
+                study_record_create(user=request.user, member=member, **form.cleaned_data)
             except ValidationError as exc:
                 for error in _attach_errors(form, exc):
                     form.add_error(None, error)
@@ -1037,10 +1024,10 @@ def my_study_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def study_record_remove(request: HttpRequest, pk: int) -> HttpResponse:
     record = get_for_user(StudyRecord.objects.select_related("member", "organization"), request.user, VIEW, pk=pk)
-    if not services.study_record_may_delete(request.user, record):
+    if not study_record_may_delete(request.user, record):
         raise PermissionDenied("无权删除该学习记录")
     try:
-        services.study_record_delete(user=request.user, record=record)
+        study_record_delete(user=request.user, record=record)
     except ValidationError as exc:
         for errors in exc.message_dict.values():
             for error in errors:

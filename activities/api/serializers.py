@@ -30,6 +30,7 @@ from activities.models import (
     StudyRecord,
     Talk,
 )
+from activities.services.inputs import AttendanceInput, MeetingInput, ResolutionInput
 
 
 class StrictSerializer(serializers.Serializer):
@@ -108,6 +109,15 @@ class MeetingInputSerializer(StrictSerializer):
     finish = serializers.BooleanField(required=False, default=False, help_text="完成录入（否则保存为草稿）")
     attendance = AttendanceInputSerializer(many=True, required=False, default=list, max_length=3000)
     resolutions = ResolutionInputSerializer(many=True, required=False, default=list, max_length=100)
+
+    def to_input(self) -> tuple[MeetingInput, list[AttendanceInput], list[ResolutionInput]]:
+        """The service's input from the validated body: the header, the attendance rows and the
+        resolutions (``organization`` and ``finish`` are read by the view)."""
+        data = self.validated_data
+        header = MeetingInput(**{name: data[name] for name in MeetingInput.FIELDS if name in data})
+        attendance = [AttendanceInput(**row) for row in data["attendance"]]
+        resolutions = [ResolutionInput(**row) for row in data["resolutions"]]
+        return header, attendance, resolutions
 
 
 # --- meetings: output ------------------------------------------------------------------------------
