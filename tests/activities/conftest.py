@@ -90,9 +90,10 @@ def header(meeting_type: str = "general_assembly", **extra: Any) -> MeetingInput
 def _modules_reading_today() -> list[str]:
     """The modules that call ``today()`` (imported from core.dates) or may: every activities
     service and page module, the compliance reads, the calendar and the demo builder."""
-    names = ["activities.compliance", "activities.calendar", "activities.views", "demo.activities"]
-    path = importlib.import_module("activities.services").__path__
-    names += [f"activities.services.{info.name}" for info in pkgutil.iter_modules(path)]
+    names = ["activities.compliance", "activities.calendar", "demo.activities"]
+    for package in ("activities.services", "activities.views"):
+        path = importlib.import_module(package).__path__
+        names += [f"{package}.{info.name}" for info in pkgutil.iter_modules(path)]
     return names
 
 
