@@ -1,6 +1,7 @@
 """Demo organizational life: a year of meetings for the demo tree, so the compliance calendar,
-roll-ups and study records have something to show. Deterministic for a seed; goes through
-``meeting_save`` so every count, credit and study hour is computed as in real use."""
+roll-ups and study records have something to show. Deterministic for a seed; goes through the
+meeting service (``meeting_save_system``: no acting user) so every count, credit and study hour is
+computed as in real use."""
 
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ from activities.models import (
 )
 from activities.selectors import committee_members_on, meeting_roster
 from activities.services.inputs import AttendanceInput, MeetingInput, ResolutionInput
-from activities.services.meetings import meeting_save
-from activities.services.talks import talk_create
+from activities.services.meetings import meeting_save_system
+from activities.services.talks import talk_create_system
 from core.dates import today
 from organizations.choices import BRANCH_TYPES
 from organizations.models import Organization, RoleAssignment
@@ -95,9 +96,7 @@ def _record(
     )
     votes = present if meeting_type == MeetingType.COMMITTEE else voters_present
     items = [ResolutionInput(**r, votes_for=votes) for r in resolutions]
-    meeting = meeting_save(
-        user=None, organization=org, data=data, attendance=attendance, resolutions=items, finish=True
-    )
+    meeting = meeting_save_system(organization=org, data=data, attendance=attendance, resolutions=items, finish=True)
     # Demo records were "entered" the day after the meeting (so past periods are on time).
     recorded = timezone.make_aware(dt.datetime.combine(held_on + dt.timedelta(days=1), dt.time(10, 0)))
     Meeting.objects.filter(pk=meeting.pk).update(finalized_at=recorded)
@@ -147,8 +146,7 @@ def seed_activities_demo(*, seed: int = 1, max_branches: int = 30) -> DemoActivi
         for person in committee[:2]:
             for member in members[:6]:
                 if member.pk != person.member_id and rng.random() < 0.6:
-                    talk_create(
-                        user=None,
+                    talk_create_system(
                         organization=org,
                         held_on=last - dt.timedelta(days=rng.randrange(1, 200)),
                         initiator=person.member,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from activities.choices import AppraisalGrade, MeetingType
@@ -13,17 +13,21 @@ from activities.models import AppraisalEntry, Meeting
 from activities.selectors import meeting_roster
 from activities.services._common import fmt_day
 from audit.services import audit_log
+from core.access import CHANGE, user_can
 from members.selectors import member_is_full_on
 
 
 @transaction.atomic
 def appraisal_grades_set(*, user: Any, meeting: Meeting, grades: list[dict[str, Any]]) -> list[AppraisalEntry]:
-    """Record the 民主评议 results of a meeting (replaces earlier ones).
+    """Record the 民主评议 results of a meeting (replaces earlier ones); the user must be allowed
+    to change the meeting.
 
     Every member on the roster that day may take part. 正式党员 get a grade; 预备党员 take part
     but are not graded (a grade for one is refused). At most 1/3 of the graded members are
     ``excellent``: excellent × 3 ≤ graded (so 1 of 3, 3 of 9, 3 of 10 pass; 2 of 5 fails).
     """
+    if not user_can(user, CHANGE, meeting):
+        raise PermissionDenied("无权登记该会议的评议结果")
     if MeetingType.APPRAISAL not in meeting.acting_types:
         raise ValidationError({"meeting": "只有民主评议党员会议（或同时计为民主评议的会议）可以登记评议结果"})
     roster = {

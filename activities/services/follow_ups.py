@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from activities.choices import FollowUpStatus, MeetingType
 from activities.models import FollowUp
 from audit.services import audit_log
+from core.access import CHANGE, get_scope, user_can
 from core.dates import today
 from organizations.models import Organization
 
@@ -26,7 +27,10 @@ def follow_up_update(
     owner_name: str | None = None,
     due_on: dt.date | None | object = ...,
 ) -> FollowUp:
-    """Change the status, note, owner or deadline of a follow-up item; closing it stamps the day."""
+    """Change the status, note, owner or deadline of a follow-up item (the user must be allowed to
+    change it); closing it stamps the day."""
+    if not user_can(user, CHANGE, follow_up):
+        raise PermissionDenied("无权修改该落实事项")
     if status is not None:
         if status not in FollowUpStatus.values:
             raise ValidationError({"status": "状态无效"})
@@ -66,7 +70,9 @@ def follow_up_create(
     owner_name: str = "",
     due_on: dt.date | None = None,
 ) -> FollowUp:
-    """A follow-up item entered by hand."""
+    """A follow-up item entered by hand (the user must record for ``organization``)."""
+    if not get_scope(user).may_record_for(organization):
+        raise PermissionDenied("无权为该组织登记落实事项")
     errors: dict[str, str] = {}
     if not title.strip():
         errors["title"] = "请填写落实事项"

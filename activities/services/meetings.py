@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -41,6 +41,7 @@ from activities.services.meeting_rules import (
     study_hours_earned,
 )
 from audit.services import audit_log
+from core.access import CHANGE, get_scope, user_can
 from organizations.models import Organization
 
 RESOLUTION_UPDATE_FIELDS = [
@@ -81,8 +82,55 @@ def meeting_save(
 
     ``finish`` turns a draft into a finished record (it then counts for compliance and study
     hours); a finished meeting stays finished when edited. Attendance is replaced as a whole;
-    resolutions are matched by ``id`` so their follow-up items keep their status.
+    resolutions are matched by ``id`` so their follow-up items keep their status. The user must
+    record for ``organization`` (its secretary, or an org_admin above).
     """
+    if not get_scope(user).may_record_for(organization):
+        raise PermissionDenied("无权为该组织登记会议")
+    return _save(
+        user=user,
+        organization=organization,
+        data=data,
+        attendance=attendance,
+        resolutions=resolutions,
+        meeting=meeting,
+        finish=finish,
+    )
+
+
+@transaction.atomic
+def meeting_save_system(
+    *,
+    organization: Organization,
+    data: MeetingInput,
+    attendance: Sequence[AttendanceInput],
+    resolutions: Sequence[ResolutionInput],
+    meeting: Meeting | None = None,
+    finish: bool = False,
+) -> Meeting:
+    """System: ``meeting_save`` with no acting user (the demo seed). Trusts its caller: nothing is
+    authorized here, and the record, its rows and its audit event name no user."""
+    return _save(
+        user=None,
+        organization=organization,
+        data=data,
+        attendance=attendance,
+        resolutions=resolutions,
+        meeting=meeting,
+        finish=finish,
+    )
+
+
+def _save(
+    *,
+    user: Any,
+    organization: Organization,
+    data: MeetingInput,
+    attendance: Sequence[AttendanceInput],
+    resolutions: Sequence[ResolutionInput],
+    meeting: Meeting | None,
+    finish: bool,
+) -> Meeting:
     if meeting is not None and meeting.organization_id != organization.pk:
         raise ValidationError({"organization": "不能把会议移到其他组织"})
     finish = finish or (meeting is not None and meeting.is_final)
@@ -299,9 +347,12 @@ def _write_derived(
 
 @transaction.atomic
 def meeting_delete(*, user: Any, meeting: Meeting) -> None:
-    """Delete a meeting with its attendance, resolutions, credits, study hours and files."""
+    """Delete a meeting with its attendance, resolutions, credits, study hours and files. The user
+    must be allowed to change the meeting."""
     from activities.attachments import attachment_files_delete_on_commit
 
+    if not user_can(user, CHANGE, meeting):
+        raise PermissionDenied("无权删除该会议记录")
     attachment_files_delete_on_commit(list(meeting.attachments.all()))
     audit_log(
         event="meeting_delete",

@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from activities.choices import StudySource
@@ -86,7 +86,10 @@ def activity_settings_for(organization: Organization) -> ActivitySettings:
 def activity_settings_update(
     *, user: Any, organization: Organization, study_points_enabled: bool, advisory_summary_enabled: bool
 ) -> ActivitySettings:
-    """Switch 学习强国 points and the advisory summary on or off for ``organization``."""
+    """Switch 学习强国 points and the advisory summary on or off for ``organization`` (the user
+    must record for it)."""
+    if not get_scope(user).may_record_for(organization):
+        raise PermissionDenied("无权修改该组织的设置")
     row, _ = ActivitySettings.objects.get_or_create(organization=organization)
     row.study_points_enabled = study_points_enabled
     row.advisory_summary_enabled = advisory_summary_enabled

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from activities.choices import MeetingType
@@ -13,6 +13,7 @@ from activities.models import Talk
 from activities.selectors import meeting_roster
 from activities.services._common import fmt_day
 from audit.services import audit_log
+from core.access import CHANGE, get_scope, user_can
 from core.dates import today
 from members.models import Member
 from organizations.models import Organization
@@ -31,7 +32,57 @@ def talk_create(
     note: str = "",
 ) -> Talk:
     """Record a talk between two people of ``organization`` (members or committee members on the
-    day)."""
+    day). The user must record for ``organization``."""
+    if not get_scope(user).may_record_for(organization):
+        raise PermissionDenied("无权为该组织登记谈话")
+    return _create(
+        user=user,
+        organization=organization,
+        held_on=held_on,
+        initiator=initiator,
+        counterpart=counterpart,
+        topic=topic,
+        place=place,
+        note=note,
+    )
+
+
+@transaction.atomic
+def talk_create_system(
+    *,
+    organization: Organization,
+    held_on: dt.date,
+    initiator: Member,
+    counterpart: Member,
+    topic: str,
+    place: str = "",
+    note: str = "",
+) -> Talk:
+    """System: ``talk_create`` with no acting user (the demo seed). Trusts its caller: nothing is
+    authorized here, and the talk and its audit event name no user."""
+    return _create(
+        user=None,
+        organization=organization,
+        held_on=held_on,
+        initiator=initiator,
+        counterpart=counterpart,
+        topic=topic,
+        place=place,
+        note=note,
+    )
+
+
+def _create(
+    *,
+    user: Any,
+    organization: Organization,
+    held_on: dt.date,
+    initiator: Member,
+    counterpart: Member,
+    topic: str,
+    place: str,
+    note: str,
+) -> Talk:
     errors: dict[str, str] = {}
     if held_on > today():
         errors["held_on"] = "谈话日期不能晚于今天"
@@ -64,6 +115,8 @@ def talk_create(
 
 @transaction.atomic
 def talk_delete(*, user: Any, talk: Talk) -> None:
-    """Delete a talk record."""
+    """Delete a talk record (the user must be allowed to change it)."""
+    if not user_can(user, CHANGE, talk):
+        raise PermissionDenied("无权删除该谈话记录")
     audit_log(event="talk_delete", user=user, obj=talk, organization=talk.organization, detail={})
     talk.delete()
