@@ -60,12 +60,12 @@ def study_record_create(
     return record
 
 
-@transaction.atomic
 def study_record_may_delete(user: Any, record: StudyRecord) -> bool:
     """The secretary (or above) for the branch's records; a member for their own self-study."""
     return _may_record_study(user, record.member, record.source)
 
 
+@transaction.atomic
 def study_record_delete(*, user: Any, record: StudyRecord) -> None:
     """Delete a training or self-study record (``study_record_may_delete`` says who may; refused
     with a ``member`` field error). Meeting hours go with the meeting's attendance."""
