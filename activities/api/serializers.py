@@ -218,25 +218,13 @@ class AttachmentOutputSerializer(serializers.ModelSerializer):
         return f"/api/v1/attachments/{obj.pk}/download/"
 
 
+# What the list shows: the header as recorded (its long texts only on the detail), then what the
+# service computed. Same order as the input's field list.
+LONG_TEXTS = ("agenda", "minutes", "first_topic_material")
 MEETING_FIELDS = [
     "id",
     "organization_id",
-    "meeting_type",
-    "also_counts_as",
-    "title",
-    "held_on",
-    "start_time",
-    "end_time",
-    "place",
-    "chair_id",
-    "chair_name",
-    "recorder_id",
-    "recorder_name",
-    "lecturer_id",
-    "lecturer_name",
-    "first_topic",
-    "is_center_group",
-    "study_hours",
+    *(name for name in MeetingInput.FIELDS if name not in LONG_TEXTS),
     "status",
     "finalized_at",
     "expected_count",
@@ -265,9 +253,7 @@ class MeetingDetailOutputSerializer(serializers.ModelSerializer):
         model = Meeting
         fields = [
             *MEETING_FIELDS,
-            "agenda",
-            "minutes",
-            "first_topic_material",
+            *LONG_TEXTS,
             "attendance",
             "resolutions",
             "attachments",
