@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from activities.choices import AttachmentKind
 from activities.models import Attachment, Meeting
 from audit.services import audit_log
+from core.access import CHANGE, user_can
 
 JPEG, PNG, PDF = "image/jpeg", "image/png", "application/pdf"
 EXTENSIONS = {JPEG: "jpg", PNG: "png", PDF: "pdf"}
@@ -193,6 +194,9 @@ def attachment_path(attachment: Attachment) -> Path:
 def attachment_add(
     *, user: Any, meeting: Meeting, name: str, content: bytes, kind: str = AttachmentKind.OTHER
 ) -> Attachment:
+    """Check, store and record a file of ``meeting`` (the user must be allowed to change it)."""
+    if not user_can(user, CHANGE, meeting):
+        raise PermissionDenied("无权为该会议上传附件")
     if kind not in AttachmentKind.values:
         raise ValidationError({"kind": "附件类别无效"})
     checked = attachment_check(name=name, content=content)
@@ -240,6 +244,10 @@ def attachment_files_delete_on_commit(attachments: list[Attachment]) -> None:
 
 @transaction.atomic
 def attachment_delete(*, user: Any, attachment: Attachment) -> None:
+    """Delete an attachment; its file goes once the deletion commits (the user must be allowed to
+    change it)."""
+    if not user_can(user, CHANGE, attachment):
+        raise PermissionDenied("无权删除该附件")
     attachment_files_delete_on_commit([attachment])
     audit_log(
         event="attachment_delete",

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -43,7 +43,10 @@ def plan_save(
     note: str = "",
     submit: bool = False,
 ) -> Plan:
-    """Create or replace a branch's plan for one quarter (its items are replaced as a whole)."""
+    """Create or replace a branch's plan for one quarter (its items are replaced as a whole). The
+    user must record for ``organization``."""
+    if not get_scope(user).may_record_for(organization):
+        raise PermissionDenied("无权填报该组织的计划")
     if quarter not in (1, 2, 3, 4) or not (2000 <= year <= 2100):
         raise ValidationError({"quarter": "年度或季度无效"})
     start, end = quarter_bounds(year, quarter)
@@ -282,7 +285,8 @@ def _hash(token: str) -> str:
 @transaction.atomic
 def calendar_feed_create(*, user: Any) -> tuple[CalendarFeed, str]:
     """A new feed for the user; earlier feeds are revoked. Returns (feed, token): the token is
-    shown once and never stored."""
+    shown once and never stored. The user acts on their own feed only: there is no organization
+    to authorize."""
     CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     token = secrets.token_urlsafe(32)
     feed = CalendarFeed.objects.create(user=user, token_hash=_hash(token))
@@ -292,6 +296,7 @@ def calendar_feed_create(*, user: Any) -> tuple[CalendarFeed, str]:
 
 @transaction.atomic
 def calendar_feed_revoke(*, user: Any) -> int:
+    """Revoke the user's own feeds (every earlier link stops working at once)."""
     count = CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     audit_log(event="calendar_feed_revoke", user=user, detail={"revoked": count})
     return count

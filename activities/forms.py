@@ -1,5 +1,6 @@
 """Forms for the organizational-life pages. The meeting form has a fixed header (a Django form)
-and dynamic rows (attendance per person, resolutions), parsed here into the service's input."""
+and dynamic rows (attendance per person, resolutions), parsed here into the service's typed input
+(``activities.services.inputs``)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from activities.choices import (
     StudySource,
     VotingMethod,
 )
+from activities.models import Meeting
+from activities.services.inputs import AttendanceInput, MeetingInput, ResolutionInput
 from core.numbers import is_number
 from organizations.choices import OrgType
 
@@ -72,59 +75,33 @@ class MeetingHeaderForm(forms.Form):
     agenda = forms.CharField(label="议程", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     minutes = forms.CharField(label="会议记录（发言要点）", required=False, widget=forms.Textarea(attrs={"rows": 6}))
 
-    def service_data(self) -> dict[str, Any]:
-        data = dict(self.cleaned_data)
-        out: dict[str, Any] = {
-            key: data.get(key)
-            for key in (
-                "meeting_type",
-                "held_on",
-                "start_time",
-                "end_time",
-                "place",
-                "title",
-                "chair_name",
-                "recorder_name",
-                "lecturer_name",
-                "study_hours",
-                "first_topic",
-                "first_topic_material",
-                "is_center_group",
-                "agenda",
-                "minutes",
-            )
-        }
-        out["also_counts_as"] = list(data.get("also_counts_as") or [])
-        for person in ("chair", "recorder", "lecturer"):
-            out[f"{person}_id"] = _int_or_none(data.get(person))
-            out[f"{person}_name"] = out.get(f"{person}_name") or ""
-        for key in ("place", "title", "first_topic", "first_topic_material", "agenda", "minutes"):
-            out[key] = out[key] or ""
-        return out
+    def to_input(self) -> MeetingInput:
+        """The service's input from the cleaned form (people are picked by member id as text)."""
+        data = self.cleaned_data
+        values: dict[str, Any] = {name: data.get(name) for name in MeetingInput.FIELDS if name in self.fields}
+        values["also_counts_as"] = list(data.get("also_counts_as") or [])
+        for person in MeetingInput.PEOPLE:
+            values[f"{person}_id"] = _int_or_none(data.get(person))
+            values[f"{person}_name"] = values.get(f"{person}_name") or ""
+        for name in MeetingInput.TEXTS:
+            values[name] = values[name] or ""
+        return MeetingInput(**values)
+
+    @classmethod
+    def initial_from(cls, meeting: Meeting) -> dict[str, Any]:
+        """The form's initial values for editing ``meeting`` (a person outside the organization
+        shows as a typed name)."""
+        initial = {name: getattr(meeting, name) for name in MeetingInput.FIELDS if name in cls.base_fields}
+        for person in MeetingInput.PEOPLE:
+            member_id = getattr(meeting, f"{person}_id")
+            initial[person] = member_id or ""
+            initial[f"{person}_name"] = "" if member_id else getattr(meeting, f"{person}_name")
+        return initial
 
 
-RESOLUTION_KEYS = (
-    "id",
-    "title",
-    "kind",
-    "voting_method",
-    "votes_for",
-    "votes_against",
-    "votes_abstain",
-    "written_for",
-    "written_against",
-    "written_abstain",
-    "subject_member_id",
-    "action_required",
-    "follow_up_owner_id",
-    "follow_up_due_on",
-    "note",
-)
-
-
-def parse_attendance(post: Any, keys: list[str], others: list[str]) -> tuple[list[dict[str, Any]], dict[str, dict]]:
+def parse_attendance(post: Any, keys: list[str], others: list[str]) -> tuple[list[AttendanceInput], dict[str, dict]]:
     """Attendance rows for the service, and what the user typed (to re-display)."""
-    rows: list[dict[str, Any]] = []
+    rows: list[AttendanceInput] = []
     typed: dict[str, dict[str, Any]] = {}
     for key in keys:
         status = post.get(f"att-{key}", "")
@@ -147,23 +124,24 @@ def parse_attendance(post: Any, keys: list[str], others: list[str]) -> tuple[lis
     for line in post.get("guests", "").splitlines():
         name = line.strip()
         if name:
-            rows.append({"name": name[:50], "status": AttendanceStatus.ATTENDING_NONVOTING})
+            rows.append(AttendanceInput(name=name[:50], status=AttendanceStatus.ATTENDING_NONVOTING))
     return rows, typed
 
 
-def _row(key: str, status: str, reason: str, speaker: bool) -> dict[str, Any]:
+def _row(key: str, status: str, reason: str, speaker: bool) -> AttendanceInput:
     ident = {"member_id": int(key[1:])} if key.startswith("m") else {"position_id": int(key[1:])}
-    return {**ident, "status": status, "reason": reason, "is_speaker": speaker}
+    return AttendanceInput(**ident, status=status, reason=reason, is_speaker=speaker)
 
 
-def parse_resolutions(post: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+def parse_resolutions(post: Any) -> tuple[list[ResolutionInput], list[dict[str, Any]], list[str]]:
     """Resolution rows for the service (blank rows skipped), every row as typed, and format errors."""
     count = min(_int_or_none(post.get("res-count")) or 0, 50)
-    rows, typed, errors = [], [], []
+    rows: list[ResolutionInput] = []
+    typed: list[dict[str, Any]] = []
+    errors: list[str] = []
     for i in range(count):
-        raw = {key: post.get(f"res-{i}-{key}", "") for key in RESOLUTION_KEYS}
+        raw = {key: post.get(f"res-{i}-{key}", "") for key in ResolutionInput.FIELDS}
         raw["action_required"] = bool(post.get(f"res-{i}-action_required"))
-        raw["follow_up_owner_name"] = post.get(f"res-{i}-follow_up_owner_name", "")
         typed.append(raw)
         if not raw["title"].strip():
             continue
@@ -175,7 +153,7 @@ def parse_resolutions(post: Any) -> tuple[list[dict[str, Any]], list[dict[str, A
             "follow_up_owner_name": raw["follow_up_owner_name"],
             "note": raw["note"],
         }
-        for key in ("votes_for", "votes_against", "votes_abstain", "written_for", "written_against", "written_abstain"):
+        for key, _label in ResolutionInput.VOTES:
             value = str(raw[key]).strip()
             if value and not is_number(value):
                 errors.append(f"第 {i + 1} 项决议：票数应为非负整数")
@@ -189,7 +167,7 @@ def parse_resolutions(post: Any) -> tuple[list[dict[str, Any]], list[dict[str, A
                 errors.append(f"第 {i + 1} 项决议：落实时限日期格式无效")
         else:
             row["follow_up_due_on"] = None
-        rows.append(row)
+        rows.append(ResolutionInput(**row))
     return rows, typed, errors
 
 

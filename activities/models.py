@@ -1,7 +1,7 @@
 """Organizational life: meetings recorded once, and everything that reads them.
 
 A meeting is entered once (header, attendance, resolutions, attachments). Saving it through
-``activities.services.meeting_save`` stores the computed 应到/实到 and quorum on the row and
+``activities.services.meetings.meeting_save`` stores the computed 应到/实到 and quorum on the row and
 rewrites two derived tables so later readers never recompute:
 
 - ``MeetingCredit``: one row per (meeting, type it counts as), for the compliance calendar;

@@ -1,6 +1,7 @@
 """Demo organizational life: a year of meetings for the demo tree, so the compliance calendar,
-roll-ups and study records have something to show. Deterministic for a seed; goes through
-``meeting_save`` so every count, credit and study hour is computed as in real use."""
+roll-ups and study records have something to show. Deterministic for a seed; goes through the
+meeting service (``meeting_save_system``: no acting user) so every count, credit and study hour is
+computed as in real use."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ from activities.models import (
     Talk,
 )
 from activities.selectors import committee_members_on, meeting_roster
-from activities.services import meeting_save, talk_create
+from activities.services.inputs import AttendanceInput, MeetingInput, ResolutionInput
+from activities.services.meetings import meeting_save_system
+from activities.services.talks import talk_create_system
 from core.dates import today
 from organizations.choices import BRANCH_TYPES
 from organizations.models import Organization, RoleAssignment
@@ -56,14 +59,13 @@ class DemoActivities:
     branches: int
 
 
-def _attendance(rng: random.Random, roster) -> list[dict]:
+def _attendance(rng: random.Random, roster) -> list[AttendanceInput]:
     rows = []
     for person in roster.expected:
         roll = rng.random()
         status = "present" if roll < 0.86 else ("leave" if roll < 0.96 else "absent")
-        row = {"status": status, "reason": rng.choice(REASONS) if status != "present" else ""}
-        row.update({"member_id": person.member_id} if person.member_id else {"position_id": person.position.pk})
-        rows.append(row)
+        who = {"member_id": person.member_id} if person.member_id else {"position_id": person.position.pk}
+        rows.append(AttendanceInput(**who, status=status, reason=rng.choice(REASONS) if status != "present" else ""))
     return rows
 
 
@@ -75,28 +77,26 @@ def _record(
         return None
     start = dt.time(rng.choice([9, 14, 15]), rng.choice([0, 30]))
     end = (dt.datetime.combine(held_on, start) + dt.timedelta(minutes=rng.choice([60, 90, 120]))).time()
-    data = {
-        "meeting_type": meeting_type,
-        "also_counts_as": list(also),
-        "title": rng.choice(TOPICS.get(meeting_type, TOPICS[MeetingType.THEME_DAY])),
-        "held_on": held_on,
-        "start_time": start,
-        "end_time": end,
-        "place": rng.choice(PLACES),
-        "minutes": "一、传达学习有关精神；二、结合实际讨论交流；三、部署下阶段工作。",
-    }
+    data = MeetingInput(
+        meeting_type=meeting_type,
+        also_counts_as=list(also),
+        title=rng.choice(TOPICS.get(meeting_type, TOPICS[MeetingType.THEME_DAY])),
+        held_on=held_on,
+        start_time=start,
+        end_time=end,
+        place=rng.choice(PLACES),
+        minutes="一、传达学习有关精神；二、结合实际讨论交流；三、部署下阶段工作。",
+    )
     attendance = _attendance(rng, roster)
-    present = sum(1 for row in attendance if row["status"] == "present")
+    present = sum(1 for row in attendance if row.status == "present")
     voters_present = sum(
         1
         for row, person in zip(attendance, roster.expected, strict=True)
-        if row["status"] == "present" and person.is_voter
+        if row.status == "present" and person.is_voter
     )
     votes = present if meeting_type == MeetingType.COMMITTEE else voters_present
-    items = [{**r, "votes_for": votes} for r in resolutions]
-    meeting = meeting_save(
-        user=None, organization=org, data=data, attendance=attendance, resolutions=items, finish=True
-    )
+    items = [ResolutionInput(**r, votes_for=votes) for r in resolutions]
+    meeting = meeting_save_system(organization=org, data=data, attendance=attendance, resolutions=items, finish=True)
     # Demo records were "entered" the day after the meeting (so past periods are on time).
     recorded = timezone.make_aware(dt.datetime.combine(held_on + dt.timedelta(days=1), dt.time(10, 0)))
     Meeting.objects.filter(pk=meeting.pk).update(finalized_at=recorded)
@@ -146,8 +146,7 @@ def seed_activities_demo(*, seed: int = 1, max_branches: int = 30) -> DemoActivi
         for person in committee[:2]:
             for member in members[:6]:
                 if member.pk != person.member_id and rng.random() < 0.6:
-                    talk_create(
-                        user=None,
+                    talk_create_system(
                         organization=org,
                         held_on=last - dt.timedelta(days=rng.randrange(1, 200)),
                         initiator=person.member,

@@ -30,6 +30,7 @@ from activities.models import (
     StudyRecord,
     Talk,
 )
+from activities.services.inputs import AttendanceInput, MeetingInput, ResolutionInput
 
 
 class StrictSerializer(serializers.Serializer):
@@ -108,6 +109,15 @@ class MeetingInputSerializer(StrictSerializer):
     finish = serializers.BooleanField(required=False, default=False, help_text="完成录入（否则保存为草稿）")
     attendance = AttendanceInputSerializer(many=True, required=False, default=list, max_length=3000)
     resolutions = ResolutionInputSerializer(many=True, required=False, default=list, max_length=100)
+
+    def to_input(self) -> tuple[MeetingInput, list[AttendanceInput], list[ResolutionInput]]:
+        """The service's input from the validated body: the header, the attendance rows and the
+        resolutions (``organization`` and ``finish`` are read by the view)."""
+        data = self.validated_data
+        header = MeetingInput(**{name: data[name] for name in MeetingInput.FIELDS if name in data})
+        attendance = [AttendanceInput(**row) for row in data["attendance"]]
+        resolutions = [ResolutionInput(**row) for row in data["resolutions"]]
+        return header, attendance, resolutions
 
 
 # --- meetings: output ------------------------------------------------------------------------------
@@ -208,25 +218,13 @@ class AttachmentOutputSerializer(serializers.ModelSerializer):
         return f"/api/v1/attachments/{obj.pk}/download/"
 
 
+# What the list shows: the header as recorded (its long texts only on the detail), then what the
+# service computed. Same order as the input's field list.
+LONG_TEXTS = ("agenda", "minutes", "first_topic_material")
 MEETING_FIELDS = [
     "id",
     "organization_id",
-    "meeting_type",
-    "also_counts_as",
-    "title",
-    "held_on",
-    "start_time",
-    "end_time",
-    "place",
-    "chair_id",
-    "chair_name",
-    "recorder_id",
-    "recorder_name",
-    "lecturer_id",
-    "lecturer_name",
-    "first_topic",
-    "is_center_group",
-    "study_hours",
+    *(name for name in MeetingInput.FIELDS if name not in LONG_TEXTS),
     "status",
     "finalized_at",
     "expected_count",
@@ -255,9 +253,7 @@ class MeetingDetailOutputSerializer(serializers.ModelSerializer):
         model = Meeting
         fields = [
             *MEETING_FIELDS,
-            "agenda",
-            "minutes",
-            "first_topic_material",
+            *LONG_TEXTS,
             "attendance",
             "resolutions",
             "attachments",

@@ -21,7 +21,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from activities import services
 from activities.api.serializers import (
     AppraisalEntryOutputSerializer,
     AppraisalInputSerializer,
@@ -63,6 +62,11 @@ from activities.models import (
     Talk,
 )
 from activities.selectors import meeting_roster, talk_coverage
+from activities.services.appraisal import appraisal_grades_set
+from activities.services.follow_ups import follow_up_create, follow_up_update
+from activities.services.meetings import meeting_delete, meeting_save
+from activities.services.study import member_visible, study_points_record, study_record_create, study_record_delete
+from activities.services.talks import talk_create, talk_delete
 from core.access import CHANGE, VIEW, get_for_user, user_can
 from core.api.mixins import GatedViewMixin
 from core.api.pagination import CappedPageNumberPagination
@@ -197,19 +201,16 @@ class MeetingViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
     def _save(self, request: Request, meeting: Meeting | None) -> Meeting:
         serializer = MeetingInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        org = org_from_body(request, data.pop("organization"))
-        attendance = [dict(row) for row in data.pop("attendance")]
-        resolutions = [dict(row) for row in data.pop("resolutions")]
-        finish = data.pop("finish")
-        return services.meeting_save(
+        org = org_from_body(request, serializer.validated_data["organization"])
+        header, attendance, resolutions = serializer.to_input()
+        return meeting_save(
             user=request.user,
             organization=org,
-            data=data,
+            data=header,
             attendance=attendance,
             resolutions=resolutions,
             meeting=meeting,
-            finish=finish,
+            finish=serializer.validated_data["finish"],
         )
 
     def _output(self, meeting: Meeting, *, new: bool) -> dict[str, Any]:
@@ -229,7 +230,7 @@ class MeetingViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, pk: str | None = None) -> Response:
-        services.meeting_delete(user=request.user, meeting=self._get(pk, CHANGE))
+        meeting_delete(user=request.user, meeting=self._get(pk, CHANGE))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -312,7 +313,7 @@ class MeetingViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
         meeting = self._get(pk, CHANGE)
         serializer = AppraisalInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.appraisal_grades_set(
+        appraisal_grades_set(
             user=request.user, meeting=meeting, grades=[dict(g) for g in serializer.validated_data["grades"]]
         )
         rows = AppraisalEntry.objects.filter(meeting=meeting).select_related("member").order_by("member__name")
@@ -408,7 +409,7 @@ class FollowUpViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         org = org_from_body(request, data.pop("organization"))
-        follow_up = services.follow_up_create(user=request.user, organization=org, **data)
+        follow_up = follow_up_create(user=request.user, organization=org, **data)
         return Response(FollowUpOutputSerializer(follow_up).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=FollowUpUpdateSerializer, responses=FollowUpOutputSerializer)
@@ -418,7 +419,7 @@ class FollowUpViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
         serializer = FollowUpUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        follow_up = services.follow_up_update(
+        follow_up = follow_up_update(
             user=request.user,
             follow_up=follow_up,
             status=data.get("status"),
@@ -475,16 +476,14 @@ class TalkViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
         initiator, counterpart = people.get(data.pop("initiator_id")), people.get(data.pop("counterpart_id"))
         if initiator is None or counterpart is None:
             raise ValidationError({"initiator_id": "谈话人不属于本组织"})
-        talk = services.talk_create(
-            user=request.user, organization=org, initiator=initiator, counterpart=counterpart, **data
-        )
+        talk = talk_create(user=request.user, organization=org, initiator=initiator, counterpart=counterpart, **data)
         return Response(TalkOutputSerializer(talk).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, pk: str | None = None) -> Response:
         talk = self._get(pk)
         _check_change(request, talk)
-        services.talk_delete(user=request.user, talk=talk)
+        talk_delete(user=request.user, talk=talk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -572,10 +571,10 @@ class StudyRecordViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
         serializer = StudyRecordInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        member = services.member_visible(request.user, data.pop("member_id"))
+        member = member_visible(request.user, data.pop("member_id"))
         if member is None:
             raise ValidationError({"member_id": "党员不存在或无权访问"})
-        record = services.study_record_create(user=request.user, member=member, **data)
+        record = study_record_create(user=request.user, member=member, **data)
         return Response(StudyRecordOutputSerializer(record).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None})
@@ -584,7 +583,7 @@ class StudyRecordViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
             StudyRecord.objects.select_related("member", "organization"), request.user, VIEW, pk=positive_int(pk, "id")
         )
         try:
-            services.study_record_delete(user=request.user, record=record)
+            study_record_delete(user=request.user, record=record)
         except DjangoPermissionDenied as exc:  # pragma: no cover - the service raises ValidationError
             raise PermissionDenied(str(exc)) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -615,10 +614,10 @@ class StudyPointsViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
         serializer = StudyPointsInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        member = services.member_visible(request.user, data.pop("member_id"))
+        member = member_visible(request.user, data.pop("member_id"))
         if member is None:
             raise ValidationError({"member_id": "党员不存在或无权访问"})
-        row = services.study_points_record(user=request.user, member=member, **data)
+        row = study_points_record(user=request.user, member=member, **data)
         return Response(StudyPointsOutputSerializer(row).data, status=status.HTTP_201_CREATED)
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
+import pkgutil
 from datetime import date, datetime, time
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
+from activities.services.inputs import AttendanceInput, MeetingInput
 from members.choices import Stage
 from organizations import services as org_services
 from organizations.choices import PositionCode
@@ -55,15 +58,18 @@ def add_committee(org: Any, members: list[Any], *, elected_on: date = date(2024,
     return term
 
 
-def attendance(people: list[Any], present: int, status: str = "absent") -> list[dict[str, Any]]:
+def attendance(people: list[Any], present: int, status: str = "absent") -> list[AttendanceInput]:
     """The first ``present`` people present, the rest ``status`` (with a reason)."""
     return [
-        {"member_id": p.pk, "status": "present" if i < present else status, "reason": "" if i < present else "出差"}
+        AttendanceInput(
+            member_id=p.pk, status="present" if i < present else status, reason="" if i < present else "出差"
+        )
         for i, p in enumerate(people)
     ]
 
 
-def header(meeting_type: str = "general_assembly", **extra: Any) -> dict[str, Any]:
+def header_values(meeting_type: str = "general_assembly", **extra: Any) -> dict[str, Any]:
+    """The header of the test meeting as plain values (what an API body carries)."""
     data = {
         "meeting_type": meeting_type,
         "title": "研究发展党员工作",
@@ -76,22 +82,31 @@ def header(meeting_type: str = "general_assembly", **extra: Any) -> dict[str, An
     return data
 
 
+def header(meeting_type: str = "general_assembly", **extra: Any) -> MeetingInput:
+    """The header of the test meeting as the service takes it."""
+    return MeetingInput(**header_values(meeting_type, **extra))
+
+
+def _modules_reading_today() -> list[str]:
+    """The modules that call ``today()`` (imported from core.dates) or may: every activities
+    service and page module, the compliance reads, the calendar and the demo builder."""
+    names = ["activities.compliance", "activities.calendar", "demo.activities"]
+    for package in ("activities.services", "activities.views"):
+        path = importlib.import_module(package).__path__
+        names += [f"{package}.{info.name}" for info in pkgutil.iter_modules(path)]
+    return names
+
+
 @pytest.fixture
 def today_is(monkeypatch):
     """Pin "today" for services, selectors and compliance (core.dates.today)."""
 
     def _set(day: date) -> None:
-        for module in (
-            "activities.services",
-            "activities.compliance",
-            "activities.calendar",
-            "activities.views",
-            "demo.activities",
-        ):
+        for module in _modules_reading_today():
             with contextlib.suppress(AttributeError, ImportError):
                 monkeypatch.setattr(f"{module}.today", lambda: day)
         noon = timezone.make_aware(datetime.combine(day, time(12, 0)))
-        monkeypatch.setattr("activities.services._now", lambda: noon)
+        monkeypatch.setattr("activities.services.meetings._now", lambda: noon)
 
     _set(date(2026, 6, 15))
     return _set

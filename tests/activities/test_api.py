@@ -11,14 +11,14 @@ from django.test.utils import CaptureQueriesContext
 
 from activities.models import FollowUp, Meeting
 from members.models import Member
-from tests.activities.conftest import MEETING_DAY, add_committee, add_members, header
+from tests.activities.conftest import MEETING_DAY, add_committee, add_members, header, header_values
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def body(cast, people, *, org=None, resolutions=None, **extra):
-    data = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in header(**extra).items()}
+    data = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in header_values(**extra).items()}
     return {
         "organization": (org or cast.A).pk,
         **data,
@@ -394,8 +394,10 @@ def test_list_endpoints_and_pages_take_constant_queries(cast, today_is, url):
     from decimal import Decimal
 
     from activities.calendar import plan_save
-    from activities.services import activity_settings_update, study_points_record, study_record_create, talk_create
-    from activities.services import meeting_save as save
+    from activities.services.inputs import AttendanceInput, ResolutionInput
+    from activities.services.meetings import meeting_save as save
+    from activities.services.study import activity_settings_update, study_points_record, study_record_create
+    from activities.services.talks import talk_create
 
     people = [cast.member_a_record, *add_members(cast.A, full=2)]
     add_committee(cast.A, people)
@@ -417,9 +419,9 @@ def test_list_endpoints_and_pages_take_constant_queries(cast, today_is, url):
                 user=user,
                 organization=cast.A,
                 data=header("general_assembly", held_on=day),
-                attendance=[{"member_id": m.pk, "status": "present"} for m in roster],
+                attendance=[AttendanceInput(member_id=m.pk, status="present") for m in roster],
                 resolutions=[
-                    {"title": f"事项{i}", "votes_for": 1, "action_required": True, "follow_up_owner_id": extra.pk}
+                    ResolutionInput(title=f"事项{i}", votes_for=1, action_required=True, follow_up_owner_id=extra.pk)
                 ],
                 finish=True,
             )

@@ -12,7 +12,7 @@ from PIL import Image
 
 from activities.attachments import attachment_path
 from activities.models import Attachment
-from activities.services import meeting_delete, meeting_save
+from activities.services.meetings import meeting_delete, meeting_save
 from audit.models import AuditEvent
 from tests.activities.conftest import add_members, attendance, header
 

@@ -9,15 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from activities.compliance import (
-    compliance_items,
-    compliance_rollup,
-    compliance_rule_change,
-    compliance_waive,
-    year_grid,
-)
+from activities.compliance import compliance_items, compliance_rollup, year_grid
 from activities.models import ComplianceRule
-from activities.services import meeting_save
+from activities.services.compliance import compliance_rule_change, compliance_waive
+from activities.services.meetings import meeting_save
 from audit.models import AuditEvent
 from tests.activities.conftest import add_committee, add_members, attendance, header
 from tests.factories import make_org

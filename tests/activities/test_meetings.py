@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, time
 from decimal import Decimal
 
@@ -11,7 +12,9 @@ from django.core.exceptions import ValidationError
 from activities.choices import FollowUpStatus, QuorumState, ResolutionOutcome
 from activities.models import FollowUp, Meeting, MeetingCredit, StudyRecord
 from activities.selectors import follow_ups_for_meeting, meeting_roster
-from activities.services import follow_up_update, meeting_delete, meeting_save
+from activities.services.follow_ups import follow_up_update
+from activities.services.inputs import AttendanceInput, ResolutionInput
+from activities.services.meetings import meeting_delete, meeting_save
 from audit.models import AuditEvent
 from members.services import member_move
 from tests.activities.conftest import MEETING_DAY, add_committee, add_members, attendance, header
@@ -33,7 +36,7 @@ def save(cast, data, people_rows, resolutions=(), finish=True, org=None, meeting
 
 
 def vote(title="同意接收张三为预备党员", **counts):
-    return {"title": title, "voting_method": "show_of_hands", **counts}
+    return ResolutionInput(**{"title": title, "voting_method": "show_of_hands", **counts})
 
 
 @pytest.fixture
@@ -82,11 +85,11 @@ def test_probationary_members_are_expected_but_do_not_vote(cast, branch):
 def test_attendance_for_someone_not_in_the_organization_that_day_is_refused(cast, branch):
     voters, prob = branch
     newcomer = MemberFactory(name="新转入", organization=cast.A, roster=date(2026, 4, 1))
-    rows = attendance([*voters, *prob], present=12) + [{"member_id": newcomer.pk, "status": "present"}]
+    rows = attendance([*voters, *prob], present=12) + [AttendanceInput(member_id=newcomer.pk, status="present")]
     with pytest.raises(ValidationError) as exc:
         save(cast, header(), rows)
     assert "新转入 在 2026-03-10 不是本组织党员" in str(exc.value)
-    rows[-1] = {"member_id": cast.member_b_record.pk, "status": "present"}
+    rows[-1] = AttendanceInput(member_id=cast.member_b_record.pk, status="present")
     with pytest.raises(ValidationError) as exc:
         save(cast, header(), rows)
     assert "乙党员 在 2026-03-10 不是本组织党员" in str(exc.value)
@@ -96,7 +99,7 @@ def test_attendance_for_someone_not_in_the_organization_that_day_is_refused(cast
 def test_counts_are_computed_not_typed(cast, branch):
     voters, prob = branch
     rows = attendance(voters, present=8, status="leave") + attendance(prob, present=1)
-    rows.append({"name": "上级党委组织员", "status": "present"})
+    rows.append(AttendanceInput(name="上级党委组织员", status="present"))
     meeting = save(cast, header(), rows)
     assert (meeting.expected_count, meeting.present_count, meeting.leave_count, meeting.absent_count) == (13, 9, 3, 1)
     assert (meeting.voters_expected, meeting.voters_present, meeting.nonvoting_count) == (11, 8, 1)
@@ -124,9 +127,11 @@ def test_general_assembly_quorum_boundary_on_voters(cast, branch, voters_present
 def test_even_voter_count_needs_strictly_more_than_half(cast, today_is):
     add_members(cast.A, full=9)  # with member_a: 10 voters
     voters = list(meeting_roster(organization=cast.A, on=MEETING_DAY, meeting_type="general_assembly").expected)
-    rows = [{"member_id": p.member_id, "status": "present" if i < 5 else "absent"} for i, p in enumerate(voters)]
+    rows = [
+        AttendanceInput(member_id=p.member_id, status="present" if i < 5 else "absent") for i, p in enumerate(voters)
+    ]
     assert save(cast, header(), rows).quorum == QuorumState.NOT_MET  # 5 of 10 is not more than half
-    rows[5]["status"] = "present"
+    rows[5] = replace(rows[5], status="present")
     assert save(cast, header(), rows).quorum == QuorumState.MET
 
 
@@ -205,7 +210,7 @@ def test_committee_quorum_is_more_than_half_of_members(cast, today_is, size, pre
     people = add_members(cast.A, full=8)
     add_committee(cast.A, people[:size])
     rows = attendance(people[:size], present=present, status="leave")
-    rows.append({"member_id": people[-1].pk, "status": "present"})  # a non-member of the committee: 列席
+    rows.append(AttendanceInput(member_id=people[-1].pk, status="present"))  # a non-member of the committee: 列席
     meeting = save(cast, header("committee"), rows, [vote(title="研究确定入党积极分子", votes_for=present)])
     assert meeting.expected_count == size and meeting.present_count == present and meeting.nonvoting_count == 1
     assert meeting.quorum == expected
@@ -257,11 +262,11 @@ def test_draft_can_be_saved_half_done_and_finished_later(cast, branch):
         save(cast, header(), attendance(voters[:3], present=3), meeting=draft, finish=True)
     assert "尚未登记出席情况" in str(exc.value)
     rows = attendance(voters, present=10, status="leave") + attendance(prob, present=2)
-    rows[-3]["reason"] = ""
+    rows[-3] = replace(rows[-3], reason="")
     with pytest.raises(ValidationError) as exc:
         save(cast, header(), rows, meeting=draft, finish=True)
     assert "请假，请填写请假原因" in str(exc.value)
-    rows[-3]["reason"] = "病假"
+    rows[-3] = replace(rows[-3], reason="病假")
     done = save(cast, header(), rows, meeting=draft, finish=True)
     assert done.pk == draft.pk and done.status == "final" and done.finalized_at is not None
     assert MeetingCredit.objects.filter(meeting=done, kind="general_assembly").exists()
@@ -339,7 +344,7 @@ def test_editing_keeps_resolution_ids_and_follow_up_status(cast, branch, today_i
         cast,
         header(),
         rows,
-        [{**vote(title="整改（修订）", votes_for=8), "id": resolution.pk, "action_required": True}],
+        [replace(vote(title="整改（修订）", votes_for=8), id=resolution.pk, action_required=True)],
         meeting=meeting,
     )
     assert again.resolutions.get().pk == resolution.pk

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -11,15 +12,15 @@ from django.core.exceptions import ValidationError
 from activities.compliance import compliance_items
 from activities.models import AppraisalEntry, StudyRecord
 from activities.selectors import advisory_summary, branch_study_progress, committee_study_report, talk_coverage
-from activities.services import (
+from activities.services.appraisal import appraisal_grades_set
+from activities.services.meetings import meeting_save
+from activities.services.study import (
     activity_settings_update,
-    appraisal_grades_set,
-    meeting_save,
     study_points_record,
     study_record_create,
     study_record_delete,
-    talk_create,
 )
+from activities.services.talks import talk_create
 from tests.activities.conftest import add_committee, add_members, attendance, header
 from tests.factories import MemberFactory, make_org
 
@@ -325,7 +326,7 @@ def test_committee_first_topic_and_center_group_study_report(cast, today_is):
         finish=True,
     )
     session_rows = [
-        {**row, "is_speaker": i < 2, "speech_topic": "交流体会" if i < 2 else ""} for i, row in enumerate(rows)
+        replace(row, is_speaker=i < 2, speech_topic="交流体会" if i < 2 else "") for i, row in enumerate(rows)
     ]
     session = meeting_save(
         user=admin,

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from activities.calendar import calendar_feed_create, plan_save
 from activities.models import CalendarFeed, FollowUp, Meeting, StudyRecord
-from activities.services import meeting_save
+from activities.services.inputs import ResolutionInput
+from activities.services.meetings import meeting_save
 from tests.activities.conftest import add_committee, add_members, attendance, header
 from tests.factories import MemberFactory
 
@@ -148,7 +149,7 @@ def test_pages_render_for_the_secretary(cast, people):
         organization=cast.A,
         data=header(also_counts_as=["appraisal"]),
         attendance=attendance(people, present=7),
-        resolutions=[{"title": "整理档案", "votes_for": 6, "action_required": True, "follow_up_owner_name": "王"}],
+        resolutions=[ResolutionInput(title="整理档案", votes_for=6, action_required=True, follow_up_owner_name="王")],
         finish=True,
     )
     plan_save(
@@ -234,7 +235,7 @@ def test_meeting_list_and_compliance_pages_take_constant_queries(cast, people):
                 organization=cast.A,
                 data=header(),
                 attendance=attendance(people, 7),
-                resolutions=[{"title": "x", "votes_for": 3}],
+                resolutions=[ResolutionInput(title="x", votes_for=3)],
                 finish=True,
             )
 
@@ -286,7 +287,7 @@ def test_follow_up_status_update_from_the_page(cast, people):
         organization=cast.A,
         data=header(),
         attendance=attendance(people, 7),
-        resolutions=[{"title": "整理档案", "votes_for": 6, "action_required": True}],
+        resolutions=[ResolutionInput(title="整理档案", votes_for=6, action_required=True)],
         finish=True,
     )
     follow_up = FollowUp.objects.get()

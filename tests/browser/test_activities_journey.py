@@ -135,7 +135,8 @@ def test_secretary_pages_on_phone(cast, phone_page):
     from decimal import Decimal
 
     from activities.calendar import plan_save
-    from activities.services import study_record_create, talk_create
+    from activities.services.study import study_record_create
+    from activities.services.talks import talk_create
     from tests.activities.conftest import add_committee
 
     user = cast.users["secretary_a"]

@@ -11,7 +11,8 @@ import pytest
 
 from activities.compliance import compliance_rollup
 from activities.selectors import meeting_roster
-from activities.services import meeting_save
+from activities.services.inputs import AttendanceInput, MeetingInput
+from activities.services.meetings import meeting_save
 from core.dates import today
 from dashboard.facts import facts_rebuild
 from dashboard.selectors import Period, dashboard_data
@@ -25,14 +26,14 @@ pytestmark = pytest.mark.django_db
 
 def _meeting(org, kind: str, held_on: date, user) -> None:
     roster = meeting_roster(organization=org, on=held_on, meeting_type=kind)
-    attendance = [{"member_id": p.member_id, "status": "present"} for p in roster.expected if p.member_id]
+    attendance = [AttendanceInput(member_id=p.member_id, status="present") for p in roster.expected if p.member_id]
     meeting_save(
         user=user,
         organization=org,
         finish=True,
         attendance=attendance,
         resolutions=[],
-        data={"meeting_type": kind, "title": f"{held_on:%m}月{kind}", "held_on": held_on},
+        data=MeetingInput(meeting_type=kind, title=f"{held_on:%m}月{kind}", held_on=held_on),
     )
 
 

@@ -85,7 +85,7 @@ def test_compliance_grace_period_is_a_setting(cast):
 
 def test_done_items_are_not_reminded(cast):
     from activities.models import MeetingCredit
-    from activities.services import meeting_save
+    from activities.services.meetings import meeting_save
     from tests.activities.conftest import attendance, header
 
     meeting_save(

@@ -42,7 +42,8 @@ def seed_org_objects(
     a pending transfer. Every free-text field starts with ``marker`` (the canary crawl looks for it)."""
     from activities.calendar import calendar_feed_create
     from activities.models import Attachment, FollowUp, Plan, StudyRecord, Talk
-    from activities.services import meeting_save
+    from activities.services.inputs import AttendanceInput, MeetingInput
+    from activities.services.meetings import meeting_save
     from assessments.models import (
         AssessmentRound,
         DutyReport,
@@ -70,15 +71,15 @@ def seed_org_objects(
     meeting = meeting_save(
         user=secretary,
         organization=A,
-        data={
-            "meeting_type": "general_assembly",
-            "title": f"{m}支部党员大会",
-            "held_on": date(2026, 3, 10),
-            "start_time": time(14, 30),
-            "end_time": time(16, 0),
-            "place": f"{m}会议室",
-        },
-        attendance=[{"member_id": p.pk, "status": "present", "reason": ""} for p in (member, other)],
+        data=MeetingInput(
+            meeting_type="general_assembly",
+            title=f"{m}支部党员大会",
+            held_on=date(2026, 3, 10),
+            start_time=time(14, 30),
+            end_time=time(16, 0),
+            place=f"{m}会议室",
+        ),
+        attendance=[AttendanceInput(member_id=p.pk, status="present", reason="") for p in (member, other)],
         resolutions=[],
     )
     attachment = Attachment.objects.create(

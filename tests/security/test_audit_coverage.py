@@ -29,16 +29,10 @@ from openpyxl import Workbook
 
 from activities.attachments import attachment_add, attachment_delete
 from activities.models import FollowUp, StudyRecord
-from activities.services import (
-    follow_up_create,
-    follow_up_update,
-    meeting_delete,
-    meeting_save,
-    study_record_create,
-    study_record_delete,
-    talk_create,
-    talk_delete,
-)
+from activities.services.follow_ups import follow_up_create, follow_up_update
+from activities.services.meetings import meeting_delete, meeting_save
+from activities.services.study import study_record_create, study_record_delete
+from activities.services.talks import talk_create, talk_delete
 from assessments.models import Rating
 from assessments.services.duty import duty_report_appraise, duty_report_save, duty_report_submit
 from assessments.services.ratings import (
@@ -864,7 +858,7 @@ def case_dues_export(cast):
 
 
 def case_study_points(cast):
-    from activities.services import activity_settings_update, study_points_record
+    from activities.services.study import activity_settings_update, study_points_record
 
     activity_settings_update(
         user=cast.users["secretary_a"], organization=cast.A, study_points_enabled=True, advisory_summary_enabled=False

@@ -23,7 +23,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from activities.services import meeting_save
+from activities.services.meetings import meeting_save
 from audit.services import audit_log
 from members.services import member_create
 from tests.activities.conftest import add_members, attendance, header

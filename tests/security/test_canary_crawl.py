@@ -58,7 +58,8 @@ def seed_members(world: World) -> None:
 
 
 def seed_meeting(world: World) -> None:
-    from activities.services import meeting_save
+    from activities.services.inputs import AttendanceInput, MeetingInput
+    from activities.services.meetings import meeting_save
     from members.models import Member
 
     people = list(Member.objects.filter(organization=world.B))
@@ -69,15 +70,15 @@ def seed_meeting(world: World) -> None:
     meeting_save(
         user=secretary_b,
         organization=world.B,
-        data={
-            "meeting_type": "general_assembly",
-            "title": f"{MARKER}党员大会",
-            "held_on": date(2026, 3, 10),
-            "start_time": time(14, 30),
-            "end_time": time(16, 0),
-            "place": f"{MARKER}会议室",
-        },
-        attendance=[{"member_id": p.pk, "status": "present", "reason": ""} for p in people],
+        data=MeetingInput(
+            meeting_type="general_assembly",
+            title=f"{MARKER}党员大会",
+            held_on=date(2026, 3, 10),
+            start_time=time(14, 30),
+            end_time=time(16, 0),
+            place=f"{MARKER}会议室",
+        ),
+        attendance=[AttendanceInput(member_id=p.pk, status="present", reason="") for p in people],
         resolutions=[],
     )
 

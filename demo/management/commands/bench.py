@@ -269,12 +269,13 @@ class Command(BaseCommand):
         # Recording a meeting: the service the meeting form posts to, with the summary refresh that
         # runs after the commit (what the user waits for).
         from activities.selectors import meeting_roster
-        from activities.services import meeting_save
+        from activities.services.inputs import AttendanceInput, MeetingInput
+        from activities.services.meetings import meeting_save
 
         held_on = today() - timedelta(days=1)
         roster = meeting_roster(organization=branch, on=held_on, meeting_type="theme_day")
         attendance = [
-            {"member_id": p.member_id, "position_id": p.position.pk if p.position else None, "status": "present"}
+            AttendanceInput(member_id=p.member_id, position_id=p.position.pk if p.position else None, status="present")
             for p in roster.expected
         ]
 
@@ -286,7 +287,7 @@ class Command(BaseCommand):
                     finish=True,
                     attendance=attendance,
                     resolutions=[],
-                    data={"meeting_type": "theme_day", "title": "基准测试主题党日", "held_on": held_on},
+                    data=MeetingInput(meeting_type="theme_day", title="基准测试主题党日", held_on=held_on),
                 )
 
         samples, queries = self._time(record, runs)
