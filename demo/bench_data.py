@@ -19,10 +19,13 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
+from activities.choices import MeetingStatus, MeetingType
 from core.dates import today
 from core.roles import Role
+from dashboard.facts import facts_rebuild
 from demo import seed
 from members.choices import MembershipStatus, Stage
+from members.development.models import DevelopmentStep, StepCode
 from members.models import Member
 from organizations.choices import BRANCH_TYPES, OrgType, UnitRelation
 from organizations.models import Organization, RoleAssignment
@@ -238,7 +241,6 @@ def _month_day(rng: random.Random, year: int, month: int, on: date) -> date | No
 
 
 def _meetings(orgs: list[Organization], rng: random.Random, on: date) -> int:
-    from activities.choices import MeetingStatus, MeetingType
 
     year = on.year
     now = timezone.now()
@@ -402,7 +404,6 @@ def _dues(rng: random.Random, on: date) -> int:
 
 
 def _development(rng: random.Random, on: date) -> int:
-    from members.development.models import DevelopmentStep, StepCode
 
     rows = []
     for pk, org, stage in (
@@ -476,7 +477,6 @@ def bench_build(*, n_orgs: int, n_members: int, seed: int, attendance_days: int 
     with connection.cursor() as cursor:
         cursor.execute("SET session_replication_role = DEFAULT")
         cursor.execute("ANALYZE")
-    from dashboard.facts import facts_rebuild
 
     report.step("汇总表全量重建", lambda: facts_rebuild())
     with connection.cursor() as cursor:

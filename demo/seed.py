@@ -13,11 +13,13 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
+from assessments.seeds import assessments_reset
 from core.dates import add_years, today
 from core.roles import Role
 from members.choices import DuesCategory, MembershipStatus, Sex, Stage
 from members.models import Member, OrganizationMembership
 from members.services import member_create
+from members.validators import id_check_digit
 from organizations.choices import OrgType, PositionCode, TermKind, UnitRelation
 from organizations.models import CommitteeTerm, Organization, Position, RoleAssignment
 
@@ -281,8 +283,6 @@ _used_ids: set[str] = set()
 
 def _demo_id_number(rng: random.Random, birth: date, male: bool) -> str:
     """A valid 公民身份号码 (GB 11643 check digit) agreeing with the birth date and sex."""
-    from members.validators import id_check_digit
-
     while True:
         seq = rng.randrange(0, 999, 2) + (1 if male else 0)
         first17 = f"{rng.choice(REGIONS)}{birth:%Y%m%d}{seq:03d}"
@@ -491,8 +491,6 @@ def _demo_logins(orgs: list[Organization], branches: list[Organization]) -> list
 @transaction.atomic
 def demo_reset() -> None:
     """Remove demo data (every organization, member and non-superuser account)."""
-    from assessments.seeds import assessments_reset  # ratings, reports, rectification (they reference orgs)
-
     assessments_reset()
     from demo.activities import activities_demo_reset  # meetings, talks, study (they protect orgs/members)
 

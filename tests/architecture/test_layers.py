@@ -3,7 +3,8 @@
 1. Apps depend one way: an app imports only the apps below it in ``LAYERS``, whether the import
    sits at module level or inside a function; so there is no import cycle between apps. An import
    of another app inside a function is allowed only in ``AppConfig.ready`` (Django loads models
-   first) or on a line that says which cycle it breaks (``# cycle: …``).
+   first) or on a line that says why it must stay there (``# import-here: …``, e.g. a process
+   that sets Django up first).
 2. No module outside migrations and tests is longer than ``MAX_LINES``.
 3. No module is named ``<layer>_<domain>.py`` (``services_dues.py``): a sub-domain is a package.
 4. Only the gate (``core/access.py``) reads its rules or compares role names: everyone else asks
@@ -121,7 +122,7 @@ def test_imports_of_other_apps_sit_at_module_level():
                 for sub in ast.walk(node):
                     if isinstance(sub, ast.ImportFrom) and sub.level == 0 and sub.module:
                         target = sub.module.split(".")[0]
-                        if target in LAYERS and target != app and "# cycle:" not in lines[sub.lineno - 1]:
+                        if target in LAYERS and target != app and "# import-here:" not in lines[sub.lineno - 1]:
                             inner.append(f"{path.relative_to(ROOT)}:{sub.lineno} imports {sub.module} in {node.name}()")
     assert not inner, "imports of other apps inside functions (move them to the top):\n" + "\n".join(inner)
 
@@ -137,7 +138,7 @@ def test_modules_stay_short():
 
 
 def test_no_layer_domain_module_names():
-    pattern = re.compile(rf"^({'|'.join(LAYER_NAMES)})_\w+\.py$|^\w+_({'|'.join(LAYER_NAMES)})\.py$")
+    pattern = re.compile(rf"^({'|'.join(LAYER_NAMES)})_\w+\.py$")
     allowed = {"api_router.py", "api_urls.py"}
     bad = [
         str(path.relative_to(ROOT))

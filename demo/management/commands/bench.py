@@ -23,6 +23,13 @@ from urllib.parse import urlparse
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 
+from activities.selectors import meeting_roster
+from activities.services.inputs import AttendanceInput, MeetingInput
+from activities.services.meetings import meeting_save
+from core.dates import today
+from dashboard.facts import FAMILIES, facts_rebuild, facts_refresh
+from organizations.models import Organization
+
 EXTRAS = {
     "import": "bench_import",
     "reminders": "bench_reminders",
@@ -129,7 +136,6 @@ class Command(BaseCommand):
         from django.db import connection
 
         from demo.bench_data import bench_build
-        from organizations.models import Organization
 
         if connection.vendor != "postgresql":
             raise CommandError("基准测试需要 PostgreSQL")
@@ -147,7 +153,6 @@ class Command(BaseCommand):
             for step, seconds, rows in build.timings:
                 self.stdout.write(f"  {step:<16} {rows:>12,} 行  {seconds:8.1f} 秒")
         elif opts["rebuild_facts"]:
-            from dashboard.facts import facts_rebuild
 
             started = time.perf_counter()
             count = facts_rebuild()
@@ -206,9 +211,6 @@ class Command(BaseCommand):
         from django.db import transaction
         from django.test import Client
 
-        from core.dates import today
-        from dashboard.facts import FAMILIES, facts_refresh
-        from organizations.models import Organization
 
         User = get_user_model()
         admin = User.objects.get(username="bench_admin")
@@ -268,9 +270,6 @@ class Command(BaseCommand):
 
         # Recording a meeting: the service the meeting form posts to, with the summary refresh that
         # runs after the commit (what the user waits for).
-        from activities.selectors import meeting_roster
-        from activities.services.inputs import AttendanceInput, MeetingInput
-        from activities.services.meetings import meeting_save
 
         held_on = today() - timedelta(days=1)
         roster = meeting_roster(organization=branch, on=held_on, meeting_type="theme_day")

@@ -21,57 +21,21 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import time
-from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from assessments.choices import BatchStatus, ReportKind, ReportStatus
+from assessments.models import InspectionReport, ReportBatch
+from assessments.periods import previous_quarter, quarter_period
+from assessments.reports.fonts import cjk_font
+from assessments.tasks import report_generate_chunk_task
+from core.dates import today
+from demo.report_worker import report_worker
+from organizations.choices import OrgType
+from organizations.models import Organization
+
 CHUNK = 20
-
-
-def _peak_rss_mb() -> float:
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _worker(queue: Any, results: Any, batch_id: int) -> None:
-    """One worker process: set Django up, generate chunks until the queue is empty."""
-    import django
-
-    django.setup()
-    from assessments.services.reports import report_generate_chunk
-
-    started = time.perf_counter()
-    totals = {"done": 0, "skipped": 0, "failed": 0}
-    rss_after_setup = _peak_rss_mb()
-    while True:
-        ids = queue.get()
-        if ids is None:
-            break
-        outcome = report_generate_chunk(batch_id=batch_id, report_ids=ids)
-        for key, value in outcome.items():
-            totals[key] += value
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    results.put(
-        {
-            "pid": os.getpid(),
-            "seconds": time.perf_counter() - started,
-            "cpu_seconds": usage.ru_utime + usage.ru_stime,
-            "peak_rss_mb": _peak_rss_mb(),
-            "rss_after_setup_mb": rss_after_setup,
-            **totals,
-        }
-    )
 
 
 def _count(value: int) -> str:
@@ -104,8 +68,6 @@ def _celery_run(*, batch_id: int, chunks: list[list[int]], workers: int, timeout
 
     from django.conf import settings
 
-    from assessments.models import ReportBatch
-    from assessments.tasks import report_generate_chunk_task
 
     queue = f"bench-reports-{uuid.uuid4().hex[:8]}"
     procs = []
@@ -184,7 +146,7 @@ class Command(BaseCommand):
         for _ in range(workers):
             queue.put(None)
         started = time.perf_counter()
-        processes = [ctx.Process(target=_worker, args=(queue, results, batch_id)) for _ in range(workers)]
+        processes = [ctx.Process(target=report_worker, args=(queue, results, batch_id)) for _ in range(workers)]
         for process in processes:
             process.start()
         stats = [results.get() for _ in processes]
@@ -193,13 +155,6 @@ class Command(BaseCommand):
         return time.perf_counter() - started, stats
 
     def handle(self, *args, branches, workers, year, quarter, rollups, celery=False, timeout=1200, **options):
-        from assessments.choices import BatchStatus, ReportKind, ReportStatus
-        from assessments.models import InspectionReport, ReportBatch
-        from assessments.periods import previous_quarter, quarter_period
-        from assessments.reports.fonts import cjk_font
-        from core.dates import today
-        from organizations.choices import OrgType
-        from organizations.models import Organization
 
         if branches < 1 or workers < 1:
             raise CommandError("--branches 和 --workers 至少为 1")

@@ -3,7 +3,9 @@ import time
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from core.dates import today
 from demo.seed import DEMO_PASSWORD, demo_reset, seed_demo
+from organizations.models import Organization
 
 
 class Command(BaseCommand):
@@ -19,7 +21,6 @@ class Command(BaseCommand):
     def handle(self, *args, orgs, members, seed, reset, if_empty, **options):
         if orgs < 1 or members < 0:
             raise CommandError("--orgs 至少为 1，--members 不能为负数")
-        from organizations.models import Organization
 
         if if_empty and Organization.objects.exists():
             self.stdout.write("已有数据，跳过演示数据载入。")
@@ -38,7 +39,6 @@ class Command(BaseCommand):
             )
         )
         # Example star-rating schemes (assessments) for last year and this year, editable copies.
-        from core.dates import today
 
         for year in (today().year - 1, today().year):
             call_command("seed_assessment_schemes", year=year, stdout=self.stdout)
