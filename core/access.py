@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models
@@ -34,8 +34,13 @@ from django.http import Http404
 
 from core.roles import Role
 
-if TYPE_CHECKING:  # annotations only: the gate imports no domain app
-    from organizations.models import Organization
+
+class Organization(Protocol):
+    """What the gate reads of an organization (``organizations.models.Organization``): its tree
+    path and type. A protocol, so the gate imports no domain app."""
+
+    path: str
+    org_type: str
 
 VIEW = "view"
 CHANGE = "change"
