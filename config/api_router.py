@@ -26,6 +26,7 @@ from assessments.api.views import (
 )
 from members.api.views import MemberViewSet, TransferViewSet
 from members.development.api import DevelopmentPipelineView, DevelopmentStepViewSet
+from members.discipline.api import MemberRightsSuspensionsView, MemberSanctionsView, MemberStatusChangesView
 from members.dues.api import (
     DuesApprovalViewSet,
     DuesCollectionView,
@@ -77,5 +78,10 @@ urlpatterns = [
     path("development/pipeline/", DevelopmentPipelineView.as_view(), name="api-development-pipeline"),
     # Before the router include: a separate path, so it cannot clash with the organization viewset.
     path("organizations/<int:pk>/compliance/", OrganizationComplianceView.as_view(), name="api-organization-compliance"),
+    path("members/<int:pk>/sanctions/", MemberSanctionsView.as_view(), name="api-member-sanctions"),
+    path(
+        "members/<int:pk>/rights-suspensions/", MemberRightsSuspensionsView.as_view(), name="api-member-rights-suspensions"
+    ),
+    path("members/<int:pk>/status-changes/", MemberStatusChangesView.as_view(), name="api-member-status-changes"),
     path("", include(router.urls)),
 ]

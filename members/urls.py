@@ -1,6 +1,7 @@
 from django.urls import path
 
 from members import views
+from members.discipline.views import member_discipline
 
 app_name = "members"
 
@@ -11,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/", views.member_detail, name="detail"),
     path("<int:pk>/edit/", views.member_edit, name="edit"),
     path("<int:pk>/reveal/", views.member_reveal, name="reveal"),
+    path("<int:pk>/discipline/", member_discipline, name="discipline"),
     path("<int:pk>/transfer/", views.transfer_new, name="transfer-new"),
     path("transfers/", views.transfer_list_page, name="transfers"),
     path("transfers/<int:pk>/", views.transfer_detail, name="transfer-detail"),

@@ -424,7 +424,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "StepCodeEnum": "members.development.models.StepCode",
     "DecisionEnum": "members.development.models.Decision",
     "FullOutcomeEnum": "members.development.models.FullOutcome",
-    "SanctionKindEnum": "members.development.models.SanctionKind",
+    "SanctionKindEnum": "members.discipline.models.SanctionKind",
     "OrgTypeEnum": "organizations.choices.OrgType",
     "UnitRelationEnum": "organizations.choices.UnitRelation",
     "RoleEnum": "core.roles.Role",

@@ -19,7 +19,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from audit.services import audit_log
@@ -32,8 +31,6 @@ from members.development.models import (
     Decision,
     DevelopmentStep,
     FullOutcome,
-    MemberSanction,
-    SanctionKind,
     StepCode,
 )
 from members.development.rules import (
@@ -57,6 +54,7 @@ from members.development.rules import (
     reviews_required,
 )
 from members.development.votes import VoteMeeting, VoteResolution, development_vote_source
+from members.discipline.selectors import member_under_probation_on
 from members.dues.rules import month_from_index, month_index
 from members.models import Member
 from organizations.choices import OrgType
@@ -85,15 +83,6 @@ def step_label(code: str) -> str:
 def development_state(member: Member) -> DevelopmentState:
     steps = list(DevelopmentStep.objects.filter(member=member).order_by("occurred_on", "number", "pk"))
     return DevelopmentState(steps=steps)
-
-
-def member_under_party_probation(member: Member, on: date) -> bool:
-    """留党察看 in force on ``on`` (FZ: such a member cannot be an 入党介绍人)."""
-    return (
-        MemberSanction.objects.filter(member=member, kind=SanctionKind.PROBATION, decided_on__lte=on)
-        .filter(Q(until__isnull=True) | Q(until__gte=on))
-        .exists()
-    )
 
 
 def _is_full_member_on(person: Member, on: date) -> bool:
@@ -451,7 +440,7 @@ def _check_introducers(*, member, state, on, data, errors, warnings) -> None:
             errors.add("people", "本人不能担任自己的入党介绍人")
         elif not _is_full_member_on(person, on):
             errors.add("people", f"{person.name} 不是正式党员，不能担任入党介绍人")
-        elif member_under_party_probation(person, on):
+        elif member_under_probation_on(person, on):
             errors.add("people", f"{person.name} 正在留党察看期间，不能担任入党介绍人")
 
 
@@ -605,34 +594,6 @@ def development_applicant_create(
         member=member, step=StepCode.APPLICATION, occurred_on=applied_on, recorded_by=recorded_by, note=note
     )
     return member
-
-
-@transaction.atomic
-def member_sanction_record(
-    *, member: Member, kind: str, decided_on: date, until: date | None = None, note: str = ""
-) -> MemberSanction:
-    """Record a 处分 (only what the pipeline needs: 留党察看 ≤ 2 years blocks being an 介绍人)."""
-    errors = _Errors()
-    if kind not in SanctionKind.values:
-        errors.add("kind", "未知的处分种类")
-    if decided_on > dates.today():
-        errors.add("decided_on", "决定日期不能晚于今天")
-    if kind == SanctionKind.PROBATION:
-        if until is None:
-            errors.add("until", "留党察看应填写期满日期")
-        elif until <= decided_on or until > add_years(decided_on, 2):
-            errors.add("until", "留党察看最长不超过两年")
-    elif until is not None:
-        errors.add("until", "只有留党察看填写期满日期")
-    errors.raise_if_any()
-    sanction = MemberSanction.objects.create(member=member, kind=kind, decided_on=decided_on, until=until, note=note)
-    audit_log(
-        event="member_sanction_record",
-        obj=sanction,
-        organization=member.organization,
-        detail={"member_id": member.pk, "kind": kind},
-    )
-    return sanction
 
 
 # --- Correcting a wrongly recorded step (void it, then record the right one) -------------------
