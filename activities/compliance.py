@@ -42,6 +42,7 @@ from core.access import get_scope
 from core.dates import today
 from members.choices import MembershipStatus, Stage
 from members.models import OrganizationMembership
+from members.selectors import in_good_standing_q
 from organizations.choices import COMMITTEE_POSITIONS, OrgType, PositionCode
 from organizations.models import Organization, Position
 
@@ -277,6 +278,7 @@ def _load_facts(*, root: Organization, orgs: list[Organization], year: int, rost
             member__joined_on__lte=roster_on,
             member__stage__in=[Stage.PROBATIONARY, Stage.FULL],
         )
+        .filter(in_good_standing_q(roster_on, "member__"))
         .exclude(
             member__membership_status__in=[
                 MembershipStatus.REMOVED,

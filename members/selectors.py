@@ -35,9 +35,15 @@ def member_roster_on(*, organization: Organization, on: date, include_groups: bo
     return (
         Member.objects.filter(pk__in=member_ids, joined_on__isnull=False, joined_on__lte=on)
         .exclude(membership_status__in=[MembershipStatus.REMOVED, MembershipStatus.EXPELLED, MembershipStatus.DECEASED])
-        .filter(stage__in=[Stage.PROBATIONARY, Stage.FULL])
+        .filter(in_good_standing_q(on), stage__in=[Stage.PROBATIONARY, Stage.FULL])
         .order_by("name", "pk")
     )
+
+
+def in_good_standing_q(on: date, prefix: str = "") -> Q:
+    """Not under 停止党籍 on ``on`` (from ``suspended_on``): such members take no part in
+    organizational life (not expected, no vote, no dues; JY §24, ZB §11)."""
+    return ~Q(**{f"{prefix}membership_status": MembershipStatus.SUSPENDED}) | Q(**{f"{prefix}suspended_on__gt": on})
 
 
 def member_is_full_on(member: Member, on: date) -> bool:
@@ -46,7 +52,8 @@ def member_is_full_on(member: Member, on: date) -> bool:
 
 
 def member_can_vote_on(member: Member, on: date) -> bool:
-    """Only 正式党员 in normal standing vote (§2 voting rights). 预备党员 attend without a vote."""
+    """正式党员 in normal standing (§2 voting rights); 预备党员 attend without a vote. 留党察看 and
+    suspended rights are checked for a whole roster at once (``members_without_vote_on``)."""
     return member_is_full_on(member, on) and member.membership_status == MembershipStatus.NORMAL
 
 
