@@ -423,3 +423,18 @@ def test_13_7_committee_with_half_present_is_kept_but_not_counted(cast, today_is
     assert [(i.held, i.status) for i in march] == ([(1, "late")] if counted else [(0, "overdue")])  # recorded in June
     page = cast.client("secretary_a").get(f"/activities/meetings/{meeting.pk}/").content.decode()
     assert ("不计入本期支委会" in page) is not counted
+
+
+@pytest.mark.parametrize("stage", ["probationary", "full"])
+def test_13_8_admission_of_a_party_member_is_refused(cast, branch, stage):
+    voters, prob = branch
+    rows = attendance(voters, present=9) + attendance(prob, present=2)
+    already = prob[0] if stage == "probationary" else voters[1]
+    base = {"kind": "admission", "subject_member_id": already.pk, "voting_method": "secret_ballot"}
+    with pytest.raises(ValidationError) as exc:
+        save(cast, header(), rows, [vote(votes_for=8, votes_against=1, **base)])
+    assert f"{already.name}已是{already.get_stage_display()}，不能再讨论接收为预备党员" in str(exc.value)
+    assert not Meeting.objects.exists()
+    candidate = MemberFactory(name="发展对象李四", organization=cast.A, stage="candidate", joined_on=None, full_on=None)
+    meeting = save(cast, header(), rows, [vote(votes_for=8, votes_against=1, **{**base, "subject_member_id": candidate.pk})])
+    assert meeting.resolutions.get().outcome == ResolutionOutcome.PASSED
