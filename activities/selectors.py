@@ -31,7 +31,7 @@ from members.discipline.selectors import members_without_vote_on
 from members.models import Member, OrganizationMembership
 from members.selectors import in_good_standing_q, member_can_vote_on, member_roster_on
 from organizations.choices import COMMITTEE_POSITIONS, OrgType, PositionCode
-from organizations.models import Organization, Position
+from organizations.models import POSITION_RANK, Organization, Position
 
 # An organization "has a committee" when at least this many committee positions are filled.
 COMMITTEE_MIN_SIZE = 3
@@ -90,7 +90,7 @@ def organization_roster_on(*, organization: Organization, on: date) -> list[Memb
     return list(member_roster_on(organization=organization, on=on))
 
 
-POSITION_ORDER = {code: i for i, code in enumerate(PositionCode.values)}  # 书记, 副书记, 组织委员, …
+POSITION_ORDER = POSITION_RANK  # 书记, 副书记, 组织委员, …
 
 
 def committee_positions_on(*, organization: Organization, on: date) -> list[Position]:

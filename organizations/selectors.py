@@ -111,9 +111,7 @@ def organization_detail(*, org: Organization, children_search: str = "", childre
     annotated = organization_with_flag_data(Organization.objects.filter(pk=org.pk)).get()
     terms = list(CommitteeTerm.objects.filter(organization=org).order_by("-number"))
     positions = list(
-        Position.objects.filter(term__organization=org)
-        .select_related("term")
-        .order_by("term_id", "position", "start_on")
+        Position.objects.filter(term__organization=org).select_related("term").in_rank_order()
     )
     by_term: dict[int, list[Position]] = {}
     for position in positions:

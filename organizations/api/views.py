@@ -120,7 +120,7 @@ class OrganizationViewSet(GatedViewMixin, viewsets.ModelViewSet):
         org = get_for_user(Organization, request.user, VIEW, pk=pk)
         terms = (
             CommitteeTerm.objects.filter(organization=org)
-            .prefetch_related(Prefetch("positions", queryset=Position.objects.order_by("position", "start_on")))
+            .prefetch_related(Prefetch("positions", queryset=Position.objects.in_rank_order()))
             .order_by("-number")
         )
         return Response(CommitteeTermSerializer(terms, many=True).data)
