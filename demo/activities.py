@@ -9,6 +9,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -146,13 +147,16 @@ def seed_activities_demo(*, seed: int = 1, max_branches: int = 30) -> DemoActivi
         for person in committee[:2]:
             for member in members[:6]:
                 if member.pk != person.member_id and rng.random() < 0.6:
-                    talk_create_system(
-                        organization=org,
-                        held_on=last - dt.timedelta(days=rng.randrange(1, 200)),
-                        initiator=person.member,
-                        counterpart=member,
-                        topic="谈心谈话：思想和工作情况",
-                    )
+                    try:
+                        talk_create_system(
+                            organization=org,
+                            held_on=last - dt.timedelta(days=rng.randrange(1, 200)),
+                            initiator=person.member,
+                            counterpart=member,
+                            topic="谈心谈话：思想和工作情况",
+                        )
+                    except ValidationError:
+                        continue  # a day before one of them joined the branch or the committee
                     talks += 1
     return DemoActivities(meetings=count, talks=talks, branches=len(branches))
 
