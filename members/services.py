@@ -56,6 +56,18 @@ MEMBER_FIELDS = (
     "dues_category",
     "party_group",
 )
+# Fields a record edit never changes (#21.5): stage and party dates only through the development
+# pipeline, the status only through transfers and the status procedures. Each names its procedure.
+PROCEDURE_FIELDS = {
+    "stage": "人员类别只能通过发展党员流程变更（发展党员页面，或 POST /api/v1/development/steps/）",
+    "joined_on": "加入党组织日期由发展党员流程确定（支部大会接收、上级党委审批），不能直接修改",
+    "full_on": "转为正式党员日期由发展党员流程确定（转正审批），不能直接修改",
+    "membership_status": (
+        "党籍状态只能通过党籍状态变更办理：停止党籍、恢复党籍、除名、去世（“处分与党籍”页面，或 "
+        "POST /api/v1/members/{id}/status-changes/），开除党籍登记处分，转出办理组织关系转接"
+    ),
+    "suspended_on": "停止党籍日期随党籍状态变更（停止党籍）登记，不能直接修改",
+}
 # Roles that may see a full ID number or phone, one record at a time (see README).
 REVEAL_ROLES = frozenset({Role.SECRETARY, Role.ORG_ADMIN})
 REVEAL_FIELDS = {"id_number": "view_full_id", "phone": "view_full_phone"}
@@ -249,8 +261,9 @@ def member_create_with_transfer(
 def member_update(
     *, member: Member, id_number: Any = ..., phone: Any = ..., recorded_by: Any = None, **fields: Any
 ) -> Member:
-    """Change a record. The organization changes only through a transfer (组织关系转接).
-    ``recorded_by`` is the acting user (authorized here)."""
+    """Change a record. The organization changes only through a transfer (组织关系转接); the
+    stage, party dates and status only through their procedures (``PROCEDURE_FIELDS``: a changed
+    value is refused with the procedure named). ``recorded_by`` is the acting user (authorized here)."""
     authorize(recorded_by, member, message="无权修改该党员的信息")
     if "organization" in fields:
         raise ValidationError({"organization": "调整所在党组织请办理组织关系转接"})
@@ -259,6 +272,9 @@ def member_update(
         raise ValidationError({field: "不支持的字段" for field in sorted(unknown)})
     member = Member.objects.select_for_update(of=("self",)).select_related("organization").get(pk=member.pk)
     changed = sorted(key for key, value in fields.items() if getattr(member, key) != value)
+    by_procedure = {key: PROCEDURE_FIELDS[key] for key in changed if key in PROCEDURE_FIELDS}
+    if by_procedure:
+        raise ValidationError(by_procedure)
     for key, value in fields.items():
         setattr(member, key, value)
     errors = FieldErrors()
