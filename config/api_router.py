@@ -36,6 +36,7 @@ from members.dues.api import (
     DuesRollupView,
     DuesStandardView,
 )
+from members.statistics.api import PartyStatisticsView
 from notifications.api.views import NoticeViewSet, NotificationViewSet, PreferenceView, ReminderSettingsView
 from organizations.api.views import OrganizationViewSet
 
@@ -78,6 +79,9 @@ urlpatterns = [
     path("development/pipeline/", DevelopmentPipelineView.as_view(), name="api-development-pipeline"),
     # Before the router include: a separate path, so it cannot clash with the organization viewset.
     path("organizations/<int:pk>/compliance/", OrganizationComplianceView.as_view(), name="api-organization-compliance"),
+    path(
+        "organizations/<int:pk>/party-statistics/", PartyStatisticsView.as_view(), name="api-organization-party-statistics"
+    ),
     path("members/<int:pk>/sanctions/", MemberSanctionsView.as_view(), name="api-member-sanctions"),
     path(
         "members/<int:pk>/rights-suspensions/", MemberRightsSuspensionsView.as_view(), name="api-member-rights-suspensions"

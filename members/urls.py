@@ -2,6 +2,7 @@ from django.urls import path
 
 from members import views
 from members.discipline.views import member_discipline
+from members.statistics.views import party_statistics_page
 
 app_name = "members"
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("import/", views.import_upload, name="import"),
     path("import/template.xlsx", views.import_template, name="import-template"),
     path("import/<int:pk>/", views.import_batch, name="import-batch"),
+    path("statistics/<int:pk>/", party_statistics_page, name="party-statistics"),
     path("me/", views.me, name="me"),
     path("me/download/", views.me_download, name="me-download"),
 ]

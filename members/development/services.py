@@ -54,6 +54,7 @@ from members.development.rules import (
     reviews_required,
 )
 from members.development.votes import VoteMeeting, VoteResolution, development_vote_source
+from members.discipline.models import MembershipStatusChange
 from members.discipline.selectors import member_under_probation_on
 from members.dues.rules import month_from_index, month_index
 from members.models import Member
@@ -63,6 +64,8 @@ from organizations.models import Organization
 STAGE_ORDER = [Stage.APPLICANT, Stage.ACTIVIST, Stage.CANDIDATE, Stage.PROBATIONARY, Stage.FULL]
 ATTACHMENT_TYPES = {b"%PDF-": ".pdf", b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}
 
+
+CANCEL_REASON = "取消预备党员资格"  # recorded as a 除名-like status change (the 党内统计 counts it)
 
 class _Errors:
     def __init__(self) -> None:
@@ -367,6 +370,14 @@ def _apply(*, member: Member, record: DevelopmentStep, state: DevelopmentState) 
                 member.full_on = end  # 党龄 counts from 转正, the day the 预备期 ends (FZ)
                 changed["full_on"] = f"{end:%Y-%m-%d}"
         elif record.outcome == FullOutcome.CANCEL:
+            MembershipStatusChange.objects.create(
+                member=member,
+                from_status=member.membership_status,
+                to_status=MembershipStatus.REMOVED,
+                on=record.occurred_on,
+                reason=CANCEL_REASON,
+                organization=member.organization,
+            )
             member.membership_status = MembershipStatus.REMOVED
             changed["membership_status"] = MembershipStatus.REMOVED
     if changed:
@@ -377,7 +388,7 @@ def _apply(*, member: Member, record: DevelopmentStep, state: DevelopmentState) 
         from members.dues.services.ledger import dues_ledger_close
 
         next_month = month_from_index(month_index(record.occurred_on) + 1)
-        dues_ledger_close(member=member, from_month=next_month, reason="取消预备党员资格")
+        dues_ledger_close(member=member, from_month=next_month, reason=CANCEL_REASON)
     return changed
 
 
@@ -679,6 +690,9 @@ def _roll_back(*, member: Member, voided: DevelopmentStep, state: DevelopmentSta
             and not state.cancelled
         ):
             member.membership_status = MembershipStatus.NORMAL
+            MembershipStatusChange.objects.filter(
+                member=member, to_status=MembershipStatus.REMOVED, reason=CANCEL_REASON, on=voided.occurred_on
+            ).delete()
             dues_ledger_reopen(member=member, from_month=month_from_index(month_index(voided.occurred_on) + 1))
     before = Member.objects.filter(pk=member.pk).values("stage", "joined_on", "full_on", "membership_status").get()
     for field, old in before.items():
