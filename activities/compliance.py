@@ -9,7 +9,9 @@ Decisions (documented in the README):
   the past, so periods that already started keep their rule.
 - **What counts.** Finished meetings held inside the period, of the kind or marked "also counts
   as" the kind (``MeetingCredit``). Drafts never count. A 党员大会 that missed its quorum still
-  counts as held (the meeting took place); its votes are invalid.
+  counts as held (the meeting took place); its votes are invalid. A 支委会 with half or fewer of
+  the committee present may not proceed (ZB §12): its record is kept and marked, but it earns no
+  支委会 credit (``Meeting.credited_types``).
 - **Deadline** = the period's last day plus ``PB_COMPLIANCE_GRACE_DAYS`` (default 0).
 - **Status**: ``waived`` (approved exemption) › ``done`` (enough meetings, and the record that
   completed the requirement was finished by the deadline) › ``late`` (completed, but that record
