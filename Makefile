@@ -19,6 +19,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
+	-$(PY) manage.py dashboard_verify --verbosity 0
 	$(PY) manage.py runall --port $(PORT)
 
 ## The whole test suite (DATABASE_URL / CELERY_BROKER_URL select PostgreSQL / Redis).

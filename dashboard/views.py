@@ -54,6 +54,10 @@ def dashboard_page(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         return _bad_request(request, exc)
     data = sel.dashboard_data(user=request.user, org=org, period=period, page=page)
+    if not data["facts"].ready:
+        for ancestor in data["ancestors"]:
+            ancestor.dash = sel.dashboard_allowed(request.user, ancestor)
+        return render(request, "dashboard/building.html", data)
     charts = {
         "stage": data["members"]["stage"],
         "category": data["members"]["category"],

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from core.access import CHANGE, VIEW
 from core.dates import add_months, add_years, today
@@ -267,6 +268,22 @@ def transfer_list(*, user: Any, status: str = "", kind: str = "", direction: str
         changeable = Organization.objects.visible_to(user, CHANGE).values("pk")
         qs = qs.filter(**{f"{side}__in": changeable})
     return qs.select_related("member", "from_organization", "to_organization").order_by("-issued_on", "-pk")
+
+
+def organization_subtree_member_counts() -> dict[str, Any]:
+    """The same counts over the organization and all its descendants (path prefix), as the
+    dashboard's 党员 figure counts them."""
+    normal = Member.objects.filter(
+        organization__path__startswith=OuterRef("path"), membership_status=MembershipStatus.NORMAL
+    ).order_by()
+
+    def total(qs: Any) -> Any:
+        return Coalesce(Subquery(qs.values(c=Func("pk", function="COUNT")), output_field=IntegerField()), Value(0))
+
+    return {
+        "subtree_full_member_count": total(normal.filter(stage=Stage.FULL)),
+        "subtree_party_member_count": total(normal.filter(stage__in=[Stage.PROBATIONARY, Stage.FULL])),
+    }
 
 
 def organization_member_counts() -> dict[str, Any]:
