@@ -33,3 +33,6 @@ urlpatterns = [
     ),
     path("django-admin/", admin.site.urls),
 ]
+
+# Under /api/ an unknown path answers JSON like the API's own errors; elsewhere the HTML pages.
+handler404 = "core.api.errors.page_not_found"

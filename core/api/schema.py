@@ -11,11 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 ERROR_SCHEMA = {
-    "description": "错误：{detail: 说明}；字段错误时为 {字段名: [说明, …]}，或说明的列表",
-    "anyOf": [
-        {"type": "object", "properties": {"detail": {"type": "string"}}, "additionalProperties": True},
-        {"type": "array", "items": {"type": "string"}},
-    ],
+    "description": "错误：{detail: 说明}；参数或内容错误时为 {字段名: [说明, …]}（不属于某个字段的在 non_field_errors 下）",
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "additionalProperties": True,
 }
 
 ERROR_RESPONSES = {
