@@ -34,5 +34,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
 ]
 
-# Under /api/ an unknown path answers JSON like the API's own errors; elsewhere the HTML pages.
+# Under /api/ an unknown path or an uncaught error answers JSON (503 when the database is down),
+# with the request id; elsewhere the HTML pages.
 handler404 = "core.api.errors.page_not_found"
+handler500 = "core.api.errors.server_error"

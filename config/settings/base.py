@@ -220,7 +220,9 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # request_id: the X-Request-ID of the request being served ("-" outside one), so a client's
+    # error answer can be found in the server log.
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
@@ -324,7 +326,8 @@ CELERY_BEAT_SCHEDULE["purge-expired-audit-events"] = {
 PB_AUDIT_RETENTION_DAYS_MINIMUM = 190  # 网络安全法 Art. 21: logs kept at least six months
 # Mask ID and mobile numbers in every log line (DATA-6), whatever logs them.
 LOGGING.setdefault("filters", {})["personal_data"] = {"()": "audit.logging.PersonalDataFilter"}
-LOGGING["handlers"]["console"]["filters"] = ["personal_data"]
+LOGGING["filters"]["request_id"] = {"()": "audit.logging.RequestIdFilter"}
+LOGGING["handlers"]["console"]["filters"] = ["personal_data", "request_id"]
 
 # --- Organizational life (activities) -------------------------------------------------------
 # Compliance deadline = last day of the period + this many days (a record finished later is "late").
