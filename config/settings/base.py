@@ -99,6 +99,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "zh-hans"
+# The one language of the site: LocaleMiddleware then serves Simplified Chinese whatever the
+# browser asks for (an English phone, a zh-TW browser), messages from Django and DRF included.
+LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
