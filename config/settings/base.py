@@ -165,6 +165,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.schema.add_error_responses",
+        "core.api.schema.drop_storage_integer_bounds",
     ],
 }
 

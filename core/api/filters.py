@@ -100,11 +100,31 @@ def _no_nul(value: str) -> None:
         raise forms.ValidationError("搜索内容包含无效字符")
 
 
-def ordering_filter(*fields: str, default_help: str = "") -> django_filters.OrderingFilter:
+# Labels of the sortable fields, for the schema's description of ``ordering``.
+ORDERING_LABELS = {
+    "name": "名称",
+    "path": "组织树顺序",
+    "title": "标题",
+    "joined_on": "入党日期",
+    "held_on": "日期",
+    "due_on": "期限",
+    "deadline": "整改期限",
+    "studied_on": "学习日期",
+    "recorded_on": "登记日期",
+    "occurred_on": "日期",
+    "issued_on": "开具日期",
+    "month": "月份",
+    "paid_on": "缴纳日期",
+    "approved_on": "批准日期",
+}
+
+
+def ordering_filter(*fields: str) -> django_filters.OrderingFilter:
     """``?ordering=name`` / ``?ordering=-held_on``: only the listed fields; several comma-separated."""
     return django_filters.OrderingFilter(
         fields=tuple((f, f) for f in fields),
-        help_text=default_help or "排序：" + "、".join(fields) + "（前加 - 为倒序）",
+        field_labels={f: ORDERING_LABELS.get(f, f) for f in fields},
+        help_text="排序：" + "、".join(fields) + "（前加 - 为倒序）",
         error_messages={"invalid_choice": "不支持的排序字段：%(value)s"},
     )
 

@@ -28,8 +28,11 @@ class StrictQueryParamsMixin:
 
     @property
     def filter_backends(self) -> list[Any]:
-        """The FilterSet backend where the view has a FilterSet (read by the schema generator too)."""
-        return [FilterSetBackend] if self.filterset_class is not None else []
+        """The FilterSet backend on the list (or an APIView) with a FilterSet; read by the schema
+        generator too, so a detail action returning many rows documents no list filters."""
+        if self.filterset_class is None or getattr(self, "action", None) not in (None, "list"):
+            return []
+        return [FilterSetBackend]
 
     def allowed_params(self) -> frozenset[str]:
         action = getattr(self, "action", None)

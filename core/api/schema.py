@@ -43,3 +43,31 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
                     },
                 )
     return result
+
+
+# The integer bounds drf-spectacular copies from the database backend's column ranges: PostgreSQL's
+# smallint/integer/bigint, or SQLite's 64-bit for every column. They describe the storage, not the
+# API, and would make the committed schema (docs/openapi.yaml) depend on the database it was
+# generated against, so they are left out; bounds a serializer or model declares itself stay.
+STORAGE_MAXIMA = {32767, 2147483647, 9223372036854775807}
+STORAGE_MINIMA = {-32768, -2147483648, -9223372036854775808}
+
+
+def drop_storage_integer_bounds(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "integer":
+                dropped = set()
+                for key, storage in (("maximum", STORAGE_MAXIMA), ("minimum", STORAGE_MINIMA)):
+                    if node.get(key) in storage:
+                        dropped.add(node.pop(key))
+                if dropped & {9223372036854775807, -9223372036854775808} and node.get("format") == "int64":
+                    node.pop("format")  # added by drf-spectacular only because of the 64-bit bound
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
+    return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -100,10 +100,7 @@ class OrganizationViewSet(GatedViewMixin, viewsets.ModelViewSet):
         services.organization_delete(org=org, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(
-        responses=CommitteeTermSerializer(many=True),
-        parameters=[OpenApiParameter("pk", int, OpenApiParameter.PATH)],
-    )
+    @extend_schema(responses=CommitteeTermSerializer(many=True))
     @action(detail=True, methods=["get"])
     def terms(self, request: Request, pk: str | None = None) -> Response:
         """委员会届次及职务历史（最新在前）。"""
