@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test install lint migrations-check check-deploy bench clean vendor
+.PHONY: run test install lint migrations-check check-deploy bench clean vendor openapi
 
 $(STAMP): requirements/base.txt requirements/test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: $(STAMP)
 
 migrations-check: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
+
+## Regenerate the committed OpenAPI schema (tests/core/test_openapi_schema.py fails when it is stale).
+openapi: $(STAMP)
+	$(PY) manage.py spectacular --settings=config.settings.test --file docs/openapi.yaml
 
 bench: $(STAMP)
 	$(PY) manage.py bench $(BENCH_ARGS)

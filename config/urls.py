@@ -33,3 +33,8 @@ urlpatterns = [
     ),
     path("django-admin/", admin.site.urls),
 ]
+
+# Under /api/ an unknown path or an uncaught error answers JSON (503 when the database is down),
+# with the request id; elsewhere the HTML pages.
+handler404 = "core.api.errors.page_not_found"
+handler500 = "core.api.errors.server_error"

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -98,6 +99,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "zh-hans"
+# The one language of the site: LocaleMiddleware then serves Simplified Chinese whatever the
+# browser asks for (an English phone, a zh-TW browser), messages from Django and DRF included.
+LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -161,6 +165,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.schema.add_error_responses",
+        "core.api.schema.drop_storage_integer_bounds",
     ],
 }
 
@@ -219,7 +224,9 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # request_id: the X-Request-ID of the request being served ("-" outside one), so a client's
+    # error answer can be found in the server log.
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
@@ -323,7 +330,8 @@ CELERY_BEAT_SCHEDULE["purge-expired-audit-events"] = {
 PB_AUDIT_RETENTION_DAYS_MINIMUM = 190  # 网络安全法 Art. 21: logs kept at least six months
 # Mask ID and mobile numbers in every log line (DATA-6), whatever logs them.
 LOGGING.setdefault("filters", {})["personal_data"] = {"()": "audit.logging.PersonalDataFilter"}
-LOGGING["handlers"]["console"]["filters"] = ["personal_data"]
+LOGGING["filters"]["request_id"] = {"()": "audit.logging.RequestIdFilter"}
+LOGGING["handlers"]["console"]["filters"] = ["personal_data", "request_id"]
 
 # --- Organizational life (activities) -------------------------------------------------------
 # Compliance deadline = last day of the period + this many days (a record finished later is "late").
