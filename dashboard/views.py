@@ -138,7 +138,7 @@ def _download(content: bytes, filename: str) -> HttpResponse:
     return response
 
 
-MEMBER_HEADER = ["姓名", "性别", "出生年月", "所在党组织", "发展阶段", "党籍状态", "党费类别", "学历", "转正日期"]
+MEMBER_HEADER = ["姓名", "性别", "出生年份", "所在党组织", "发展阶段", "党籍状态", "党费类别", "学历", "转正日期"]
 
 
 def member_export_rows(members: list[Any]) -> list[list[Any]]:
@@ -147,7 +147,7 @@ def member_export_rows(members: list[Any]) -> list[list[Any]]:
         [
             m.name,
             m.get_sex_display(),
-            f"{m.birth_date:%Y-%m}",
+            m.birth_date.year,
             str(m.organization),
             m.get_stage_display(),
             m.get_membership_status_display(),

@@ -43,7 +43,7 @@ LIST_COLUMNS: list[tuple[str, Callable[[Member], Any]]] = [
     ("性别", lambda m: m.get_sex_display()),
     ("民族", lambda m: m.get_ethnicity_display()),
     ("公民身份号码", lambda m: m.id_number_masked),
-    ("出生日期", lambda m: _d(m.birth_date)),
+    ("出生年份", lambda m: m.birth_date.year),
     ("学历", lambda m: m.get_education_display()),
     ("学位", lambda m: m.get_degree_display()),
     ("人员类别", lambda m: m.get_stage_display()),
