@@ -17,6 +17,7 @@ from django.views.decorators.http import require_safe
 
 from audit.services import audit_log
 from core.access import VIEW, get_for_user
+from core.xlsx import new_workbook
 from dashboard import selectors as sel
 from organizations.models import Organization
 
@@ -117,9 +118,7 @@ def member_list_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _xlsx(title: str, header: list[str], rows: list[list[Any]], user: Any) -> bytes:
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
+    wb = new_workbook(write_only=True)
     ws = wb.create_sheet(title="名单")
     ws.append([title])
     ws.append([f"导出人：{user.get_username()}  导出时间：{timezone.localtime():%Y-%m-%d %H:%M}"])

@@ -20,7 +20,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -28,6 +27,7 @@ from audit.services import audit_log
 from core.access import CHANGE
 from core.dates import today
 from core.signals import rows_changed
+from core.xlsx import new_workbook
 from core.xlsx_reader import XlsxError, XlsxUnsafeError, iter_rows
 from members import crypto
 from members.choices import (
@@ -140,7 +140,7 @@ class ImportFileError(ValidationError):
 
 def import_template_xlsx() -> bytes:
     """The XLSX template: the data sheet with headers, instructions, and the code lists."""
-    wb = Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = SHEET_NAME
     ws.append([f"{c.header}*" if c.required else c.header for c in COLUMNS])
