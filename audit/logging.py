@@ -11,12 +11,12 @@ import re
 
 from audit.request_context import current_request
 
-ID_RE = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
+ID_RE = re.compile(r"(?<![0-9])([0-9]{2})[0-9]{14}([0-9][0-9Xx])(?![0-9A-Za-z])")
 PHONE_RE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
 
 
 def mask(text: str) -> str:
-    return PHONE_RE.sub(r"\1****\2", ID_RE.sub(r"\1********\2", text))
+    return PHONE_RE.sub(r"\1****\2", ID_RE.sub(r"\1**************\2", text))
 
 
 class PersonalDataFilter(logging.Filter):

@@ -18,7 +18,7 @@ from audit.request_context import current_request
 from core.access import get_scope
 
 # Never store a full 18-digit ID number or a phone number in an audit record (AUD-2).
-_ID_RE = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
+_ID_RE = re.compile(r"(?<![0-9])([0-9]{2})[0-9]{14}([0-9][0-9Xx])(?![0-9A-Za-z])")
 _PHONE_RE = re.compile(r"(?<![0-9])(1[0-9]{2})[0-9]{4}([0-9]{4})(?![0-9])")
 # Keys whose values are secrets: passwords (also old_/new_password1…), one-time codes, tokens, keys.
 _SECRET_KEY_RE = re.compile(r"(^|_)(password\d?|passwd|otp|token|secret|api_key)$", re.IGNORECASE)
@@ -26,7 +26,7 @@ _SECRET_KEY_RE = re.compile(r"(^|_)(password\d?|passwd|otp|token|secret|api_key)
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
-        return _PHONE_RE.sub(r"\1****\2", _ID_RE.sub(r"\1********\2", value))
+        return _PHONE_RE.sub(r"\1****\2", _ID_RE.sub(r"\1**************\2", value))
     if isinstance(value, dict):
         return {key: _scrub(item) for key, item in value.items() if not _SECRET_KEY_RE.search(str(key))}
     if isinstance(value, list | tuple):

@@ -30,6 +30,8 @@ class MemberAdmin(ReadOnlyAdmin):
     raw_id_fields = ("organization", "user", "party_group")
     list_filter = ("stage", "membership_status", "is_lost_contact", "is_mobile", "is_abroad")
     readonly_fields = ("id_number_masked", "phone_masked")
+    # The birth date is digits 7–14 of the ID number: not shown beside the mask (#21.1).
+    exclude = ("birth_date",)
     search_fields = ("name",)
 
 

@@ -155,6 +155,10 @@ class MemberForm(forms.Form):
                 del self.fields[name]
             self.fields["id_number"].required = False
             self.fields["id_number"].help_text = f"当前：{member.id_number_masked or '未登记'}。留空则不修改"
+            if member.id_number_cipher:
+                # The birth date follows the ID number and is not shown beside its mask (#21.1).
+                del self.fields["birth_date"]
+                self.fields["id_number"].help_text += "；出生日期按公民身份号码确定"
             self.fields["phone"].help_text = f"当前：{member.phone_masked or '未登记'}。留空则不修改"
             self.fields["clear_phone"] = forms.BooleanField(label="清除联系电话", required=False)
             # #21.5: these change only through the development pipeline, transfers and the status

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from django.db.models import Exists, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from audit.denials import note_out_of_scope
 from core.access import CHANGE, VIEW
 from core.dates import add_months, add_years, today
 from members.choices import MembershipStatus, Stage, TransferStatus
@@ -295,3 +297,38 @@ def organization_member_counts() -> dict[str, Any]:
         "full_member_count": count_subquery(normal.filter(stage=Stage.FULL), "organization"),
         "party_member_count": count_subquery(normal.filter(stage__in=[Stage.PROBATIONARY, Stage.FULL]), "organization"),
     }
+
+
+def member_names_in_scope(user: Any, ids: Iterable[int]) -> dict[int, str]:
+    """Names of those ``ids`` the user may see (#21.2). Ids of members outside the user's scope are
+    left out, exactly like ids that do not exist, and noted for an ``access_denied`` audit event.
+    ``user`` None is a system call and sees every name."""
+    wanted = {pk for pk in ids if isinstance(pk, int)}
+    if not wanted:
+        return {}
+    existing = dict(Member.objects.filter(pk__in=wanted).values_list("pk", "name"))
+    if user is None:
+        return existing
+    visible = set(Member.objects.visible_to(user, VIEW).filter(pk__in=existing).values_list("pk", flat=True))
+    note_out_of_scope(user=user, kind="member", ids=set(existing) - visible)
+    return {pk: name for pk, name in existing.items() if pk in visible}
+
+
+# One answer whether the record holding the number is in the user's scope or not (#21.2).
+ID_NUMBER_TAKEN = "该公民身份号码不能登记，请核对号码；本人的组织关系在其他党组织的，请由原组织办理组织关系转接"
+
+
+def member_id_hashes_taken(user: Any, hashes: Iterable[str], *, exclude_pk: int | None = None) -> set[str]:
+    """The blind indexes already registered. Callers answer ``ID_NUMBER_TAKEN`` for each, naming no
+    one; the records outside the user's scope are noted for an ``access_denied`` audit event."""
+    wanted = [value for value in hashes if value]
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 2000):
+        qs = Member.objects.filter(id_number_hash__in=wanted[start : start + 2000])
+        if exclude_pk is not None:
+            qs = qs.exclude(pk=exclude_pk)
+        found.update(qs.values_list("id_number_hash", "pk"))
+    if user is not None and found:
+        visible = set(Member.objects.visible_to(user, VIEW).filter(pk__in=found.values()).values_list("pk", flat=True))
+        note_out_of_scope(user=user, kind="member_id_number", ids=[pk for pk in found.values() if pk not in visible])
+    return set(found)

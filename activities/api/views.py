@@ -82,6 +82,7 @@ from core.api.pagination import CappedPageNumberPagination
 from core.dates import today
 from core.numbers import as_id, is_number
 from members.models import Member
+from members.selectors import member_names_in_scope
 from organizations.choices import BRANCH_TYPES
 from organizations.models import Organization
 
@@ -437,10 +438,14 @@ class TalkViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         org = org_from_body(request, data.pop("organization"))
-        people = {m.pk: m for m in Member.objects.filter(pk__in=[data["initiator_id"], data["counterpart_id"]])}
-        initiator, counterpart = people.get(data.pop("initiator_id")), people.get(data.pop("counterpart_id"))
+        ids = [data.pop("initiator_id"), data.pop("counterpart_id")]
+        # Members outside the user's scope read like ids that do not exist, and are audited (#21.2).
+        visible = member_names_in_scope(request.user, ids)
+        people = {m.pk: m for m in Member.objects.filter(pk__in=visible)}
+        initiator, counterpart = people.get(ids[0]), people.get(ids[1])
         if initiator is None or counterpart is None:
-            raise ValidationError({"initiator_id": "谈话人不属于本组织"})
+            field = "initiator_id" if initiator is None else "counterpart_id"
+            raise ValidationError({field: ["所选人员不存在或不是本组织党员"]})
         talk = talk_create(user=request.user, organization=org, initiator=initiator, counterpart=counterpart, **data)
         return Response(TalkOutputSerializer(talk).data, status=status.HTTP_201_CREATED)
 

@@ -43,6 +43,7 @@ from activities.services.inputs import AttendanceInput, MeetingInput, Resolution
 from core.dates import today
 from members.choices import PARTY_MEMBER_STAGES
 from members.models import Member
+from members.selectors import member_names_in_scope
 from organizations.choices import OrgType
 from organizations.models import Organization
 
@@ -218,7 +219,7 @@ def build_attendance(
                 )
             )
     if outsiders:
-        names = dict(Member.objects.filter(pk__in=outsiders).values_list("pk", "name"))
+        names = member_names_in_scope(user, outsiders)  # out-of-scope ids read like unknown ones
         for member_id in outsiders:
             label = names.get(member_id, f"编号 {member_id} 的人员")
             errors.append(f"{label} 在 {fmt_day(held_on)} 不是本组织党员，不能登记出席（可作为列席人员按姓名添加）")

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from assessments.reports.data import ReportDoc
+from core.xlsx import new_workbook
 
 HEAD_FILL = PatternFill("solid", fgColor="F6E3E3")
 TITLE_FONT = Font(bold=True, size=14, color="B71C1C")
@@ -41,7 +41,7 @@ def _sheet_title(title: str, used: set[str]) -> str:
 
 
 def render_xlsx(doc: ReportDoc, path: str) -> None:
-    wb = Workbook(write_only=True)
+    wb = new_workbook(write_only=True)
     used: set[str] = set()
     overview = wb.create_sheet(_sheet_title("概况", used))
     overview.column_dimensions["A"].width = 16

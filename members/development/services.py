@@ -398,7 +398,7 @@ def _apply(*, member: Member, record: DevelopmentStep, state: DevelopmentState) 
 def _check_application(*, member, state, on, data, errors, warnings) -> None:
     adult_on = add_years(member.birth_date, MIN_AGE_YEARS)
     if on < adult_on:
-        errors.add("occurred_on", f"申请入党须年满十八岁（党章第一条）；本人 {adult_on:%Y-%m-%d} 年满十八岁")
+        errors.add("occurred_on", "申请入党须年满十八岁（党章第一条）")
 
 
 def _check_talk(*, member, state, on, data, errors, warnings) -> None:
