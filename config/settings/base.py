@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.idempotency.OnceTokenMiddleware",  # a page form's one-time token: a double tap runs once
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -334,6 +335,15 @@ CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
 # Mask ID and mobile numbers in every log line (DATA-6), whatever logs them.
 LOGGING.setdefault("filters", {})["personal_data"] = {"()": "audit.logging.PersonalDataFilter"}
 LOGGING["handlers"]["console"]["filters"] = ["personal_data"]
+
+# Idempotent writes (#17.2): how long a key/form token is remembered, how long a concurrent twin
+# waits for the first request before a 409.
+PB_IDEMPOTENCY_TTL_HOURS = env_int("PB_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
+PB_IDEMPOTENCY_WAIT_SECONDS = env_int("PB_IDEMPOTENCY_WAIT_SECONDS", 10, minimum=0)
+CELERY_BEAT_SCHEDULE["purge-idempotency-records"] = {
+    "task": "core.purge_idempotency_records",
+    "schedule": crontab(minute=23),
+}
 
 # --- Organizational life (activities) -------------------------------------------------------
 # Compliance deadline = last day of the period + this many days (a record finished later is "late").

@@ -1,4 +1,4 @@
-"""Shared API conventions: strict query parameters and gated querysets."""
+"""Shared API conventions: strict query parameters, idempotent POSTs and gated querysets."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from typing import Any, ClassVar
 from rest_framework.exceptions import ValidationError
 
 from core.access import VIEW
+from core.api.idempotency import IdempotencyKeyMixin
 from core.numbers import is_number
 
 COMMON_QUERY_PARAMS = frozenset({"page", "page_size", "format"})
 
 
-class StrictQueryParamsMixin:
-    """Unknown query parameters are a 400, never silently ignored, never a 500."""
+class StrictQueryParamsMixin(IdempotencyKeyMixin):
+    """Unknown query parameters are a 400, never silently ignored, never a 500. Every API view has
+    this base, so every POST also honours ``Idempotency-Key`` (core/api/idempotency.py)."""
 
     allowed_query_params: ClassVar[frozenset[str]] = frozenset()
 
