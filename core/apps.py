@@ -4,7 +4,8 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     """The shared kernel: the access gate, dates, numbers, paging and the API base classes.
 
-    It holds no models and imports no domain app; every app imports it.
+    It holds no domain model (only the idempotency records of #17.2) and imports no domain app;
+    every app imports it.
     """
 
     name = "core"

@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.idempotency.OnceTokenMiddleware",  # a page form's one-time token: a double tap runs once
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -329,10 +330,29 @@ CELERY_BEAT_SCHEDULE["purge-expired-audit-events"] = {
     "schedule": crontab(hour=4, minute=7),
 }
 PB_AUDIT_RETENTION_DAYS_MINIMUM = 190  # 网络安全法 Art. 21: logs kept at least six months
+# Audit chain (#21.10): rows are HMAC-SHA256 keyed with AUDIT_HMAC_KEY, which the database never
+# holds (empty = derived from SECRET_KEY, development only; production refuses to start without it).
+# A signed checkpoint of the chain head is appended daily to a file in AUDIT_CHECKPOINT_DIR (keep it
+# on other storage than the database, or ship the log line) and audit_verify compares against it.
+AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", "")
+AUDIT_CHECKPOINT_DIR = Path(env_str("AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit")))
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "audit.checkpoint",
+    "schedule": crontab(hour=0, minute=5),
+}
 # Mask ID and mobile numbers in every log line (DATA-6), whatever logs them.
 LOGGING.setdefault("filters", {})["personal_data"] = {"()": "audit.logging.PersonalDataFilter"}
 LOGGING["filters"]["request_id"] = {"()": "audit.logging.RequestIdFilter"}
 LOGGING["handlers"]["console"]["filters"] = ["personal_data", "request_id"]
+
+# Idempotent writes (#17.2): how long a key/form token is remembered, how long a concurrent twin
+# waits for the first request before a 409.
+PB_IDEMPOTENCY_TTL_HOURS = env_int("PB_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
+PB_IDEMPOTENCY_WAIT_SECONDS = env_int("PB_IDEMPOTENCY_WAIT_SECONDS", 10, minimum=0)
+CELERY_BEAT_SCHEDULE["purge-idempotency-records"] = {
+    "task": "core.purge_idempotency_records",
+    "schedule": crontab(minute=23),
+}
 
 # --- Organizational life (activities) -------------------------------------------------------
 # Compliance deadline = last day of the period + this many days (a record finished later is "late").

@@ -11,6 +11,13 @@ DEBUG = False
 if SECRET_KEY.startswith("dev-only") or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY: set a random value of at least 50 characters in production")
 
+# The audit chain key (#21.10) must not be derivable from anything the app's database or code holds.
+if len(env_str("AUDIT_HMAC_KEY", "")) < 32:
+    raise ImproperlyConfigured(
+        "AUDIT_HMAC_KEY: set a random value of at least 32 characters in production (audit chain key, "
+        "kept outside the database; see docs/security.md)"
+    )
+
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)

@@ -1,4 +1,5 @@
-"""Shared API conventions: strict query parameters (FilterSets on lists) and gated querysets."""
+"""Shared API conventions: strict query parameters (FilterSets on lists), idempotent POSTs and
+gated querysets."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from rest_framework.exceptions import ValidationError
 
 from core.access import VIEW
 from core.api.filters import FilterSetBackend
+from core.api.idempotency import IdempotencyKeyMixin
 from core.numbers import is_number
 
 COMMON_QUERY_PARAMS = frozenset({"page", "page_size", "format"})
 
 
-class StrictQueryParamsMixin:
-    """Unknown query parameters are a 400, never silently ignored, never a 500.
+class StrictQueryParamsMixin(IdempotencyKeyMixin):
+    """Unknown query parameters are a 400, never silently ignored, never a 500. Every API view has
+    this base, so every POST also honours ``Idempotency-Key`` (core/api/idempotency.py).
 
     A viewset's ``list`` accepts exactly the filters of its ``filterset_class``; another action
     accepts the names in ``action_query_params[action]`` (none by default), so the parameters of
