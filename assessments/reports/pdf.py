@@ -17,7 +17,7 @@ from reportlab.platypus.flowables import Flowable
 
 from assessments.reports.data import Chart, ReportDoc
 from assessments.reports.data import Table as DataTable
-from assessments.reports.fonts import cjk_font
+from assessments.reports.fonts import cjk_bold_font, cjk_font, title_font
 
 PARTY_RED = colors.HexColor("#b71c1c")
 HEADER_BG = colors.HexColor("#f6e3e3")
@@ -25,15 +25,15 @@ GRID = colors.HexColor("#c9c9c9")
 SERIES_COLORS = [colors.HexColor(c) for c in ("#c62828", "#f9a825", "#1565c0", "#2e7d32", "#6a1b9a")]
 
 
-def _styles(font: str) -> dict[str, ParagraphStyle]:
+def _styles(font: str, bold: str) -> dict[str, ParagraphStyle]:
     base = ParagraphStyle("base", fontName=font, fontSize=9, leading=12.5, wordWrap="CJK")
     return {
         "title": ParagraphStyle(
-            "title", parent=base, fontSize=16, leading=22, alignment=TA_CENTER, textColor=PARTY_RED
+            "title", parent=base, fontName=bold, fontSize=16, leading=22, alignment=TA_CENTER, textColor=PARTY_RED
         ),
         "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=9.5, alignment=TA_CENTER, textColor=colors.grey),
         "h2": ParagraphStyle(
-            "h2", parent=base, fontSize=12, leading=17, spaceBefore=8, spaceAfter=4, textColor=PARTY_RED
+            "h2", parent=base, fontName=bold, fontSize=12, leading=17, spaceBefore=8, spaceAfter=4, textColor=PARTY_RED
         ),
         "cell": base,
         "head": ParagraphStyle("head", parent=base, fontSize=9, textColor=colors.black),
@@ -45,6 +45,15 @@ def _p(text: Any, style: ParagraphStyle) -> Paragraph:
     value = "" if text is None else str(text)
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return Paragraph(value, style)
+
+
+def _heading(text: str, style: ParagraphStyle) -> Paragraph:
+    """A title or heading in the bold face, or in the body face when the bold subset lacks one of
+    its characters (a rare character in an organization's name)."""
+    font = title_font(text)
+    if font != style.fontName:
+        style = ParagraphStyle(f"{style.name}-body", parent=style, fontName=font)
+    return _p(text, style)
 
 
 def _cell(value: Any, style: ParagraphStyle, col_width: float) -> Any:
@@ -145,7 +154,7 @@ def _chart(chart: Chart, width: float, font: str) -> Flowable:
 
 def render_pdf(doc: ReportDoc, path: str, *, wide: bool = False) -> None:
     font = cjk_font()
-    styles = _styles(font)
+    styles = _styles(font, cjk_bold_font())
     pagesize = landscape(A4) if wide else A4
     margin = 14 * mm
     width = pagesize[0] - 2 * margin
@@ -166,10 +175,15 @@ def render_pdf(doc: ReportDoc, path: str, *, wide: bool = False) -> None:
         topMargin=14 * mm,
         bottomMargin=16 * mm,
         title=doc.title,
+        initialFontName=font,
         author="党建工作管理系统",
         subject=doc.subtitle,
     )
-    story: list[Flowable] = [_p(doc.title, styles["title"]), _p(doc.subtitle, styles["subtitle"]), Spacer(1, 4 * mm)]
+    story: list[Flowable] = [
+        _heading(doc.title, styles["title"]),
+        _p(doc.subtitle, styles["subtitle"]),
+        Spacer(1, 4 * mm),
+    ]
     facts = Table(
         [[_p(k, styles["head"]), _p(v, styles["cell"])] for k, v in doc.facts],
         colWidths=[width * 0.2, width * 0.8],
@@ -177,6 +191,7 @@ def render_pdf(doc: ReportDoc, path: str, *, wide: bool = False) -> None:
     facts.setStyle(
         TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), font),  # else the table sets Helvetica (not embedded)
                 ("GRID", (0, 0), (-1, -1), 0.4, GRID),
                 ("BACKGROUND", (0, 0), (0, -1), HEADER_BG),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -185,7 +200,7 @@ def render_pdf(doc: ReportDoc, path: str, *, wide: bool = False) -> None:
     )
     story.append(facts)
     for section in doc.sections:
-        heading = _p(section.title, styles["h2"])
+        heading = _heading(section.title, styles["h2"])
         flow = _table(section, width, styles)
         parts: list[Flowable] = [heading]
         if flow is not None:
