@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -19,13 +19,14 @@ from django.db.models import Count, Q, Sum
 from django.urls import reverse
 
 from activities.choices import OPEN_FOLLOW_UP
+from activities.compliance import JUDGED, compliance_items_for
 from activities.models import FollowUp, Meeting
 from assessments.choices import DutyReportStatus, RatingStatus
 from assessments.metrics import (
     METRICS,
-    compliance_subtree_items,
     memo,
     metric_value,
+    ratio,
     study_pace_counts,
     subtree_filter,
 )
@@ -73,6 +74,7 @@ class Table:
     note: str = ""
     chart: Chart | None = None
     widths: list[float] | None = None  # relative column widths for the PDF
+    subheads: dict[int, str] = field(default_factory=dict)  # row index → a heading row before it
 
 
 @dataclass
@@ -85,10 +87,23 @@ class ReportDoc:
     footer: str = "仅供党组织内部督查使用；各项得分和比较仅供参考，不作排名。"
 
 
-def pct(value: Decimal | None) -> str:
+def pct_value(value: Decimal | None) -> Decimal | None:
+    """A share as a percentage rounded half-up to 0.1: the one rounding every table, note and
+    chart of a report uses, so they print the same figure."""
     if value is None:
-        return "—"
-    return f"{(Decimal(value) * 100).quantize(Decimal('0.1'))}%"
+        return None
+    return (Decimal(value) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def pct(value: Decimal | None) -> str:
+    shown = pct_value(value)
+    return "—" if shown is None else f"{shown}%"
+
+
+def pct_chart(value: Decimal | None) -> float | None:
+    """The bar height for a share: the rounded percentage the table prints."""
+    shown = pct_value(value)
+    return None if shown is None else float(shown)
 
 
 def _flag(value: Decimal | None) -> str:
@@ -117,21 +132,51 @@ def _d(day: date | None) -> str:
 # --- sections ----------------------------------------------------------------------------------------
 
 
-def _key_figures(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
+def _key_figures(
+    org: Organization, period: Period, *, given: dict[str, tuple[Decimal | None, str]] | None = None
+) -> tuple[Table, dict[str, Any]]:
+    """The key figures; ``given`` holds figures the report computed from the rows it lists
+    (code → value, description), used instead of the subtree-wide metric."""
     table = Table(title="一、主要指标", columns=["指标", "本季度", "说明"], widths=[3, 1.4, 6])
     values: dict[str, Any] = {}
     chart_cats: list[str] = []
     chart_vals: list[float | None] = []
+    given = given or {}
     for code in KEY_METRICS:
         metric = METRICS[code]
-        value = metric_value(code, org=org, period=period)
+        if code in given:
+            value, description = given[code]
+        else:
+            value, description = metric_value(code, org=org, period=period), metric.description
         values[code] = None if value is None else str(value)
-        table.rows.append([metric.label, _fmt_metric(code, value), metric.description])
+        table.rows.append([metric.label, _fmt_metric(code, value), description])
         if code in CHART_METRICS:
             chart_cats.append(metric.label.replace("组织生活", "").replace("学习", ""))
-            chart_vals.append(None if value is None else float(value * 100))
+            chart_vals.append(pct_chart(value))
     table.chart = Chart(title="主要指标（%）", categories=chart_cats, series=[("本季度", chart_vals)])
     return table, values
+
+
+def listed_compliance(org: Organization, period: Period) -> list[tuple[Organization, list[Any]]]:
+    """The compliance items a report lists: the organization's own, then each of its 党小组's
+    (tree order), each sorted by type and period. A constant number of queries, memoized."""
+
+    def compute() -> list[tuple[Organization, list[Any]]]:
+        orgs = list(Organization.objects.filter(pk__in=own_and_group_ids(org)).order_by("path"))
+        items = compliance_items_for(
+            root=org, orgs=orgs, year=period.year, window=(period.start, period.end), on=today()
+        )
+        return [(o, sorted(items.get(o.pk, []), key=lambda i: (i.kind, i.period_start))) for o in orgs]
+
+    return memo(org, ("listed_compliance", period), compute)
+
+
+def listed_on_time_share(org: Organization, period: Period) -> tuple[Decimal | None, int, int]:
+    """组织生活按期完成率 over exactly the items ``listed_compliance`` returns: (share, done, judged)."""
+    statuses = [item.status for _o, items in listed_compliance(org, period) for item in items]
+    done = statuses.count("done")
+    judged = sum(1 for s in statuses if s in JUDGED)
+    return ratio(done, judged).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP), done, judged
 
 
 def _compliance(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
@@ -140,24 +185,33 @@ def _compliance(org: Organization, period: Period) -> tuple[Table, dict[str, Any
         columns=["类型", "期间", "要求次数", "已开次数", "完成日期", "截止日期", "状态"],
         widths=[2.2, 2.6, 1, 1, 1.6, 1.6, 1.2],
     )
-    items = compliance_subtree_items(org, period, on=today()).get(org.pk, [])
     counts: dict[str, int] = {}
-    for item in sorted(items, key=lambda i: (i.kind, i.period_start)):
-        table.rows.append(
-            [
-                item.label,
-                f"{item.period_start:%m-%d}至{item.period_end:%m-%d}",
-                item.required,
-                item.held,
-                _d(item.done_on),
-                _d(item.deadline),
-                item.status_label,
-            ]
-        )
-        counts[item.status] = counts.get(item.status, 0) + 1
-    if not items:
+    listed = listed_compliance(org, period)
+    for owner, items in listed:
+        if owner.pk != org.pk and items:
+            table.subheads[len(table.rows)] = f"{owner.get_org_type_display()}：{owner.name}"
+        for item in items:
+            table.rows.append(
+                [
+                    item.label,
+                    f"{item.period_start:%m-%d}至{item.period_end:%m-%d}",
+                    item.required,
+                    item.held,
+                    _d(item.done_on),
+                    _d(item.deadline),
+                    item.status_label,
+                ]
+            )
+            counts[item.status] = counts.get(item.status, 0) + 1
+    share, done, judged = listed_on_time_share(org, period)
+    if not table.rows:
         table.note = "本季度没有需要落实的组织生活事项。"
-    return table, {"compliance_status_counts": counts, "compliance_items": len(items)}
+    else:
+        table.note = (
+            f"本节列出本组织{'及所属党小组' if len(listed) > 1 else ''}的 {len(table.rows)} 项事项；"
+            f"已到期 {judged} 项，按期完成 {done} 项，按期完成率 {pct(share)}（即第一部分的组织生活按期完成率）。"
+        )
+    return table, {"compliance_status_counts": counts, "compliance_items": len(table.rows)}
 
 
 def _meetings(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
@@ -449,7 +503,17 @@ def _secretary(org: Organization) -> str:
 def build_org_report(org: Organization, period: Period, *, generated: str = "") -> ReportDoc:
     parent = Organization.objects.parent_of(org)
     members = _member_counts(org)
-    key_table, key_values = _key_figures(org, period)
+    share, _done, _judged = listed_on_time_share(org, period)
+    key_table, key_values = _key_figures(
+        org,
+        period,
+        given={
+            "compliance_on_time_share": (
+                share,
+                "第二部分所列已到期事项（本组织及所属党小组）中按期完成的比例（逾期、补做不计；豁免事项不计）",
+            )
+        },
+    )
     sections = [key_table]
     summary: dict[str, Any] = {
         "organization": org.name,
@@ -531,7 +595,7 @@ def build_rollup_report(org: Organization, period: Period, *, generated: str = "
         )
         for code in CHART_METRICS:
             value = values[code]
-            series[code].append(None if value is None else float(value * 100))
+            series[code].append(pct_chart(value))
     if not children:
         table.note = "该组织没有下级党组织。"
     shown = children[:CHART_MAX_ORGS]

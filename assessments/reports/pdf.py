@@ -22,6 +22,7 @@ from assessments.reports.fonts import cjk_bold_font, cjk_font, title_font
 PARTY_RED = colors.HexColor("#b71c1c")
 HEADER_BG = colors.HexColor("#f6e3e3")
 GRID = colors.HexColor("#c9c9c9")
+SUBHEAD_BG = colors.HexColor("#f3f3f3")
 SERIES_COLORS = [colors.HexColor(c) for c in ("#c62828", "#f9a825", "#1565c0", "#2e7d32", "#6a1b9a")]
 
 
@@ -73,9 +74,13 @@ def _table(table: DataTable, width: float, styles: dict[str, ParagraphStyle]) ->
     col_widths = [width * w / total for w in weights]
     cell_style = styles["cell"]
     data = [[_cell(c, styles["head"], col_widths[i]) for i, c in enumerate(table.columns)]]
-    if table.rows:
-        data += [[_cell(cell, cell_style, col_widths[i]) for i, cell in enumerate(row)] for row in table.rows]
-    else:
+    subhead_rows: list[int] = []
+    for index, row in enumerate(table.rows):
+        if index in table.subheads:
+            subhead_rows.append(len(data))
+            data.append([_p(table.subheads[index], styles["head"])] + [""] * (len(table.columns) - 1))
+        data.append([_cell(cell, cell_style, col_widths[i]) for i, cell in enumerate(row)])
+    if not table.rows:
         data.append([_p("无", styles["cell"])] + [""] * (len(table.columns) - 1))
     flow = Table(data, colWidths=col_widths, repeatRows=1)
     commands = [
@@ -90,6 +95,8 @@ def _table(table: DataTable, width: float, styles: dict[str, ParagraphStyle]) ->
     ]
     if not table.rows:
         commands.append(("SPAN", (0, 1), (-1, 1)))
+    for row in subhead_rows:  # a 党小组's items under its own heading row
+        commands += [("SPAN", (0, row), (-1, row)), ("BACKGROUND", (0, row), (-1, row), SUBHEAD_BG)]
     flow.setStyle(TableStyle(commands))
     return flow
 

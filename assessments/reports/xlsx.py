@@ -64,11 +64,13 @@ def render_xlsx(doc: ReportDoc, path: str) -> None:
                     ws.column_dimensions[letter].width = 14 if index else 24
             ws.append([_cell(ws, c, font=HEAD_FONT, fill=HEAD_FILL) for c in section.columns])
             first_data_row = 3
-            for row in section.rows:
+            for index, row in enumerate(section.rows):
+                if index in section.subheads:
+                    ws.append([_cell(ws, section.subheads[index], font=HEAD_FONT)])
                 ws.append(list(row))
         if section.chart is not None:
             chart = section.chart
-            start = first_data_row + len(section.rows) + 1
+            start = first_data_row + len(section.rows) + len(section.subheads) + 1
             if section.columns:
                 ws.append([])
                 start += 1
