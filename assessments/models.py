@@ -521,6 +521,7 @@ class ReportBatch(models.Model):
     year = models.PositiveSmallIntegerField("年度")
     quarter = models.PositiveSmallIntegerField("季度")
     force = models.BooleanField("覆盖已有报告", default=False)
+    development_list = models.BooleanField("附发展党员步骤明细", default=False)
     status = models.CharField(max_length=10, choices=BatchStatus.choices, default=BatchStatus.PENDING)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
@@ -571,6 +572,7 @@ class InspectionReport(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField("失败原因", blank=True)
     summary = models.JSONField("主要数字", default=dict, blank=True)
+    doc_number = models.CharField("文号", max_length=60, blank=True)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -640,3 +642,30 @@ class RectificationItem(models.Model):
 
     def __str__(self) -> str:
         return self.problem[:40]
+
+
+class ReportHeading(models.Model):
+    """How an organization issues inspection reports as official documents (红头): the issuing
+    body's mark, the 文号 pattern and its yearly counter, 主送 and 落款."""
+
+    scope_org_field = "organization"
+
+    organization = models.OneToOneField(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="report_heading", verbose_name="党组织"
+    )
+    issuer_mark = models.CharField("发文机关标志", max_length=60)
+    number_pattern = models.CharField("文号格式", max_length=60, help_text="如 测组〔{year}〕{n}号")
+    recipients = models.CharField("主送", max_length=200, blank=True)
+    signatory = models.CharField("落款", max_length=60)
+    number_year = models.PositiveSmallIntegerField(default=0)
+    number_last = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "督查报告发文设置"
+        verbose_name_plural = "督查报告发文设置"
+
+    def __str__(self) -> str:
+        return self.issuer_mark

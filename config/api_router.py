@@ -21,6 +21,7 @@ from assessments.api.views import (
     RatingViewSet,
     RectificationViewSet,
     ReportBatchViewSet,
+    ReportHeadingViewSet,
     RoundViewSet,
     SchemeViewSet,
 )
@@ -63,6 +64,7 @@ router.register("ratings", RatingViewSet, basename="rating")
 router.register("duty-reports", DutyReportViewSet, basename="duty-report")
 router.register("inspection-reports", InspectionReportViewSet, basename="inspection-report")
 router.register("report-batches", ReportBatchViewSet, basename="report-batch")
+router.register("report-headings", ReportHeadingViewSet, basename="report-heading")
 router.register("rectifications", RectificationViewSet, basename="rectification")
 
 urlpatterns = [
@@ -76,6 +78,8 @@ urlpatterns = [
     path("dues/rollup/", DuesRollupView.as_view(), name="api-dues-rollup"),
     path("development/pipeline/", DevelopmentPipelineView.as_view(), name="api-development-pipeline"),
     # Before the router include: a separate path, so it cannot clash with the organization viewset.
-    path("organizations/<int:pk>/compliance/", OrganizationComplianceView.as_view(), name="api-organization-compliance"),
+    path(
+        "organizations/<int:pk>/compliance/", OrganizationComplianceView.as_view(), name="api-organization-compliance"
+    ),
     path("", include(router.urls)),
 ]

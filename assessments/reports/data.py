@@ -85,6 +85,7 @@ class ReportDoc:
     sections: list[Table]
     summary: dict[str, Any]
     footer: str = "仅供党组织内部督查使用；各项得分和比较仅供参考，不作排名。"
+    official: Any = None  # reports.official.Official: the document's front, the tables then follow as 附件
 
 
 def pct_value(value: Decimal | None) -> Decimal | None:
@@ -341,6 +342,31 @@ def _development(org: Organization, period: Period) -> tuple[Table, dict[str, An
     return table, {"development_steps": len(table.rows), "development_late": late}
 
 
+def _development_by_step(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
+    """Development steps of a 党委/党总支's subtree counted by step (the per-person list is an
+    appendix, only when asked for)."""
+    table = Table(title="五、发展党员步骤及时限", columns=["步骤", "登记数", "有时限提示"], widths=[4, 1.5, 1.5])
+    labels = dict(DevelopmentStep._meta.get_field("step").choices)
+    counts: dict[str, list[int]] = {}
+    rows = DevelopmentStep.objects.filter(
+        **subtree_filter(org), occurred_on__gte=period.start, occurred_on__lte=period.end
+    ).values_list("step", "warnings")
+    for step, warnings in rows.iterator(chunk_size=2000):
+        entry = counts.setdefault(step, [0, 0])
+        entry[0] += 1
+        entry[1] += int(bool(warnings))
+    order = list(labels)
+    for step in sorted(counts, key=lambda s: order.index(s) if s in order else len(order)):
+        table.rows.append([labels.get(step, step), counts[step][0], counts[step][1]])
+    total, late = sum(c[0] for c in counts.values()), sum(c[1] for c in counts.values())
+    table.note = (
+        f"本季度登记 {total} 个步骤，其中 {late} 个有时限提示；按人的明细在生成时选择“附发展党员步骤明细”后作为附表列出。"
+        if total
+        else "本季度没有登记发展党员步骤。"
+    )
+    return table, {"development_steps": total, "development_late": late}
+
+
 def _term(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
     table = Table(
         title="六、委员会换届情况",
@@ -489,7 +515,7 @@ def own_and_group_ids(org: Organization) -> list[int]:
     return memo(org, ("own_and_groups",), compute)
 
 
-def _secretary(org: Organization) -> str:
+def secretary_name(org: Organization) -> str:
     position = (
         Position.objects.filter(
             term__organization=org, term__ended_on__isnull=True, position="secretary", end_on__isnull=True
@@ -500,7 +526,9 @@ def _secretary(org: Organization) -> str:
     return position.person_name if position else "—"
 
 
-def build_org_report(org: Organization, period: Period, *, generated: str = "") -> ReportDoc:
+def build_org_report(
+    org: Organization, period: Period, *, generated: str = "", development_list: bool = False
+) -> ReportDoc:
     parent = Organization.objects.parent_of(org)
     members = _member_counts(org)
     share, _done, _judged = listed_on_time_share(org, period)
@@ -522,15 +550,20 @@ def build_org_report(org: Organization, period: Period, *, generated: str = "") 
         "members_probationary": members["probationary"],
         "metrics": key_values,
     }
+    wide = org.org_type in (OrgType.COMMITTEE, OrgType.GENERAL_BRANCH)
     for builder in SECTIONS:
+        if builder is _development and wide:
+            builder = _development_by_step
         table, numbers = builder(org, period)
         sections.append(table)
         summary.update(numbers)
+    if wide and development_list:
+        sections.append(_development_appendix(org, period))
     facts = [
         ("党组织", org.name),
         ("组织类别", org.get_org_type_display()),
         ("上级党组织", parent.name if parent else "—"),
-        ("书记", _secretary(org)),
+        ("书记", secretary_name(org)),
         ("党员人数", f"正式党员 {members['full']} 名，预备党员 {members['probationary']} 名"),
         ("数据期间", f"{period.start:%Y年%m月%d日} 至 {period.end:%Y年%m月%d日}"),
         ("生成时间", generated or "—"),
@@ -555,7 +588,15 @@ def child_organizations(org: Organization) -> list[Organization]:
     )
 
 
-def build_rollup_report(org: Organization, period: Period, *, generated: str = "") -> ReportDoc:
+def _development_appendix(org: Organization, period: Period) -> Table:
+    table, _numbers = _development(org, period)
+    table.title = "附表：发展党员步骤明细"
+    return table
+
+
+def build_rollup_report(
+    org: Organization, period: Period, *, generated: str = "", development_list: bool = False
+) -> ReportDoc:
     """Compare the child organizations of ``org`` (each over its own subtree), in tree order:
     a comparison for follow-up, not a ranking."""
     children = child_organizations(org)
@@ -589,6 +630,7 @@ def build_rollup_report(org: Organization, period: Period, *, generated: str = "
         per_child.append(
             {
                 "organization": child.name,
+                "organization_id": child.pk,
                 "members": members["full"] + members["probationary"],
                 **{k: None if v is None else str(v) for k, v in values.items()},
             }
@@ -621,7 +663,7 @@ def build_rollup_report(org: Organization, period: Period, *, generated: str = "
         title=f"{org.name}{period.label}下级组织督查汇总",
         subtitle=f"数据期间 {period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d}",
         facts=facts,
-        sections=[table, chart_table, own_table],
+        sections=[table, chart_table, own_table] + ([_development_appendix(org, period)] if development_list else []),
         summary={
             "organization": org.name,
             "period": [period.start.isoformat(), period.end.isoformat()],
@@ -631,7 +673,9 @@ def build_rollup_report(org: Organization, period: Period, *, generated: str = "
     )
 
 
-def build_report(org: Organization, period: Period, kind: str, *, generated: str = "") -> ReportDoc:
+def build_report(
+    org: Organization, period: Period, kind: str, *, generated: str = "", development_list: bool = False
+) -> ReportDoc:
     if kind == "rollup":
-        return build_rollup_report(org, period, generated=generated)
-    return build_org_report(org, period, generated=generated)
+        return build_rollup_report(org, period, generated=generated, development_list=development_list)
+    return build_org_report(org, period, generated=generated, development_list=development_list)

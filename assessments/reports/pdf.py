@@ -8,12 +8,12 @@ from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from reportlab.platypus.flowables import Flowable
+from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus.flowables import Flowable, HRFlowable
 
 from assessments.reports.data import Chart, ReportDoc
 from assessments.reports.data import Table as DataTable
@@ -34,8 +34,33 @@ def _styles(font: str, bold: str) -> dict[str, ParagraphStyle]:
         ),
         "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=9.5, alignment=TA_CENTER, textColor=colors.grey),
         "h2": ParagraphStyle(
-            "h2", parent=base, fontName=bold, fontSize=12, leading=17, spaceBefore=8, spaceAfter=4, textColor=PARTY_RED
+            "h2",
+            parent=base,
+            fontName=bold,
+            fontSize=12,
+            leading=17,
+            spaceBefore=8,
+            spaceAfter=4,
+            textColor=PARTY_RED,
+            keepWithNext=1,
         ),
+        # The official front (公文): 红头, 文号, title, body paragraphs, 落款.
+        "mark": ParagraphStyle(
+            "mark", parent=base, fontName=bold, fontSize=24, leading=32, alignment=TA_CENTER, textColor=PARTY_RED
+        ),
+        "number": ParagraphStyle("number", parent=base, fontSize=11, leading=16, alignment=TA_CENTER),
+        "doc_title": ParagraphStyle(
+            "doc_title", parent=base, fontName=bold, fontSize=16, leading=24, alignment=TA_CENTER, spaceAfter=8
+        ),
+        "body": ParagraphStyle(
+            "body", parent=base, fontSize=11.5, leading=20, firstLineIndent=23, alignment=TA_JUSTIFY, spaceAfter=2
+        ),
+        "to": ParagraphStyle("to", parent=base, fontSize=11.5, leading=20),
+        "body_head": ParagraphStyle(
+            "body_head", parent=base, fontName=bold, fontSize=11.5, leading=20, firstLineIndent=23, keepWithNext=1
+        ),
+        "item": ParagraphStyle("item", parent=base, fontSize=11, leading=18, leftIndent=23, firstLineIndent=-12),
+        "sign": ParagraphStyle("sign", parent=base, fontSize=11.5, leading=20, alignment=TA_RIGHT, rightIndent=12),
         "cell": base,
         "head": ParagraphStyle("head", parent=base, fontSize=9, textColor=colors.black),
         "note": ParagraphStyle("note", parent=base, fontSize=8.5, textColor=colors.HexColor("#555555"), spaceBefore=3),
@@ -159,6 +184,55 @@ def _chart(chart: Chart, width: float, font: str) -> Flowable:
     return drawing
 
 
+def _official(official: Any, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
+    """The document's front: 红头 (issuing body's mark in red, 文号, red rule), title, 主送, body
+    paragraphs, 问题清单, 整改要求, 落款 and date, then a page break before the 附件 tables."""
+    story: list[Flowable] = [
+        Spacer(1, 10 * mm),
+        _heading(official.issuer_mark, styles["mark"]),
+        Spacer(1, 6 * mm),
+        _p(official.doc_number, styles["number"]),
+        HRFlowable(width="100%", thickness=1.6, color=PARTY_RED, spaceBefore=2, spaceAfter=10 * mm),
+        _heading(official.title, styles["doc_title"]),
+        _p(f"{official.recipients}：", styles["to"]),
+        _p(
+            "根据党内法规和上级党组织关于基层组织建设的要求，现将督查情况"
+            "（数据取自党建工作管理系统，明细见附件）报告如下。",
+            styles["body"],
+        ),
+    ]
+    for heading, text in official.paragraphs:
+        story += [_heading(heading, styles["body_head"]), _p(text, styles["body"])]
+    number = len(official.paragraphs)
+    if official.findings:
+        story.append(_heading(f"{_CN[number]}、问题清单", styles["body_head"]))
+        story += [_p(f"{i}. {f.problem}", styles["item"]) for i, f in enumerate(official.findings, 1)]
+        story.append(_heading(f"{_CN[number + 1]}、整改要求", styles["body_head"]))
+        story += [
+            _p(f"{i}. {f.organization}：{f.requirement}", styles["item"]) for i, f in enumerate(official.findings, 1)
+        ]
+    story += [
+        _p(official.closing, styles["body"]),
+        Spacer(1, 4 * mm),
+        _p("附件：督查数据表", styles["to"]),
+        Spacer(1, 12 * mm),
+        KeepTogether(
+            [
+                _p(official.signatory, styles["sign"]),
+                _p(
+                    f"{official.issued_on.year}年{official.issued_on.month}月{official.issued_on.day}日", styles["sign"]
+                ),
+            ]
+        ),
+        PageBreak(),
+        _heading("附件", styles["body_head"]),
+    ]
+    return story
+
+
+_CN = "一二三四五六七八九十"
+
+
 def render_pdf(doc: ReportDoc, path: str, *, wide: bool = False) -> None:
     font = cjk_font()
     styles = _styles(font, cjk_bold_font())
@@ -186,7 +260,8 @@ def render_pdf(doc: ReportDoc, path: str, *, wide: bool = False) -> None:
         author="党建工作管理系统",
         subject=doc.subtitle,
     )
-    story: list[Flowable] = [
+    story: list[Flowable] = _official(doc.official, styles) if doc.official is not None else []
+    story += [
         _heading(doc.title, styles["title"]),
         _p(doc.subtitle, styles["subtitle"]),
         Spacer(1, 4 * mm),
