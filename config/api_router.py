@@ -25,6 +25,7 @@ from assessments.api.views import (
     RoundViewSet,
     SchemeViewSet,
 )
+from assessments.ledger.api import LedgerApi
 from members.api.views import MemberViewSet, TransferViewSet
 from members.development.api import DevelopmentPipelineView, DevelopmentStepViewSet
 from members.dues.api import (
@@ -81,5 +82,6 @@ urlpatterns = [
     path(
         "organizations/<int:pk>/compliance/", OrganizationComplianceView.as_view(), name="api-organization-compliance"
     ),
+    path("organizations/<int:pk>/ledger/", LedgerApi.as_view(), name="api-organization-ledger"),
     path("", include(router.urls)),
 ]
