@@ -669,3 +669,41 @@ class ReportHeading(models.Model):
 
     def __str__(self) -> str:
         return self.issuer_mark
+
+
+class LedgerBatch(models.Model):
+    """One request for the 组织生活台账 of every branch in a subtree for a year, as one ZIP;
+    ``done``/``total`` drive the progress bar (as for report batches)."""
+
+    scope_org_field = "organization"
+
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    fmt = models.CharField("格式", max_length=4, default="pdf")
+    status = models.CharField(max_length=10, choices=BatchStatus.choices, default=BatchStatus.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    zip_file = models.FileField(blank=True, max_length=300)
+    zip_size = models.PositiveBigIntegerField(default=0)
+    zip_started_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "台账批量生成"
+        verbose_name_plural = "台账批量生成"
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.year}年台账"
+
+    @property
+    def percent(self) -> int:
+        return int(100 * (self.done + self.failed) / self.total) if self.total else 0

@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -167,3 +168,34 @@ def test_branch_page_has_the_ledger_buttons_for_its_secretary(cast, client):
     assert "打印台账（PDF）" in page and f"/api/v1/organizations/{cast.A.pk}/ledger/" in page
     client.force_login(cast.users["member_a"])
     assert "打印台账" not in client.get(f"/organizations/{cast.A.pk}/").content.decode()
+
+
+def test_committee_batch_builds_one_zip_of_its_branches_with_progress(
+    cast, client, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    import zipfile
+
+    from assessments.ledger.batch import ledger_batch_request, ledger_batch_zip_path
+    from assessments.models import LedgerBatch
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    MemberFactory.create_batch(2, organization=cast.A)
+    _meeting(cast.A, dt.date(YEAR, 3, 5), "theme_day", "三月主题党日")
+    with pytest.raises(PermissionDenied):
+        ledger_batch_request(organization=cast.P, year=YEAR, fmt="pdf", user=cast.users["secretary_a"])
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = ledger_batch_request(organization=cast.P, year=YEAR, fmt="pdf", user=cast.users["org_admin_p"])
+    batch = LedgerBatch.objects.get(pk=batch.pk)
+    assert (batch.status, batch.total, batch.done, batch.failed, batch.percent) == ("done", 2, 2, 0, 100)
+    with zipfile.ZipFile(ledger_batch_zip_path(batch)) as archive:
+        names = archive.namelist()
+        assert names == [f"0001-第一党支部-{YEAR}年组织生活台账.pdf", f"0002-第二党支部-{YEAR}年组织生活台账.pdf"]
+        assert archive.read(names[0]).startswith(b"%PDF")
+    client.force_login(cast.users["org_admin_p"])
+    page = client.get(f"/assessments/ledgers/{batch.pk}/").content.decode()
+    assert "<progress" in page and "下载台账（ZIP" in page
+    download = client.get(f"/assessments/ledgers/{batch.pk}/download/")
+    assert download.status_code == 200 and download["Content-Type"] == "application/zip"
+    assert "批量生成台账" in client.get(f"/organizations/{cast.P.pk}/").content.decode()
+    client.force_login(cast.users["outsider"])
+    assert client.get(f"/assessments/ledgers/{batch.pk}/").status_code in (403, 404)
