@@ -47,3 +47,8 @@ vendor:
 	npm ci --no-audit --no-fund
 	mkdir -p static/vendor/echarts
 	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE static/vendor/echarts/
+	mkdir -p static/vendor/noto-serif-sc
+	cp node_modules/@expo-google-fonts/noto-serif-sc/400Regular/NotoSerifSC_400Regular.ttf static/vendor/noto-serif-sc/NotoSerifSC-Regular.ttf
+	cp node_modules/@expo-google-fonts/noto-serif-sc/LICENSE_FONT static/vendor/noto-serif-sc/OFL.txt
+	$(PY) scripts/subset_font.py node_modules/@expo-google-fonts/noto-serif-sc/700Bold/NotoSerifSC_700Bold.ttf \
+		static/vendor/noto-serif-sc/NotoSerifSC-Bold-GB2312.ttf

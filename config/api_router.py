@@ -21,9 +21,11 @@ from assessments.api.views import (
     RatingViewSet,
     RectificationViewSet,
     ReportBatchViewSet,
+    ReportHeadingViewSet,
     RoundViewSet,
     SchemeViewSet,
 )
+from assessments.ledger.api import LedgerApi
 from members.api.views import MemberViewSet, TransferViewSet
 from members.development.api import DevelopmentPipelineView, DevelopmentStepViewSet
 from members.discipline.api import MemberRightsSuspensionsView, MemberSanctionsView, MemberStatusChangesView
@@ -65,6 +67,7 @@ router.register("ratings", RatingViewSet, basename="rating")
 router.register("duty-reports", DutyReportViewSet, basename="duty-report")
 router.register("inspection-reports", InspectionReportViewSet, basename="inspection-report")
 router.register("report-batches", ReportBatchViewSet, basename="report-batch")
+router.register("report-headings", ReportHeadingViewSet, basename="report-heading")
 router.register("rectifications", RectificationViewSet, basename="rectification")
 
 urlpatterns = [
@@ -87,5 +90,6 @@ urlpatterns = [
         "members/<int:pk>/rights-suspensions/", MemberRightsSuspensionsView.as_view(), name="api-member-rights-suspensions"
     ),
     path("members/<int:pk>/status-changes/", MemberStatusChangesView.as_view(), name="api-member-status-changes"),
+    path("organizations/<int:pk>/ledger/", LedgerApi.as_view(), name="api-organization-ledger"),
     path("", include(router.urls)),
 ]

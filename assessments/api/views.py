@@ -40,8 +40,10 @@ from assessments.models import (
     RatingEntry,
     RectificationItem,
     ReportBatch,
+    ReportHeading,
 )
 from assessments.services.duty import duty_report_appraise, duty_report_save, duty_report_submit
+from assessments.services.official import report_findings_confirm, report_heading_save
 from assessments.services.ratings import (
     rating_comment,
     rating_direct,
@@ -383,6 +385,32 @@ class InspectionReportViewSet(GatedViewMixin, mixins.ListModelMixin, viewsets.Ge
     def retry(self, request: Request, pk: Any = None) -> Response:
         return Response(s.ReportOutput(inspection_report_retry(report=self._report(), user=request.user)).data)
 
+    @extend_schema(request=s.FindingsConfirmInput, responses={200: s.RectificationOutput(many=True)})
+    @action(detail=True, methods=["post"], url_path="confirm-findings")
+    def confirm_findings(self, request: Request, pk: Any = None) -> Response:
+        """确认问题清单中的问题（序号），为所涉组织生成整改事项；已确认的不重复生成。"""
+        data = _input(s.FindingsConfirmInput, request).validated_data
+        items = report_findings_confirm(
+            report=self._report(), user=request.user, indexes=data["findings"], deadline=data.get("deadline")
+        )
+        return Response(s.RectificationOutput(items, many=True).data)
+
+
+class ReportHeadingViewSet(GatedViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """督查报告发文设置（发文机关标志、文号格式、主送、落款）：列表；POST 按组织新建或修改。"""
+
+    gated_model = ReportHeading
+    serializer_class = s.ReportHeadingOutput
+
+    def get_queryset(self) -> Any:
+        return selectors.report_heading_list(user=self.request.user)
+
+    @extend_schema(request=s.ReportHeadingInput, responses={200: s.ReportHeadingOutput})
+    def create(self, request: Request) -> Response:
+        data = dict(_input(s.ReportHeadingInput, request).validated_data)
+        org = _org(request, data.pop("organization"))
+        return Response(s.ReportHeadingOutput(report_heading_save(organization=org, user=request.user, **data)).data)
+
 
 CONTENT_TYPES = {
     "pdf": "application/pdf",
@@ -425,7 +453,12 @@ class ReportBatchViewSet(GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveM
         data = _input(s.BatchInput, request).validated_data
         org = _org(request, data["organization"])
         batch = report_batch_request(
-            organization=org, year=data["year"], quarter=data["quarter"], user=request.user, force=data["force"]
+            organization=org,
+            year=data["year"],
+            quarter=data["quarter"],
+            user=request.user,
+            force=data["force"],
+            development_list=data["development_list"],
         )
         return Response(s.BatchOutput(batch).data, status=status.HTTP_202_ACCEPTED)
 

@@ -387,8 +387,8 @@ CELERY_BEAT_SCHEDULE["notifications-scan"] = {
 CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.sweep", "schedule": 120.0}
 
 # --- Assessments (star ratings, inspection reports) -----------------------------------------
-# A TrueType CJK font for PDF reports ("path" or "path#index"); empty: found with fc-match
-# (WenQuanYi, Noto), else ReportLab's built-in CID font STSong-Light.
+# A TrueType CJK font for the body text of PDFs ("path" or "path#index"); empty: the vendored
+# Noto Serif SC (static/vendor/noto-serif-sc/). No system font is ever looked up.
 PB_PDF_FONT = env_str("PB_PDF_FONT", "")
 # Prefix for links printed in reports, e.g. https://dangjian.example.gov.cn (empty: site-relative).
 PB_REPORT_SITE_URL = env_str("PB_REPORT_SITE_URL", "")
