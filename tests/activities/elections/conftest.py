@@ -83,3 +83,64 @@ def ready_election(b: Branch, *, candidates: int = 6, seats: int = 5) -> Any:
     return prepare.election_candidates_approve(
         actor=b.upper, election=election, approved_on=TODAY, approval_no="党委〔2026〕9号"
     )
+
+
+def roster_attendance(b: Branch, present_voters: int) -> list[Any]:
+    """Everyone on the roster: the first ``present_voters`` voters present, the other voters absent,
+    the 预备党员 present (they attend without a vote)."""
+    from activities.services.inputs import AttendanceInput
+
+    rows = [
+        AttendanceInput(
+            member_id=m.pk,
+            status="present" if i < present_voters else "absent",
+            reason="" if i < present_voters else "出差",
+        )
+        for i, m in enumerate(b.full)
+    ]
+    return rows + [AttendanceInput(member_id=m.pk, status="present") for m in b.probationary]
+
+
+def held_assembly(b: Branch, *, present: int | None = None, **extra: Any) -> Any:
+    from activities.elections.services import voting
+
+    election = ready_election(b, **extra)
+    return voting.election_assembly_record(
+        actor=b.secretary,
+        election=election,
+        held_on=TODAY,
+        attendance=roster_attendance(b, len(b.full) if present is None else present),
+        place="党员活动室",
+    )
+
+
+def vote(
+    b: Branch,
+    election: Any,
+    votes: list[int],
+    *,
+    post: str = "committee",
+    issued: int | None = None,
+    returned: int | None = None,
+    write_ins: tuple = (),
+    against: int = 0,
+) -> Any:
+    """One round: ``votes[i]`` in favour of the i-th candidate of the round."""
+    from activities.elections.services import voting
+
+    rounds, candidates = voting._load(election)
+    state = voting.post_state(election, post, rounds, candidates)
+    issued = election.voters_present if issued is None else issued
+    counts = [
+        voting.CountInput(candidate_id=c.pk, votes_for=v, votes_against=min(against, issued - v))
+        for c, v in zip(state.next_candidates, votes, strict=True)
+    ]
+    return voting.election_round_record(
+        actor=b.secretary,
+        election=election,
+        post=post,
+        ballots_issued=issued,
+        ballots_returned=issued if returned is None else returned,
+        counts=counts,
+        write_ins=write_ins,
+    )
