@@ -14,6 +14,7 @@ from activities.api.views import (
     StudyRecordViewSet,
     TalkViewSet,
 )
+from activities.elections.api import ElectionViewSet
 from assessments.api.views import (
     DutyReportViewSet,
     InspectionReportViewSet,
@@ -50,6 +51,7 @@ router.register("talks", TalkViewSet, basename="talk")
 router.register("study-records", StudyRecordViewSet, basename="study-record")
 router.register("study-points", StudyPointsViewSet, basename="study-points")
 router.register("plans", PlanViewSet, basename="plan")
+router.register("elections", ElectionViewSet, basename="election")
 router.register("members", MemberViewSet, basename="member")
 router.register("transfers", TransferViewSet, basename="transfer")
 router.register("dues/ledger", DuesLedgerViewSet, basename="dues-ledger")
@@ -76,6 +78,8 @@ urlpatterns = [
     path("dues/rollup/", DuesRollupView.as_view(), name="api-dues-rollup"),
     path("development/pipeline/", DevelopmentPipelineView.as_view(), name="api-development-pipeline"),
     # Before the router include: a separate path, so it cannot clash with the organization viewset.
-    path("organizations/<int:pk>/compliance/", OrganizationComplianceView.as_view(), name="api-organization-compliance"),
+    path(
+        "organizations/<int:pk>/compliance/", OrganizationComplianceView.as_view(), name="api-organization-compliance"
+    ),
     path("", include(router.urls)),
 ]
