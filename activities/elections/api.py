@@ -37,83 +37,83 @@ from organizations.models import Organization
 # --- input ---------------------------------------------------------------------------------------
 
 
-class OpenInput(StrictInputSerializer):
+class ElectionOpenInput(StrictInputSerializer):
     organization = serializers.IntegerField(min_value=1)
     committee_seats = serializers.IntegerField(min_value=0, max_value=20, help_text="应选委员名额；0 表示不设委员会")
     deputy_seat = serializers.BooleanField(default=False, help_text="不设委员会时，党员大会是否选举副书记")
     timing_reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class RequestInput(StrictInputSerializer):
+class ElectionRequestInput(StrictInputSerializer):
     request_on = serializers.DateField()
     request_no = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
 
 
-class ApprovalInput(StrictInputSerializer):
+class ElectionApprovalInput(StrictInputSerializer):
     approved_on = serializers.DateField()
     approval_no = serializers.CharField(max_length=60, allow_blank=True)
 
 
-class CandidatesApprovalInput(ApprovalInput):
+class ElectionCandidatesApprovalInput(ElectionApprovalInput):
     approve = serializers.BooleanField(default=True, help_text="false：退回修改")
     approved_on = serializers.DateField(required=False)
     approval_no = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
 
 
-class CandidateItem(StrictInputSerializer):
+class ElectionCandidateItem(StrictInputSerializer):
     member = serializers.IntegerField(min_value=1)
     post = serializers.ChoiceField(choices=Post.choices, default=Post.COMMITTEE)
 
 
-class CandidatesInput(StrictInputSerializer):
-    candidates = CandidateItem(many=True, max_length=60)
+class ElectionCandidatesInput(StrictInputSerializer):
+    candidates = ElectionCandidateItem(many=True, max_length=60)
 
 
-class SubmitInput(StrictInputSerializer):
+class ElectionSubmitInput(StrictInputSerializer):
     submitted_on = serializers.DateField()
 
 
-class AttendanceItem(StrictInputSerializer):
+class ElectionAttendanceItem(StrictInputSerializer):
     member = serializers.IntegerField(min_value=1)
     status = serializers.ChoiceField(choices=AttendanceStatus.choices)
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class AssemblyInput(StrictInputSerializer):
+class ElectionAssemblyInput(StrictInputSerializer):
     held_on = serializers.DateField()
     place = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     chair = serializers.IntegerField(min_value=1, required=False)
-    attendance = AttendanceItem(many=True, max_length=500)
+    attendance = ElectionAttendanceItem(many=True, max_length=500)
 
 
-class CountItem(StrictInputSerializer):
+class ElectionCountItem(StrictInputSerializer):
     candidate = serializers.IntegerField(min_value=1)
     votes_for = serializers.IntegerField(min_value=0)
     votes_against = serializers.IntegerField(min_value=0, default=0)
     votes_abstain = serializers.IntegerField(min_value=0, default=0)
 
 
-class WriteInItem(StrictInputSerializer):
+class ElectionWriteInItem(StrictInputSerializer):
     name = serializers.CharField(max_length=50)
     member = serializers.IntegerField(min_value=1, required=False)
     votes_for = serializers.IntegerField(min_value=0)
 
 
-class RoundInput(StrictInputSerializer):
+class ElectionRoundInput(StrictInputSerializer):
     post = serializers.ChoiceField(choices=Post.choices, default=Post.COMMITTEE)
     ballots_issued = serializers.IntegerField(min_value=0)
     ballots_returned = serializers.IntegerField(min_value=0)
-    counts = CountItem(many=True, required=False, max_length=60)
-    write_ins = WriteInItem(many=True, required=False, max_length=60)
+    counts = ElectionCountItem(many=True, required=False, max_length=60)
+    write_ins = ElectionWriteInItem(many=True, required=False, max_length=60)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class LeaveEmptyInput(StrictInputSerializer):
+class ElectionLeaveEmptyInput(StrictInputSerializer):
     post = serializers.ChoiceField(choices=Post.choices, default=Post.COMMITTEE)
     decision = serializers.CharField(max_length=300, allow_blank=True)
 
 
-class OfficersInput(StrictInputSerializer):
+class ElectionOfficersInput(StrictInputSerializer):
     held_on = serializers.DateField()
     present = serializers.IntegerField(min_value=0)
     secretary = serializers.IntegerField(min_value=1)
@@ -127,27 +127,27 @@ class OfficersInput(StrictInputSerializer):
     )
 
 
-class ReportInput(StrictInputSerializer):
+class ElectionReportInput(StrictInputSerializer):
     reported_on = serializers.DateField()
 
 
 # --- output --------------------------------------------------------------------------------------
 
 
-class CandidateOutput(serializers.ModelSerializer):
+class ElectionCandidateOutput(serializers.ModelSerializer):
     class Meta:
         model = Candidate
         fields = ["id", "member", "name", "post", "order"]
 
 
-class CountOutput(serializers.ModelSerializer):
+class ElectionCountOutput(serializers.ModelSerializer):
     class Meta:
         model = BallotCount
         fields = ["candidate", "member", "name", "is_write_in", "votes_for", "votes_against", "votes_abstain", "result"]
 
 
-class RoundOutput(serializers.ModelSerializer):
-    counts = CountOutput(many=True, read_only=True)
+class ElectionRoundOutput(serializers.ModelSerializer):
+    counts = ElectionCountOutput(many=True, read_only=True)
 
     class Meta:
         model = BallotRound
@@ -176,8 +176,8 @@ class ElectionListOutput(serializers.ModelSerializer):
 class ElectionOutput(serializers.ModelSerializer):
     organization_name = serializers.CharField(source="organization.name", read_only=True)
     stage_display = serializers.CharField(source="get_stage_display", read_only=True)
-    candidates = CandidateOutput(many=True, read_only=True)
-    rounds = RoundOutput(many=True, read_only=True)
+    candidates = ElectionCandidateOutput(many=True, read_only=True)
+    rounds = ElectionRoundOutput(many=True, read_only=True)
     posts = serializers.SerializerMethodField()
     next_step = serializers.SerializerMethodField()
 
@@ -291,44 +291,44 @@ class ElectionViewSet(GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
         fresh = election_detail_queryset(self.request.user).get(pk=election.pk)
         return Response(ElectionOutput(fresh).data, status=code)
 
-    @extend_schema(request=OpenInput, responses={201: ElectionOutput})
+    @extend_schema(request=ElectionOpenInput, responses={201: ElectionOutput})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self._input(OpenInput)
+        data = self._input(ElectionOpenInput)
         org = get_for_user(Organization, request.user, VIEW, pk=data.pop("organization"))
         election = prepare.election_open(actor=request.user, organization=org, **data)
         return self._done(election, status.HTTP_201_CREATED)
 
-    @extend_schema(request=RequestInput, responses={200: ElectionOutput})
+    @extend_schema(request=ElectionRequestInput, responses={200: ElectionOutput})
     @action(detail=True, methods=["post"], url_path="request")
     def request_record(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(RequestInput)
+        data = self._input(ElectionRequestInput)
         return self._done(prepare.election_request_record(actor=request.user, election=self._election(), **data))
 
-    @extend_schema(request=ApprovalInput, responses={200: ElectionOutput})
+    @extend_schema(request=ElectionApprovalInput, responses={200: ElectionOutput})
     @action(detail=True, methods=["post"], url_path="request-approval")
     def request_approval(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(ApprovalInput)
+        data = self._input(ElectionApprovalInput)
         return self._done(prepare.election_request_approve(actor=request.user, election=self._election(), **data))
 
-    @extend_schema(request=CandidatesInput, responses={200: ElectionOutput})
+    @extend_schema(request=ElectionCandidatesInput, responses={200: ElectionOutput})
     @action(detail=True, methods=["post"])
     def candidates(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(CandidatesInput)
+        data = self._input(ElectionCandidatesInput)
         items = [prepare.CandidateInput(member_id=c["member"], post=c["post"]) for c in data["candidates"]]
         return self._done(
             prepare.election_candidates_set(actor=request.user, election=self._election(), candidates=items)
         )
 
-    @extend_schema(request=SubmitInput, responses={200: ElectionOutput})
+    @extend_schema(request=ElectionSubmitInput, responses={200: ElectionOutput})
     @action(detail=True, methods=["post"], url_path="candidates-submit")
     def candidates_submit(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(SubmitInput)
+        data = self._input(ElectionSubmitInput)
         return self._done(prepare.election_candidates_submit(actor=request.user, election=self._election(), **data))
 
-    @extend_schema(request=CandidatesApprovalInput, responses={200: ElectionOutput})
+    @extend_schema(request=ElectionCandidatesApprovalInput, responses={200: ElectionOutput})
     @action(detail=True, methods=["post"], url_path="candidates-approval")
     def candidates_approval(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(CandidatesApprovalInput)
+        data = self._input(ElectionCandidatesApprovalInput)
         return self._done(
             prepare.election_candidates_approve(
                 actor=request.user,
@@ -339,10 +339,10 @@ class ElectionViewSet(GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
             )
         )
 
-    @extend_schema(request=AssemblyInput, responses={200: ElectionOutput})
+    @extend_schema(request=ElectionAssemblyInput, responses={200: ElectionOutput})
     @action(detail=True, methods=["post"])
     def assembly(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(AssemblyInput)
+        data = self._input(ElectionAssemblyInput)
         attendance = [
             AttendanceInput(member_id=a["member"], status=a["status"], reason=a["reason"]) for a in data["attendance"]
         ]
@@ -356,10 +356,10 @@ class ElectionViewSet(GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
         )
         return self._done(election)
 
-    @extend_schema(request=RoundInput, responses={201: ElectionOutput})
+    @extend_schema(request=ElectionRoundInput, responses={201: ElectionOutput})
     @action(detail=True, methods=["post"])
     def rounds(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(RoundInput)
+        data = self._input(ElectionRoundInput)
         election = self._election()
         voting.election_round_record(
             actor=request.user,
@@ -384,16 +384,16 @@ class ElectionViewSet(GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
         )
         return self._done(election, status.HTTP_201_CREATED)
 
-    @extend_schema(request=LeaveEmptyInput, responses={200: ElectionOutput})
+    @extend_schema(request=ElectionLeaveEmptyInput, responses={200: ElectionOutput})
     @action(detail=True, methods=["post"], url_path="leave-empty")
     def leave_empty(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(LeaveEmptyInput)
+        data = self._input(ElectionLeaveEmptyInput)
         return self._done(voting.election_seats_leave_empty(actor=request.user, election=self._election(), **data))
 
-    @extend_schema(request=OfficersInput, responses={200: ElectionOutput})
+    @extend_schema(request=ElectionOfficersInput, responses={200: ElectionOutput})
     @action(detail=True, methods=["post"])
     def officers(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(OfficersInput)
+        data = self._input(ElectionOfficersInput)
         duties: dict[int, str] = {}
         for key, code in data.get("duties", {}).items():
             duties[_id(str(key), "duties")] = code
@@ -410,14 +410,14 @@ class ElectionViewSet(GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
         )
         return self._done(election)
 
-    @extend_schema(request=ReportInput, responses={200: ElectionOutput})
+    @extend_schema(request=ElectionReportInput, responses={200: ElectionOutput})
     @action(detail=True, methods=["post"])
     def report(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(ReportInput)
+        data = self._input(ElectionReportInput)
         return self._done(afterwards.election_report(actor=request.user, election=self._election(), **data))
 
-    @extend_schema(request=ApprovalInput, responses={200: ElectionOutput})
+    @extend_schema(request=ElectionApprovalInput, responses={200: ElectionOutput})
     @action(detail=True, methods=["post"], url_path="result-approval")
     def result_approval(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(ApprovalInput)
+        data = self._input(ElectionApprovalInput)
         return self._done(afterwards.election_result_approve(actor=request.user, election=self._election(), **data))
