@@ -141,11 +141,14 @@ def ballot_pdf(election: Election) -> bytes:
         ]
     story += [
         Spacer(1, 4 * mm),
-        Paragraph(
-            "说明：1. 赞成的在姓名后“赞成”栏内画○，不赞成的画×，弃权的不画任何符号；不赞成的可在“另选他人”栏写上所选人姓名并画○。"
-            "2. 所选人数等于或少于应选人数的为有效票，多于应选人数的为无效票。3. 用钢笔或签字笔填写，字迹清楚。",
-            styles["note"],
-        ),
+        *[
+            Paragraph(line, styles["note"])
+            for line in (
+                "说明：1. 赞成的在姓名后“赞成”栏内画○，不赞成的画×，弃权的不画任何符号；不赞成的可在“另选他人”栏写上所选人姓名并画○。",
+                "2. 所选人数等于或少于应选人数的为有效票，多于应选人数的为无效票。",
+                "3. 用钢笔或签字笔填写，字迹清楚。",
+            )
+        ],
     ]
     return _build(f"{election.organization.name}换届选举", "选票", story)
 
@@ -165,7 +168,7 @@ def tally_pdf(election: Election) -> bytes:
     for r in election.rounds.all():
         story.append(
             Paragraph(
-                f"第 {r.number} 轮 · {r.get_post_display()} · {r.get_kind_display()}（应选 {r.seats} 名；发出选票 {r.ballots_issued} 张，收回 {r.ballots_returned} 张）",
+                f"第 {r.number} 轮：{r.get_post_display()}，{r.get_kind_display()}（应选 {r.seats} 名；发出选票 {r.ballots_issued} 张，收回 {r.ballots_returned} 张）",
                 styles["h2"],
             )
         )
