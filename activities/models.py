@@ -644,3 +644,8 @@ class Attachment(models.Model):
 
 
 ZERO_HOURS = Decimal("0.0")
+
+
+# 换届选举 is a sub-package (activities/elections/); Django registers its models through this import
+# alone (code imports them from activities.elections.models).
+from activities.elections import models as _election_models  # noqa: E402, F401

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from activities.elections import views as election_views
 from activities.views import calendar as calendar_views
 from activities.views import compliance as compliance_views
 from activities.views import follow_ups as follow_ups_views
@@ -35,6 +36,10 @@ urlpatterns = [
     path("follow-ups/<int:pk>/update/", follow_ups_views.follow_up_update, name="follow_up_update"),
     path("study-records/<int:pk>/delete/", study_views.study_record_remove, name="study_record_delete"),
     path("my/study/", study_views.my_study_page, name="my_study"),
+    path("elections/", election_views.election_index, name="elections"),
+    path("org/<int:pk>/election/", election_views.election_open, name="election_open"),
+    path("elections/<int:pk>/", election_views.election_detail, name="election"),
+    path("elections/<int:pk>/<str:kind>.pdf", election_views.election_pdf, name="election_pdf"),
     path("calendar/", calendar_views.calendar_page, name="calendar"),
     path("calendar/feed/", calendar_views.calendar_feed, name="calendar_feed"),
     # Public by token on purpose (calendar apps cannot log in); wrong or revoked token → 404.

@@ -14,6 +14,7 @@ from activities.api.views import (
     StudyRecordViewSet,
     TalkViewSet,
 )
+from activities.elections.api import ElectionViewSet
 from assessments.api.views import (
     DutyReportViewSet,
     InspectionReportViewSet,
@@ -54,6 +55,7 @@ router.register("talks", TalkViewSet, basename="talk")
 router.register("study-records", StudyRecordViewSet, basename="study-record")
 router.register("study-points", StudyPointsViewSet, basename="study-points")
 router.register("plans", PlanViewSet, basename="plan")
+router.register("elections", ElectionViewSet, basename="election")
 router.register("members", MemberViewSet, basename="member")
 router.register("transfers", TransferViewSet, basename="transfer")
 router.register("dues/ledger", DuesLedgerViewSet, basename="dues-ledger")

@@ -460,3 +460,14 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "TermKindEnum": "organizations.choices.TermKind",
     "PositionCodeEnum": "organizations.choices.PositionCode",
 }
+
+# 换届选举 (activities/elections): stable enum names in the OpenAPI schema.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "ElectionStageEnum": "activities.elections.models.ElectionStage",
+        "ElectionTimingEnum": "activities.elections.models.ElectionTiming",
+        "ElectionPostEnum": "activities.elections.models.Post",
+        "ElectionRoundKindEnum": "activities.elections.models.RoundKind",
+        "ElectionCountResultEnum": "activities.elections.models.CountResult",
+    }
+)
