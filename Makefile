@@ -38,7 +38,11 @@ clean:
 	rm -rf var .pytest_cache
 
 ## Re-copy the front-end assets from npm (package.json pins them) into static/vendor/ (committed).
+## axe-core is a devDependency: the browser tests read it from node_modules/, it is never served.
 vendor:
 	npm ci --no-audit --no-fund
 	mkdir -p static/vendor/echarts
 	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE static/vendor/echarts/
+	mkdir -p static/vendor/bootstrap-icons
+	$(PY) -m core.icons node_modules/bootstrap-icons/icons static/vendor/bootstrap-icons/icons.svg
+	cp node_modules/bootstrap-icons/LICENSE static/vendor/bootstrap-icons/
