@@ -43,6 +43,7 @@ clean:
 	rm -rf var .pytest_cache
 
 ## Re-copy the front-end assets from npm (package.json pins them) into static/vendor/ (committed).
+## axe-core is a devDependency: the browser tests read it from node_modules/, it is never served.
 vendor:
 	npm ci --no-audit --no-fund
 	mkdir -p static/vendor/echarts
@@ -52,3 +53,6 @@ vendor:
 	cp node_modules/@expo-google-fonts/noto-serif-sc/LICENSE_FONT static/vendor/noto-serif-sc/OFL.txt
 	$(PY) scripts/subset_font.py node_modules/@expo-google-fonts/noto-serif-sc/700Bold/NotoSerifSC_700Bold.ttf \
 		static/vendor/noto-serif-sc/NotoSerifSC-Bold-GB2312.ttf
+	mkdir -p static/vendor/bootstrap-icons
+	$(PY) -m core.icons node_modules/bootstrap-icons/icons static/vendor/bootstrap-icons/icons.svg
+	cp node_modules/bootstrap-icons/LICENSE static/vendor/bootstrap-icons/

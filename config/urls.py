@@ -4,10 +4,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
-from organizations import views as org_views
+from dashboard.workbench import views as workbench_views
 
 urlpatterns = [
-    path("", org_views.home, name="home"),
+    path("", workbench_views.workbench, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organizations/", include("organizations.urls")),
