@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.utils import DatabaseError
+from django.urls import Resolver404, resolve
 
 log = logging.getLogger("core.replica")
 
@@ -144,8 +145,29 @@ class ReplicaRouter:
         return db == DEFAULT_DB_ALIAS
 
 
+def _is_heavy_view(path: str) -> bool:
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    return match.view_name in settings.PB_REPLICA_VIEWS
+
+
+def task_heavy_reads_start(task=None, **kwargs) -> None:
+    """Celery task_prerun: report and document tasks read like the pages that show them."""
+    if task is not None and task.name in settings.PB_REPLICA_TASKS:
+        task.request.pb_heavy_token = _heavy.set(True)
+
+
+def task_heavy_reads_end(task=None, **kwargs) -> None:
+    token = getattr(getattr(task, "request", None), "pb_heavy_token", None)
+    if token is not None:
+        _heavy.reset(token)
+        task.request.pb_heavy_token = None
+
+
 class ReplicaStickinessMiddleware:
-    """Read-your-writes: after a successful unsafe request, the user's heavy reads stay on the
+    """Sends GETs of the views in PB_REPLICA_VIEWS to heavy_reads(). Read-your-writes: after a successful unsafe request, the user's heavy reads stay on the
     primary for PB_REPLICA_STICKY_SECONDS (a cache mark per user: sessions and API tokens alike)."""
 
     def __init__(self, get_response):
@@ -154,7 +176,11 @@ class ReplicaStickinessMiddleware:
     def __call__(self, request):
         token = _request.set(request)
         try:
-            response = self.get_response(request)
+            if request.method in ("GET", "HEAD") and _is_heavy_view(request.path_info):
+                with heavy_reads():
+                    response = self.get_response(request)
+            else:
+                response = self.get_response(request)
         finally:
             _request.reset(token)
         if request.method in UNSAFE_METHODS and response.status_code < 400:

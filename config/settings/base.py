@@ -466,6 +466,28 @@ DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
 PB_REPLICA_STICKY_SECONDS = env_int("PB_REPLICA_STICKY_SECONDS", 5, minimum=0)
 PB_REPLICA_MAX_LAG_SECONDS = env_int("PB_REPLICA_MAX_LAG_SECONDS", 30, minimum=1)
 PB_REPLICA_CHECK_SECONDS = env_int("PB_REPLICA_CHECK_SECONDS", 5, minimum=1)
+# Views (URL names) and tasks whose reads are reporting reads: dashboards, drill-down lists,
+# exports, inspection reports, 台账, statistics.
+PB_REPLICA_VIEWS = frozenset(
+    {
+        "dashboard:page",
+        "dashboard:members",
+        "dashboard:members-export",
+        "dashboard:orgs",
+        "dashboard:orgs-export",
+        "members:export",
+        "dues:export",
+        "activities:compliance",
+        "assessments:report-download",
+        "api-dashboard",
+        "api-dashboard-members",
+        "api-dashboard-organizations",
+        "api-organization-compliance",
+        "inspection-report-pdf",
+        "inspection-report-xlsx",
+    }
+)
+PB_REPLICA_TASKS = frozenset({"assessments.report_generate", "assessments.report_generate_chunk"})
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = env_database("DATABASE_REPLICA_URL", DATABASE_REPLICA_URL)
     DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]

@@ -75,3 +75,23 @@ def test_a_user_reads_their_own_writes_from_the_primary(replica_up, django_user_
 def test_without_a_replica_nothing_is_routed(settings):
     assert replica.replica_status() == ReplicaStatus(configured=False)
     assert "core.replica.ReplicaRouter" not in getattr(settings, "DATABASE_ROUTERS", [])
+
+
+def test_reporting_views_and_tasks_are_heavy_reads(replica_up, settings):
+    from django.urls import reverse
+
+    from core.replica import _is_heavy_view, task_heavy_reads_end, task_heavy_reads_start
+
+    assert _is_heavy_view(reverse("dashboard:page", args=[1]))
+    assert _is_heavy_view(reverse("api-dashboard", args=[1]))
+    assert not _is_heavy_view(reverse("members:list"))
+    assert not _is_heavy_view("/no/such/path/")
+
+    class Task:
+        name = "assessments.report_generate"
+        request = type("Req", (), {})()
+
+    task_heavy_reads_start(task=Task)
+    assert router.db_for_read(None) == REPLICA_ALIAS
+    task_heavy_reads_end(task=Task)
+    assert router.db_for_read(None) == "default"
