@@ -16,6 +16,7 @@ Without a replica the router is not installed and nothing changes.
 from __future__ import annotations
 
 import contextvars
+from collections import Counter
 import logging
 import time
 from contextlib import contextmanager
@@ -48,6 +49,8 @@ class ReplicaStatus:
 
 
 _cache: dict = {"at": 0.0, "status": None}
+# Reads routed per alias in this process (the replica drill reports the replica's share).
+ROUTED: Counter = Counter()
 
 # Replay lag on the standby: zero when everything received is replayed (an idle primary sends
 # nothing, so "time since the last replayed transaction" alone would grow without real lag).
@@ -131,9 +134,11 @@ class ReplicaRouter:
     """Heavy reads → replica when usable; everything else → primary."""
 
     def db_for_read(self, model, **hints):
+        alias = DEFAULT_DB_ALIAS
         if _heavy.get() and replica_status().usable and not _must_read_own_writes():
-            return REPLICA_ALIAS
-        return DEFAULT_DB_ALIAS
+            alias = REPLICA_ALIAS
+        ROUTED[alias] += 1
+        return alias
 
     def db_for_write(self, model, **hints):
         return DEFAULT_DB_ALIAS
