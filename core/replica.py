@@ -16,9 +16,9 @@ Without a replica the router is not installed and nothing changes.
 from __future__ import annotations
 
 import contextvars
-from collections import Counter
 import logging
 import time
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps

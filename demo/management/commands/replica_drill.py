@@ -23,8 +23,8 @@ from django.core.management import BaseCommand, CommandError, call_command
 from django.db import connections
 from rest_framework.test import APIClient
 
-from core import replica
 from activities.models import Meeting
+from core import replica
 from core.dates import today
 from demo.activities import record_demo_meeting
 from organizations.models import Organization
