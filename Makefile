@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test install lint migrations-check check-deploy bench clean vendor
+.PHONY: run test install lint migrations-check check-deploy bench clean vendor wheelhouse install-offline
 
 $(STAMP): requirements/base.txt requirements/test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,12 @@ vendor:
 	npm ci --no-audit --no-fund
 	mkdir -p static/vendor/echarts
 	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE static/vendor/echarts/
+
+## Offline install for intranets: build wheels of the pinned requirements on a machine with PyPI
+## access (same OS and Python as the server), copy wheelhouse/ over, then `make install-offline`.
+wheelhouse:
+	$(PYTHON) -m pip wheel --quiet -r requirements/base.txt -w wheelhouse
+
+install-offline:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --no-index --find-links wheelhouse -r requirements/base.txt

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess  # noqa: S404 - fixed commands on throwaway clusters
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -91,6 +92,26 @@ def manage(*args: str, env: dict) -> str:
     return run(sys.executable, "manage.py", *args, env=env, timeout=600)
 
 
+BOUNCER_PORT = 6441
+
+
+def start_pgbouncer(port: int) -> subprocess.Popen:
+    # A directory the postgres user can read and write (pytest's tmp_path is root-only).
+    directory = Path(tempfile.mkdtemp(prefix="pbdrill-bouncer-"))
+    directory.chmod(0o777)
+    ini = directory / "pgbouncer.ini"
+    ini.write_text(
+        f"[databases]\npbdrill = host=127.0.0.1 port={port} dbname=pbdrill user=postgres\n"
+        f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {BOUNCER_PORT}\nauth_type = any\n"
+        "pool_mode = transaction\nmax_client_conn = 50\ndefault_pool_size = 5\n"
+        f"unix_socket_dir =\nlogfile = {directory}/pgbouncer.log\n"
+    )
+    ini.chmod(0o644)
+    proc = subprocess.Popen(["runuser", "-u", "postgres", "--", "pgbouncer", str(ini)])  # noqa: S603,S607
+    wait_ready(BOUNCER_PORT)
+    return proc
+
+
 def test_dashboard_reads_are_served_by_the_replica_and_survive_its_promotion(clusters):
     version = clusters
     primary = f"postgres://postgres@127.0.0.1:{PRIMARY[1]}/pbdrill"
@@ -107,6 +128,20 @@ def test_dashboard_reads_are_served_by_the_replica_and_survive_its_promotion(clu
     assert read["write_replayed"] is True, read
     assert read["reads_after"].get("replica", 0) > 0, read
     assert read["replica_read_share"] > 0.5, read
+
+    if shutil.which("pgbouncer"):
+        # The same drill with the primary behind pgbouncer in transaction mode.
+        bouncer = start_pgbouncer(PRIMARY[1])
+        try:
+            pooled = {**env, "DATABASE_URL": f"postgres://postgres@127.0.0.1:{BOUNCER_PORT}/pbdrill",
+                      "DISABLE_SERVER_SIDE_CURSORS": "1", "DATABASE_REPLICA_URL": replica}  # fmt: skip
+            via_bouncer = json.loads(manage("replica_drill", "--phase", "read", env=pooled).splitlines()[-1])
+            assert via_bouncer["equal_once_replayed"] is True, via_bouncer
+            assert via_bouncer["write_replayed"] is True, via_bouncer
+            read["pgbouncer_transaction_mode"] = via_bouncer
+        finally:
+            bouncer.terminate()
+            bouncer.wait(timeout=10)
 
     # Failover: promote the replica, point DATABASE_URL at it; the app keeps reading and writing.
     run("pg_ctlcluster", "--skip-systemctl-redirect", version, REPLICA[0], "promote")
