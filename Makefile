@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test install lint migrations-check check-deploy bench clean vendor openapi
+.PHONY: run test install lint migrations-check check-deploy bench clean vendor openapi wheelhouse install-offline
 
 $(STAMP): requirements/base.txt requirements/test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,3 +56,12 @@ vendor:
 	mkdir -p static/vendor/bootstrap-icons
 	$(PY) -m core.icons node_modules/bootstrap-icons/icons static/vendor/bootstrap-icons/icons.svg
 	cp node_modules/bootstrap-icons/LICENSE static/vendor/bootstrap-icons/
+
+## Offline install for intranets: build wheels of the pinned requirements on a machine with PyPI
+## access (same OS and Python as the server), copy wheelhouse/ over, then `make install-offline`.
+wheelhouse:
+	$(PYTHON) -m pip wheel --quiet -r requirements/base.txt -w wheelhouse
+
+install-offline:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --no-index --find-links wheelhouse -r requirements/base.txt

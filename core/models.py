@@ -1,4 +1,5 @@
-"""The shared kernel's one table: idempotency records (#17.2). No domain model lives here."""
+"""The shared kernel's tables: idempotency records (#17.2) and the beat heartbeat (#18.2). No
+domain model lives here."""
 
 from __future__ import annotations
 
@@ -28,3 +29,17 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+class Heartbeat(models.Model):
+    """The last time a named periodic job ran; /readyz compares it with the job's period."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    beat_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "心跳"
+        verbose_name_plural = "心跳"
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"

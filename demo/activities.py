@@ -105,6 +105,14 @@ def _record(
     return meeting
 
 
+def record_demo_meeting(rng: random.Random, org: Organization, held_on: dt.date) -> Meeting:
+    """One finished 支部党员大会 with its roster's attendance (drills and benches)."""
+    meeting = _record(rng, org, MeetingType.GENERAL_ASSEMBLY, held_on)
+    if meeting is None:
+        raise ValueError(f"{org} has nobody to expect at a meeting")
+    return meeting
+
+
 @transaction.atomic
 def seed_activities_demo(*, seed: int = 1, max_branches: int = 30) -> DemoActivities:
     """Meetings for this year up to last week in the demo secretary's branch and up to

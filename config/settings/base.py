@@ -471,3 +471,74 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "ElectionCountResultEnum": "activities.elections.models.CountResult",
     }
 )
+
+# --- Operations: health, cache, queues, read replica (docs/operations.md, issue #18) -------
+# Cache: a shared Redis cache when CACHE_URL is set (production.py defaults it); the embedded
+# default stays in-process so a laptop needs no server.
+CACHE_URL = env_str("CACHE_URL", "")
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# Liveness of beat + worker: the beat enqueues core.heartbeat every period; /readyz fails when the
+# mark is older than three periods.
+PB_HEARTBEAT_SECONDS = env_int("PB_HEARTBEAT_SECONDS", 60, minimum=10)
+PB_HEALTH_PING_SECONDS = env_int("PB_HEALTH_PING_SECONDS", 1, minimum=1)
+CELERY_BEAT_SCHEDULE["core-heartbeat"] = {"task": "core.heartbeat", "schedule": float(PB_HEARTBEAT_SECONDS)}
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # load balancers probe over plain HTTP
+
+# Queues: reports and imports never delay reminders. One worker per queue family in production
+# (deploy/); `runall` and the benches consume all of them.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+PB_CELERY_QUEUES = ["default", "reminders", "reports", "dashboard", "imports"]
+CELERY_TASK_ROUTES = {
+    "notifications.*": {"queue": "reminders"},
+    "assessments.quarterly_reports": {"queue": "reports"},
+    "assessments.report_*": {"queue": "reports"},
+    "assessments.ledger_*": {"queue": "reports"},
+    "dashboard.*": {"queue": "dashboard"},
+    "members.import_*": {"queue": "imports"},
+    "members.dues.import_*": {"queue": "imports"},
+}
+
+# Read replica (core/replica.py): heavy reads go to it when it is up and close behind.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+PB_REPLICA_STICKY_SECONDS = env_int("PB_REPLICA_STICKY_SECONDS", 5, minimum=0)
+PB_REPLICA_MAX_LAG_SECONDS = env_int("PB_REPLICA_MAX_LAG_SECONDS", 30, minimum=1)
+PB_REPLICA_CHECK_SECONDS = env_int("PB_REPLICA_CHECK_SECONDS", 5, minimum=1)
+# Views (URL names) and tasks whose reads are reporting reads: dashboards, drill-down lists,
+# exports, inspection reports, 台账, statistics.
+PB_REPLICA_VIEWS = frozenset(
+    {
+        "dashboard:page",
+        "dashboard:members",
+        "dashboard:members-export",
+        "dashboard:orgs",
+        "dashboard:orgs-export",
+        "members:export",
+        "dues:export",
+        "activities:compliance",
+        "assessments:report-download",
+        "api-dashboard",
+        "api-dashboard-members",
+        "api-dashboard-organizations",
+        "api-organization-compliance",
+        "inspection-report-pdf",
+        "inspection-report-xlsx",
+    }
+)
+PB_REPLICA_TASKS = frozenset({"assessments.report_generate", "assessments.report_generate_chunk"})
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env_database("DATABASE_REPLICA_URL", DATABASE_REPLICA_URL)
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "core.replica.ReplicaStickinessMiddleware",
+    )
+# Behind pgbouncer in transaction mode server-side cursors break: DISABLE_SERVER_SIDE_CURSORS=1.
+if env_bool("DISABLE_SERVER_SIDE_CURSORS", False):
+    for _alias in DATABASES.values():
+        _alias["DISABLE_SERVER_SIDE_CURSORS"] = True
