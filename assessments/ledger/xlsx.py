@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 
 from assessments.ledger.data import Ledger
-from core.xlsx import safe_cell
+from core.xlsx import new_workbook, safe_cell
 
 HEAD_FILL = PatternFill("solid", fgColor="F4E6E6")
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14, color="B71C1C")
 
 
-def _sheet(wb: Workbook, title: str, columns: list[str], rows: list[list[Any]], heading: str) -> None:
+def _sheet(wb: Any, title: str, columns: list[str], rows: list[list[Any]], heading: str) -> None:
     ws = wb.create_sheet(title)
     cell = WriteOnlyCell(ws, value=heading)
     cell.font = TITLE
@@ -33,7 +32,7 @@ def _sheet(wb: Workbook, title: str, columns: list[str], rows: list[list[Any]], 
 
 
 def render_ledger_xlsx(ledger: Ledger, path: str) -> None:
-    wb = Workbook(write_only=True)
+    wb = new_workbook(write_only=True)
     name = f"{ledger.organization}{ledger.year}年组织生活台账"
     _sheet(
         wb,

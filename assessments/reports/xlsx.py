@@ -40,7 +40,7 @@ def _sheet_title(title: str, used: set[str]) -> str:
     return name
 
 
-def _official_sheet(wb: Workbook, official: Any, used: set[str]) -> None:
+def _official_sheet(wb: Any, official: Any, used: set[str]) -> None:
     """The document's front as text: 红头, 文号, title, 主送, paragraphs, findings, 落款."""
     ws = wb.create_sheet(_sheet_title("报告正文", used))
     ws.column_dimensions["A"].width = 14
