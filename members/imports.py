@@ -246,6 +246,12 @@ def _rows(data: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
         raise ImportFileError({"file": "无法读取该 XLSX 文件，请用模板重新填写"}) from exc
 
 
+def check_file(data: bytes) -> None:
+    """The cheap checks, at upload: an XLSX within the limits whose header row is the template's
+    (the rows are checked by a worker, members.import_jobs). Raises ImportFileError."""
+    next(_rows(data), None)
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -384,8 +390,10 @@ def check_rows(
     user: Any,
     scope: Organization,
     sink: Callable[[list[Member]], None] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ParseResult:
-    """Check every row; errors name the Excel row, the column and the reason.
+    """Check every row; errors name the Excel row, the column and the reason. ``progress`` is told
+    the number of rows checked every ``BULK_BATCH`` rows (the background check shows it).
 
     Valid members are handed to ``sink`` in chunks (the commit inserts them; the preview does
     not), so memory stays flat. The caller's transaction makes the whole batch all or nothing.
@@ -421,6 +429,8 @@ def check_rows(
         pending.append((number, member))
         if len(pending) >= BULK_BATCH:
             flush()
+            if progress is not None:
+                progress(number)
     flush()
     result.errors.sort(key=lambda item: item[0])
     return result
@@ -551,17 +561,18 @@ def _inserter(batch: ImportBatch, on: date) -> Callable[[list[Member]], None]:
     return insert
 
 
-def import_commit(*, batch: ImportBatch, user: Any) -> ImportBatch:
+def import_commit(*, batch: ImportBatch, user: Any, from_status: str = ImportStatus.PREVIEWED) -> ImportBatch:
     """Import every row or none. The file is re-checked as it is written (the database may have
-    changed since the preview); any error rolls the whole batch back."""
+    changed since the preview); any error rolls the whole batch back. ``from_status`` is
+    COMMITTING when a worker runs it (members.import_jobs)."""
     batch = ImportBatch.objects.select_related("organization").get(pk=batch.pk)
-    if batch.status != ImportStatus.PREVIEWED or not batch.file_cipher:
+    if batch.status != from_status or not batch.file_cipher:
         raise ValidationError({"batch": "该批次不能导入（已导入、已放弃或预览有错误）"})
     rows = rows_from_bytes(crypto.decrypt_bytes(batch.file_cipher, field=FILE_FIELD))
     try:
         with transaction.atomic():
             locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-            if locked.status != ImportStatus.PREVIEWED:
+            if locked.status != from_status:
                 raise ValidationError({"batch": "该批次已被处理"})
             try:
                 result = check_rows(rows=rows, user=user, scope=batch.organization, sink=_inserter(locked, today()))
@@ -585,7 +596,7 @@ def import_commit(*, batch: ImportBatch, user: Any) -> ImportBatch:
     except _Refused as refused:
         result = refused.result
         ImportBatch.objects.filter(pk=batch.pk).update(
-            errors=result.errors, error_count=result.error_count, file_cipher=b""
+            status=ImportStatus.PREVIEWED, errors=result.errors, error_count=result.error_count, file_cipher=b""
         )
         raise ValidationError(
             {"batch": f"数据已发生变化，复核发现 {result.error_count} 处错误，未导入任何数据"}
