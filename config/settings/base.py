@@ -502,7 +502,7 @@ CELERY_TASK_ROUTES = {
     "assessments.ledger_*": {"queue": "reports"},
     "dashboard.*": {"queue": "dashboard"},
     "members.import_*": {"queue": "imports"},
-    "members.dues.import_*": {"queue": "imports"},
+    "members.dues_import_*": {"queue": "imports"},
 }
 
 # Read replica (core/replica.py): heavy reads go to it when it is up and close behind.

@@ -287,11 +287,12 @@ def _check_header(header: list[Any]) -> list[list[Any]]:
 
 
 @transaction.atomic
-def dues_import_commit(*, batch: DuesImportBatch, user: Any) -> int:
+def dues_import_commit(*, batch: DuesImportBatch, user: Any, from_status: str = ImportStatus.PREVIEW) -> int:
     """Fix every row of a clean batch, all or nothing. Re-checks each row through the service:
-    if anything changed since the preview (e.g. a member was fixed meanwhile), nothing is saved."""
+    if anything changed since the preview (e.g. a member was fixed meanwhile), nothing is saved.
+    ``from_status`` is COMMITTING when a worker runs it (members/dues/import_jobs.py)."""
     batch = DuesImportBatch.objects.select_for_update().get(pk=batch.pk)
-    if batch.status != ImportStatus.PREVIEW:
+    if batch.status != from_status:
         raise ValidationError({"batch": "该批次已处理"})
     if batch.errors:
         raise ValidationError({"batch": "该批次有错误，不能导入；请修改表格后重新上传"})
