@@ -62,8 +62,6 @@ class Family:
     name: str
     label: str
     sources: list[QuerySource | PythonSource] = field(default_factory=list)
-    # Organization types whose refresh is too costly for the request: done by a Celery task.
-    background_types: set[str] = field(default_factory=set)
 
 
 FAMILIES: dict[str, Family] = {}
