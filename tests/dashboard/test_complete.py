@@ -131,3 +131,21 @@ def test_member_import_and_its_rollback_leave_the_facts_equal_to_a_recount(built
         import_rollback(batch=batch, user=user)
     assert verify_facts() == []
     assert party_members(built.P) == 5
+
+
+def test_a_failed_rebuild_is_requested_again_and_the_sweeper_runs_it(built, monkeypatch):
+    from dashboard import facts
+    from dashboard.tasks import dashboard_sweep
+
+    def database_gone(names):
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(facts, "_rebuild_cumulative", database_gone)
+    with pytest.raises(RuntimeError):
+        facts.facts_rebuild(reason="migration")
+    state = facts_state()
+    assert not state.ready and not state.building  # queued again, no frozen progress bar
+    assert verify_facts() == []  # the old figures are untouched (one transaction)
+    monkeypatch.undo()
+    dashboard_sweep()  # eager in tests: the rebuild runs now
+    assert facts_state().ready
