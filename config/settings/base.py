@@ -172,6 +172,11 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_broker("CELERY_BROKER_URL", "filesystem://")
+# Redis redelivers a task taken by a worker that died (kill -9, lost host) after this many
+# seconds. It must exceed the longest hard time limit (CELERY_TASK_TIME_LIMIT, 30 min; measured
+# durations in docs/operations.md), or a task still running would be handed to a second worker;
+# any longer only delays redelivery. tests/dashboard/test_outbox.py checks every task against it.
+PB_BROKER_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 1920, minimum=60)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "celery" / "broker"
     for _sub in ("out", "processed", "control"):
@@ -186,8 +191,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Redis redelivers unacked tasks after visibility_timeout; it must exceed the longest task.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": PB_BROKER_VISIBILITY_TIMEOUT}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -219,6 +223,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=1, minute=30),
     },
 }
+# --- Dashboards: the outbox of the summary tables ----------------------------------------------
+# Dirty marks are written with each change and drained after the commit; the sweeper drains what a
+# failed or lost refresh left, and queues a requested rebuild whose task was lost.
+PB_DASHBOARD_SWEEP_SECONDS = env_int("PB_DASHBOARD_SWEEP_SECONDS", 120, minimum=10)
+# A dashboard says "数据更新中" while marks older than this wait for its subtree.
+PB_DASHBOARD_STALE_MINUTES = env_int("PB_DASHBOARD_STALE_MINUTES", 5, minimum=1)
+CELERY_BEAT_SCHEDULE["dashboard-sweep"] = {"task": "dashboard.sweep", "schedule": float(PB_DASHBOARD_SWEEP_SECONDS)}
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
