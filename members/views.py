@@ -33,6 +33,7 @@ from members.forms import (
 from members.me import me_sections
 from members.models import ImportBatch, Member, MemberTransfer
 from members.selectors import (
+    member_change_history,
     member_flags,
     member_list,
     member_roster_history,
@@ -134,6 +135,7 @@ def _member_for(request: HttpRequest, pk: int, action: str = VIEW) -> Member:
 def member_detail(request: HttpRequest, pk: int, revealed: dict[str, str] | None = None) -> HttpResponse:
     member = _member_for(request, pk)
     transfers = list(member_transfers(member=member))
+    can_change = user_can(request.user, CHANGE, member)
     return render(
         request,
         "members/detail.html",
@@ -142,7 +144,9 @@ def member_detail(request: HttpRequest, pk: int, revealed: dict[str, str] | None
             "flags": member_flags(member),
             "transfers": transfers,
             "roster": list(member_roster_history(member=member)),
-            "can_change": user_can(request.user, CHANGE, member),
+            "can_change": can_change,
+            # The change history: only for those who may change the record.
+            "history": member_change_history(member=member) if can_change else None,
             "can_reveal": services.member_can_reveal(user=request.user, member=member),
             "revealed": revealed or {},
             "can_transfer": member.stage in (Stage.PROBATIONARY, Stage.FULL)

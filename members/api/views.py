@@ -19,6 +19,7 @@ from core.dates import today
 from members import services
 from members.api.filters import MemberFilterSet, TransferFilterSet
 from members.api.serializers import (
+    MemberChangeOutputSerializer,
     MemberInputSerializer,
     MemberOutputSerializer,
     MemberRevealInputSerializer,
@@ -28,7 +29,7 @@ from members.api.serializers import (
 )
 from members.choices import TransferKind
 from members.models import Member, MemberTransfer
-from members.selectors import member_list, transfer_list
+from members.selectors import member_change_history, member_list, transfer_list
 
 
 class MemberViewSet(
@@ -76,6 +77,13 @@ class MemberViewSet(
     @extend_schema(request=MemberInputSerializer, responses={200: MemberOutputSerializer})
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         return self.update(request, pk=pk)
+
+    @extend_schema(responses=MemberChangeOutputSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        """修改记录：何时、何人、各字段原值 → 新值（证件号码、电话、住址脱敏）；仅限可修改该党员信息的人员。"""
+        member = get_for_user(Member, request.user, CHANGE, pk=pk)
+        return Response(MemberChangeOutputSerializer(member_change_history(member=member), many=True).data)
 
     @extend_schema(
         request=MemberRevealInputSerializer,
