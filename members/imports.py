@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,7 +27,7 @@ from core.access import CHANGE
 from core.dates import today
 from core.signals import rows_changed
 from core.xlsx import new_workbook
-from core.xlsx_reader import XlsxError, XlsxUnsafeError, iter_rows
+from core.xlsx_reader import XlsxError, XlsxLimits, XlsxRefused, XlsxUnsafeError, read_xlsx_rows
 from members import crypto
 from members.choices import (
     Degree,
@@ -53,6 +52,13 @@ SHEET_NAME = "党员信息"
 MAX_ROWS = getattr(settings, "PB_IMPORT_MAX_ROWS", 200_000)
 MAX_BYTES = getattr(settings, "PB_IMPORT_MAX_BYTES", 30 * 1024 * 1024)
 MAX_UNZIPPED_BYTES = 400 * 1024 * 1024
+LIMITS = XlsxLimits(
+    max_bytes=MAX_BYTES,
+    max_unzipped_bytes=MAX_UNZIPPED_BYTES,
+    max_rows=MAX_ROWS,
+    max_cols=200,
+    max_shared_strings=2_000_000,
+)
 MAX_STORED_ERRORS = 20_000
 BULK_BATCH = 2000
 _YES = {"是", "y", "yes", "true", "1", "√"}
@@ -203,28 +209,10 @@ class ParseResult:
             self.errors.append([row, HEADERS.get(key, key), message])
 
 
-def _check_container(data: bytes) -> None:
-    if len(data) > MAX_BYTES:
-        raise ImportFileError({"file": f"文件过大（上限 {MAX_BYTES // (1024 * 1024)} MB），请分批导入"})
-    if not data.startswith(b"PK\x03\x04"):
-        raise ImportFileError({"file": "文件不是 XLSX 表格（请用模板填写后另存为 .xlsx）"})
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            unzipped = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile as exc:
-        raise ImportFileError({"file": "文件已损坏或不是 XLSX 表格"}) from exc
-    if "[Content_Types].xml" not in names or not any(name.startswith("xl/") for name in names):
-        raise ImportFileError({"file": "文件不是 XLSX 表格（请用模板填写后另存为 .xlsx）"})
-    if unzipped > MAX_UNZIPPED_BYTES:
-        raise ImportFileError({"file": "文件解压后过大，请分批导入"})
-
-
 def _rows(data: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """(Excel row number, values) of the data sheet, after checking the header row."""
-    _check_container(data)
     try:
-        rows = iter_rows(io.BytesIO(data), sheet_name=SHEET_NAME, max_col=len(COLUMNS))
+        rows = read_xlsx_rows(data, limits=LIMITS, sheet_name=SHEET_NAME, max_col=len(COLUMNS))
         header = next(rows, None)
         expected = [c.header for c in COLUMNS]
         got = [str(v or "").strip().rstrip("*") for v in (header[1] if header else ())]
@@ -238,6 +226,8 @@ def _rows(data: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
             yield number, tuple(values)
+    except XlsxRefused as exc:
+        raise ImportFileError({"file": exc.message}) from exc
     except XlsxUnsafeError as exc:
         raise ImportFileError(
             {"file": "文件含有不允许的 XML 内容（DTD 或实体声明），已拒绝；请用模板重新填写"}

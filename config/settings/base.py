@@ -390,7 +390,9 @@ if PB_REMINDER_RESCAN_MINUTES > 60:
 PB_REMINDER_SCAN_ON_START = env_bool("PB_REMINDER_SCAN_ON_START", True)
 # Absolute links in e-mails and group-chat messages, e.g. https://dangjian.example.gov.cn
 PB_SITE_URL = env_str("PB_SITE_URL", "")
-# Group-chat robot hosts an org_admin may configure (empty: any http(s) host).
+# Group-chat robot hosts an org_admin may configure (empty: any public http(s) host). A host that is not
+# public (loopback, private, link-local, reserved; core.outbound) is refused unless listed here (#21.7).
+# The robot vendors' hosts are the recommended value: qyapi.weixin.qq.com,oapi.dingtalk.com
 PB_WEBHOOK_ALLOWED_HOSTS = env_list("PB_WEBHOOK_ALLOWED_HOSTS", [])
 PB_NOTIFY_FAULT_PAUSE = env_int("PB_NOTIFY_FAULT_PAUSE_MS", 0, minimum=0) / 1000  # fault tests only
 CELERY_BEAT_SCHEDULE["notifications-scan"] = {
