@@ -17,8 +17,9 @@ from django.db.models import F
 
 
 def version_field() -> models.PositiveIntegerField:
-    """The field every edited model adds as ``row_version``."""
-    return models.PositiveIntegerField("修改版本", default=1, editable=False)
+    """The field every edited model adds as ``row_version`` (with a database default: bulk loaders
+    such as demo/bench_data.py COPY rows without naming it)."""
+    return models.PositiveIntegerField("修改版本", default=1, db_default=1, editable=False)
 
 
 class VersionConflict(Exception):  # noqa: N818 - a domain outcome, named like the others
