@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 
 from core.access import VIEW, Identity, ScopedQuerySet, get_scope
+from core.versioning import version_field
 from members import crypto
 from members.choices import (
     Degree,
@@ -44,6 +45,7 @@ class MemberQuerySet(ScopedQuerySet):
 
 
 class Member(models.Model):
+    row_version = version_field()  # #17.3: edits name the version they started from
     scope_org_field = "organization"
     scope_member_field = "pk"
 

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from core.access import CHANGE, VIEW, get_for_user
 from core.api.filters import validated_filterset
 from core.api.mixins import GatedViewMixin
+from core.api.versioning import versioned_edit, with_etag
 from core.dates import today
 from members import services
 from members.api.filters import MemberFilterSet, TransferFilterSet
@@ -52,6 +53,10 @@ class MemberViewSet(
     def get_object(self) -> Member:
         return get_for_user(member_list(user=self.request.user), self.request.user, VIEW, pk=self.kwargs["pk"])
 
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        member = self.get_object()
+        return with_etag(Response(self.get_serializer(member).data), member)
+
     def _annotated(self, member: Member) -> Member:
         return member_list(user=self.request.user).get(pk=member.pk)
 
@@ -66,13 +71,15 @@ class MemberViewSet(
     @extend_schema(request=MemberInputSerializer, responses={200: MemberOutputSerializer})
     def update(self, request: Request, pk: str | None = None) -> Response:
         member = get_for_user(Member, request.user, CHANGE, pk=pk)
-        serializer = MemberInputSerializer(data=request.data, creating=False, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        if not data.get("id_number"):
-            data.pop("id_number", None)  # an empty value leaves the stored number as it is
-        member = services.member_update(member=member, recorded_by=request.user, **data)
-        return Response(MemberOutputSerializer(self._annotated(member)).data)
+        with versioned_edit(request, member):  # If-Match: 428 without, 412 when stale (#17.3)
+            serializer = MemberInputSerializer(data=request.data, creating=False, context={"request": request})
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+            if not data.get("id_number"):
+                data.pop("id_number", None)  # an empty value leaves the stored number as it is
+            member = services.member_update(member=member, recorded_by=request.user, **data)
+        member = self._annotated(member)
+        return with_etag(Response(MemberOutputSerializer(member).data), member)
 
     @extend_schema(request=MemberInputSerializer, responses={200: MemberOutputSerializer})
     def partial_update(self, request: Request, pk: str | None = None) -> Response:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 
 from core.access import ScopedQuerySet
+from core.versioning import version_field
 from members import crypto
 from members.choices import DuesCategory
 from members.dues.rules import EFFECT_LABELS, IncomeKind
@@ -42,6 +43,7 @@ class DuesFixing(models.Model):
     edit of this row.
     """
 
+    row_version = version_field()  # #17.3: edits name the version they started from
     scope_org_field = "organization"
     scope_member_field = "member_id"
 
