@@ -24,6 +24,7 @@ urlpatterns = [
     path("ledgers/new/<int:org_pk>/", ledger.ledger_batch_new, name="ledger-batch-new"),
     path("ledgers/<int:pk>/", ledger.ledger_batch_detail, name="ledger-batch"),
     path("ledgers/<int:pk>/download/", ledger.ledger_batch_download, name="ledger-batch-download"),
+    path("ledgers/meetings/<int:pk>/print/", ledger.meeting_record_print, name="meeting-record-print"),
     path("rectifications/", rectification.rectification_list, name="rectification-list"),
     path("rectifications/new/", rectification.rectification_new, name="rectification-new"),
     path("rectifications/<int:pk>/", rectification.rectification_detail, name="rectification-detail"),

@@ -99,20 +99,30 @@ def _votes(resolution: Any) -> str:
 
 def _meetings(orgs: list[Organization], year: int) -> list[MeetingRecord]:
     names = {o.pk: o.name for o in orgs}
+    qs = Meeting.objects.filter(
+        organization_id__in=list(names),
+        status=MeetingStatus.FINAL,
+        held_on__gte=dt.date(year, 1, 1),
+        held_on__lte=dt.date(year, 12, 31),
+    ).order_by("held_on", "start_time", "pk")
+    return meeting_records(qs, names)
+
+
+def meeting_record(meeting: Meeting) -> MeetingRecord:
+    """One finished meeting's record, as the 台账 prints it (for the print page)."""
+    qs = Meeting.objects.filter(pk=meeting.pk, status=MeetingStatus.FINAL)
+    records = meeting_records(qs, {meeting.organization_id: str(meeting.organization)})
+    if not records:
+        raise Meeting.DoesNotExist
+    return records[0]
+
+
+def meeting_records(qs: Any, names: dict[int, str]) -> list[MeetingRecord]:
     labels = dict(MeetingType.choices)
-    qs = (
-        Meeting.objects.filter(
-            organization_id__in=list(names),
-            status=MeetingStatus.FINAL,
-            held_on__gte=dt.date(year, 1, 1),
-            held_on__lte=dt.date(year, 12, 31),
-        )
-        .order_by("held_on", "start_time", "pk")
-        .prefetch_related(
-            Prefetch("attendance", queryset=Attendance.objects.order_by("pk")),
-            "resolutions",
-            "follow_ups",
-        )
+    qs = qs.prefetch_related(
+        Prefetch("attendance", queryset=Attendance.objects.order_by("pk")),
+        "resolutions",
+        "follow_ups",
     )
     records = []
     for m in qs:
