@@ -215,3 +215,17 @@ def test_one_meeting_record_prints_from_its_page(branch_year, client):
     assert client.get(f"/assessments/ledgers/meetings/{draft.pk}/print/").status_code == 404
     client.force_login(cast.users["outsider"])
     assert client.get(f"/assessments/ledgers/meetings/{meeting.pk}/print/").status_code in (403, 404)
+
+
+def test_building_the_ledger_takes_the_same_queries_for_more_meetings(branch_year, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cast, _meetings, _draft = branch_year
+    with CaptureQueriesContext(connection) as first:
+        build_ledger(cast.A, YEAR)
+    for day in (5, 6, 7):
+        _meeting(cast.A, dt.date(YEAR, 8, day), "theme_day", f"八月{day}日主题党日", leave=("陈四",))
+    with django_assert_num_queries(len(first.captured_queries)):
+        ledger = build_ledger(cast.A, YEAR)
+    assert len(ledger.meetings) == 9
