@@ -72,8 +72,7 @@ class Command(BaseCommand):
         pages: list[int] = []
         if batch.zip_file:
             with zipfile.ZipFile(ledger_batch_zip_path(batch)) as archive:
-                for name in archive.namelist()[:20]:
-                    pages.append(len(PdfReader(io.BytesIO(archive.read(name))).pages))
+                pages = [len(PdfReader(io.BytesIO(archive.read(n))).pages) for n in archive.namelist()[:20]]
         self.stdout.write("")
         rows = [
             ("台账数（完成/失败）", f"{batch.done}/{batch.failed}", ""),
