@@ -231,3 +231,13 @@ def test_report_page_confirms_findings_and_heading_page_saves_settings(issued, c
     assert "确认所选问题" not in client.get(f"/assessments/reports/{report.pk}/").content.decode()
     assert client.post(f"/assessments/reports/{report.pk}/", {"finding": ["1"]}).status_code == 403
     assert client.get(f"/assessments/report-heading/{cast.P.pk}/").status_code in (403, 404)
+
+
+def test_rollup_is_issued_as_a_circular_with_findings_per_lagging_child(issued):
+    cast = issued
+    report = _report(cast.P, kind=ReportKind.ROLLUP)
+    text = pdf_text(report_file_path(report, "pdf"))
+    save_pngs(report_file_path(report, "pdf"), "inspection_report_rollup_official", last=2)
+    assert "关于中共测试委员会所属党组织2026年第1季度督查情况的通报" in text.replace("\n", "")
+    assert "一、总体情况" in text and "下级组织督查汇总" in text
+    assert any(f["organization_id"] == cast.A.pk and "任期已届满" in f["problem"] for f in report.summary["findings"])
