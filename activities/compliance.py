@@ -9,7 +9,9 @@ Decisions (documented in the README):
   the past, so periods that already started keep their rule.
 - **What counts.** Finished meetings held inside the period, of the kind or marked "also counts
   as" the kind (``MeetingCredit``). Drafts never count. A 党员大会 that missed its quorum still
-  counts as held (the meeting took place); its votes are invalid.
+  counts as held (the meeting took place); its votes are invalid. A 支委会 with half or fewer of
+  the committee present may not proceed (ZB §12): its record is kept and marked, but it earns no
+  支委会 credit (``Meeting.credited_types``).
 - **Deadline** = the period's last day plus ``PB_COMPLIANCE_GRACE_DAYS`` (default 0).
 - **Status**: ``waived`` (approved exemption) › ``done`` (enough meetings, and the record that
   completed the requirement was finished by the deadline) › ``late`` (completed, but that record
@@ -42,6 +44,7 @@ from core.access import get_scope
 from core.dates import today
 from members.choices import MembershipStatus, Stage
 from members.models import OrganizationMembership
+from members.selectors import in_good_standing_q
 from organizations.choices import COMMITTEE_POSITIONS, OrgType, PositionCode
 from organizations.models import Organization, Position
 
@@ -277,6 +280,7 @@ def _load_facts(*, root: Organization, orgs: list[Organization], year: int, rost
             member__joined_on__lte=roster_on,
             member__stage__in=[Stage.PROBATIONARY, Stage.FULL],
         )
+        .filter(in_good_standing_q(roster_on, "member__"))
         .exclude(
             member__membership_status__in=[
                 MembershipStatus.REMOVED,
@@ -461,6 +465,18 @@ def compliance_items(
     return compliance_items_for(root=organization, orgs=[organization], year=year, window=window, on=on)[
         organization.pk
     ]
+
+
+def party_group_items(
+    *, branch: Organization, year: int, on: dt.date | None = None
+) -> list[tuple[Organization, list[Item]]]:
+    """The items of a branch's 党小组s (its children of type 党小组), per 党小组 in tree order:
+    the branch's own pages list them under each 党小组. A constant number of queries."""
+    groups = list(Organization.objects.children_of(branch).filter(org_type=OrgType.GROUP).order_by("path"))
+    if not groups:
+        return []
+    items = compliance_items_for(root=branch, orgs=groups, year=year, on=on)
+    return [(group, items[group.pk]) for group in groups]
 
 
 # --- roll-up ---------------------------------------------------------------------------------------

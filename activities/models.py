@@ -138,6 +138,21 @@ class Meeting(models.Model):
     def quorum_not_met(self) -> bool:
         return self.quorum == QuorumState.NOT_MET
 
+    @property
+    def credited_types(self) -> set[str]:
+        """The kinds this meeting counts as in the compliance calendar. A 支委会 with half or fewer
+        of the committee present may not proceed (ZB §12: 须有半数以上委员到会方可进行): its record
+        is kept and marked, but it is not that period's 支委会. (A 党员大会 without quorum still
+        counts as held: there quorum governs the vote.)"""
+        kinds = set(self.acting_types)
+        if self.meeting_type == MeetingType.COMMITTEE and self.quorum_not_met:
+            kinds.discard(MeetingType.COMMITTEE)
+        return kinds
+
+    @property
+    def committee_not_counted(self) -> bool:
+        return self.meeting_type == MeetingType.COMMITTEE and self.quorum_not_met
+
     def also_counts_as_labels(self) -> list[str]:
         return [MeetingType(code).label for code in self.also_counts_as if code in MeetingType.values]
 

@@ -27,10 +27,11 @@ from activities.models import (
 )
 from core.access import VIEW, get_scope
 from members.choices import MembershipStatus, Stage
+from members.discipline.selectors import members_without_vote_on
 from members.models import Member, OrganizationMembership
-from members.selectors import member_can_vote_on, member_roster_on
+from members.selectors import in_good_standing_q, member_can_vote_on, member_roster_on
 from organizations.choices import COMMITTEE_POSITIONS, OrgType, PositionCode
-from organizations.models import Organization, Position
+from organizations.models import POSITION_RANK, Organization, Position
 
 # An organization "has a committee" when at least this many committee positions are filled.
 COMMITTEE_MIN_SIZE = 3
@@ -66,7 +67,7 @@ def _subtree_roster_on(*, organization: Organization, on: date) -> QuerySet[Memb
     return (
         Member.objects.filter(pk__in=member_ids, joined_on__isnull=False, joined_on__lte=on)
         .exclude(membership_status__in=[MembershipStatus.REMOVED, MembershipStatus.EXPELLED, MembershipStatus.DECEASED])
-        .filter(stage__in=[Stage.PROBATIONARY, Stage.FULL])
+        .filter(in_good_standing_q(on), stage__in=[Stage.PROBATIONARY, Stage.FULL])
         .order_by("name", "pk")
     )
 
@@ -89,7 +90,7 @@ def organization_roster_on(*, organization: Organization, on: date) -> list[Memb
     return list(member_roster_on(organization=organization, on=on))
 
 
-POSITION_ORDER = {code: i for i, code in enumerate(PositionCode.values)}  # 书记, 副书记, 组织委员, …
+POSITION_ORDER = POSITION_RANK  # 书记, 副书记, 组织委员, …
 
 
 def committee_positions_on(*, organization: Organization, on: date) -> list[Position]:
@@ -157,8 +158,9 @@ def meeting_roster(
 
     - 支委会/党委会 and 理论学习中心组: the committee members are expected and vote; other party
       members of the organization may attend as 列席.
-    - every other type: the party members on the roster that day are expected; only 正式党员 in
-      normal standing vote (预备党员 attend without a vote, §2).
+    - every other type: the party members on the roster that day are expected (not those under
+      停止党籍); only 正式党员 in normal standing vote: not 预备党员 (they attend without a vote),
+      nor members under 留党察看 or with rights suspended (留置/逮捕) that day (§2, XJ §5).
     """
     roster = organization_roster_on(organization=organization, on=on)
     if meeting_type == MeetingType.COMMITTEE or is_center_group:
@@ -166,8 +168,15 @@ def meeting_roster(
         taken = {p.key for p in expected}
         others = [Person(key=f"m{m.pk}", name=m.name, member=m) for m in roster if f"m{m.pk}" not in taken]
         return MeetingRoster(expected=expected, others=others, committee_size=len(expected))
+    no_vote = members_without_vote_on([m.pk for m in roster if member_can_vote_on(m, on)], on)
     expected = [
-        Person(key=f"m{m.pk}", name=m.name, member=m, is_expected=True, is_voter=member_can_vote_on(m, on))
+        Person(
+            key=f"m{m.pk}",
+            name=m.name,
+            member=m,
+            is_expected=True,
+            is_voter=member_can_vote_on(m, on) and m.pk not in no_vote,
+        )
         for m in roster
     ]
     return MeetingRoster(expected=expected, others=[])

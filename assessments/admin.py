@@ -12,6 +12,7 @@ from assessments.models import (
     RatingStep,
     RectificationItem,
     ReportBatch,
+    ReportHeading,
     SchemeBand,
     SchemeIndicator,
     SchemeSection,
@@ -93,4 +94,10 @@ class InspectionReportAdmin(ReadOnlyAdmin):
 class RectificationAdmin(ReadOnlyAdmin):
     list_display = ("organization", "problem", "owner_name", "deadline", "status")
     list_filter = ("status", "source")
+    raw_id_fields = ("organization",)
+
+
+@admin.register(ReportHeading)
+class ReportHeadingAdmin(ReadOnlyAdmin):
+    list_display = ("organization", "issuer_mark", "number_pattern", "number_year", "number_last")
     raw_id_fields = ("organization",)

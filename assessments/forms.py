@@ -70,6 +70,7 @@ class ReportRequestForm(OrgChoiceMixin):
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
     quarter = forms.TypedChoiceField(label="季度", coerce=int, choices=[(q, f"第{q}季度") for q in (1, 2, 3, 4)])
     force = forms.BooleanField(label="覆盖已生成的报告（重新生成）", required=False)
+    development_list = forms.BooleanField(label="附发展党员步骤明细（按人列出，作为附表）", required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

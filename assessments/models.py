@@ -521,6 +521,7 @@ class ReportBatch(models.Model):
     year = models.PositiveSmallIntegerField("年度")
     quarter = models.PositiveSmallIntegerField("季度")
     force = models.BooleanField("覆盖已有报告", default=False)
+    development_list = models.BooleanField("附发展党员步骤明细", default=False)
     status = models.CharField(max_length=10, choices=BatchStatus.choices, default=BatchStatus.PENDING)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
@@ -571,6 +572,7 @@ class InspectionReport(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField("失败原因", blank=True)
     summary = models.JSONField("主要数字", default=dict, blank=True)
+    doc_number = models.CharField("文号", max_length=60, blank=True)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -640,3 +642,68 @@ class RectificationItem(models.Model):
 
     def __str__(self) -> str:
         return self.problem[:40]
+
+
+class ReportHeading(models.Model):
+    """How an organization issues inspection reports as official documents (红头): the issuing
+    body's mark, the 文号 pattern and its yearly counter, 主送 and 落款."""
+
+    scope_org_field = "organization"
+
+    organization = models.OneToOneField(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="report_heading", verbose_name="党组织"
+    )
+    issuer_mark = models.CharField("发文机关标志", max_length=60)
+    number_pattern = models.CharField("文号格式", max_length=60, help_text="如 测组〔{year}〕{n}号")
+    recipients = models.CharField("主送", max_length=200, blank=True)
+    signatory = models.CharField("落款", max_length=60)
+    number_year = models.PositiveSmallIntegerField(default=0)
+    number_last = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "督查报告发文设置"
+        verbose_name_plural = "督查报告发文设置"
+
+    def __str__(self) -> str:
+        return self.issuer_mark
+
+
+class LedgerBatch(models.Model):
+    """One request for the 组织生活台账 of every branch in a subtree for a year, as one ZIP;
+    ``done``/``total`` drive the progress bar (as for report batches)."""
+
+    scope_org_field = "organization"
+
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    fmt = models.CharField("格式", max_length=4, default="pdf")
+    status = models.CharField(max_length=10, choices=BatchStatus.choices, default=BatchStatus.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    zip_file = models.FileField(blank=True, max_length=300)
+    zip_size = models.PositiveBigIntegerField(default=0)
+    zip_started_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "台账批量生成"
+        verbose_name_plural = "台账批量生成"
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.year}年台账"
+
+    @property
+    def percent(self) -> int:
+        return int(100 * (self.done + self.failed) / self.total) if self.total else 0

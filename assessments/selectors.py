@@ -18,6 +18,7 @@ from assessments.models import (
     Rating,
     RectificationItem,
     ReportBatch,
+    ReportHeading,
     member_ancestor_paths,
 )
 from core.access import VIEW, get_scope
@@ -188,6 +189,10 @@ def report_list(
 
 def batch_list(*, user: Any) -> QuerySet[ReportBatch]:
     return ReportBatch.objects.visible_to(user, VIEW).select_related("organization").order_by("-pk")
+
+
+def report_heading_list(*, user: Any) -> QuerySet[ReportHeading]:
+    return ReportHeading.objects.visible_to(user, VIEW).select_related("organization").order_by("organization__path")
 
 
 def publicity_ratings(*, user: Any, on: date) -> QuerySet[Rating]:

@@ -50,3 +50,23 @@ def quarterly_reports_task() -> list[int]:
     for batch_id in batch_ids:
         report_batch_plan_task.delay(batch_id)
     return batch_ids
+
+
+@shared_task(name="assessments.ledger_batch_plan", acks_late=True, time_limit=600, soft_time_limit=540)
+def ledger_batch_plan_task(batch_id: int) -> int:
+    from assessments.ledger.batch import ledger_batch_plan
+    from assessments.models import LedgerBatch
+
+    if not LedgerBatch.objects.filter(pk=batch_id).exists():
+        return 0
+    chunks = ledger_batch_plan(batch_id=batch_id)
+    for ids in chunks:
+        ledger_generate_chunk_task.delay(batch_id, ids)
+    return len(chunks)
+
+
+@shared_task(name="assessments.ledger_generate_chunk", acks_late=True, time_limit=1500, soft_time_limit=1440)
+def ledger_generate_chunk_task(batch_id: int, org_ids: list[int]) -> dict[str, int]:
+    from assessments.ledger.batch import ledger_generate_chunk
+
+    return ledger_generate_chunk(batch_id=batch_id, org_ids=org_ids)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments.views import duty, evidence, index, publicity, ratings, rectification, reports, schemes
+from assessments.views import duty, evidence, index, ledger, publicity, ratings, rectification, reports, schemes
 
 app_name = "assessments"
 
@@ -21,6 +21,9 @@ urlpatterns = [
     path("reports/<int:pk>/retry/", reports.report_retry, name="report-retry"),
     path("reports/<int:pk>/<str:fmt>/", reports.report_download, name="report-download"),
     path("batches/<int:pk>/", reports.batch_detail, name="batch-detail"),
+    path("ledgers/new/<int:org_pk>/", ledger.ledger_batch_new, name="ledger-batch-new"),
+    path("ledgers/<int:pk>/", ledger.ledger_batch_detail, name="ledger-batch"),
+    path("ledgers/<int:pk>/download/", ledger.ledger_batch_download, name="ledger-batch-download"),
     path("rectifications/", rectification.rectification_list, name="rectification-list"),
     path("rectifications/new/", rectification.rectification_new, name="rectification-new"),
     path("rectifications/<int:pk>/", rectification.rectification_detail, name="rectification-detail"),

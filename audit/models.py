@@ -57,3 +57,22 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.username} {self.event}"
+
+
+class AuditChainHead(models.Model):
+    """The chain head: one row (pk 1), the id and hash of the newest event.
+
+    ``audit_log`` locks this row (``SELECT … FOR UPDATE``) in the writer's transaction before it
+    links a new event: a second writer waits and then reads the head the first one committed, so
+    the chain stays linear under any concurrency (#17.1). The lock is held until commit.
+    """
+
+    last_id = models.BigIntegerField(null=True, blank=True)
+    last_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = "审计链头"
+        verbose_name_plural = "审计链头"
+
+    def __str__(self) -> str:
+        return f"{self.last_id}:{self.last_hash[:12]}"

@@ -41,6 +41,9 @@ class RequestContextMiddleware:
         token = _current.set(request)
         try:
             response = self.get_response(request)
+            from audit.denials import flush_out_of_scope  # import-here: audit.denials imports this module
+
+            flush_out_of_scope(request)
         finally:
             _current.reset(token)
         response["X-Request-ID"] = request.request_id

@@ -3,8 +3,6 @@ so that when the audit insert fails the business write rolls back too (AUD-5).""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -13,12 +11,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from audit.models import AuditEvent
+from audit.chain import checkpoint_write, checkpoints_read, row_hash
+from audit.models import AuditChainHead, AuditEvent
 from audit.request_context import current_request
 from core.access import get_scope
 
 # Never store a full 18-digit ID number or a phone number in an audit record (AUD-2).
-_ID_RE = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
+_ID_RE = re.compile(r"(?<![0-9])([0-9]{2})[0-9]{14}([0-9][0-9Xx])(?![0-9A-Za-z])")
 _PHONE_RE = re.compile(r"(?<![0-9])(1[0-9]{2})[0-9]{4}([0-9]{4})(?![0-9])")
 # Keys whose values are secrets: passwords (also old_/new_password1…), one-time codes, tokens, keys.
 _SECRET_KEY_RE = re.compile(r"(^|_)(password\d?|passwd|otp|token|secret|api_key)$", re.IGNORECASE)
@@ -26,7 +25,7 @@ _SECRET_KEY_RE = re.compile(r"(^|_)(password\d?|passwd|otp|token|secret|api_key)
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
-        return _PHONE_RE.sub(r"\1****\2", _ID_RE.sub(r"\1********\2", value))
+        return _PHONE_RE.sub(r"\1****\2", _ID_RE.sub(r"\1**************\2", value))
     if isinstance(value, dict):
         return {key: _scrub(item) for key, item in value.items() if not _SECRET_KEY_RE.search(str(key))}
     if isinstance(value, list | tuple):
@@ -35,27 +34,32 @@ def _scrub(value: Any) -> Any:
 
 
 def _hash(prev_hash: str, event: AuditEvent) -> str:
-    payload = json.dumps(
-        [
-            prev_hash,
-            event.created_at.isoformat(),
-            event.user_id,
-            event.username,
-            event.roles,
-            event.ip_address,
-            event.request_id,
-            event.event,
-            event.object_type,
-            event.object_id,
-            event.organization_id,
-            event.outcome,
-            event.detail,
-        ],
-        ensure_ascii=False,
-        sort_keys=True,
-        default=str,
-    )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    """The keyed row hash (``audit.chain.row_hash``)."""
+    return row_hash(prev_hash, event)
+
+
+def _lock_head() -> AuditChainHead:
+    """Lock the one-row chain head for the rest of the transaction and return it as committed.
+
+    Under READ COMMITTED a writer that waited on the lock reads the row version the previous
+    writer committed, so it links to the event that writer appended (no fork). Created on first
+    use (a fresh or flushed database), linked to the newest row if there is one.
+    """
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        newest = AuditEvent.objects.order_by("-id").values("pk", "row_hash").first()
+        AuditChainHead.objects.bulk_create(
+            [
+                AuditChainHead(
+                    pk=1,
+                    last_id=newest["pk"] if newest else None,
+                    last_hash=newest["row_hash"] if newest else "",
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    return head
 
 
 def audit_log(
@@ -82,9 +86,8 @@ def audit_log(
     if user is not None:
         roles = ",".join(sorted(get_scope(user).roles))
     with transaction.atomic():
-        # Serialize writers so the chain has no forks: lock the newest row.
-        last = AuditEvent.objects.select_for_update().order_by("-id").values("row_hash").first()
-        prev_hash = last["row_hash"] if last else ""
+        head = _lock_head()  # held to the commit: writers link one after the other (#17.1)
+        prev_hash = head.last_hash
         record = AuditEvent(
             created_at=timezone.now(),
             user=user,
@@ -102,15 +105,18 @@ def audit_log(
         )
         record.row_hash = _hash(prev_hash, record)
         record.save(force_insert=True)
+        AuditChainHead.objects.filter(pk=1).update(last_id=record.pk, last_hash=record.row_hash)
     return record
 
 
 def _purge_anchors() -> set[tuple[int, str]]:
     """(first remaining id, its prev_hash) recorded by each retention purge (``audit_purge``)."""
     anchors = set()
-    for detail in AuditEvent.objects.filter(event=PURGE_EVENT).values_list("detail", flat=True):
+    for pk, prev_hash, detail in AuditEvent.objects.filter(event=PURGE_EVENT).values_list("pk", "prev_hash", "detail"):
         if isinstance(detail, dict) and detail.get("anchor_id"):
             anchors.add((int(detail["anchor_id"]), str(detail.get("anchor_prev_hash", ""))))
+        elif isinstance(detail, dict) and detail.get("deleted"):  # every row went: the purge record starts the chain
+            anchors.add((pk, prev_hash))
     return anchors
 
 
@@ -119,6 +125,7 @@ def audit_verify() -> list[int]:
 
     After a retention purge the chain starts at the first remaining row; its link to the purged
     rows is accepted only if a (chained, hence tamper-evident) ``audit_purge`` record names it.
+    Deleting the newest rows or emptying the table shows in ``audit_checkpoint_problems``.
     """
     broken: list[int] = []
     prev_hash: str | None = None
@@ -133,15 +140,44 @@ def audit_verify() -> list[int]:
     return broken
 
 
+def audit_checkpoint(*, now: datetime | None = None) -> dict[str, Any] | None:
+    """Write a signed checkpoint of the chain head outside the database (file + log); None when the
+    log is empty. Run daily by beat (``audit.checkpoint``) and by ``manage.py audit_checkpoint``."""
+    newest = AuditEvent.objects.order_by("-id").values("pk", "row_hash").first()
+    if newest is None:
+        return None
+    return checkpoint_write(
+        head_id=newest["pk"], head_hash=newest["row_hash"], rows=AuditEvent.objects.count(), now=now
+    )
+
+
+def audit_checkpoint_problems() -> list[str]:
+    """What the checkpoints kept outside the database say is missing (Chinese, for the command).
+
+    The newest signed checkpoint names the head of the chain on that day: that row must still be
+    there with the same hash (or have gone in a recorded retention purge). Rows deleted from the
+    head, an emptied (TRUNCATEd) table or a chain recomputed under another key all fail here.
+    """
+    checkpoints = checkpoints_read()
+    problems = [f"检查点文件中有签名无效的记录（{c.at or '无法解析'}）" for c in checkpoints if not c.signed]
+    signed = [c for c in checkpoints if c.signed]
+    if not signed:
+        return problems
+    last = max(signed, key=lambda c: c.head_id)
+    row = AuditEvent.objects.filter(pk=last.head_id).values("row_hash").first()
+    if row is None:
+        first_id = AuditEvent.objects.order_by("id").values_list("pk", flat=True).first()
+        purged = first_id is not None and first_id > last.head_id and any(a > last.head_id for a, _ in _purge_anchors())
+        if not purged:
+            problems.append(
+                f"检查点（{last.at}）记录的链头 id={last.head_id} 已不在审计日志中：最新的记录被删除或表被清空"
+            )
+    elif row["row_hash"] != last.head_hash:
+        problems.append(f"检查点（{last.at}）记录的链头 id={last.head_id} 哈希不一致：记录被改写或哈希链被重算")
+    return problems
+
+
 PURGE_EVENT = "audit_purge"
-
-
-def _allow_purge(connection: Any) -> None:
-    """On PostgreSQL the append-only trigger lets DELETE through only while this transaction-local
-    flag is on; only ``audit_purge`` sets it (see audit/migrations/0003)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('pb.audit_purge', 'on', true)")
 
 
 # The retention period in force comes from the security policy, which the accounts app keeps (above
@@ -160,7 +196,6 @@ def audit_purge(*, now: datetime | None = None, retention_days: int | None = Non
     Only rows older than the retention are deleted; the purge record keeps the chain verifiable.
     """
     from django.conf import settings
-    from django.db import connection
 
     if retention_days is None:
         retention_days = _retention_source() if _retention_source else settings.PB_AUDIT_RETENTION_DAYS
@@ -168,8 +203,7 @@ def audit_purge(*, now: datetime | None = None, retention_days: int | None = Non
     now = now or timezone.now()
     cutoff = now - timedelta(days=retention_days)
     with transaction.atomic():
-        # Lock the newest row first: no event is appended while the purge runs.
-        AuditEvent.objects.select_for_update().order_by("-id").values("pk").first()
+        _lock_head()  # no event is appended while the purge runs
         # Only the oldest contiguous run of expired rows goes, so the remaining chain has no holes.
         first_kept = (
             AuditEvent.objects.filter(created_at__gte=cutoff).order_by("id").values_list("pk", flat=True).first()
@@ -179,11 +213,9 @@ def audit_purge(*, now: datetime | None = None, retention_days: int | None = Non
             expired = expired.filter(pk__lt=first_kept)
         if not expired.exists():
             return 0
-        _allow_purge(connection)
+        # On PostgreSQL the append-only trigger lets DELETE through only for rows older than the
+        # minimum retention (audit/migrations/0005): no session setting opens it.
         deleted, _ = expired.delete()
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('pb.audit_purge', 'off', true)")
         anchor = AuditEvent.objects.order_by("id").values("pk", "prev_hash").first()
         audit_log(
             event=PURGE_EVENT,

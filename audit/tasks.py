@@ -9,3 +9,12 @@ def purge_expired() -> int:
     from audit.services import audit_purge
 
     return audit_purge()
+
+
+@shared_task(name="audit.checkpoint", acks_late=True, time_limit=300, soft_time_limit=240)
+def checkpoint() -> int | None:
+    """Write the daily signed checkpoint of the chain head outside the database (#21.10)."""
+    from audit.services import audit_checkpoint
+
+    line = audit_checkpoint()
+    return line["head_id"] if line else None

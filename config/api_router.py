@@ -22,11 +22,14 @@ from assessments.api.views import (
     RatingViewSet,
     RectificationViewSet,
     ReportBatchViewSet,
+    ReportHeadingViewSet,
     RoundViewSet,
     SchemeViewSet,
 )
+from assessments.ledger.api import LedgerApi
 from members.api.views import MemberViewSet, TransferViewSet
 from members.development.api import DevelopmentPipelineView, DevelopmentStepViewSet
+from members.discipline.api import MemberRightsSuspensionsView, MemberSanctionsView, MemberStatusChangesView
 from members.dues.api import (
     DuesApprovalViewSet,
     DuesCollectionView,
@@ -36,6 +39,7 @@ from members.dues.api import (
     DuesRollupView,
     DuesStandardView,
 )
+from members.statistics.api import PartyStatisticsView
 from notifications.api.views import NoticeViewSet, NotificationViewSet, PreferenceView, ReminderSettingsView
 from organizations.api.views import OrganizationViewSet
 
@@ -65,6 +69,7 @@ router.register("ratings", RatingViewSet, basename="rating")
 router.register("duty-reports", DutyReportViewSet, basename="duty-report")
 router.register("inspection-reports", InspectionReportViewSet, basename="inspection-report")
 router.register("report-batches", ReportBatchViewSet, basename="report-batch")
+router.register("report-headings", ReportHeadingViewSet, basename="report-heading")
 router.register("rectifications", RectificationViewSet, basename="rectification")
 
 urlpatterns = [
@@ -78,8 +83,15 @@ urlpatterns = [
     path("dues/rollup/", DuesRollupView.as_view(), name="api-dues-rollup"),
     path("development/pipeline/", DevelopmentPipelineView.as_view(), name="api-development-pipeline"),
     # Before the router include: a separate path, so it cannot clash with the organization viewset.
+    path("organizations/<int:pk>/compliance/", OrganizationComplianceView.as_view(), name="api-organization-compliance"),
     path(
-        "organizations/<int:pk>/compliance/", OrganizationComplianceView.as_view(), name="api-organization-compliance"
+        "organizations/<int:pk>/party-statistics/", PartyStatisticsView.as_view(), name="api-organization-party-statistics"
     ),
+    path("members/<int:pk>/sanctions/", MemberSanctionsView.as_view(), name="api-member-sanctions"),
+    path(
+        "members/<int:pk>/rights-suspensions/", MemberRightsSuspensionsView.as_view(), name="api-member-rights-suspensions"
+    ),
+    path("members/<int:pk>/status-changes/", MemberStatusChangesView.as_view(), name="api-member-status-changes"),
+    path("organizations/<int:pk>/ledger/", LedgerApi.as_view(), name="api-organization-ledger"),
     path("", include(router.urls)),
 ]

@@ -4,10 +4,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
-from organizations import views as org_views
+from core.health.views import healthz, readyz
+from dashboard.workbench import views as workbench_views
 
 urlpatterns = [
-    path("", org_views.home, name="home"),
+    path("", workbench_views.workbench, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organizations/", include("organizations.urls")),
@@ -33,3 +36,8 @@ urlpatterns = [
     ),
     path("django-admin/", admin.site.urls),
 ]
+
+# Under /api/ an unknown path or an uncaught error answers JSON (503 when the database is down),
+# with the request id; elsewhere the HTML pages.
+handler404 = "core.api.errors.page_not_found"
+handler500 = "core.api.errors.server_error"

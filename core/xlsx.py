@@ -15,7 +15,10 @@ from typing import Any
 
 from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.worksheet import Worksheet
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Formula injection (CSV/Excel injection): cells starting with these are written as text.
@@ -46,12 +49,68 @@ def safe_cell(value: Any) -> Any:
     return text
 
 
+def neutralise(value: Any) -> Any:
+    """Text (or a cell holding text) starting with ``= + - @ \\t \\r`` as literal text; other
+    values as they are. Every cell of every workbook made by ``new_workbook`` passes here."""
+    if isinstance(value, str):
+        return "'" + value if value.startswith(_FORMULA_PREFIXES) else value
+    if isinstance(value, Cell) and isinstance(value.value, str) and value.value.startswith(_FORMULA_PREFIXES):
+        value.value = "'" + value.value
+    return value
+
+
+class _SafeAppend:
+    def append(self, iterable: Any) -> None:
+        if isinstance(iterable, dict):
+            iterable = {key: neutralise(value) for key, value in iterable.items()}
+        else:
+            iterable = [neutralise(value) for value in iterable]
+        super().append(iterable)  # type: ignore[misc]
+
+
+class _SafeWorksheet(_SafeAppend, Worksheet):
+    pass
+
+
+class _SafeWriteOnlyWorksheet(_SafeAppend, WriteOnlyWorksheet):
+    pass
+
+
+class SafeWorkbook(Workbook):
+    """An openpyxl workbook whose cells can never hold a formula: rows are neutralised as they are
+    appended (write-only sheets stream them at once), and every cell of a normal sheet is swept
+    again when saved (``ws["A1"] = ...``, ``ws.cell(...)``)."""
+
+    def __init__(self, write_only: bool = False) -> None:
+        super().__init__(write_only=write_only)
+        if not write_only:
+            self._sheets = [_SafeWorksheet(self)]
+
+    def create_sheet(self, title: str | None = None, index: int | None = None) -> Any:
+        sheet = _SafeWriteOnlyWorksheet(parent=self, title=title) if self.write_only else _SafeWorksheet(self, title)
+        self._add_sheet(sheet=sheet, index=index)
+        return sheet
+
+    def save(self, filename: Any) -> None:
+        if not self.write_only:
+            for sheet in self.worksheets:
+                for row in sheet.iter_rows():
+                    for cell in row:
+                        neutralise(cell)
+        super().save(filename)
+
+
+def new_workbook(*, write_only: bool = False) -> SafeWorkbook:
+    """The one way the app makes an XLSX workbook (#21.6): formula injection is impossible."""
+    return SafeWorkbook(write_only=write_only)
+
+
 def build_workbook(
     *, rows: Iterable[Sequence[Any]], headers: Sequence[str], title: str, mark: str
 ) -> tuple[bytes, int]:
     """The workbook bytes and the number of data rows. The watermark is in the first line, in the
     printed header and footer of every page, and in the document properties."""
-    workbook = Workbook(write_only=False)
+    workbook = new_workbook()
     sheet = workbook.active
     sheet.title = (title or "导出")[:31]
     sheet.append([f"{title}"])

@@ -65,7 +65,7 @@ class DrillMemberSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     sex = serializers.CharField()
-    birth_month = serializers.SerializerMethodField()
+    birth_year = serializers.IntegerField(source="birth_date.year")
     organization_id = serializers.IntegerField()
     organization = serializers.CharField()
     stage = serializers.CharField()
@@ -73,9 +73,6 @@ class DrillMemberSerializer(serializers.Serializer):
     dues_category = serializers.CharField()
     education = serializers.CharField()
     full_on = serializers.DateField()
-
-    def get_birth_month(self, obj: Any) -> str:
-        return f"{obj.birth_date:%Y-%m}"
 
 
 class DashboardMembersView(StrictQueryParamsMixin, GenericAPIView):

@@ -19,3 +19,9 @@ class DashboardConfig(AppConfig):
 
         sources_apps.register()
         signals.connect()
+        # Facts never built by this version of the code (or a request pending): build them.
+        from django.db.models.signals import post_migrate
+
+        from dashboard.builds import after_migrate
+
+        post_migrate.connect(after_migrate, sender=self, dispatch_uid="dashboard:after_migrate", weak=False)

@@ -28,6 +28,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.dates import today
+from dashboard.builds import FACTS_VERSION, Progress
 from dashboard.models import DashboardBuild, DashboardFact
 from organizations.models import Organization
 
@@ -122,6 +123,11 @@ def _compute_own(families: list[Family], org_ids: list[int] | None, on: date) ->
                     amount += prev[2]
                 out[key] = (fam.name, value, amount)
     return out
+
+
+def facts_recount(*, org_ids: list[int] | None, on: date) -> dict[Key, tuple[str, int, Decimal]]:
+    """Own facts of every family recomputed from the source rows (every organization when None)."""
+    return _compute_own(list(FAMILIES.values()), org_ids, on)
 
 
 def _ancestor_paths(path: str) -> list[str]:
@@ -241,17 +247,28 @@ def _rebuild_cumulative(names: list[str]) -> None:
             )
 
 
-def facts_rebuild(*, families: Iterable[str] | None = None) -> int:
+def facts_rebuild(*, families: Iterable[str] | None = None, reason: str = "nightly") -> int:
     """Rewrite the summary tables of ``families`` (all by default) for the whole tree.
 
     Idempotent; runs in one transaction so readers see either the old or the new figures.
+    The ``DashboardBuild`` row records the build (its progress is written through a second
+    connection on PostgreSQL, so pages can show it while the transaction runs).
     Returns the number of rows written.
     """
     names = sorted(set(families)) if families is not None else sorted(FAMILIES)
     fams = _families(names)
-    build = DashboardBuild.objects.create(started_at=timezone.now(), families=",".join(names))
+    now = timezone.now()
+    steps = sum(len(fam.sources) for fam in fams) + 1
+    build = DashboardBuild.objects.create(
+        requested_at=now,
+        started_at=now,
+        reason=reason,
+        version=FACTS_VERSION if families is None else 0,
+        families=",".join(names),
+        steps_total=steps,
+    )
     on = today()
-    with transaction.atomic():
+    with Progress(build) as progress, transaction.atomic():
         # DELETE, not TRUNCATE: readers keep seeing the old figures until this transaction commits.
         DashboardFact.objects.filter(family__in=names).delete()
         for fam in fams:
@@ -261,11 +278,13 @@ def facts_rebuild(*, families: Iterable[str] | None = None) -> int:
                 else:
                     own = _compute_own([Family(fam.name, fam.label, [source])], None, on)
                     _write_own(own)
+                progress.step()
         _rebuild_cumulative(names)
     rows = DashboardFact.objects.filter(family__in=names).count()
     build.finished_at = timezone.now()
     build.rows = rows
-    build.save(update_fields=["finished_at", "rows"])
+    build.steps_done = steps
+    build.save(update_fields=["finished_at", "rows", "steps_done"])
     return rows
 
 

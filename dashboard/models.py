@@ -18,6 +18,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import models
+from django.utils import timezone
 
 from core.access import ScopedQuerySet
 
@@ -55,17 +56,27 @@ class DashboardFact(models.Model):
 
 
 class DashboardBuild(models.Model):
-    """One full rebuild of the summary tables (when, how long, how many rows)."""
+    """One full rebuild of the summary tables, or a request for one.
 
-    started_at = models.DateTimeField()
+    A row with ``started_at`` empty is a request (a migration that changes what facts mean, a tree
+    move, facts never built); ``dashboard.builds.facts_state`` reads these rows to tell whether the
+    figures are complete. ``version`` is ``dashboard.builds.FACTS_VERSION`` of the code that built them.
+    """
+
+    requested_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=20, default="nightly")
+    version = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    families = models.CharField(max_length=200)
+    families = models.CharField(max_length=200, blank=True, default="")
     rows = models.PositiveIntegerField(default=0)
+    steps_total = models.PositiveIntegerField(default=0)
+    steps_done = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = "汇总重建记录"
         verbose_name_plural = "汇总重建记录"
-        ordering = ["-started_at"]
+        ordering = ["-requested_at"]
 
     def __str__(self) -> str:
-        return f"{self.started_at:%Y-%m-%d %H:%M} {self.families} {self.rows}"
+        return f"{self.requested_at:%Y-%m-%d %H:%M} {self.reason} {self.families} {self.rows}"

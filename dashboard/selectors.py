@@ -23,6 +23,7 @@ from activities.choices import ComplianceKind
 from core.access import VIEW, get_scope
 from core.dates import today
 from core.numbers import is_number
+from dashboard.builds import facts_state
 from dashboard.models import DashboardFact
 from members.choices import DuesCategory, Education, MembershipStatus, Sex, Stage
 from members.models import Member
@@ -374,7 +375,14 @@ CHILD_METRICS = ["stage", "life", "dues", "org_flag"]
 
 
 def dashboard_data(*, user: Any, org: Organization, period: Period, page: int = 1) -> dict[str, Any]:
-    """Every figure of ``org``'s dashboard for ``period``: 5 queries (plus the gate's)."""
+    """Every figure of ``org``'s dashboard for ``period``: 7 queries (plus the gate's).
+
+    While the facts are incomplete (never built, or a requested rebuild has not run yet) the
+    figures are left out: ``data["facts"]`` says so, with the running build's progress."""
+    state = facts_state()
+    if not state.ready:
+        ancestors = list(Organization.objects.ancestors_of(org)) if org.depth > 1 else []
+        return {"org": org, "period": period, "ancestors": ancestors, "facts": state}
     children_qs = Organization.objects.visible_to(user, VIEW).filter(path__startswith=org.path, depth=org.depth + 1)
     paginator = Paginator(children_qs.order_by("path"), CHILDREN_PAGE_SIZE)
     children_page = paginator.get_page(page)
@@ -414,6 +422,7 @@ def dashboard_data(*, user: Any, org: Organization, period: Period, page: int = 
     ancestors = list(Organization.objects.ancestors_of(org)) if org.depth > 1 else []
     return {
         "org": org,
+        "facts": state,
         "period": period,
         "ancestors": ancestors,
         "members": _member_figures(fig, period),
@@ -455,9 +464,13 @@ def dashboard_json(data: dict[str, Any]) -> dict[str, Any]:
         return {k: money(v) for k, v in block.items()}
 
     org: Organization = data["org"]
+    head = {"organization": {"id": org.pk, "name": org.name, "org_type": org.org_type}}
+    if not data["facts"].ready:
+        return {**head, "year": data["period"].year, "quarter": data["period"].quarter, "facts": data["facts"].as_dict()}
     page = data["children_page"]
     return {
-        "organization": {"id": org.pk, "name": org.name, "org_type": org.org_type},
+        **head,
+        "facts": data["facts"].as_dict(),
         "year": data["period"].year,
         "quarter": data["period"].quarter,
         "members": data["members"],

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from core.signals import rows_changed, tree_changed
+from dashboard.builds import request_rebuild
 from dashboard.facts import FAMILIES, facts_refresh
 from dashboard.tasks import dashboard_rebuild, dashboard_refresh
 from organizations.models import Organization
@@ -154,16 +155,25 @@ def _organization_changed(sender: Any, instance: Any, raw: bool = False, **kwarg
 
 def _tree_changed(sender: Any, **kwargs: Any) -> None:
     """``core.signals.tree_changed``: an organization moved (treebeard moves with queryset updates,
-    which send no signal): the ancestors of a whole subtree changed, so rebuild after commit."""
-    transaction.on_commit(_schedule_rebuild)
+    which send no signal): the ancestors of a whole subtree changed. The request for a rebuild is
+    written in the same transaction (the dashboards say 统计数据生成中 until it has run)."""
+    _request_rebuild_once()
 
 
 def _organization_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
-    transaction.on_commit(_schedule_rebuild)
+    _request_rebuild_once()
 
 
-def _schedule_rebuild() -> None:
-    dashboard_rebuild.delay()
+def _request_rebuild_once() -> None:
+    """One request per transaction however many organizations move or go."""
+    if any(entry[1] is _queue_tree_rebuild for entry in transaction.get_connection().run_on_commit):
+        return
+    request_rebuild("tree", queue=False)
+    transaction.on_commit(_queue_tree_rebuild)
+
+
+def _queue_tree_rebuild() -> None:
+    dashboard_rebuild.delay(reason="tree")
 
 
 def connect() -> None:

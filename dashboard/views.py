@@ -17,6 +17,7 @@ from django.views.decorators.http import require_safe
 
 from audit.services import audit_log
 from core.access import VIEW, get_for_user
+from core.xlsx import new_workbook
 from dashboard import selectors as sel
 from organizations.models import Organization
 
@@ -54,6 +55,10 @@ def dashboard_page(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         return _bad_request(request, exc)
     data = sel.dashboard_data(user=request.user, org=org, period=period, page=page)
+    if not data["facts"].ready:
+        for ancestor in data["ancestors"]:
+            ancestor.dash = sel.dashboard_allowed(request.user, ancestor)
+        return render(request, "dashboard/building.html", data)
     charts = {
         "stage": data["members"]["stage"],
         "category": data["members"]["category"],
@@ -117,9 +122,7 @@ def member_list_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _xlsx(title: str, header: list[str], rows: list[list[Any]], user: Any) -> bytes:
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
+    wb = new_workbook(write_only=True)
     ws = wb.create_sheet(title="名单")
     ws.append([title])
     ws.append([f"导出人：{user.get_username()}  导出时间：{timezone.localtime():%Y-%m-%d %H:%M}"])
@@ -138,7 +141,7 @@ def _download(content: bytes, filename: str) -> HttpResponse:
     return response
 
 
-MEMBER_HEADER = ["姓名", "性别", "出生年月", "所在党组织", "发展阶段", "党籍状态", "党费类别", "学历", "转正日期"]
+MEMBER_HEADER = ["姓名", "性别", "出生年份", "所在党组织", "发展阶段", "党籍状态", "党费类别", "学历", "转正日期"]
 
 
 def member_export_rows(members: list[Any]) -> list[list[Any]]:
@@ -147,7 +150,7 @@ def member_export_rows(members: list[Any]) -> list[list[Any]]:
         [
             m.name,
             m.get_sex_display(),
-            f"{m.birth_date:%Y-%m}",
+            m.birth_date.year,
             str(m.organization),
             m.get_stage_display(),
             m.get_membership_status_display(),

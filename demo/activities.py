@@ -9,6 +9,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -104,6 +105,14 @@ def _record(
     return meeting
 
 
+def record_demo_meeting(rng: random.Random, org: Organization, held_on: dt.date) -> Meeting:
+    """One finished 支部党员大会 with its roster's attendance (drills and benches)."""
+    meeting = _record(rng, org, MeetingType.GENERAL_ASSEMBLY, held_on)
+    if meeting is None:
+        raise ValueError(f"{org} has nobody to expect at a meeting")
+    return meeting
+
+
 @transaction.atomic
 def seed_activities_demo(*, seed: int = 1, max_branches: int = 30) -> DemoActivities:
     """Meetings for this year up to last week in the demo secretary's branch and up to
@@ -146,13 +155,16 @@ def seed_activities_demo(*, seed: int = 1, max_branches: int = 30) -> DemoActivi
         for person in committee[:2]:
             for member in members[:6]:
                 if member.pk != person.member_id and rng.random() < 0.6:
-                    talk_create_system(
-                        organization=org,
-                        held_on=last - dt.timedelta(days=rng.randrange(1, 200)),
-                        initiator=person.member,
-                        counterpart=member,
-                        topic="谈心谈话：思想和工作情况",
-                    )
+                    try:
+                        talk_create_system(
+                            organization=org,
+                            held_on=last - dt.timedelta(days=rng.randrange(1, 200)),
+                            initiator=person.member,
+                            counterpart=member,
+                            topic="谈心谈话：思想和工作情况",
+                        )
+                    except ValidationError:
+                        continue  # a day before one of them joined the branch or the committee
                     talks += 1
     return DemoActivities(meetings=count, talks=talks, branches=len(branches))
 

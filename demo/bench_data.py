@@ -478,7 +478,7 @@ def bench_build(*, n_orgs: int, n_members: int, seed: int, attendance_days: int 
         cursor.execute("SET session_replication_role = DEFAULT")
         cursor.execute("ANALYZE")
 
-    report.step("汇总表全量重建", lambda: facts_rebuild())
+    report.step("汇总表全量重建", lambda: facts_rebuild(reason="bench"))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return report

@@ -371,6 +371,30 @@ def _seed_party_groups(orgs: list[Organization], rng: random.Random) -> None:
         Member.objects.filter(pk__in=pks).update(party_group_id=group_id)
 
 
+def _seat_holders(orgs: list[Organization], on: date) -> dict[int, list[tuple[int, str]]]:
+    """Who may hold each organization's committee seats: its 正式党员 in normal standing with at
+    least a year of 党龄 (ZB §23), of the branch itself or, for a 党委/党总支, of its subtree. One query."""
+    by_path: dict[str, list[tuple[int, str]]] = {}
+    rows = (
+        Member.objects.filter(
+            stage=Stage.FULL, membership_status=MembershipStatus.NORMAL, full_on__lte=add_years(on, -1)
+        )
+        .order_by("pk")
+        .values_list("pk", "name", "organization__path")
+    )
+    for pk, name, path in rows.iterator(chunk_size=BATCH):
+        by_path.setdefault(path, []).append((pk, name))
+    holders: dict[int, list[tuple[int, str]]] = {}
+    paths = sorted(by_path)
+    for org in orgs:
+        if org.org_type in (OrgType.COMMITTEE, OrgType.GENERAL_BRANCH):
+            people = [p for path in paths if path.startswith(org.path) for p in by_path[path][:2]]
+        else:
+            people = by_path.get(org.path, [])
+        holders[org.pk] = people[:7]
+    return holders
+
+
 def _seed_terms(orgs: list[Organization], rng: random.Random, on: date) -> None:
     terms: list[CommitteeTerm] = []
     for org in orgs:
@@ -391,6 +415,7 @@ def _seed_terms(orgs: list[Organization], rng: random.Random, on: date) -> None:
         )
     CommitteeTerm.objects.bulk_create(terms, batch_size=BATCH)
     term_ids = dict(CommitteeTerm.objects.values_list("organization_id", "pk"))
+    holders = _seat_holders(orgs, on)
     positions: list[Position] = []
     for org in orgs:
         term_id = term_ids.get(org.pk)
@@ -401,9 +426,10 @@ def _seed_terms(orgs: list[Organization], rng: random.Random, on: date) -> None:
             codes += [PositionCode.ORGANIZATION, PositionCode.PROPAGANDA, PositionCode.DISCIPLINE]
             if rng.random() < 0.5:
                 codes.append(PositionCode.DEPUTY_SECRETARY)
-        positions.extend(
-            Position(term_id=term_id, position=code, person_name=_person_name(rng), start_on=on) for code in codes
-        )
+        people = holders.get(org.pk, [])
+        for i, code in enumerate(codes):
+            pk, name = people[i] if i < len(people) else (None, _person_name(rng))
+            positions.append(Position(term_id=term_id, position=code, member_id=pk, person_name=name, start_on=on))
     Position.objects.bulk_create(positions, batch_size=BATCH)
     # A position starts on its term's election day: one UPDATE instead of a query per term.
     Position.objects.update(
@@ -457,7 +483,13 @@ def _demo_logins(orgs: list[Organization], branches: list[Organization]) -> list
         ),
         root,
     )
-    member_a = Member.objects.filter(organization=branch_a, stage=Stage.FULL).order_by("pk").first()
+    secretary_member = _branch_secretary_member(branch_a)
+    member_a = (
+        Member.objects.filter(organization=branch_a, stage=Stage.FULL, membership_status=MembershipStatus.NORMAL)
+        .exclude(pk=secretary_member.pk)
+        .order_by("pk")
+        .first()
+    )
     if member_a is None:
         member_a = member_create(
             name="演示党员",
@@ -471,7 +503,7 @@ def _demo_logins(orgs: list[Organization], branches: list[Organization]) -> list
     specs = [
         ("组织部门（全市）", "orgadmin", "组织部 王明", Role.ORG_ADMIN, root),
         ("基层党委", "committee", "党委 李华", Role.ORG_ADMIN, committee_of_a),
-        ("支部书记", "secretary", "书记 张伟", Role.SECRETARY, branch_a),
+        ("支部书记", "secretary", f"书记 {secretary_member.name}", Role.SECRETARY, branch_a),
         ("党员", "member", member_a.name, Role.MEMBER, branch_a),
         ("审计员", "auditor", "审计 赵敏", Role.AUDITOR, root),
         ("系统管理员", "sysadmin", "系统管理员", Role.SYSADMIN, root),
@@ -484,8 +516,55 @@ def _demo_logins(orgs: list[Organization], branches: list[Organization]) -> list
         if role == Role.MEMBER:
             member_a.user = user
             member_a.save(update_fields=["user"])
+        elif username == "secretary":  # the branch's 书记 is this login's own member record
+            secretary_member.user = user
+            secretary_member.save(update_fields=["user"])
         logins.append((label, username, str(org)))
     return logins
+
+
+def _branch_secretary_member(branch: Organization) -> Member:
+    """The member holding the 书记 seat of the demo branch's current term, on its roster: the
+    seat's holder if it has one, else a 正式党员 of the branch (or a new record) put in the seat."""
+    on = today()
+    term = CommitteeTerm.objects.filter(organization=branch, ended_on__isnull=True).order_by("-number").first()
+    if term is None:
+        term = CommitteeTerm.objects.create(
+            organization=branch,
+            number=1,
+            kind=TermKind.ELECTED,
+            elected_on=on - timedelta(days=400),
+            term_years=3,
+            expires_on=add_years(on - timedelta(days=400), 3),
+        )
+    seat = Position.objects.filter(term=term, position=PositionCode.SECRETARY, end_on__isnull=True).first()
+    if seat is not None and seat.member_id:
+        return seat.member
+    member = (
+        Member.objects.filter(
+            organization=branch, stage=Stage.FULL, membership_status=MembershipStatus.NORMAL, full_on__lte=add_years(on, -1)
+        )
+        .order_by("pk")
+        .first()
+    )
+    if member is None:
+        member = member_create(
+            name="张伟",
+            sex=Sex.MALE,
+            birth_date=date(1978, 9, 12),
+            organization=branch,
+            stage=Stage.FULL,
+            joined_on=date(2003, 7, 1),
+            full_on=date(2004, 7, 1),
+        )
+    if seat is None:
+        Position.objects.create(
+            term=term, position=PositionCode.SECRETARY, member=member, person_name=member.name, start_on=term.elected_on
+        )
+    else:
+        seat.member, seat.person_name = member, member.name
+        seat.save(update_fields=["member", "person_name"])
+    return member
 
 
 @transaction.atomic

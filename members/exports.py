@@ -13,10 +13,10 @@ from urllib.parse import quote
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from openpyxl import Workbook
 
 from audit.services import audit_log
 from core.access import get_scope
+from core.xlsx import new_workbook
 from members.models import Member
 from members.selectors import member_roster_history, member_transfers
 from organizations.models import Organization
@@ -43,7 +43,7 @@ LIST_COLUMNS: list[tuple[str, Callable[[Member], Any]]] = [
     ("性别", lambda m: m.get_sex_display()),
     ("民族", lambda m: m.get_ethnicity_display()),
     ("公民身份号码", lambda m: m.id_number_masked),
-    ("出生日期", lambda m: _d(m.birth_date)),
+    ("出生年份", lambda m: m.birth_date.year),
     ("学历", lambda m: m.get_education_display()),
     ("学位", lambda m: m.get_degree_display()),
     ("人员类别", lambda m: m.get_stage_display()),
@@ -80,7 +80,7 @@ def _export_organization(user: Any, chosen: Organization | None) -> Organization
 
 def member_list_xlsx(*, queryset: QuerySet[Member], user: Any, filters: dict[str, Any]) -> tuple[bytes, int]:
     """The list as XLSX (masked), streamed through a write-only workbook; audited with the count."""
-    wb = Workbook(write_only=True)
+    wb = new_workbook(write_only=True)
     ws = wb.create_sheet("党员名单")
     ws.append([_watermark(user)])
     ws.append([header for header, _ in LIST_COLUMNS])
@@ -152,7 +152,7 @@ def member_own_record(*, member: Member, user: Any, fmt: str) -> tuple[bytes, st
         content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
         result = (content, "application/json; charset=utf-8", f"我的党员档案-{stamp}.json")
     else:
-        wb = Workbook(write_only=True)
+        wb = new_workbook(write_only=True)
         ws = wb.create_sheet("基本信息")
         ws.append([_watermark(user)])
         for key, value in data["基本信息"].items():

@@ -87,6 +87,7 @@ class MemberForm(forms.Form):
             "league_joined_on", "is_migrant_worker",
         ]),
     ]  # fmt: skip
+    procedure_note = ""
     INCOMING_SECTION = (
         "从系统外转入（持介绍信转入的填写）",
         [
@@ -154,8 +155,20 @@ class MemberForm(forms.Form):
                 del self.fields[name]
             self.fields["id_number"].required = False
             self.fields["id_number"].help_text = f"当前：{member.id_number_masked or '未登记'}。留空则不修改"
+            if member.id_number_cipher:
+                # The birth date follows the ID number and is not shown beside its mask (#21.1).
+                del self.fields["birth_date"]
+                self.fields["id_number"].help_text += "；出生日期按公民身份号码确定"
             self.fields["phone"].help_text = f"当前：{member.phone_masked or '未登记'}。留空则不修改"
             self.fields["clear_phone"] = forms.BooleanField(label="清除联系电话", required=False)
+            # #21.5: these change only through the development pipeline, transfers and the status
+            # procedures; the edit form shows them on the member page, not as inputs.
+            for name in ("stage", "joined_on", "full_on", "membership_status", "suspended_on"):
+                del self.fields[name]
+            self.procedure_note = (
+                "人员类别、加入党组织和转为正式党员日期通过发展党员流程办理；党籍状态通过“处分与党籍”页面办理；"
+                "所在党支部通过组织关系转接办理。"
+            )
             groups = self._group_choices(member.organization)
         self.fields["party_group"].choices = [("", "不编入党小组"), *groups]
 

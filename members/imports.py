@@ -20,7 +20,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -28,6 +27,7 @@ from audit.services import audit_log
 from core.access import CHANGE
 from core.dates import today
 from core.signals import rows_changed
+from core.xlsx import new_workbook
 from core.xlsx_reader import XlsxError, XlsxUnsafeError, iter_rows
 from members import crypto
 from members.choices import (
@@ -42,6 +42,7 @@ from members.choices import (
     Stage,
 )
 from members.models import ID_NUMBER_FIELD, ImportBatch, Member, OrganizationMembership
+from members.selectors import ID_NUMBER_TAKEN, member_id_hashes_taken
 from members.services import FieldErrors, member_check_organization, member_check_record
 from members.validators import id_birth_date, id_sex, validate_id_number, validate_phone
 from organizations.choices import OrgType
@@ -139,7 +140,7 @@ class ImportFileError(ValidationError):
 
 def import_template_xlsx() -> bytes:
     """The XLSX template: the data sheet with headers, instructions, and the code lists."""
-    wb = Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = SHEET_NAME
     ws.append([f"{c.header}*" if c.required else c.header for c in COLUMNS])
@@ -346,14 +347,6 @@ def _context(user: Any, scope: Organization, rows: list[tuple[int, tuple[Any, ..
     return _Context(user=user, scope=scope, orgs=orgs, groups=groups, existing_hashes=set(), on=today())
 
 
-def _existing_hashes(hashes: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(hashes), 2000):
-        chunk = hashes[start : start + 2000]
-        found.update(Member.objects.filter(id_number_hash__in=chunk).values_list("id_number_hash", flat=True))
-    return found
-
-
 def read_rows(data: bytes) -> list[tuple[int, tuple[Any, ...]]]:
     """Every non-empty data row of an uploaded file, with its Excel row number."""
     return list(_rows(data))
@@ -404,11 +397,11 @@ def check_rows(
     pending: list[tuple[int, Member]] = []
 
     def flush() -> None:
-        existing = _existing_hashes([m.id_number_hash for _, m in pending])
+        existing = member_id_hashes_taken(ctx.user, [m.id_number_hash for _, m in pending])
         valid = []
         for number, member in pending:
             if member.id_number_hash in existing:
-                result.add(number, "id_number", "该公民身份号码已登记在系统中的党员记录里")
+                result.add(number, "id_number", ID_NUMBER_TAKEN)
             else:
                 valid.append(member)
         result.valid_count += len(valid)

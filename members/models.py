@@ -306,9 +306,10 @@ class ImportBatch(models.Model):
 
 # Dues (党费) and the development pipeline (发展党员) are sub-packages of this app. Django registers
 # an app's models by importing ``<app>.models``, so their model modules are imported here for that
-# alone (no names are re-exported: code imports them from members.dues.models and
-# members.development.models).
+# alone (no names are re-exported: code imports them from members.dues.models,
+# members.development.models and members.discipline.models).
 from members.development import models as _development_models  # noqa: E402, F401
+from members.discipline import models as _discipline_models  # noqa: E402, F401
 from members.dues import models as _dues_models  # noqa: E402, F401
 
 

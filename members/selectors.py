@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
+from audit.denials import note_out_of_scope
 from core.access import CHANGE, VIEW
 from core.dates import add_months, add_years, today
 from members.choices import MembershipStatus, Stage, TransferStatus
@@ -35,9 +38,15 @@ def member_roster_on(*, organization: Organization, on: date, include_groups: bo
     return (
         Member.objects.filter(pk__in=member_ids, joined_on__isnull=False, joined_on__lte=on)
         .exclude(membership_status__in=[MembershipStatus.REMOVED, MembershipStatus.EXPELLED, MembershipStatus.DECEASED])
-        .filter(stage__in=[Stage.PROBATIONARY, Stage.FULL])
+        .filter(in_good_standing_q(on), stage__in=[Stage.PROBATIONARY, Stage.FULL])
         .order_by("name", "pk")
     )
+
+
+def in_good_standing_q(on: date, prefix: str = "") -> Q:
+    """Not under 停止党籍 on ``on`` (from ``suspended_on``): such members take no part in
+    organizational life (not expected, no vote, no dues; JY §24, ZB §11)."""
+    return ~Q(**{f"{prefix}membership_status": MembershipStatus.SUSPENDED}) | Q(**{f"{prefix}suspended_on__gt": on})
 
 
 def member_is_full_on(member: Member, on: date) -> bool:
@@ -46,7 +55,8 @@ def member_is_full_on(member: Member, on: date) -> bool:
 
 
 def member_can_vote_on(member: Member, on: date) -> bool:
-    """Only 正式党员 in normal standing vote (§2 voting rights). 预备党员 attend without a vote."""
+    """正式党员 in normal standing (§2 voting rights); 预备党员 attend without a vote. 留党察看 and
+    suspended rights are checked for a whole roster at once (``members_without_vote_on``)."""
     return member_is_full_on(member, on) and member.membership_status == MembershipStatus.NORMAL
 
 
@@ -262,6 +272,22 @@ def transfer_list(*, user: Any, status: str = "", kind: str = "", direction: str
     return qs.select_related("member", "from_organization", "to_organization").order_by("-issued_on", "-pk")
 
 
+def organization_subtree_member_counts() -> dict[str, Any]:
+    """The same counts over the organization and all its descendants (path prefix), as the
+    dashboard's 党员 figure counts them."""
+    normal = Member.objects.filter(
+        organization__path__startswith=OuterRef("path"), membership_status=MembershipStatus.NORMAL
+    ).order_by()
+
+    def total(qs: Any) -> Any:
+        return Coalesce(Subquery(qs.values(c=Func("pk", function="COUNT")), output_field=IntegerField()), Value(0))
+
+    return {
+        "subtree_full_member_count": total(normal.filter(stage=Stage.FULL)),
+        "subtree_party_member_count": total(normal.filter(stage__in=[Stage.PROBATIONARY, Stage.FULL])),
+    }
+
+
 def organization_member_counts() -> dict[str, Any]:
     """The member counts of an organization as annotations over ``OuterRef("pk")`` (registered
     with ``organizations.selectors`` for the organization flags): members in normal standing who
@@ -271,3 +297,38 @@ def organization_member_counts() -> dict[str, Any]:
         "full_member_count": count_subquery(normal.filter(stage=Stage.FULL), "organization"),
         "party_member_count": count_subquery(normal.filter(stage__in=[Stage.PROBATIONARY, Stage.FULL]), "organization"),
     }
+
+
+def member_names_in_scope(user: Any, ids: Iterable[int]) -> dict[int, str]:
+    """Names of those ``ids`` the user may see (#21.2). Ids of members outside the user's scope are
+    left out, exactly like ids that do not exist, and noted for an ``access_denied`` audit event.
+    ``user`` None is a system call and sees every name."""
+    wanted = {pk for pk in ids if isinstance(pk, int)}
+    if not wanted:
+        return {}
+    existing = dict(Member.objects.filter(pk__in=wanted).values_list("pk", "name"))
+    if user is None:
+        return existing
+    visible = set(Member.objects.visible_to(user, VIEW).filter(pk__in=existing).values_list("pk", flat=True))
+    note_out_of_scope(user=user, kind="member", ids=set(existing) - visible)
+    return {pk: name for pk, name in existing.items() if pk in visible}
+
+
+# One answer whether the record holding the number is in the user's scope or not (#21.2).
+ID_NUMBER_TAKEN = "该公民身份号码不能登记，请核对号码；本人的组织关系在其他党组织的，请由原组织办理组织关系转接"
+
+
+def member_id_hashes_taken(user: Any, hashes: Iterable[str], *, exclude_pk: int | None = None) -> set[str]:
+    """The blind indexes already registered. Callers answer ``ID_NUMBER_TAKEN`` for each, naming no
+    one; the records outside the user's scope are noted for an ``access_denied`` audit event."""
+    wanted = [value for value in hashes if value]
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 2000):
+        qs = Member.objects.filter(id_number_hash__in=wanted[start : start + 2000])
+        if exclude_pk is not None:
+            qs = qs.exclude(pk=exclude_pk)
+        found.update(qs.values_list("id_number_hash", "pk"))
+    if user is not None and found:
+        visible = set(Member.objects.visible_to(user, VIEW).filter(pk__in=found.values()).values_list("pk", flat=True))
+        note_out_of_scope(user=user, kind="member_id_number", ids=[pk for pk in found.values() if pk not in visible])
+    return set(found)

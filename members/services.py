@@ -20,7 +20,8 @@ from core.roles import Role
 from members.choices import PARTY_MEMBER_STAGES, MembershipStatus, Stage, TransferKind, TransferStatus
 from members.dues.services.ledger import dues_ledger_move
 from members.models import Member, MemberTransfer, OrganizationMembership
-from members.validators import validate_id_number, validate_phone
+from members.selectors import ID_NUMBER_TAKEN, member_id_hashes_taken
+from members.validators import id_birth_date, normalize_id_number, validate_id_number, validate_phone
 from organizations.choices import OrgType
 from organizations.models import Organization
 
@@ -56,6 +57,18 @@ MEMBER_FIELDS = (
     "dues_category",
     "party_group",
 )
+# Fields a record edit never changes (#21.5): stage and party dates only through the development
+# pipeline, the status only through transfers and the status procedures. Each names its procedure.
+PROCEDURE_FIELDS = {
+    "stage": "人员类别只能通过发展党员流程变更（发展党员页面，或 POST /api/v1/development/steps/）",
+    "joined_on": "加入党组织日期由发展党员流程确定（支部大会接收、上级党委审批），不能直接修改",
+    "full_on": "转为正式党员日期由发展党员流程确定（转正审批），不能直接修改",
+    "membership_status": (
+        "党籍状态只能通过党籍状态变更办理：停止党籍、恢复党籍、除名、去世（“处分与党籍”页面，或 "
+        "POST /api/v1/members/{id}/status-changes/），开除党籍登记处分，转出办理组织关系转接"
+    ),
+    "suspended_on": "停止党籍日期随党籍状态变更（停止党籍）登记，不能直接修改",
+}
 # Roles that may see a full ID number or phone, one record at a time (see README).
 REVEAL_ROLES = frozenset({Role.SECRETARY, Role.ORG_ADMIN})
 REVEAL_FIELDS = {"id_number": "view_full_id", "phone": "view_full_phone"}
@@ -163,7 +176,7 @@ def _normalize_flags(member: Member) -> None:
         member.suspended_on = None
 
 
-def _apply_personal_data(member: Member, *, id_number: Any, phone: Any, errors: FieldErrors) -> None:
+def _apply_personal_data(member: Member, *, id_number: Any, phone: Any, errors: FieldErrors, actor: Any) -> None:
     """Validate and seal the ID number and phone (``...`` = leave unchanged, "" = clear phone)."""
     if id_number is not ...:
         try:
@@ -172,11 +185,8 @@ def _apply_personal_data(member: Member, *, id_number: Any, phone: Any, errors: 
             errors.add("id_number", exc.messages[0])
         else:
             member.set_id_number(number)
-            duplicate = Member.objects.filter(id_number_hash=member.id_number_hash)
-            if member.pk:
-                duplicate = duplicate.exclude(pk=member.pk)
-            if duplicate.exists():
-                errors.add("id_number", "该公民身份号码已登记在其他党员记录中")
+            if member_id_hashes_taken(actor, [member.id_number_hash], exclude_pk=member.pk):
+                errors.add("id_number", ID_NUMBER_TAKEN)
     if phone is not ...:
         if phone in (None, ""):
             member.set_phone("")
@@ -218,7 +228,7 @@ def member_create(
     member_check_organization(organization=organization, errors=errors)
     member = Member(organization=organization, **fields)
     _normalize_flags(member)
-    _apply_personal_data(member, id_number=id_number, phone=phone, errors=errors)
+    _apply_personal_data(member, id_number=id_number, phone=phone, errors=errors, actor=recorded_by)
     _full_clean(member, errors)
     member_check_record(member, errors=errors)
     errors.raise_if_any()
@@ -249,8 +259,9 @@ def member_create_with_transfer(
 def member_update(
     *, member: Member, id_number: Any = ..., phone: Any = ..., recorded_by: Any = None, **fields: Any
 ) -> Member:
-    """Change a record. The organization changes only through a transfer (组织关系转接).
-    ``recorded_by`` is the acting user (authorized here)."""
+    """Change a record. The organization changes only through a transfer (组织关系转接); the
+    stage, party dates and status only through their procedures (``PROCEDURE_FIELDS``: a changed
+    value is refused with the procedure named). ``recorded_by`` is the acting user (authorized here)."""
     authorize(recorded_by, member, message="无权修改该党员的信息")
     if "organization" in fields:
         raise ValidationError({"organization": "调整所在党组织请办理组织关系转接"})
@@ -258,19 +269,28 @@ def member_update(
     if unknown:
         raise ValidationError({field: "不支持的字段" for field in sorted(unknown)})
     member = Member.objects.select_for_update(of=("self",)).select_related("organization").get(pk=member.pk)
+    if member.id_number_cipher and "birth_date" in fields and id_number is ...:
+        # The birth date follows the registered ID number. Accepting (or comparing) a date here
+        # would tell the editor whether a guess is right without an audited reveal (#21.1).
+        raise ValidationError({"birth_date": "已登记公民身份号码的，出生日期按公民身份号码确定；请修改公民身份号码"})
+    if id_number is not ... and "birth_date" not in fields:
+        fields["birth_date"] = id_birth_date(normalize_id_number(id_number)) or member.birth_date
     changed = sorted(key for key, value in fields.items() if getattr(member, key) != value)
+    by_procedure = {key: PROCEDURE_FIELDS[key] for key in changed if key in PROCEDURE_FIELDS}
+    if by_procedure:
+        raise ValidationError(by_procedure)
     for key, value in fields.items():
         setattr(member, key, value)
     errors = FieldErrors()
     _normalize_flags(member)
     old_id, old_phone = member.id_number_hash, member.phone_hash
-    if id_number is ... and member.id_number_cipher and ({"birth_date", "sex"} & set(changed)):
-        # The stored number must still agree with a changed birth date or sex.
+    if id_number is ... and member.id_number_cipher and "sex" in changed:
+        # The stored number must still agree with a changed sex (the message names no digit of it).
         try:
-            validate_id_number(member.decrypt_id_number(), birth_date=member.birth_date, sex=member.sex)
-        except ValidationError as exc:
-            errors.add("birth_date" if "birth_date" in changed else "sex", exc.messages[0])
-    _apply_personal_data(member, id_number=id_number, phone=phone, errors=errors)
+            validate_id_number(member.decrypt_id_number(), sex=member.sex)
+        except ValidationError:
+            errors.add("sex", "性别与已登记的公民身份号码不一致")
+    _apply_personal_data(member, id_number=id_number, phone=phone, errors=errors, actor=recorded_by)
     _full_clean(member, errors)
     member_check_record(member, errors=errors)
     errors.raise_if_any()

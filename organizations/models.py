@@ -135,6 +135,20 @@ class CommitteeTerm(models.Model):
         return self.extended_until or self.expires_on
 
 
+POSITION_RANK = {code: rank for rank, code in enumerate(PositionCode.values)}  # 书记, 副书记, 组织委员, …
+
+
+class PositionQuerySet(ScopedQuerySet):
+    def in_rank_order(self) -> PositionQuerySet:
+        """书记 first, then 副书记, 组织委员, 宣传委员, 纪检委员, 委员, 党小组长 (then by start date)."""
+        rank = models.Case(
+            *(models.When(position=code, then=models.Value(i)) for code, i in POSITION_RANK.items()),
+            default=models.Value(len(POSITION_RANK)),
+            output_field=models.IntegerField(),
+        )
+        return self.alias(position_rank=rank).order_by("term_id", "position_rank", "start_on", "pk")
+
+
 class Position(models.Model):
     """Who held which committee position, from when to when."""
 
@@ -149,7 +163,7 @@ class Position(models.Model):
     start_on = models.DateField("任职日期")
     end_on = models.DateField("离任日期", null=True, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = PositionQuerySet.as_manager()
 
     class Meta:
         verbose_name = "委员会职务"

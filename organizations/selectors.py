@@ -28,12 +28,25 @@ def count_subquery(queryset: QuerySet, group_field: str) -> Coalesce:
 # How many members an organization has is the members app's to say (it sits above this one): it
 # registers, at start-up, a function giving the count annotations ``full_member_count`` and
 # ``party_member_count`` for an organization queryset (subqueries on ``OuterRef("pk")``).
+# It also gives ``subtree_party_member_count`` / ``subtree_full_member_count``: the organization
+# and all its descendants (the figure the pages show, equal to the dashboard's 党员).
 _member_count_source: Callable[[], dict[str, Any]] | None = None
+_subtree_count_source: Callable[[], dict[str, Any]] | None = None
 
 
-def register_member_count_source(source: Callable[[], dict[str, Any]]) -> None:
-    global _member_count_source
+def register_member_count_source(
+    source: Callable[[], dict[str, Any]], subtree: Callable[[], dict[str, Any]] | None = None
+) -> None:
+    global _member_count_source, _subtree_count_source
     _member_count_source = source
+    _subtree_count_source = subtree
+
+
+def organization_with_member_totals(queryset: QuerySet[Organization]) -> QuerySet[Organization]:
+    """Annotate the subtree member totals (one correlated subquery each, same single query)."""
+    if _subtree_count_source is None:
+        raise ImproperlyConfigured("no member count source: is the members app installed?")
+    return queryset.annotate(**_subtree_count_source())
 
 
 def organization_with_flag_data(queryset: QuerySet[Organization]) -> QuerySet[Organization]:
@@ -98,7 +111,7 @@ def organization_list(*, user: Any, search: str = "", org_type: str = "") -> Que
         qs = qs.filter(Q(name__icontains=search) | Q(short_name__icontains=search) | Q(code__icontains=search))
     if org_type:
         qs = qs.filter(org_type=org_type)
-    return organization_with_flag_data(qs).order_by("path")
+    return organization_with_member_totals(organization_with_flag_data(qs)).order_by("path")
 
 
 CHILDREN_PAGE_SIZE = 50
@@ -108,12 +121,12 @@ def organization_detail(*, org: Organization, children_search: str = "", childre
     """Everything the organization page shows, in a fixed number of queries. The child
     organizations come a page at a time (a city committee may have thousands), optionally
     filtered by name."""
-    annotated = organization_with_flag_data(Organization.objects.filter(pk=org.pk)).get()
+    annotated = organization_with_member_totals(
+        organization_with_flag_data(Organization.objects.filter(pk=org.pk))
+    ).get()
     terms = list(CommitteeTerm.objects.filter(organization=org).order_by("-number"))
     positions = list(
-        Position.objects.filter(term__organization=org)
-        .select_related("term")
-        .order_by("term_id", "position", "start_on")
+        Position.objects.filter(term__organization=org).select_related("term").in_rank_order()
     )
     by_term: dict[int, list[Position]] = {}
     for position in positions:
@@ -123,9 +136,8 @@ def organization_detail(*, org: Organization, children_search: str = "", childre
     children_qs = Organization.objects.children_of(org)
     if children_search:
         children_qs = children_qs.filter(Q(name__icontains=children_search) | Q(short_name__icontains=children_search))
-    page = Paginator(organization_with_flag_data(children_qs).order_by("path"), CHILDREN_PAGE_SIZE).get_page(
-        children_page
-    )
+    children_qs = organization_with_member_totals(organization_with_flag_data(children_qs))
+    page = Paginator(children_qs.order_by("path"), CHILDREN_PAGE_SIZE).get_page(children_page)
     children = list(page.object_list)
     ancestors = list(Organization.objects.ancestors_of(org))
     return {

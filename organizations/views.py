@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 
-from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
+from core.access import CHANGE, VIEW, get_for_user, user_can
 from core.numbers import as_id, is_number
 from organizations import services
 from organizations.forms import (
@@ -26,21 +26,6 @@ from organizations.models import CommitteeTerm, Organization, Position
 from organizations.selectors import organization_detail, organization_flags, organization_list
 
 PAGE_SIZE = 50
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Landing page: the organizations this user looks after, and what needs attention."""
-    scope = get_scope(request.user)
-    managed = list(organization_list(user=request.user).filter(path__in=scope.reading_paths()))
-    return render(
-        request,
-        "organizations/home.html",
-        {
-            "managed": [(org, organization_flags(org)) for org in managed],
-            "scope_empty": scope.is_empty,
-        },
-    )
 
 
 @login_required

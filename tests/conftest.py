@@ -94,3 +94,30 @@ def _no_personal_data_in_task_arguments():
     yield
     calls, _PI_TASK_CALLS[:] = list(_PI_TASK_CALLS), []
     assert not calls, f"Celery task(s) called with an ID or phone number in their arguments: {calls}"
+
+
+# --- #21.10: the audit table refuses TRUNCATE; the test database's flush (transactional tests) is
+# the one place that empties it, as the owner would, with the refusal switched off for that statement.
+def _flush_sql_past_the_audit_truncate_guard() -> None:
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+    if getattr(original, "_audit_guard_aware", False):
+        return
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        if "audit_auditevent" not in tables or not statements:
+            return statements
+        trigger = "audit_auditevent_no_truncate"
+        return [
+            f"ALTER TABLE audit_auditevent DISABLE TRIGGER {trigger};",
+            *statements,
+            f"ALTER TABLE audit_auditevent ENABLE TRIGGER {trigger};",
+        ]
+
+    sql_flush._audit_guard_aware = True  # type: ignore[attr-defined]
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+
+
+_flush_sql_past_the_audit_truncate_guard()

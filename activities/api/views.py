@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -21,6 +21,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from activities.api.filters import (
+    FollowUpFilterSet,
+    MeetingFilterSet,
+    PlanFilterSet,
+    StudyPointsFilterSet,
+    StudyRecordFilterSet,
+    TalkFilterSet,
+    visible_organization,
+)
 from activities.api.serializers import (
     AppraisalEntryOutputSerializer,
     AppraisalInputSerializer,
@@ -46,7 +55,7 @@ from activities.api.serializers import (
 )
 from activities.attachments import attachment_add, attachment_delete, attachment_path
 from activities.calendar import plan_save
-from activities.choices import FollowUpStatus, MeetingStatus, MeetingType, StudySource
+from activities.choices import MeetingType
 from activities.compliance import compliance_items, compliance_rollup
 from activities.models import (
     AppraisalEntry,
@@ -73,6 +82,7 @@ from core.api.pagination import CappedPageNumberPagination
 from core.dates import today
 from core.numbers import as_id, is_number
 from members.models import Member
+from members.selectors import member_names_in_scope
 from organizations.choices import BRANCH_TYPES
 from organizations.models import Organization
 
@@ -106,13 +116,9 @@ def date_param(params: Any, name: str) -> dt.date:
         raise ValidationError({name: "日期格式应为 YYYY-MM-DD"}) from exc
 
 
-def org_from_param(request: Request, value: Any, *, action_: str = VIEW) -> Organization:
-    """An organization named in a query string: 404 when its data is not visible (a member sees
-    their own branch as an organization, not its organizational-life data)."""
-    org = get_for_user(Organization, request.user, action_, pk=positive_int(value, "organization"))
-    if not user_can(request.user, VIEW, org, for_org_model=False):
-        raise Http404("对象不存在或无权访问")
-    return org
+def org_from_param(request: Request, value: Any) -> Organization:
+    """An organization named in a query string (an action's parameter): see ``visible_organization``."""
+    return visible_organization(request, positive_int(value, "organization"))
 
 
 def org_from_body(request: Request, pk: int) -> Organization:
@@ -145,41 +151,18 @@ class PagedMixin:
 # --- meetings --------------------------------------------------------------------------------------
 
 
-@extend_schema(
-    parameters=[
-        ORG_PARAM,
-        YEAR_PARAM,
-        OpenApiParameter("meeting_type", str, enum=MeetingType.values, description="含“同时计为”该类型的会议"),
-        OpenApiParameter("status", str, enum=MeetingStatus.values),
-    ]
-)
 class MeetingViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
     """会议/活动：列表、详情、新建与修改（出席与决议一次提交）、删除；出席名单预填、附件、民主评议结果。"""
 
     queryset = Meeting.objects.none()  # for the schema (path parameter types); rows come from the gate
     gated_model = Meeting
-    allowed_query_params = frozenset({"organization", "year", "meeting_type", "status", "held_on", "is_center_group"})
+    filterset_class = MeetingFilterSet
+    action_query_params = {"roster": frozenset({"organization", "held_on", "meeting_type", "is_center_group"})}
     http_method_names = ["get", "post", "put", "delete", "head", "options"]
 
     def get_queryset(self) -> Any:
-        params = self.request.query_params
-        qs = self.gated_queryset().select_related("organization")
-        if params.get("organization"):
-            qs = qs.filter(organization=org_from_param(self.request, params["organization"]))
-        year = year_param(params)
-        if year:
-            qs = qs.filter(held_on__year=year)
-        meeting_type = params.get("meeting_type", "")
-        if meeting_type:
-            if meeting_type not in MeetingType.values:
-                raise ValidationError({"meeting_type": "不支持的取值"})
-            qs = qs.filter(Q(meeting_type=meeting_type) | Q(credits__kind=meeting_type)).distinct()
-        status_ = params.get("status", "")
-        if status_:
-            if status_ not in MeetingStatus.values:
-                raise ValidationError({"status": "不支持的取值"})
-            qs = qs.filter(status=status_)
-        return qs.order_by("-held_on", "-start_time", "-pk")
+        qs = self.gated_queryset().select_related("organization").order_by("-held_on", "-start_time", "-pk")
+        return self.filter_queryset(qs)
 
     @extend_schema(responses=MeetingListOutputSerializer(many=True))
     def list(self, request: Request) -> Response:
@@ -366,29 +349,18 @@ def attachment_response(attachment: Attachment) -> FileResponse:
 # --- follow-ups --------------------------------------------------------------------------------------
 
 
-@extend_schema(parameters=[ORG_PARAM, OpenApiParameter("status", str, enum=["open", *FollowUpStatus.values])])
 class FollowUpViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
     """决议落实事项：列表（可按组织、状态筛选）、详情、新建、更新状态。"""
 
     queryset = FollowUp.objects.none()  # for the schema (path parameter types); rows come from the gate
     gated_model = FollowUp
-    allowed_query_params = frozenset({"organization", "status"})
+    filterset_class = FollowUpFilterSet
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     @extend_schema(responses=FollowUpOutputSerializer(many=True))
     def list(self, request: Request) -> Response:
-        params = request.query_params
-        qs = self.gated_queryset().select_related("meeting")
-        if params.get("organization"):
-            qs = qs.filter(organization=org_from_param(request, params["organization"]))
-        status_ = params.get("status", "")
-        if status_ == "open":
-            qs = qs.filter(status__in=[FollowUpStatus.OPEN, FollowUpStatus.IN_PROGRESS])
-        elif status_:
-            if status_ not in FollowUpStatus.values:
-                raise ValidationError({"status": "不支持的取值"})
-            qs = qs.filter(status=status_)
-        page = self.paginator.paginate_queryset(qs.order_by("status", "due_on", "pk"), request, view=self)
+        qs = self.filter_queryset(self.gated_queryset().select_related("meeting").order_by("status", "due_on", "pk"))
+        page = self.paginator.paginate_queryset(qs, request, view=self)
         return self.paginator.get_paginated_response(FollowUpOutputSerializer(page, many=True).data)
 
     def _get(self, pk: Any) -> FollowUp:
@@ -433,25 +405,19 @@ class FollowUpViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
 # --- talks -------------------------------------------------------------------------------------------
 
 
-@extend_schema(parameters=[ORG_PARAM, YEAR_PARAM])
 class TalkViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
     """谈心谈话：按谈话双方记录；覆盖情况（每名委员与每名党员每年至少一次）。"""
 
     queryset = Talk.objects.none()  # for the schema (path parameter types); rows come from the gate
     gated_model = Talk
-    allowed_query_params = frozenset({"organization", "year"})
+    filterset_class = TalkFilterSet
+    action_query_params = {"coverage": frozenset({"organization", "year"})}
     http_method_names = ["get", "post", "delete", "head", "options"]
 
     @extend_schema(responses=TalkOutputSerializer(many=True))
     def list(self, request: Request) -> Response:
-        params = request.query_params
-        qs = self.gated_queryset().select_related("initiator", "counterpart")
-        if params.get("organization"):
-            qs = qs.filter(organization=org_from_param(request, params["organization"]))
-        year = year_param(params)
-        if year:
-            qs = qs.filter(held_on__year=year)
-        page = self.paginator.paginate_queryset(qs.order_by("-held_on", "-pk"), request, view=self)
+        qs = self.gated_queryset().select_related("initiator", "counterpart").order_by("-held_on", "-pk")
+        page = self.paginator.paginate_queryset(self.filter_queryset(qs), request, view=self)
         return self.paginator.get_paginated_response(TalkOutputSerializer(page, many=True).data)
 
     def _get(self, pk: Any) -> Talk:
@@ -472,10 +438,14 @@ class TalkViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         org = org_from_body(request, data.pop("organization"))
-        people = {m.pk: m for m in Member.objects.filter(pk__in=[data["initiator_id"], data["counterpart_id"]])}
-        initiator, counterpart = people.get(data.pop("initiator_id")), people.get(data.pop("counterpart_id"))
+        ids = [data.pop("initiator_id"), data.pop("counterpart_id")]
+        # Members outside the user's scope read like ids that do not exist, and are audited (#21.2).
+        visible = member_names_in_scope(request.user, ids)
+        people = {m.pk: m for m in Member.objects.filter(pk__in=visible)}
+        initiator, counterpart = people.get(ids[0]), people.get(ids[1])
         if initiator is None or counterpart is None:
-            raise ValidationError({"initiator_id": "谈话人不属于本组织"})
+            field = "initiator_id" if initiator is None else "counterpart_id"
+            raise ValidationError({field: ["所选人员不存在或不是本组织党员"]})
         talk = talk_create(user=request.user, organization=org, initiator=initiator, counterpart=counterpart, **data)
         return Response(TalkOutputSerializer(talk).data, status=status.HTTP_201_CREATED)
 
@@ -524,39 +494,18 @@ class TalkViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
 # --- study -------------------------------------------------------------------------------------------
 
 
-@extend_schema(
-    parameters=[
-        ORG_PARAM,
-        YEAR_PARAM,
-        OpenApiParameter("member", int),
-        OpenApiParameter("source", str, enum=StudySource.values),
-    ]
-)
 class StudyRecordViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
     """学习记录（学时）：党员看到本人的；书记看到本支部的。会议学时由会议记录自动计入。不排名。"""
 
     queryset = StudyRecord.objects.none()  # for the schema (path parameter types); rows come from the gate
     gated_model = StudyRecord
-    allowed_query_params = frozenset({"organization", "year", "member", "source"})
+    filterset_class = StudyRecordFilterSet
     http_method_names = ["get", "post", "delete", "head", "options"]
 
     @extend_schema(responses=StudyRecordOutputSerializer(many=True))
     def list(self, request: Request) -> Response:
-        params = request.query_params
-        qs = self.gated_queryset().select_related("member")
-        if params.get("organization"):
-            qs = qs.filter(organization=org_from_param(request, params["organization"]))
-        if params.get("member"):
-            qs = qs.filter(member_id=positive_int(params["member"], "member"))
-        year = year_param(params)
-        if year:
-            qs = qs.filter(studied_on__year=year)
-        source = params.get("source", "")
-        if source:
-            if source not in StudySource.values:
-                raise ValidationError({"source": "不支持的取值"})
-            qs = qs.filter(source=source)
-        page = self.paginator.paginate_queryset(qs.order_by("-studied_on", "-pk"), request, view=self)
+        qs = self.gated_queryset().select_related("member").order_by("-studied_on", "-pk")
+        page = self.paginator.paginate_queryset(self.filter_queryset(qs), request, view=self)
         return self.paginator.get_paginated_response(StudyRecordOutputSerializer(page, many=True).data)
 
     @extend_schema(responses=StudyRecordOutputSerializer)
@@ -589,24 +538,18 @@ class StudyRecordViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@extend_schema(parameters=[ORG_PARAM, OpenApiParameter("member", int)])
 class StudyPointsViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
     """学习强国积分：按日期手工登记的数字（组织启用后才可登记），不排名、不考核。"""
 
     queryset = StudyPoints.objects.none()  # for the schema (path parameter types); rows come from the gate
     gated_model = StudyPoints
-    allowed_query_params = frozenset({"organization", "member"})
+    filterset_class = StudyPointsFilterSet
     http_method_names = ["get", "post", "head", "options"]
 
     @extend_schema(responses=StudyPointsOutputSerializer(many=True))
     def list(self, request: Request) -> Response:
-        params = request.query_params
-        qs = self.gated_queryset()
-        if params.get("organization"):
-            qs = qs.filter(organization=org_from_param(request, params["organization"]))
-        if params.get("member"):
-            qs = qs.filter(member_id=positive_int(params["member"], "member"))
-        page = self.paginator.paginate_queryset(qs.order_by("-recorded_on", "-pk"), request, view=self)
+        qs = self.gated_queryset().order_by("-recorded_on", "-pk")
+        page = self.paginator.paginate_queryset(self.filter_queryset(qs), request, view=self)
         return self.paginator.get_paginated_response(StudyPointsOutputSerializer(page, many=True).data)
 
     @extend_schema(request=StudyPointsInputSerializer, responses={201: StudyPointsOutputSerializer})
@@ -624,13 +567,12 @@ class StudyPointsViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
 # --- plans -------------------------------------------------------------------------------------------
 
 
-@extend_schema(parameters=[ORG_PARAM, YEAR_PARAM])
 class PlanViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
     """季度计划：新建或整体替换某季度的计划会议（报备后可继续调整）。"""
 
     queryset = Plan.objects.none()  # for the schema (path parameter types); rows come from the gate
     gated_model = Plan
-    allowed_query_params = frozenset({"organization", "year"})
+    filterset_class = PlanFilterSet
     http_method_names = ["get", "post", "head", "options"]
 
     def _queryset(self) -> Any:
@@ -640,14 +582,8 @@ class PlanViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
 
     @extend_schema(responses=PlanOutputSerializer(many=True))
     def list(self, request: Request) -> Response:
-        params = request.query_params
-        qs = self._queryset()
-        if params.get("organization"):
-            qs = qs.filter(organization=org_from_param(request, params["organization"]))
-        year = year_param(params)
-        if year:
-            qs = qs.filter(year=year)
-        page = self.paginator.paginate_queryset(qs.order_by("-year", "-quarter", "pk"), request, view=self)
+        qs = self._queryset().order_by("-year", "-quarter", "pk")
+        page = self.paginator.paginate_queryset(self.filter_queryset(qs), request, view=self)
         return self.paginator.get_paginated_response(PlanOutputSerializer(page, many=True).data)
 
     @extend_schema(responses=PlanOutputSerializer)

@@ -41,7 +41,9 @@ from activities.selectors import MeetingRoster, person_key
 from activities.services._common import fmt_day
 from activities.services.inputs import AttendanceInput, MeetingInput, ResolutionInput
 from core.dates import today
+from members.choices import PARTY_MEMBER_STAGES
 from members.models import Member
+from members.selectors import member_names_in_scope
 from organizations.choices import OrgType
 from organizations.models import Organization
 
@@ -217,7 +219,7 @@ def build_attendance(
                 )
             )
     if outsiders:
-        names = dict(Member.objects.filter(pk__in=outsiders).values_list("pk", "name"))
+        names = member_names_in_scope(user, outsiders)  # out-of-scope ids read like unknown ones
         for member_id in outsiders:
             label = names.get(member_id, f"编号 {member_id} 的人员")
             errors.append(f"{label} 在 {fmt_day(held_on)} 不是本组织党员，不能登记出席（可作为列席人员按姓名添加）")
@@ -265,6 +267,14 @@ def resolution_outcome(
 
 
 # --- resolutions --------------------------------------------------------------------------------
+
+
+def _already_admitted(member: Member, held_on: dt.date) -> bool:
+    """A 预备/正式党员 admitted before the meeting's day (the vote that admitted them is dated that
+    day itself, so re-saving that meeting stays possible)."""
+    if member.stage not in PARTY_MEMBER_STAGES:
+        return False
+    return member.joined_on is None or member.joined_on < held_on
 
 
 def _count(value: Any, label: str, errors: list[str]) -> int:
@@ -351,6 +361,10 @@ def build_resolutions(
         subject = members.get(subject_id) if subject_id else None
         if subject_id and subject is None:
             row_errors.append("涉及党员不属于本组织")
+        if kind == ResolutionKind.ADMISSION and subject is not None and _already_admitted(subject, held_on):
+            row_errors.append(
+                f"{subject.name}已是{subject.get_stage_display()}，不能再讨论接收为预备党员（只能接收发展对象）"
+            )
         if kind in MEMBER_KINDS and subject is None and not subject_id:
             row_errors.append(f"{ResolutionKind(kind).label}请选择涉及的党员（发展对象/预备党员）")
         owner_id = item.follow_up_owner_id

@@ -322,7 +322,7 @@ def _write_derived(
                 held_on=meeting.held_on,
                 recorded_on=recorded_on,
             )
-            for kind in sorted(meeting.acting_types)
+            for kind in sorted(meeting.credited_types)
         ]
     )
     if hours:

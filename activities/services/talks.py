@@ -96,7 +96,7 @@ def _create(
         allowed = {p.member_id for p in (*roster.expected, *committee.expected) if p.member_id}
         for field, person in (("initiator", initiator), ("counterpart", counterpart)):
             if person.pk not in allowed:
-                errors[field] = f"{person.name} 在 {fmt_day(held_on)} 不是本组织党员或委员"
+                errors[field] = f"所选人员在 {fmt_day(held_on)} 不是本组织党员或委员"
     if errors:
         raise ValidationError(errors)
     talk = Talk.objects.create(

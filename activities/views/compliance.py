@@ -11,13 +11,20 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from activities.compliance import compliance_items, compliance_rollup, grace_days, user_is_org_admin_over, year_grid
+from activities.compliance import (
+    compliance_items,
+    compliance_rollup,
+    grace_days,
+    party_group_items,
+    user_is_org_admin_over,
+    year_grid,
+)
 from activities.forms import RuleChangeForm, WaiverForm
 from activities.models import ComplianceRule
 from activities.selectors import managed_organizations
 from activities.services.compliance import compliance_rule_change, compliance_waive
 from activities.views._common import attach_errors, organization_for, year_and_quarter
-from core.access import CHANGE, get_scope, user_can
+from core.access import CHANGE, VIEW, get_scope, user_can
 from core.dates import today
 from organizations.choices import BRANCH_TYPES, OrgType
 from organizations.models import Organization
@@ -35,12 +42,29 @@ def index(request: HttpRequest) -> HttpResponse:
     on = today()
     year = on.year
     rows = []
+    branch_paths = {org.path for org in orgs[:20] if org.org_type in BRANCH_TYPES}
     for org in orgs[:20]:
+        if org.org_type == OrgType.GROUP and org.path[: -Organization.steplen] in branch_paths:
+            continue  # listed under its branch
         items = compliance_items(organization=org, year=year)
         current = [i for i in items if i.period_start <= on <= i.deadline]
         overdue = sum(1 for i in items if i.status == "overdue")
-        rows.append((org, current, overdue, user_can(request.user, CHANGE, org)))
+        groups = [
+            (group, [i for i in group_items if i.period_start <= on <= i.deadline])
+            for group, group_items in _group_items(request, org, year)
+        ]
+        rows.append((org, current, overdue, user_can(request.user, CHANGE, org), groups))
     return render(request, "activities/index.html", {"rows": rows, "year": year})
+
+
+def _group_items(request: HttpRequest, org: Organization, year: int) -> list:
+    """A branch's 党小组s that the user may see, with their items of the year."""
+    if org.org_type not in BRANCH_TYPES:
+        return []
+    pairs = party_group_items(branch=org, year=year)
+    ids = [group.pk for group, _items in pairs]
+    visible = set(Organization.objects.visible_to(request.user, VIEW).filter(pk__in=ids).values_list("pk", flat=True))
+    return [(group, items) for group, items in pairs if group.pk in visible]
 
 
 @login_required
@@ -64,6 +88,15 @@ def compliance(request: HttpRequest, pk: int) -> HttpResponse:
     on = today()
     current = [i for i in items if i.period_start <= on <= i.deadline]
     overdue = [i for i in items if i.status == "overdue"]
+    groups = [
+        {
+            "org": group,
+            "current": [i for i in group_items if i.period_start <= on <= i.deadline],
+            "overdue": [i for i in group_items if i.status == "overdue"],
+            "can_change": user_can(request.user, CHANGE, group),
+        }
+        for group, group_items in _group_items(request, org, year)
+    ]
     return render(
         request,
         "activities/compliance.html",
@@ -74,6 +107,8 @@ def compliance(request: HttpRequest, pk: int) -> HttpResponse:
             "months": range(1, 13),
             "current": current,
             "overdue": overdue,
+            "groups": groups,
+            "group_can_waive": user_is_org_admin_over(request.user, org) if groups else False,
             "can_waive": can_waive,
             "is_branch": org.org_type in BRANCH_TYPES or org.org_type == OrgType.GROUP,
             "can_change": user_can(request.user, CHANGE, org),

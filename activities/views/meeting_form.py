@@ -270,6 +270,11 @@ def _render_form(
         "others": others,
         "committee_size": roster.committee_size,
         "voters_expected": voters,
+        "voters_present": sum(
+            1
+            for row in expected
+            if (row["voter"] or meeting_type == MeetingType.COMMITTEE) and row["status"] == AttendanceStatus.PRESENT
+        ),
         "guests": guests,
         "resolutions": resolutions,
         "people": people,

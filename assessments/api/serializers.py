@@ -17,6 +17,7 @@ from assessments.models import (
     RatingStep,
     RectificationItem,
     ReportBatch,
+    ReportHeading,
 )
 
 
@@ -378,10 +379,13 @@ class ReportOutput(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True, help_text="pending / running / done / failed")
     pdf_url = serializers.SerializerMethodField()
     xlsx_url = serializers.SerializerMethodField()
+    findings = serializers.SerializerMethodField(help_text="问题清单：序号即列表下标；已确认的带 rectification_id")
 
     class Meta:
         model = InspectionReport
         fields = [
+            "doc_number",
+            "findings",
             "id",
             "organization",
             "organization_name",
@@ -404,6 +408,9 @@ class ReportOutput(serializers.ModelSerializer):
             return None
         return f"/api/v1/inspection-reports/{obj.pk}/{fmt}/"
 
+    def get_findings(self, obj: InspectionReport) -> list[dict[str, Any]]:
+        return list((obj.summary or {}).get("findings") or [])
+
     def get_pdf_url(self, obj: InspectionReport) -> str | None:
         return self._url(obj, "pdf")
 
@@ -425,6 +432,7 @@ class BatchOutput(serializers.ModelSerializer):
             "year",
             "quarter",
             "force",
+            "development_list",
             "status",
             "total",
             "done",
@@ -440,6 +448,26 @@ class BatchInput(StrictInput):
     year = serializers.IntegerField(min_value=2000, max_value=2100)
     quarter = serializers.IntegerField(min_value=1, max_value=4)
     force = serializers.BooleanField(required=False, default=False)
+    development_list = serializers.BooleanField(required=False, default=False)
+
+
+class FindingsConfirmInput(StrictInput):
+    findings = serializers.ListField(child=serializers.IntegerField(min_value=0), allow_empty=False)
+    deadline = serializers.DateField(required=False)
+
+
+class ReportHeadingInput(StrictInput):
+    organization = serializers.IntegerField()
+    issuer_mark = serializers.CharField(max_length=60)
+    number_pattern = serializers.CharField(max_length=60)
+    recipients = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    signatory = serializers.CharField(max_length=60)
+
+
+class ReportHeadingOutput(serializers.ModelSerializer):
+    class Meta:
+        model = ReportHeading
+        fields = ["id", "organization", "issuer_mark", "number_pattern", "recipients", "signatory", "number_last"]
 
 
 # --- rectification ---------------------------------------------------------------------------------------

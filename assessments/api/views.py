@@ -20,7 +20,15 @@ from rest_framework.views import APIView
 
 from assessments import selectors
 from assessments.api import serializers as s
-from assessments.choices import RatingStatus, ReportKind, ReportStatus
+from assessments.api.filters import (
+    DutyReportFilterSet,
+    InspectionReportFilterSet,
+    RatingFilterSet,
+    RectificationFilterSet,
+    RoundFilterSet,
+    SchemeFilterSet,
+)
+from assessments.choices import ReportStatus
 from assessments.metrics import METRICS, metric_available
 from assessments.models import (
     AssessmentRound,
@@ -32,8 +40,10 @@ from assessments.models import (
     RatingEntry,
     RectificationItem,
     ReportBatch,
+    ReportHeading,
 )
 from assessments.services.duty import duty_report_appraise, duty_report_save, duty_report_submit
+from assessments.services.official import report_findings_confirm, report_heading_save
 from assessments.services.ratings import (
     rating_comment,
     rating_direct,
@@ -56,28 +66,10 @@ from assessments.services.reports import inspection_report_retry, report_batch_r
 from assessments.services.schemes import scheme_activate, scheme_new_version, scheme_save, scheme_structure
 from audit.services import audit_log
 from core.access import CHANGE, VIEW, get_for_user
+from core.api.filters import validated_filterset
 from core.api.mixins import GatedViewMixin, StrictQueryParamsMixin
-from core.numbers import as_id, is_number
+from core.numbers import is_number
 from organizations.models import Organization
-
-
-def _int_param(request: Request, name: str, *, low: int | None = None, high: int | None = None) -> int | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    if not is_number(raw):
-        raise ValidationError({name: "应为正整数"})
-    value = as_id(raw)
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise ValidationError({name: "超出范围"})
-    return value
-
-
-def _choice_param(request: Request, name: str, choices: list[str]) -> str:
-    raw = request.query_params.get(name, "")
-    if raw and raw not in choices:
-        raise ValidationError({name: "无效的取值"})
-    return raw
 
 
 def _org(request: Request, pk: Any, action: str = VIEW) -> Organization:
@@ -115,17 +107,11 @@ class SchemeViewSet(GatedViewMixin, mixins.ListModelMixin, viewsets.GenericViewS
 
     gated_model = AssessmentScheme
     serializer_class = s.SchemeOutput
-    allowed_query_params = frozenset({"year", "org_type"})
+    queryset = AssessmentScheme.objects.none()  # the list's model for the schema; rows come from the selector
+    filterset_class = SchemeFilterSet
 
     def get_queryset(self) -> Any:
-        qs = selectors.scheme_list(user=self.request.user)
-        year = _int_param(self.request, "year", low=2000, high=2100)
-        if year:
-            qs = qs.filter(year=year)
-        org_type = self.request.query_params.get("org_type", "")
-        if org_type:
-            qs = qs.filter(org_type=org_type)
-        return qs
+        return selectors.scheme_list(user=self.request.user)
 
     def _scheme(self, action: str = VIEW) -> AssessmentScheme:
         return get_for_user(
@@ -174,12 +160,11 @@ class RoundViewSet(GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
 
     gated_model = AssessmentRound
     serializer_class = s.RoundOutput
-    allowed_query_params = frozenset({"year"})
+    queryset = AssessmentRound.objects.none()  # the list's model for the schema; rows come from the selector
+    filterset_class = RoundFilterSet
 
     def get_queryset(self) -> Any:
-        qs = selectors.round_list(user=self.request.user)
-        year = _int_param(self.request, "year", low=2000, high=2100)
-        return qs.filter(year=year) if year else qs
+        return selectors.round_list(user=self.request.user)
 
     @extend_schema(request=s.RoundInput, responses={201: s.RoundOutput})
     def create(self, request: Request) -> Response:
@@ -214,18 +199,11 @@ class RatingViewSet(GatedViewMixin, mixins.ListModelMixin, viewsets.GenericViewS
 
     gated_model = Rating
     serializer_class = s.RatingOutput
-    allowed_query_params = frozenset({"year", "status", "round", "organization"})
+    queryset = Rating.objects.none()  # the list's model for the schema; rows come from the selector
+    filterset_class = RatingFilterSet
 
     def get_queryset(self) -> Any:
-        request = self.request
-        org_id = _int_param(request, "organization")
-        return selectors.rating_list(
-            user=request.user,
-            year=_int_param(request, "year", low=2000, high=2100),
-            status=_choice_param(request, "status", list(RatingStatus.values)),
-            round_id=_int_param(request, "round"),
-            organization=_org(request, org_id) if org_id else None,
-        )
+        return selectors.rating_list(user=self.request.user, **validated_filterset(self).selector_kwargs())
 
     def _rating(self) -> Rating:
         qs = Rating.objects.select_related("organization", "round__organization", "round__scheme")
@@ -313,12 +291,11 @@ class DutyReportViewSet(GatedViewMixin, mixins.ListModelMixin, viewsets.GenericV
 
     gated_model = DutyReport
     serializer_class = s.DutyReportOutput
-    allowed_query_params = frozenset({"year"})
+    queryset = DutyReport.objects.none()  # the list's model for the schema; rows come from the selector
+    filterset_class = DutyReportFilterSet
 
     def get_queryset(self) -> Any:
-        qs = selectors.duty_report_list(
-            user=self.request.user, year=_int_param(self.request, "year", low=2000, high=2100)
-        )
+        qs = selectors.duty_report_list(user=self.request.user, **validated_filterset(self).selector_kwargs())
         return qs.prefetch_related(Prefetch("questions", queryset=DutyQuestion.objects.order_by("pk")))
 
     def _report(self) -> DutyReport:
@@ -375,20 +352,11 @@ class InspectionReportViewSet(GatedViewMixin, mixins.ListModelMixin, viewsets.Ge
 
     gated_model = InspectionReport
     serializer_class = s.ReportOutput
-    allowed_query_params = frozenset({"year", "quarter", "organization", "kind", "status"})
+    queryset = InspectionReport.objects.none()  # the list's model for the schema; rows come from the selector
+    filterset_class = InspectionReportFilterSet
 
     def get_queryset(self) -> Any:
-        request = self.request
-        org_id = _int_param(request, "organization")
-        qs = selectors.report_list(
-            user=request.user,
-            year=_int_param(request, "year", low=2000, high=2100),
-            quarter=_int_param(request, "quarter", low=1, high=4),
-            organization=_org(request, org_id) if org_id else None,
-            kind=_choice_param(request, "kind", list(ReportKind.values)),
-        )
-        report_status = _choice_param(request, "status", list(ReportStatus.values))
-        return qs.filter(status=report_status) if report_status else qs
+        return selectors.report_list(user=self.request.user, **validated_filterset(self).selector_kwargs())
 
     def _report(self) -> InspectionReport:
         return get_for_user(
@@ -416,6 +384,32 @@ class InspectionReportViewSet(GatedViewMixin, mixins.ListModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: Any = None) -> Response:
         return Response(s.ReportOutput(inspection_report_retry(report=self._report(), user=request.user)).data)
+
+    @extend_schema(request=s.FindingsConfirmInput, responses={200: s.RectificationOutput(many=True)})
+    @action(detail=True, methods=["post"], url_path="confirm-findings")
+    def confirm_findings(self, request: Request, pk: Any = None) -> Response:
+        """确认问题清单中的问题（序号），为所涉组织生成整改事项；已确认的不重复生成。"""
+        data = _input(s.FindingsConfirmInput, request).validated_data
+        items = report_findings_confirm(
+            report=self._report(), user=request.user, indexes=data["findings"], deadline=data.get("deadline")
+        )
+        return Response(s.RectificationOutput(items, many=True).data)
+
+
+class ReportHeadingViewSet(GatedViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """督查报告发文设置（发文机关标志、文号格式、主送、落款）：列表；POST 按组织新建或修改。"""
+
+    gated_model = ReportHeading
+    serializer_class = s.ReportHeadingOutput
+
+    def get_queryset(self) -> Any:
+        return selectors.report_heading_list(user=self.request.user)
+
+    @extend_schema(request=s.ReportHeadingInput, responses={200: s.ReportHeadingOutput})
+    def create(self, request: Request) -> Response:
+        data = dict(_input(s.ReportHeadingInput, request).validated_data)
+        org = _org(request, data.pop("organization"))
+        return Response(s.ReportHeadingOutput(report_heading_save(organization=org, user=request.user, **data)).data)
 
 
 CONTENT_TYPES = {
@@ -459,7 +453,12 @@ class ReportBatchViewSet(GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveM
         data = _input(s.BatchInput, request).validated_data
         org = _org(request, data["organization"])
         batch = report_batch_request(
-            organization=org, year=data["year"], quarter=data["quarter"], user=request.user, force=data["force"]
+            organization=org,
+            year=data["year"],
+            quarter=data["quarter"],
+            user=request.user,
+            force=data["force"],
+            development_list=data["development_list"],
         )
         return Response(s.BatchOutput(batch).data, status=status.HTTP_202_ACCEPTED)
 
@@ -469,17 +468,11 @@ class RectificationViewSet(GatedViewMixin, mixins.ListModelMixin, viewsets.Gener
 
     gated_model = RectificationItem
     serializer_class = s.RectificationOutput
-    allowed_query_params = frozenset({"status", "organization", "search"})
+    queryset = RectificationItem.objects.none()  # the list's model for the schema; rows come from the selector
+    filterset_class = RectificationFilterSet
 
     def get_queryset(self) -> Any:
-        request = self.request
-        org_id = _int_param(request, "organization")
-        return selectors.rectification_list(
-            user=request.user,
-            organization=_org(request, org_id) if org_id else None,
-            status=_choice_param(request, "status", ["open", "submitted", "closed"]),
-            search=request.query_params.get("search", "")[:100],
-        )
+        return selectors.rectification_list(user=self.request.user, **validated_filterset(self).selector_kwargs())
 
     def _item(self) -> RectificationItem:
         return get_for_user(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -19,13 +19,14 @@ from django.db.models import Count, Q, Sum
 from django.urls import reverse
 
 from activities.choices import OPEN_FOLLOW_UP
+from activities.compliance import JUDGED, compliance_items_for
 from activities.models import FollowUp, Meeting
 from assessments.choices import DutyReportStatus, RatingStatus
 from assessments.metrics import (
     METRICS,
-    compliance_subtree_items,
     memo,
     metric_value,
+    ratio,
     study_pace_counts,
     subtree_filter,
 )
@@ -73,6 +74,7 @@ class Table:
     note: str = ""
     chart: Chart | None = None
     widths: list[float] | None = None  # relative column widths for the PDF
+    subheads: dict[int, str] = field(default_factory=dict)  # row index → a heading row before it
 
 
 @dataclass
@@ -83,12 +85,26 @@ class ReportDoc:
     sections: list[Table]
     summary: dict[str, Any]
     footer: str = "仅供党组织内部督查使用；各项得分和比较仅供参考，不作排名。"
+    official: Any = None  # reports.official.Official: the document's front, the tables then follow as 附件
+
+
+def pct_value(value: Decimal | None) -> Decimal | None:
+    """A share as a percentage rounded half-up to 0.1: the one rounding every table, note and
+    chart of a report uses, so they print the same figure."""
+    if value is None:
+        return None
+    return (Decimal(value) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def pct(value: Decimal | None) -> str:
-    if value is None:
-        return "—"
-    return f"{(Decimal(value) * 100).quantize(Decimal('0.1'))}%"
+    shown = pct_value(value)
+    return "—" if shown is None else f"{shown}%"
+
+
+def pct_chart(value: Decimal | None) -> float | None:
+    """The bar height for a share: the rounded percentage the table prints."""
+    shown = pct_value(value)
+    return None if shown is None else float(shown)
 
 
 def _flag(value: Decimal | None) -> str:
@@ -117,21 +133,51 @@ def _d(day: date | None) -> str:
 # --- sections ----------------------------------------------------------------------------------------
 
 
-def _key_figures(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
+def _key_figures(
+    org: Organization, period: Period, *, given: dict[str, tuple[Decimal | None, str]] | None = None
+) -> tuple[Table, dict[str, Any]]:
+    """The key figures; ``given`` holds figures the report computed from the rows it lists
+    (code → value, description), used instead of the subtree-wide metric."""
     table = Table(title="一、主要指标", columns=["指标", "本季度", "说明"], widths=[3, 1.4, 6])
     values: dict[str, Any] = {}
     chart_cats: list[str] = []
     chart_vals: list[float | None] = []
+    given = given or {}
     for code in KEY_METRICS:
         metric = METRICS[code]
-        value = metric_value(code, org=org, period=period)
+        if code in given:
+            value, description = given[code]
+        else:
+            value, description = metric_value(code, org=org, period=period), metric.description
         values[code] = None if value is None else str(value)
-        table.rows.append([metric.label, _fmt_metric(code, value), metric.description])
+        table.rows.append([metric.label, _fmt_metric(code, value), description])
         if code in CHART_METRICS:
             chart_cats.append(metric.label.replace("组织生活", "").replace("学习", ""))
-            chart_vals.append(None if value is None else float(value * 100))
+            chart_vals.append(pct_chart(value))
     table.chart = Chart(title="主要指标（%）", categories=chart_cats, series=[("本季度", chart_vals)])
     return table, values
+
+
+def listed_compliance(org: Organization, period: Period) -> list[tuple[Organization, list[Any]]]:
+    """The compliance items a report lists: the organization's own, then each of its 党小组's
+    (tree order), each sorted by type and period. A constant number of queries, memoized."""
+
+    def compute() -> list[tuple[Organization, list[Any]]]:
+        orgs = list(Organization.objects.filter(pk__in=own_and_group_ids(org)).order_by("path"))
+        items = compliance_items_for(
+            root=org, orgs=orgs, year=period.year, window=(period.start, period.end), on=today()
+        )
+        return [(o, sorted(items.get(o.pk, []), key=lambda i: (i.kind, i.period_start))) for o in orgs]
+
+    return memo(org, ("listed_compliance", period), compute)
+
+
+def listed_on_time_share(org: Organization, period: Period) -> tuple[Decimal | None, int, int]:
+    """组织生活按期完成率 over exactly the items ``listed_compliance`` returns: (share, done, judged)."""
+    statuses = [item.status for _o, items in listed_compliance(org, period) for item in items]
+    done = statuses.count("done")
+    judged = sum(1 for s in statuses if s in JUDGED)
+    return ratio(done, judged).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP), done, judged
 
 
 def _compliance(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
@@ -140,24 +186,33 @@ def _compliance(org: Organization, period: Period) -> tuple[Table, dict[str, Any
         columns=["类型", "期间", "要求次数", "已开次数", "完成日期", "截止日期", "状态"],
         widths=[2.2, 2.6, 1, 1, 1.6, 1.6, 1.2],
     )
-    items = compliance_subtree_items(org, period, on=today()).get(org.pk, [])
     counts: dict[str, int] = {}
-    for item in sorted(items, key=lambda i: (i.kind, i.period_start)):
-        table.rows.append(
-            [
-                item.label,
-                f"{item.period_start:%m-%d}至{item.period_end:%m-%d}",
-                item.required,
-                item.held,
-                _d(item.done_on),
-                _d(item.deadline),
-                item.status_label,
-            ]
-        )
-        counts[item.status] = counts.get(item.status, 0) + 1
-    if not items:
+    listed = listed_compliance(org, period)
+    for owner, items in listed:
+        if owner.pk != org.pk and items:
+            table.subheads[len(table.rows)] = f"{owner.get_org_type_display()}：{owner.name}"
+        for item in items:
+            table.rows.append(
+                [
+                    item.label,
+                    f"{item.period_start:%m-%d}至{item.period_end:%m-%d}",
+                    item.required,
+                    item.held,
+                    _d(item.done_on),
+                    _d(item.deadline),
+                    item.status_label,
+                ]
+            )
+            counts[item.status] = counts.get(item.status, 0) + 1
+    share, done, judged = listed_on_time_share(org, period)
+    if not table.rows:
         table.note = "本季度没有需要落实的组织生活事项。"
-    return table, {"compliance_status_counts": counts, "compliance_items": len(items)}
+    else:
+        table.note = (
+            f"本节列出本组织{'及所属党小组' if len(listed) > 1 else ''}的 {len(table.rows)} 项事项；"
+            f"已到期 {judged} 项，按期完成 {done} 项，按期完成率 {pct(share)}（即第一部分的组织生活按期完成率）。"
+        )
+    return table, {"compliance_status_counts": counts, "compliance_items": len(table.rows)}
 
 
 def _meetings(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
@@ -285,6 +340,31 @@ def _development(org: Organization, period: Period) -> tuple[Table, dict[str, An
     else:
         table.note = f"本季度登记 {len(table.rows)} 个步骤，其中 {late} 个有时限提示。"
     return table, {"development_steps": len(table.rows), "development_late": late}
+
+
+def _development_by_step(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
+    """Development steps of a 党委/党总支's subtree counted by step (the per-person list is an
+    appendix, only when asked for)."""
+    table = Table(title="五、发展党员步骤及时限", columns=["步骤", "登记数", "有时限提示"], widths=[4, 1.5, 1.5])
+    labels = dict(DevelopmentStep._meta.get_field("step").choices)
+    counts: dict[str, list[int]] = {}
+    rows = DevelopmentStep.objects.filter(
+        **subtree_filter(org), occurred_on__gte=period.start, occurred_on__lte=period.end
+    ).values_list("step", "warnings")
+    for step, warnings in rows.iterator(chunk_size=2000):
+        entry = counts.setdefault(step, [0, 0])
+        entry[0] += 1
+        entry[1] += int(bool(warnings))
+    order = list(labels)
+    for step in sorted(counts, key=lambda s: order.index(s) if s in order else len(order)):
+        table.rows.append([labels.get(step, step), counts[step][0], counts[step][1]])
+    total, late = sum(c[0] for c in counts.values()), sum(c[1] for c in counts.values())
+    table.note = (
+        f"本季度登记 {total} 个步骤，其中 {late} 个有时限提示；按人的明细在生成时选择“附发展党员步骤明细”后作为附表列出。"
+        if total
+        else "本季度没有登记发展党员步骤。"
+    )
+    return table, {"development_steps": total, "development_late": late}
 
 
 def _term(org: Organization, period: Period) -> tuple[Table, dict[str, Any]]:
@@ -435,7 +515,7 @@ def own_and_group_ids(org: Organization) -> list[int]:
     return memo(org, ("own_and_groups",), compute)
 
 
-def _secretary(org: Organization) -> str:
+def secretary_name(org: Organization) -> str:
     position = (
         Position.objects.filter(
             term__organization=org, term__ended_on__isnull=True, position="secretary", end_on__isnull=True
@@ -446,10 +526,22 @@ def _secretary(org: Organization) -> str:
     return position.person_name if position else "—"
 
 
-def build_org_report(org: Organization, period: Period, *, generated: str = "") -> ReportDoc:
+def build_org_report(
+    org: Organization, period: Period, *, generated: str = "", development_list: bool = False
+) -> ReportDoc:
     parent = Organization.objects.parent_of(org)
     members = _member_counts(org)
-    key_table, key_values = _key_figures(org, period)
+    share, _done, _judged = listed_on_time_share(org, period)
+    key_table, key_values = _key_figures(
+        org,
+        period,
+        given={
+            "compliance_on_time_share": (
+                share,
+                "第二部分所列已到期事项（本组织及所属党小组）中按期完成的比例（逾期、补做不计；豁免事项不计）",
+            )
+        },
+    )
     sections = [key_table]
     summary: dict[str, Any] = {
         "organization": org.name,
@@ -458,15 +550,20 @@ def build_org_report(org: Organization, period: Period, *, generated: str = "") 
         "members_probationary": members["probationary"],
         "metrics": key_values,
     }
+    wide = org.org_type in (OrgType.COMMITTEE, OrgType.GENERAL_BRANCH)
     for builder in SECTIONS:
+        if builder is _development and wide:
+            builder = _development_by_step
         table, numbers = builder(org, period)
         sections.append(table)
         summary.update(numbers)
+    if wide and development_list:
+        sections.append(_development_appendix(org, period))
     facts = [
         ("党组织", org.name),
         ("组织类别", org.get_org_type_display()),
         ("上级党组织", parent.name if parent else "—"),
-        ("书记", _secretary(org)),
+        ("书记", secretary_name(org)),
         ("党员人数", f"正式党员 {members['full']} 名，预备党员 {members['probationary']} 名"),
         ("数据期间", f"{period.start:%Y年%m月%d日} 至 {period.end:%Y年%m月%d日}"),
         ("生成时间", generated or "—"),
@@ -491,7 +588,15 @@ def child_organizations(org: Organization) -> list[Organization]:
     )
 
 
-def build_rollup_report(org: Organization, period: Period, *, generated: str = "") -> ReportDoc:
+def _development_appendix(org: Organization, period: Period) -> Table:
+    table, _numbers = _development(org, period)
+    table.title = "附表：发展党员步骤明细"
+    return table
+
+
+def build_rollup_report(
+    org: Organization, period: Period, *, generated: str = "", development_list: bool = False
+) -> ReportDoc:
     """Compare the child organizations of ``org`` (each over its own subtree), in tree order:
     a comparison for follow-up, not a ranking."""
     children = child_organizations(org)
@@ -525,13 +630,14 @@ def build_rollup_report(org: Organization, period: Period, *, generated: str = "
         per_child.append(
             {
                 "organization": child.name,
+                "organization_id": child.pk,
                 "members": members["full"] + members["probationary"],
                 **{k: None if v is None else str(v) for k, v in values.items()},
             }
         )
         for code in CHART_METRICS:
             value = values[code]
-            series[code].append(None if value is None else float(value * 100))
+            series[code].append(pct_chart(value))
     if not children:
         table.note = "该组织没有下级党组织。"
     shown = children[:CHART_MAX_ORGS]
@@ -557,7 +663,7 @@ def build_rollup_report(org: Organization, period: Period, *, generated: str = "
         title=f"{org.name}{period.label}下级组织督查汇总",
         subtitle=f"数据期间 {period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d}",
         facts=facts,
-        sections=[table, chart_table, own_table],
+        sections=[table, chart_table, own_table] + ([_development_appendix(org, period)] if development_list else []),
         summary={
             "organization": org.name,
             "period": [period.start.isoformat(), period.end.isoformat()],
@@ -567,7 +673,9 @@ def build_rollup_report(org: Organization, period: Period, *, generated: str = "
     )
 
 
-def build_report(org: Organization, period: Period, kind: str, *, generated: str = "") -> ReportDoc:
+def build_report(
+    org: Organization, period: Period, kind: str, *, generated: str = "", development_list: bool = False
+) -> ReportDoc:
     if kind == "rollup":
-        return build_rollup_report(org, period, generated=generated)
-    return build_org_report(org, period, generated=generated)
+        return build_rollup_report(org, period, generated=generated, development_list=development_list)
+    return build_org_report(org, period, generated=generated, development_list=development_list)

@@ -1,86 +1,84 @@
-"""A font that renders Chinese in ReportLab PDFs, registered once per process.
+"""The fonts every PDF of the project embeds (as a subset), registered once per process.
 
-Order: the ``PB_PDF_FONT`` setting (a TTF/TTC path, optionally ``path#index``); then fontconfig
-(``fc-match``) for TrueType CJK families; then ReportLab's built-in CID font ``STSong-Light``,
-which needs no font file (the viewer supplies the glyphs), so a laptop without fonts still gets a
-readable PDF instead of a crash. ReportLab cannot embed CFF-outline fonts such as Debian's
-Noto Sans CJK ``.ttc``; those are tried and skipped (install ``fonts-wqy-microhei`` for an
-embedded font).
+They ship with the repository, so a machine without any system font prints the same document:
+Noto Serif SC (思源宋体, SIL Open Font License 1.1), vendored from the npm package
+``@expo-google-fonts/noto-serif-sc`` by ``make vendor`` into ``static/vendor/noto-serif-sc/``:
+
+- body: ``NotoSerifSC-Regular.ttf`` whole (about 30,900 characters, so rare characters in names
+  still print);
+- titles: ``NotoSerifSC-Bold-GB2312.ttf``, the bold face subset to GB 2312 and punctuation
+  (``scripts/subset_font.py``). A title holding a character outside it is set in the body face
+  instead of printing a blank (``title_font``).
+
+Both have TrueType outlines, which ReportLab embeds as a subset of the glyphs used. The setting
+``PB_PDF_FONT`` (``path`` or ``path#index`` of a TrueType font) replaces the body face, e.g. with
+a 仿宋 the organization holds a licence for. Doc templates pass ``initialFontName=cjk_font()`` and
+tables set ``FONTNAME``, so no page refers to ReportLab's default Helvetica (never embedded). Fonts are never looked up on the system: a missing
+file is a configuration error, not a silent fallback to a font the reader may lack.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
-import subprocess  # noqa: S404 - fixed argv to fc-match, no shell
 from functools import lru_cache
+from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
 logger = logging.getLogger(__name__)
 
-FONT_NAME = "PBChinese"
-CID_FALLBACK = "STSong-Light"
-FAMILIES = [
-    "WenQuanYi Micro Hei",
-    "WenQuanYi Zen Hei",
-    "Noto Sans CJK SC",
-    "Noto Sans SC",
-    "AR PL UMing CN",
-    "Droid Sans Fallback",
-]
+FONT_NAME = "PBSerif"
+BOLD_FONT_NAME = "PBSerifBold"
+FONT_DIR = Path(settings.BASE_DIR) / "static" / "vendor" / "noto-serif-sc"
+BODY_FILE = FONT_DIR / "NotoSerifSC-Regular.ttf"
+BOLD_FILE = FONT_DIR / "NotoSerifSC-Bold-GB2312.ttf"
 
 
-def _fc_match(family: str) -> tuple[str, int] | None:
-    fc_match = shutil.which("fc-match")
-    if not fc_match:
-        return None
+def _register(name: str, path: Path | str, index: int = 0) -> TTFont:
     try:
-        out = subprocess.run(  # noqa: S603
-            [fc_match, "-f", "%{family}|%{file}|%{index}", family],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    parts = out.split("|")
-    if len(parts) != 3 or family.lower() not in parts[0].lower():
-        return None  # fontconfig substituted an unrelated font
-    try:
-        return parts[1], int(parts[2] or 0)
-    except ValueError:
-        return parts[1], 0
+        font = TTFont(name, str(path), subfontIndex=index)
+    except (TTFError, OSError) as exc:
+        raise ImproperlyConfigured(
+            f"PDF font {path}#{index} is not a usable TrueType font ({exc}); run `make vendor` or fix PB_PDF_FONT."
+        ) from exc
+    pdfmetrics.registerFont(font)
+    logger.info("PDF font %s: %s#%s", name, path, index)
+    return font
 
 
-def _candidates() -> list[tuple[str, int]]:
-    found: list[tuple[str, int]] = []
+def _body_source() -> tuple[Path | str, int]:
     configured = getattr(settings, "PB_PDF_FONT", "")
     if configured:
         path, _, index = configured.partition("#")
-        found.append((path, int(index) if index.isdigit() else 0))
-    for family in FAMILIES:
-        match = _fc_match(family)
-        if match and match not in found:
-            found.append(match)
-    return found
+        return path, int(index) if index.isdigit() else 0
+    return BODY_FILE, 0
 
 
 @lru_cache(maxsize=1)
 def cjk_font() -> str:
-    """The registered font name to use for Chinese text."""
-    for path, index in _candidates():
-        try:
-            pdfmetrics.registerFont(TTFont(FONT_NAME, path, subfontIndex=index))
-        except (TTFError, OSError) as exc:
-            logger.info("PDF font %s#%s not usable: %s", path, index, exc)
-            continue
-        logger.info("PDF font: %s#%s", path, index)
-        return FONT_NAME
-    pdfmetrics.registerFont(UnicodeCIDFont(CID_FALLBACK))
-    logger.info("PDF font: built-in CID font %s", CID_FALLBACK)
-    return CID_FALLBACK
+    """The registered font name for body text (embedded as a subset in every PDF)."""
+    path, index = _body_source()
+    _register(FONT_NAME, path, index)
+    return FONT_NAME
+
+
+@lru_cache(maxsize=1)
+def _bold() -> TTFont:
+    return _register(BOLD_FONT_NAME, BOLD_FILE)
+
+
+def cjk_bold_font() -> str:
+    """The registered font name for titles and headings."""
+    _bold()
+    return BOLD_FONT_NAME
+
+
+def title_font(text: str) -> str:
+    """The bold face when it has every character of ``text``, else the body face."""
+    glyphs = _bold().face.charToGlyph
+    if all(ord(ch) in glyphs or ch.isspace() for ch in text):
+        return BOLD_FONT_NAME
+    return cjk_font()

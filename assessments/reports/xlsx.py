@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from assessments.reports.data import ReportDoc
+from core.xlsx import new_workbook
 
 HEAD_FILL = PatternFill("solid", fgColor="F6E3E3")
 TITLE_FONT = Font(bold=True, size=14, color="B71C1C")
@@ -40,9 +40,30 @@ def _sheet_title(title: str, used: set[str]) -> str:
     return name
 
 
+def _official_sheet(wb: Any, official: Any, used: set[str]) -> None:
+    """The document's front as text: 红头, 文号, title, 主送, paragraphs, findings, 落款."""
+    ws = wb.create_sheet(_sheet_title("报告正文", used))
+    ws.column_dimensions["A"].width = 14
+    ws.column_dimensions["B"].width = 90
+    ws.append([_cell(ws, official.issuer_mark, font=TITLE_FONT)])
+    ws.append([official.doc_number])
+    ws.append([_cell(ws, official.title, font=HEAD_FONT)])
+    ws.append([f"{official.recipients}："])
+    for heading, text in official.paragraphs:
+        ws.append([_cell(ws, heading, font=HEAD_FONT), text])
+    for i, finding in enumerate(official.findings, 1):
+        ws.append([_cell(ws, f"问题 {i}", font=HEAD_FONT), f"{finding.organization}：{finding.problem}"])
+        ws.append([_cell(ws, f"整改要求 {i}", font=HEAD_FONT), finding.requirement])
+    ws.append([None, official.closing])
+    ws.append([None, official.signatory])
+    ws.append([None, f"{official.issued_on.year}年{official.issued_on.month}月{official.issued_on.day}日"])
+
+
 def render_xlsx(doc: ReportDoc, path: str) -> None:
-    wb = Workbook(write_only=True)
+    wb = new_workbook(write_only=True)
     used: set[str] = set()
+    if doc.official is not None:
+        _official_sheet(wb, doc.official, used)
     overview = wb.create_sheet(_sheet_title("概况", used))
     overview.column_dimensions["A"].width = 16
     overview.column_dimensions["B"].width = 70
@@ -64,11 +85,13 @@ def render_xlsx(doc: ReportDoc, path: str) -> None:
                     ws.column_dimensions[letter].width = 14 if index else 24
             ws.append([_cell(ws, c, font=HEAD_FONT, fill=HEAD_FILL) for c in section.columns])
             first_data_row = 3
-            for row in section.rows:
+            for index, row in enumerate(section.rows):
+                if index in section.subheads:
+                    ws.append([_cell(ws, section.subheads[index], font=HEAD_FONT)])
                 ws.append(list(row))
         if section.chart is not None:
             chart = section.chart
-            start = first_data_row + len(section.rows) + 1
+            start = first_data_row + len(section.rows) + len(section.subheads) + 1
             if section.columns:
                 ws.append([])
                 start += 1

@@ -62,7 +62,13 @@ def _check_quarter(year: int, quarter: int) -> None:
 
 @transaction.atomic
 def report_batch_request(
-    *, organization: Organization, year: int, quarter: int, user: Any, force: bool = False
+    *,
+    organization: Organization,
+    year: int,
+    quarter: int,
+    user: Any,
+    force: bool = False,
+    development_list: bool = False,
 ) -> ReportBatch:
     """Ask for every report of ``organization``'s subtree for a past quarter (an org_admin over
     it). The plan and the generation run in Celery after the transaction commits."""
@@ -78,14 +84,19 @@ def report_batch_request(
     if running.exists():
         raise ValidationError({"quarter": "该季度的报告正在生成，请稍后再试"})
     batch = ReportBatch.objects.create(
-        organization=organization, year=year, quarter=quarter, force=force, requested_by=user
+        organization=organization,
+        year=year,
+        quarter=quarter,
+        force=force,
+        development_list=development_list,
+        requested_by=user,
     )
     audit_log(
         event="inspection_report_request",
         user=user,
         obj=batch,
         organization=organization,
-        detail={"year": year, "quarter": quarter, "force": force},
+        detail={"year": year, "quarter": quarter, "force": force, "development_list": development_list},
     )
     transaction.on_commit(lambda: report_batch_plan_task.delay(batch.pk))
     return batch
@@ -190,13 +201,15 @@ def inspection_report_generate(*, report_id: int, force: bool = False) -> str:
     claimed by another worker) or "failed" (the row says why). Trusts its caller (the tasks)."""
     # Same app, imported here on purpose: the PDF and XLSX renderers (reportlab, openpyxl) load
     # only where reports are generated, and each call uses the renderer its module holds now.
-    from assessments.reports.data import build_report
+    from assessments.reports.data import build_report, secretary_name
+    from assessments.reports.official import build_official
     from assessments.reports.pdf import render_pdf
     from assessments.reports.xlsx import render_xlsx
+    from assessments.services.official import report_issuer, report_number_assign
 
     if not _claim(report_id, force=force):
         return "skipped"
-    report = InspectionReport.objects.select_related("organization").get(pk=report_id)
+    report = InspectionReport.objects.select_related("organization", "batch").get(pk=report_id)
     folder, relative = _folder(report)
     token = uuid.uuid4().hex
     tmp_pdf = folder / f".tmp-{token}.pdf"
@@ -204,11 +217,27 @@ def inspection_report_generate(*, report_id: int, force: bool = False) -> str:
     stem = f"{report.organization_id}-{report.kind}"
     try:
         generated = timezone.localtime()
+        period = quarter_period(report.year, report.quarter)
+        development_list = bool(report.batch_id and report.batch.development_list)
         doc = build_report(
             report.organization,
-            quarter_period(report.year, report.quarter),
+            period,
             report.kind,
             generated=f"{generated:%Y-%m-%d %H:%M}",
+            development_list=development_list,
+        )
+        issuer = report_issuer(report)
+        doc.official = build_official(
+            doc,
+            report.organization,
+            period,
+            kind=report.kind,
+            issuer_mark=issuer.issuer_mark,
+            doc_number=report_number_assign(report=report),
+            recipients=issuer.recipients,
+            signatory=issuer.signatory,
+            issued_on=generated.date(),
+            secretary=secretary_name(report.organization),
         )
         render_pdf(doc, str(tmp_pdf), wide=report.kind == ReportKind.ROLLUP)
         render_xlsx(doc, str(tmp_xlsx))

@@ -62,6 +62,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
                     quarter=cleaned["quarter"],
                     user=request.user,
                     force=cleaned["force"],
+                    development_list=cleaned["development_list"],
                 )
             except ValidationError as exc:
                 errors_to_form(request_form, exc)

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -57,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.idempotency.OnceTokenMiddleware",  # a page form's one-time token: a double tap runs once
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -98,6 +100,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "zh-hans"
+# The one language of the site: LocaleMiddleware then serves Simplified Chinese whatever the
+# browser asks for (an English phone, a zh-TW browser), messages from Django and DRF included.
+LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -161,6 +166,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.schema.add_error_responses",
+        "core.api.schema.drop_storage_integer_bounds",
     ],
 }
 
@@ -219,7 +225,9 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # request_id: the X-Request-ID of the request being served ("-" outside one), so a client's
+    # error answer can be found in the server log.
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
@@ -307,7 +315,8 @@ PB_CLIENT_IP_HEADER = env_str("PB_CLIENT_IP_HEADER", "")
 AXES_FAILURE_LIMIT = "accounts.policy.axes_failure_limit"
 AXES_COOLOFF_TIME = "accounts.policy.axes_cooloff"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+AXES_RESET_ON_SUCCESS = True  # only the account's own failures (accounts.lockout, #21.3)
+AXES_HANDLER = "accounts.lockout.AccountScopedHandler"
 AXES_CLIENT_IP_CALLABLE = "audit.request_context.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
 AXES_VERBOSE = False  # no usernames (which may be ID or phone numbers) in the logs
@@ -321,9 +330,29 @@ CELERY_BEAT_SCHEDULE["purge-expired-audit-events"] = {
     "schedule": crontab(hour=4, minute=7),
 }
 PB_AUDIT_RETENTION_DAYS_MINIMUM = 190  # 网络安全法 Art. 21: logs kept at least six months
+# Audit chain (#21.10): rows are HMAC-SHA256 keyed with AUDIT_HMAC_KEY, which the database never
+# holds (empty = derived from SECRET_KEY, development only; production refuses to start without it).
+# A signed checkpoint of the chain head is appended daily to a file in AUDIT_CHECKPOINT_DIR (keep it
+# on other storage than the database, or ship the log line) and audit_verify compares against it.
+AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", "")
+AUDIT_CHECKPOINT_DIR = Path(env_str("AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit")))
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "audit.checkpoint",
+    "schedule": crontab(hour=0, minute=5),
+}
 # Mask ID and mobile numbers in every log line (DATA-6), whatever logs them.
 LOGGING.setdefault("filters", {})["personal_data"] = {"()": "audit.logging.PersonalDataFilter"}
-LOGGING["handlers"]["console"]["filters"] = ["personal_data"]
+LOGGING["filters"]["request_id"] = {"()": "audit.logging.RequestIdFilter"}
+LOGGING["handlers"]["console"]["filters"] = ["personal_data", "request_id"]
+
+# Idempotent writes (#17.2): how long a key/form token is remembered, how long a concurrent twin
+# waits for the first request before a 409.
+PB_IDEMPOTENCY_TTL_HOURS = env_int("PB_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
+PB_IDEMPOTENCY_WAIT_SECONDS = env_int("PB_IDEMPOTENCY_WAIT_SECONDS", 10, minimum=0)
+CELERY_BEAT_SCHEDULE["purge-idempotency-records"] = {
+    "task": "core.purge_idempotency_records",
+    "schedule": crontab(minute=23),
+}
 
 # --- Organizational life (activities) -------------------------------------------------------
 # Compliance deadline = last day of the period + this many days (a record finished later is "late").
@@ -358,8 +387,8 @@ CELERY_BEAT_SCHEDULE["notifications-scan"] = {
 CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.sweep", "schedule": 120.0}
 
 # --- Assessments (star ratings, inspection reports) -----------------------------------------
-# A TrueType CJK font for PDF reports ("path" or "path#index"); empty: found with fc-match
-# (WenQuanYi, Noto), else ReportLab's built-in CID font STSong-Light.
+# A TrueType CJK font for the body text of PDFs ("path" or "path#index"); empty: the vendored
+# Noto Serif SC (static/vendor/noto-serif-sc/). No system font is ever looked up.
 PB_PDF_FONT = env_str("PB_PDF_FONT", "")
 # Prefix for links printed in reports, e.g. https://dangjian.example.gov.cn (empty: site-relative).
 PB_REPORT_SITE_URL = env_str("PB_REPORT_SITE_URL", "")
@@ -424,7 +453,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "StepCodeEnum": "members.development.models.StepCode",
     "DecisionEnum": "members.development.models.Decision",
     "FullOutcomeEnum": "members.development.models.FullOutcome",
-    "SanctionKindEnum": "members.development.models.SanctionKind",
+    "SanctionKindEnum": "members.discipline.models.SanctionKind",
     "OrgTypeEnum": "organizations.choices.OrgType",
     "UnitRelationEnum": "organizations.choices.UnitRelation",
     "RoleEnum": "core.roles.Role",
@@ -442,3 +471,74 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "ElectionCountResultEnum": "activities.elections.models.CountResult",
     }
 )
+
+# --- Operations: health, cache, queues, read replica (docs/operations.md, issue #18) -------
+# Cache: a shared Redis cache when CACHE_URL is set (production.py defaults it); the embedded
+# default stays in-process so a laptop needs no server.
+CACHE_URL = env_str("CACHE_URL", "")
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# Liveness of beat + worker: the beat enqueues core.heartbeat every period; /readyz fails when the
+# mark is older than three periods.
+PB_HEARTBEAT_SECONDS = env_int("PB_HEARTBEAT_SECONDS", 60, minimum=10)
+PB_HEALTH_PING_SECONDS = env_int("PB_HEALTH_PING_SECONDS", 1, minimum=1)
+CELERY_BEAT_SCHEDULE["core-heartbeat"] = {"task": "core.heartbeat", "schedule": float(PB_HEARTBEAT_SECONDS)}
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # load balancers probe over plain HTTP
+
+# Queues: reports and imports never delay reminders. One worker per queue family in production
+# (deploy/); `runall` and the benches consume all of them.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+PB_CELERY_QUEUES = ["default", "reminders", "reports", "dashboard", "imports"]
+CELERY_TASK_ROUTES = {
+    "notifications.*": {"queue": "reminders"},
+    "assessments.quarterly_reports": {"queue": "reports"},
+    "assessments.report_*": {"queue": "reports"},
+    "assessments.ledger_*": {"queue": "reports"},
+    "dashboard.*": {"queue": "dashboard"},
+    "members.import_*": {"queue": "imports"},
+    "members.dues.import_*": {"queue": "imports"},
+}
+
+# Read replica (core/replica.py): heavy reads go to it when it is up and close behind.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+PB_REPLICA_STICKY_SECONDS = env_int("PB_REPLICA_STICKY_SECONDS", 5, minimum=0)
+PB_REPLICA_MAX_LAG_SECONDS = env_int("PB_REPLICA_MAX_LAG_SECONDS", 30, minimum=1)
+PB_REPLICA_CHECK_SECONDS = env_int("PB_REPLICA_CHECK_SECONDS", 5, minimum=1)
+# Views (URL names) and tasks whose reads are reporting reads: dashboards, drill-down lists,
+# exports, inspection reports, 台账, statistics.
+PB_REPLICA_VIEWS = frozenset(
+    {
+        "dashboard:page",
+        "dashboard:members",
+        "dashboard:members-export",
+        "dashboard:orgs",
+        "dashboard:orgs-export",
+        "members:export",
+        "dues:export",
+        "activities:compliance",
+        "assessments:report-download",
+        "api-dashboard",
+        "api-dashboard-members",
+        "api-dashboard-organizations",
+        "api-organization-compliance",
+        "inspection-report-pdf",
+        "inspection-report-xlsx",
+    }
+)
+PB_REPLICA_TASKS = frozenset({"assessments.report_generate", "assessments.report_generate_chunk"})
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env_database("DATABASE_REPLICA_URL", DATABASE_REPLICA_URL)
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "core.replica.ReplicaStickinessMiddleware",
+    )
+# Behind pgbouncer in transaction mode server-side cursors break: DISABLE_SERVER_SIDE_CURSORS=1.
+if env_bool("DISABLE_SERVER_SIDE_CURSORS", False):
+    for _alias in DATABASES.values():
+        _alias["DISABLE_SERVER_SIDE_CURSORS"] = True

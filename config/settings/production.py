@@ -5,11 +5,18 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import env_bool, env_int, env_str
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY
+from .base import CACHE_URL, SECRET_KEY
 
 DEBUG = False
 if SECRET_KEY.startswith("dev-only") or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY: set a random value of at least 50 characters in production")
+
+# The audit chain key (#21.10) must not be derivable from anything the app's database or code holds.
+if len(env_str("AUDIT_HMAC_KEY", "")) < 32:
+    raise ImproperlyConfigured(
+        "AUDIT_HMAC_KEY: set a random value of at least 32 characters in production (audit chain key, "
+        "kept outside the database; see docs/security.md)"
+    )
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -23,6 +30,15 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# A shared cache across web workers (throttles, lockouts, replica stickiness) and sessions read
+# from it: Redis, at CACHE_URL (default: the local Redis, database 1).
+if not CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_str("CACHE_URL", "redis://127.0.0.1:6379/1"),
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # W021 (HSTS preload) is a public-internet concern; these systems run on intranets.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
-_ = env_str  # re-exported helpers keep the import list explicit

@@ -11,11 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 ERROR_SCHEMA = {
-    "description": "错误：{detail: 说明}；字段错误时为 {字段名: [说明, …]}，或说明的列表",
-    "anyOf": [
-        {"type": "object", "properties": {"detail": {"type": "string"}}, "additionalProperties": True},
-        {"type": "array", "items": {"type": "string"}},
-    ],
+    "description": "错误：{detail: 说明}；参数或内容错误时为 {字段名: [说明, …]}（不属于某个字段的在 non_field_errors 下）",
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "additionalProperties": True,
 }
 
 ERROR_RESPONSES = {
@@ -23,6 +22,8 @@ ERROR_RESPONSES = {
     "403": "未登录，或无权执行此操作",
     "404": "对象不存在或不在本人的权限范围内",
     "413": "请求内容过大",
+    "500": "服务器内部错误（JSON，含请求编号 request_id，与响应头 X-Request-ID 及服务器日志一致）",
+    "503": "系统暂时不可用（如数据库重启），稍后重试（Retry-After）",
 }
 
 
@@ -41,4 +42,32 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                     },
                 )
+    return result
+
+
+# The integer bounds drf-spectacular copies from the database backend's column ranges: PostgreSQL's
+# smallint/integer/bigint, or SQLite's 64-bit for every column. They describe the storage, not the
+# API, and would make the committed schema (docs/openapi.yaml) depend on the database it was
+# generated against, so they are left out; bounds a serializer or model declares itself stay.
+STORAGE_MAXIMA = {32767, 2147483647, 9223372036854775807}
+STORAGE_MINIMA = {-32768, -2147483648, -9223372036854775808}
+
+
+def drop_storage_integer_bounds(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "integer":
+                dropped = set()
+                for key, storage in (("maximum", STORAGE_MAXIMA), ("minimum", STORAGE_MINIMA)):
+                    if node.get(key) in storage:
+                        dropped.add(node.pop(key))
+                if dropped & {9223372036854775807, -9223372036854775808} and node.get("format") == "int64":
+                    node.pop("format")  # added by drf-spectacular only because of the 64-bit bound
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
     return result

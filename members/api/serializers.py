@@ -43,6 +43,8 @@ class MemberOutputSerializer(serializers.ModelSerializer):
     membership_status_display = serializers.CharField(source="get_membership_status_display", read_only=True)
     has_pending_transfer = serializers.SerializerMethodField()
     flags = serializers.SerializerMethodField()
+    # The year only: the birth date is digits 7–14 of the ID number (#21.1, docs/privacy.md).
+    birth_year = serializers.IntegerField(source="birth_date.year", read_only=True)
     # Optional choices are "" when not filled in (read-only model fields lose allow_blank, so the schema needs it here).
     ethnicity = serializers.ChoiceField(choices=Ethnicity.choices, allow_blank=True, read_only=True)
     education = serializers.ChoiceField(choices=Education.choices, allow_blank=True, read_only=True)
@@ -57,7 +59,7 @@ class MemberOutputSerializer(serializers.ModelSerializer):
             "sex",
             "ethnicity",
             "id_number_masked",
-            "birth_date",
+            "birth_year",
             "education",
             "degree",
             "stage",

@@ -5,18 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.access import CHANGE, VIEW, get_for_user
+from core.api.filters import validated_filterset
 from core.api.mixins import GatedViewMixin
 from core.dates import today
-from core.numbers import as_id, is_number
 from members import services
+from members.api.filters import MemberFilterSet, TransferFilterSet
 from members.api.serializers import (
     MemberInputSerializer,
     MemberOutputSerializer,
@@ -25,43 +26,11 @@ from members.api.serializers import (
     TransferInputSerializer,
     TransferOutputSerializer,
 )
-from members.choices import MembershipStatus, Stage, TransferKind, TransferStatus
+from members.choices import TransferKind
 from members.models import Member, MemberTransfer
-from members.selectors import ATTENTION_FLAGS, member_list, transfer_list
-from organizations.models import Organization
-
-ORG_PARAM = OpenApiParameter("organization", int, description="党组织 ID：其下级组织（子树）的党员都包括在内")
+from members.selectors import member_list, transfer_list
 
 
-def _positive_int(value: str, field: str) -> int:
-    if not is_number(value) or int(value) < 1:
-        raise ValidationError({field: "应为正整数 ID"})
-    return as_id(value)
-
-
-def _search_param(params: Any) -> str:
-    value = params.get("search", "")
-    if "\x00" in value:
-        raise ValidationError({"search": "搜索内容包含无效字符"})
-    return value[:100]
-
-
-def _choice_param(params: Any, name: str, choices: Any) -> str:
-    value = params.get(name, "")
-    if value and value not in choices:
-        raise ValidationError({name: "不支持的取值"})
-    return value
-
-
-@extend_schema(
-    parameters=[
-        ORG_PARAM,
-        OpenApiParameter("stage", str, enum=Stage.values),
-        OpenApiParameter("status", str, enum=MembershipStatus.values),
-        OpenApiParameter("flag", str, enum=list(ATTENTION_FLAGS)),
-        OpenApiParameter("search", str, description="姓名包含；或完整的公民身份号码/电话（精确匹配）"),
-    ]
-)
 class MemberViewSet(
     GatedViewMixin,
     mixins.ListModelMixin,
@@ -72,23 +41,12 @@ class MemberViewSet(
     公民身份号码和联系电话一律脱敏；完整号码通过 ``reveal`` 单条查看并记入审计日志。"""
 
     gated_model = Member
-    allowed_query_params = frozenset({"organization", "stage", "status", "flag", "search"})
+    queryset = Member.objects.none()  # the list's model for the schema; rows come from member_list
+    filterset_class = MemberFilterSet
     serializer_class = MemberOutputSerializer
 
     def get_queryset(self) -> Any:
-        params = self.request.query_params
-        organization = None
-        if params.get("organization"):
-            pk = _positive_int(params["organization"], "organization")
-            organization = get_for_user(Organization, self.request.user, VIEW, pk=pk)
-        return member_list(
-            user=self.request.user,
-            organization=organization,
-            stage=_choice_param(params, "stage", Stage.values),
-            status=_choice_param(params, "status", MembershipStatus.values),
-            flag=_choice_param(params, "flag", ATTENTION_FLAGS),
-            search=_search_param(params),
-        )
+        return member_list(user=self.request.user, **validated_filterset(self).selector_kwargs())
 
     def get_object(self) -> Member:
         return get_for_user(member_list(user=self.request.user), self.request.user, VIEW, pk=self.kwargs["pk"])
@@ -140,14 +98,6 @@ class MemberViewSet(
         return response
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("status", str, enum=TransferStatus.values),
-        OpenApiParameter("kind", str, enum=TransferKind.values),
-        OpenApiParameter("direction", str, enum=["in", "out"], description="相对于本人可办理的组织：转入 / 转出"),
-        OpenApiParameter("member", int),
-    ]
-)
 class TransferViewSet(
     GatedViewMixin,
     mixins.ListModelMixin,
@@ -158,20 +108,12 @@ class TransferViewSet(
     转出方可撤销或登记回执；系统外转入由接收方登记。"""
 
     gated_model = MemberTransfer
-    allowed_query_params = frozenset({"status", "kind", "direction", "member"})
+    queryset = MemberTransfer.objects.none()  # the list's model for the schema; rows come from transfer_list
+    filterset_class = TransferFilterSet
     serializer_class = TransferOutputSerializer
 
     def get_queryset(self) -> Any:
-        params = self.request.query_params
-        qs = transfer_list(
-            user=self.request.user,
-            status=_choice_param(params, "status", TransferStatus.values),
-            kind=_choice_param(params, "kind", TransferKind.values),
-            direction=_choice_param(params, "direction", ("in", "out")),
-        )
-        if params.get("member"):
-            qs = qs.filter(member_id=_positive_int(params["member"], "member"))
-        return qs
+        return transfer_list(user=self.request.user, **validated_filterset(self).selector_kwargs())
 
     def get_object(self) -> MemberTransfer:
         try:

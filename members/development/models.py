@@ -152,36 +152,3 @@ class DevelopmentStep(models.Model):
     @property
     def stage_number(self) -> int:
         return STAGE_OF_STEP[self.step]
-
-
-class SanctionKind(models.TextChoices):
-    WARNING = "warning", "警告"
-    SERIOUS_WARNING = "serious_warning", "严重警告"
-    REMOVAL_FROM_POST = "removal_from_post", "撤销党内职务"
-    PROBATION = "probation", "留党察看"
-    EXPULSION = "expulsion", "开除党籍"
-
-
-class MemberSanction(models.Model):
-    """A disciplinary sanction (处分, §7), kept minimal: the pipeline needs it because a member under
-    留党察看 cannot be an 入党介绍人 (FZ). ``until`` is the end of a 留党察看 period (≤2 years)."""
-
-    scope_org_field = "member__organization"
-    scope_member_field = "member_id"
-
-    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="sanctions")
-    kind = models.CharField("处分", max_length=20, choices=SanctionKind.choices)
-    decided_on = models.DateField("决定日期")
-    until = models.DateField("留党察看期满", null=True, blank=True)
-    note = models.CharField("说明", max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = ScopedQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = "党纪处分"
-        verbose_name_plural = "党纪处分"
-        ordering = ["member", "decided_on"]
-
-    def __str__(self) -> str:
-        return f"{self.member} {self.get_kind_display()} {self.decided_on}"

@@ -19,7 +19,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from audit.services import audit_log
@@ -32,8 +31,6 @@ from members.development.models import (
     Decision,
     DevelopmentStep,
     FullOutcome,
-    MemberSanction,
-    SanctionKind,
     StepCode,
 )
 from members.development.rules import (
@@ -57,6 +54,8 @@ from members.development.rules import (
     reviews_required,
 )
 from members.development.votes import VoteMeeting, VoteResolution, development_vote_source
+from members.discipline.models import MembershipStatusChange
+from members.discipline.selectors import member_under_probation_on
 from members.dues.rules import month_from_index, month_index
 from members.models import Member
 from organizations.choices import OrgType
@@ -65,6 +64,8 @@ from organizations.models import Organization
 STAGE_ORDER = [Stage.APPLICANT, Stage.ACTIVIST, Stage.CANDIDATE, Stage.PROBATIONARY, Stage.FULL]
 ATTACHMENT_TYPES = {b"%PDF-": ".pdf", b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}
 
+
+CANCEL_REASON = "取消预备党员资格"  # recorded as a 除名-like status change (the 党内统计 counts it)
 
 class _Errors:
     def __init__(self) -> None:
@@ -85,15 +86,6 @@ def step_label(code: str) -> str:
 def development_state(member: Member) -> DevelopmentState:
     steps = list(DevelopmentStep.objects.filter(member=member).order_by("occurred_on", "number", "pk"))
     return DevelopmentState(steps=steps)
-
-
-def member_under_party_probation(member: Member, on: date) -> bool:
-    """留党察看 in force on ``on`` (FZ: such a member cannot be an 入党介绍人)."""
-    return (
-        MemberSanction.objects.filter(member=member, kind=SanctionKind.PROBATION, decided_on__lte=on)
-        .filter(Q(until__isnull=True) | Q(until__gte=on))
-        .exists()
-    )
 
 
 def _is_full_member_on(person: Member, on: date) -> bool:
@@ -378,6 +370,14 @@ def _apply(*, member: Member, record: DevelopmentStep, state: DevelopmentState) 
                 member.full_on = end  # 党龄 counts from 转正, the day the 预备期 ends (FZ)
                 changed["full_on"] = f"{end:%Y-%m-%d}"
         elif record.outcome == FullOutcome.CANCEL:
+            MembershipStatusChange.objects.create(
+                member=member,
+                from_status=member.membership_status,
+                to_status=MembershipStatus.REMOVED,
+                on=record.occurred_on,
+                reason=CANCEL_REASON,
+                organization=member.organization,
+            )
             member.membership_status = MembershipStatus.REMOVED
             changed["membership_status"] = MembershipStatus.REMOVED
     if changed:
@@ -388,7 +388,7 @@ def _apply(*, member: Member, record: DevelopmentStep, state: DevelopmentState) 
         from members.dues.services.ledger import dues_ledger_close
 
         next_month = month_from_index(month_index(record.occurred_on) + 1)
-        dues_ledger_close(member=member, from_month=next_month, reason="取消预备党员资格")
+        dues_ledger_close(member=member, from_month=next_month, reason=CANCEL_REASON)
     return changed
 
 
@@ -398,7 +398,7 @@ def _apply(*, member: Member, record: DevelopmentStep, state: DevelopmentState) 
 def _check_application(*, member, state, on, data, errors, warnings) -> None:
     adult_on = add_years(member.birth_date, MIN_AGE_YEARS)
     if on < adult_on:
-        errors.add("occurred_on", f"申请入党须年满十八岁（党章第一条）；本人 {adult_on:%Y-%m-%d} 年满十八岁")
+        errors.add("occurred_on", "申请入党须年满十八岁（党章第一条）")
 
 
 def _check_talk(*, member, state, on, data, errors, warnings) -> None:
@@ -451,7 +451,7 @@ def _check_introducers(*, member, state, on, data, errors, warnings) -> None:
             errors.add("people", "本人不能担任自己的入党介绍人")
         elif not _is_full_member_on(person, on):
             errors.add("people", f"{person.name} 不是正式党员，不能担任入党介绍人")
-        elif member_under_party_probation(person, on):
+        elif member_under_probation_on(person, on):
             errors.add("people", f"{person.name} 正在留党察看期间，不能担任入党介绍人")
 
 
@@ -607,34 +607,6 @@ def development_applicant_create(
     return member
 
 
-@transaction.atomic
-def member_sanction_record(
-    *, member: Member, kind: str, decided_on: date, until: date | None = None, note: str = ""
-) -> MemberSanction:
-    """Record a 处分 (only what the pipeline needs: 留党察看 ≤ 2 years blocks being an 介绍人)."""
-    errors = _Errors()
-    if kind not in SanctionKind.values:
-        errors.add("kind", "未知的处分种类")
-    if decided_on > dates.today():
-        errors.add("decided_on", "决定日期不能晚于今天")
-    if kind == SanctionKind.PROBATION:
-        if until is None:
-            errors.add("until", "留党察看应填写期满日期")
-        elif until <= decided_on or until > add_years(decided_on, 2):
-            errors.add("until", "留党察看最长不超过两年")
-    elif until is not None:
-        errors.add("until", "只有留党察看填写期满日期")
-    errors.raise_if_any()
-    sanction = MemberSanction.objects.create(member=member, kind=kind, decided_on=decided_on, until=until, note=note)
-    audit_log(
-        event="member_sanction_record",
-        obj=sanction,
-        organization=member.organization,
-        detail={"member_id": member.pk, "kind": kind},
-    )
-    return sanction
-
-
 # --- Correcting a wrongly recorded step (void it, then record the right one) -------------------
 
 
@@ -718,6 +690,9 @@ def _roll_back(*, member: Member, voided: DevelopmentStep, state: DevelopmentSta
             and not state.cancelled
         ):
             member.membership_status = MembershipStatus.NORMAL
+            MembershipStatusChange.objects.filter(
+                member=member, to_status=MembershipStatus.REMOVED, reason=CANCEL_REASON, on=voided.occurred_on
+            ).delete()
             dues_ledger_reopen(member=member, from_month=month_from_index(month_index(voided.occurred_on) + 1))
     before = Member.objects.filter(pk=member.pk).values("stage", "joined_on", "full_on", "membership_status").get()
     for field, old in before.items():

@@ -9,7 +9,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -24,6 +23,12 @@ from core.api.mixins import GatedViewMixin, StrictQueryParamsMixin
 from core.numbers import as_id, is_number
 from members.api.serializers import StrictInputSerializer
 from members.choices import DuesCategory
+from members.dues.filters import (
+    DuesApprovalFilterSet,
+    DuesFixingFilterSet,
+    DuesLedgerFilterSet,
+    DuesPaymentFilterSet,
+)
 from members.dues.models import ApprovalKind, DuesApproval, DuesFixing, DuesMonth, DuesPayment, PaymentMethod
 from members.dues.rules import IncomeKind, dues_standard, parse_money, parse_month
 from members.dues.selectors import dues_collection, dues_rollup
@@ -81,12 +86,6 @@ def _positive_int(value: str, field: str) -> int:
     if not is_number(value) or int(value) < 1:
         raise ValidationError({field: "应为正整数 ID"})
     return as_id(value)
-
-
-def _year_param(value: str) -> int:
-    if not is_number(value) or not 2000 <= int(value) <= 2100:
-        raise ValidationError({"year": "年度应为四位数字，例如 2026"})
-    return int(value)
 
 
 def _month_param(value: str) -> date:
@@ -223,51 +222,16 @@ class DuesMonthOutputSerializer(serializers.ModelSerializer):
         return None
 
 
-def _organization_filter(request: Request, prefix: str = "") -> Q | None:
-    value = request.query_params.get("organization")
-    if not value:
-        return None
-    org = get_for_user(Organization, request.user, VIEW, pk=_positive_int(value, "organization"))
-    return Q(**{f"{prefix}organization__path__startswith": org.path})
-
-
-@extend_schema(
-    parameters=[
-        OpenApiParameter("organization", int, description="党组织 ID（含下级组织）"),
-        OpenApiParameter("member", int),
-        OpenApiParameter("year", int),
-        OpenApiParameter("month", str, description="YYYY-MM"),
-        OpenApiParameter("status", str, enum=["paid", "unpaid", "exempt"]),
-    ]
-)
 class DuesLedgerViewSet(GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """党费台账（按月）：应交、实交、缴纳日期、登记人（本人登记或支部代为登记）。"""
 
     gated_model = DuesMonth
     serializer_class = DuesMonthOutputSerializer
-    allowed_query_params = frozenset({"organization", "member", "year", "month", "status"})
+    queryset = DuesMonth.objects.none()  # the list's model for the schema; rows come from the gate
+    filterset_class = DuesLedgerFilterSet
 
     def get_queryset(self) -> Any:
-        params = self.request.query_params
         qs = self.gated_queryset().select_related("member", "payment__recorded_by")
-        org_q = _organization_filter(self.request)
-        if org_q is not None:
-            qs = qs.filter(org_q)
-        if params.get("member"):
-            qs = qs.filter(member_id=_positive_int(params["member"], "member"))
-        if params.get("year"):
-            qs = qs.filter(month__year=_year_param(params["year"]))
-        if params.get("month"):
-            qs = qs.filter(month=_month_param(params["month"]))
-        status_value = params.get("status", "")
-        if status_value == "paid":
-            qs = qs.filter(paid_on__isnull=False)
-        elif status_value == "unpaid":
-            qs = qs.filter(paid_on__isnull=True, amount_due__gt=0)
-        elif status_value == "exempt":
-            qs = qs.filter(amount_due=0)
-        elif status_value:
-            raise ValidationError({"status": "应为 paid、unpaid 或 exempt"})
         return qs.order_by("member__name", "member_id", "month")
 
 
@@ -326,7 +290,6 @@ class DuesPaymentOutputSerializer(serializers.ModelSerializer):
         return (user.get_full_name() or user.username) if user else None
 
 
-@extend_schema(parameters=[OpenApiParameter("organization", int), OpenApiParameter("member", int)])
 class DuesPaymentViewSet(
     GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
@@ -335,15 +298,11 @@ class DuesPaymentViewSet(
 
     gated_model = DuesPayment
     serializer_class = DuesPaymentOutputSerializer
-    allowed_query_params = frozenset({"organization", "member"})
+    queryset = DuesPayment.objects.none()  # the list's model for the schema; rows come from the gate
+    filterset_class = DuesPaymentFilterSet
 
     def get_queryset(self) -> Any:
         qs = self.gated_queryset().select_related("member", "recorded_by").prefetch_related("months")
-        org_q = _organization_filter(self.request)
-        if org_q is not None:
-            qs = qs.filter(org_q)
-        if self.request.query_params.get("member"):
-            qs = qs.filter(member_id=_positive_int(self.request.query_params["member"], "member"))
         return qs.order_by("-paid_on", "-pk")
 
     @extend_schema(request=DuesPaymentInputSerializer, responses={201: DuesPaymentOutputSerializer})
@@ -434,9 +393,6 @@ class DuesFixingOutputSerializer(serializers.ModelSerializer):
         return _money(obj.rate, "0.0001")
 
 
-@extend_schema(
-    parameters=[OpenApiParameter("organization", int), OpenApiParameter("member", int), OpenApiParameter("year", int)]
-)
 class DuesFixingViewSet(
     GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
@@ -444,18 +400,11 @@ class DuesFixingViewSet(
 
     gated_model = DuesFixing
     serializer_class = DuesFixingOutputSerializer
-    allowed_query_params = frozenset({"organization", "member", "year"})
+    queryset = DuesFixing.objects.none()  # the list's model for the schema; rows come from the gate
+    filterset_class = DuesFixingFilterSet
 
     def get_queryset(self) -> Any:
-        params = self.request.query_params
         qs = self.gated_queryset().select_related("member").prefetch_related("income_items")
-        org_q = _organization_filter(self.request)
-        if org_q is not None:
-            qs = qs.filter(org_q)
-        if params.get("member"):
-            qs = qs.filter(member_id=_positive_int(params["member"], "member"))
-        if params.get("year"):
-            qs = qs.filter(year=_year_param(params["year"]))
         return qs.order_by("-year", "member__name", "member_id")
 
     @extend_schema(request=DuesFixingInputSerializer, responses={201: DuesFixingOutputSerializer})
@@ -524,7 +473,6 @@ class DuesApprovalOutputSerializer(serializers.ModelSerializer):
         return _money(obj.amount)
 
 
-@extend_schema(parameters=[OpenApiParameter("organization", int), OpenApiParameter("member", int)])
 class DuesApprovalViewSet(
     GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
@@ -532,16 +480,11 @@ class DuesApprovalViewSet(
 
     gated_model = DuesApproval
     serializer_class = DuesApprovalOutputSerializer
-    allowed_query_params = frozenset({"organization", "member"})
+    queryset = DuesApproval.objects.none()  # the list's model for the schema; rows come from the gate
+    filterset_class = DuesApprovalFilterSet
 
     def get_queryset(self) -> Any:
-        qs = self.gated_queryset().select_related("member")
-        org_q = _organization_filter(self.request)
-        if org_q is not None:
-            qs = qs.filter(org_q)
-        if self.request.query_params.get("member"):
-            qs = qs.filter(member_id=_positive_int(self.request.query_params["member"], "member"))
-        return qs.order_by("-approved_on", "-pk")
+        return self.gated_queryset().select_related("member").order_by("-approved_on", "-pk")
 
     @extend_schema(request=DuesApprovalInputSerializer, responses={201: DuesApprovalOutputSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -15,7 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -23,6 +23,7 @@ from audit.services import audit_log
 from core import dates
 from core.access import CHANGE, user_can
 from core.numbers import is_number
+from core.xlsx import new_workbook
 from members.choices import DuesCategory, MembershipStatus, Stage
 from members.dues.models import AMOUNT_APPROVALS, DuesApproval, DuesFixing, DuesImportBatch, DuesMonth, ImportStatus
 from members.dues.rules import BASE_CATEGORIES, dues_standard, parse_money
@@ -61,7 +62,7 @@ def _import_members(organization: Organization) -> Any:
 
 def dues_import_template(*, organization: Organization, year: int) -> bytes:
     """An .xlsx with one row per party member (编号, 姓名, current category) ready to fill in."""
-    wb = Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = f"{year}年度党费基数"
     ws.append(HEADERS)

@@ -19,13 +19,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from audit.services import audit_log
 from core import dates
 from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from core.numbers import as_id, is_number
+from core.xlsx import new_workbook
 from members.choices import DuesCategory
 from members.dues import imports
 from members.dues.forms import ApprovalForm, FixingForm, ImportUploadForm, MemberPaymentForm
@@ -273,7 +273,7 @@ def dues_export(request: HttpRequest, pk: int) -> HttpResponse:
     org = _org_for_data(request, pk)
     year = _year_arg(request)
     header, rows = dues_export_rows(organization=org, year=year)
-    wb = Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = f"{year}年党费台账"
     ws.append([f"{org.name} {year} 年党费收缴台账"])

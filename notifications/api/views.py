@@ -18,6 +18,7 @@ from core.access import VIEW, get_for_user
 from core.api.mixins import GatedViewMixin, StrictQueryParamsMixin
 from core.numbers import as_id, is_number
 from notifications import selectors
+from notifications.api.filters import NotificationFilterSet
 from notifications.api.serializers import (
     NoticeInputSerializer,
     NoticeOutputSerializer,
@@ -27,7 +28,7 @@ from notifications.api.serializers import (
     ReminderSettingInputSerializer,
     ReminderSettingOutputSerializer,
 )
-from notifications.models import Notice
+from notifications.models import Notice, Notification
 from notifications.services.inbox import notification_mark_all_read, notification_mark_read, preference_update
 from notifications.services.notices import notice_send
 from notifications.services.reminder_settings import reminder_setting_update
@@ -41,13 +42,11 @@ class NotificationViewSet(
 
     permission_classes = [IsAuthenticated]
     serializer_class = NotificationOutputSerializer
-    allowed_query_params = frozenset({"unread"})
+    queryset = Notification.objects.none()  # the list's model for the schema; rows come from the selector
+    filterset_class = NotificationFilterSet
 
     def get_queryset(self) -> Any:
-        unread = self.request.query_params.get("unread")
-        if unread not in (None, "true", "false"):
-            raise ValidationError({"unread": "应为 true 或 false"})
-        return selectors.notification_list(user=self.request.user, unread_only=unread == "true")
+        return selectors.notification_list(user=self.request.user)
 
     @extend_schema(request=None, responses={200: NotificationOutputSerializer})
     @action(detail=True, methods=["post"])

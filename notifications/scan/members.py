@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from core.dates import add_months
 from members.choices import MembershipStatus, Stage
+from members.discipline.selectors import sanctions_ending_between
 from members.models import Member, MemberTransfer
 from notifications.scan.context import Candidate, OrgInfo, ScanContext, anniversary, cn, member_link
 
@@ -141,3 +142,36 @@ def _pending_transfer_member_ids(member_ids: list[int]) -> set[int]:
     return set(
         MemberTransfer.objects.filter(member_id__in=member_ids, status="pending").values_list("member_id", flat=True)
     )
+
+
+SANCTION_RULES = {"probation": "member_probation_ending", "correction": "member_correction_ending"}
+SANCTION_ENDING_MAX_DAYS = 90  # the longest offset a setting allows
+
+
+def sanctions_ending(ctx: ScanContext) -> Iterator[Candidate]:
+    """留党察看 and 限期改正 ending within the rule's offset (and not yet ended): one query for the
+    batch."""
+    on = ctx.on
+    if not ctx.org_ids_with(*SANCTION_RULES.values()):
+        return
+    rows = sanctions_ending_between(start=on, end=on + timedelta(days=SANCTION_ENDING_MAX_DAYS)).filter(
+        member__organization_id__in=list(ctx.orgs)
+    )
+    for sanction in rows:
+        code = SANCTION_RULES[sanction.kind]
+        org = ctx.orgs[sanction.member.organization_id]
+        setting = ctx.setting(org, code)
+        if not setting.enabled or on < sanction.until - timedelta(days=setting.offset or 0):
+            continue
+        name, label = sanction.member.name, sanction.get_kind_display()
+        after = "讨论恢复其党员权利，或按规定予以除名" if sanction.kind == "probation" else "考察改正情况；仍无转变的按规定予以除名"
+        yield Candidate(
+            code,
+            org,
+            "member",
+            sanction.member_id,
+            sanction.until.isoformat(),
+            f"党员{name}的{label}将于 {cn(sanction.until)} 期满",
+            f"{label}期满后，党组织应及时{after}。",
+            member_link(sanction.member_id),
+        )

@@ -22,6 +22,7 @@ EVALUATORS: dict[str, list[Evaluator]] = {
         members.political_birthdays,
         members.lost_contact,
         members.away_without_transfer,
+        members.sanctions_ending,
         dues.dues_collection,
         development.development,
         dues.dues_arrears,

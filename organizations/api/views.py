@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -13,15 +13,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.access import CHANGE, VIEW, get_for_user
+from core.api.filters import validated_filterset
 from core.api.mixins import GatedViewMixin
-from core.numbers import as_id, is_number
 from organizations import services
+from organizations.api.filters import OrganizationFilterSet
 from organizations.api.serializers import (
     CommitteeTermSerializer,
     OrganizationInputSerializer,
     OrganizationOutputSerializer,
 )
-from organizations.choices import OrgType
 from organizations.models import CommitteeTerm, Organization, Position
 from organizations.selectors import organization_list, organization_with_flag_data
 
@@ -30,22 +30,12 @@ class OrganizationViewSet(GatedViewMixin, viewsets.ModelViewSet):
     """党组织：列表、详情、新建、修改（含调整上级组织）、删除（仅限无下级、无党员的组织）。"""
 
     gated_model = Organization
-    allowed_query_params = frozenset({"search", "org_type", "within"})
+    queryset = Organization.objects.none()  # the list's model for the schema; rows come from the gate
+    filterset_class = OrganizationFilterSet
     serializer_class = OrganizationOutputSerializer
 
     def get_queryset(self) -> Any:
-        params = self.request.query_params
-        org_type = params.get("org_type", "")
-        if org_type and org_type not in OrgType.values:
-            raise ValidationError({"org_type": "未知的组织类别"})
-        qs = organization_list(user=self.request.user, search=params.get("search", ""), org_type=org_type)
-        within = params.get("within")
-        if within:
-            if not is_number(within):
-                raise ValidationError({"within": "应为组织 ID"})
-            root = get_for_user(Organization, self.request.user, VIEW, pk=as_id(within))
-            qs = qs.filter(path__startswith=root.path)
-        return qs
+        return organization_list(user=self.request.user, **validated_filterset(self).selector_kwargs())
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
@@ -58,7 +48,7 @@ class OrganizationViewSet(GatedViewMixin, viewsets.ModelViewSet):
         return {**self.get_serializer_context(), "parent_ids": ids}
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         data = OrganizationOutputSerializer(page, many=True, context=self._with_parent_ids(page)).data
         return self.get_paginated_response(data)
 
@@ -110,17 +100,14 @@ class OrganizationViewSet(GatedViewMixin, viewsets.ModelViewSet):
         services.organization_delete(org=org, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(
-        responses=CommitteeTermSerializer(many=True),
-        parameters=[OpenApiParameter("pk", int, OpenApiParameter.PATH)],
-    )
+    @extend_schema(responses=CommitteeTermSerializer(many=True))
     @action(detail=True, methods=["get"])
     def terms(self, request: Request, pk: str | None = None) -> Response:
         """委员会届次及职务历史（最新在前）。"""
         org = get_for_user(Organization, request.user, VIEW, pk=pk)
         terms = (
             CommitteeTerm.objects.filter(organization=org)
-            .prefetch_related(Prefetch("positions", queryset=Position.objects.order_by("position", "start_on")))
+            .prefetch_related(Prefetch("positions", queryset=Position.objects.in_rank_order()))
             .order_by("-number")
         )
         return Response(CommitteeTermSerializer(terms, many=True).data)

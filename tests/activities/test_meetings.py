@@ -405,3 +405,36 @@ def test_party_group_roster_uses_the_group_assignment(cast, today_is):
     assert names == {"小组成员甲", roster_row.name}
     meeting = save(cast, header("group"), attendance([in_group, roster_row], present=2), org=cast.A1)
     assert (meeting.expected_count, meeting.present_count) == (2, 2)
+
+
+@pytest.mark.parametrize("present,counted", [(2, False), (3, True)])
+def test_13_7_committee_with_half_present_is_kept_but_not_counted(cast, today_is, present, counted):
+    """ZB §12: a 支委会 needs more than half of the committee present. Exactly half (2 of 4): the
+    record is kept and marked, and the month has no 支委会; half + 1 (3 of 4): it counts."""
+    from activities.compliance import compliance_items
+
+    people = add_members(cast.A, full=8)
+    add_committee(cast.A, people[:4])
+    meeting = save(cast, header("committee"), attendance(people[:4], present=present, status="leave"))
+    assert Meeting.objects.filter(pk=meeting.pk, status="final").exists()
+    assert meeting.committee_not_counted is not counted
+    assert MeetingCredit.objects.filter(meeting=meeting, kind="committee").exists() is counted
+    march = [i for i in compliance_items(organization=cast.A, year=2026, month=3) if i.kind == "committee"]
+    assert [(i.held, i.status) for i in march] == ([(1, "late")] if counted else [(0, "overdue")])  # recorded in June
+    page = cast.client("secretary_a").get(f"/activities/meetings/{meeting.pk}/").content.decode()
+    assert ("不计入本期支委会" in page) is not counted
+
+
+@pytest.mark.parametrize("stage", ["probationary", "full"])
+def test_13_8_admission_of_a_party_member_is_refused(cast, branch, stage):
+    voters, prob = branch
+    rows = attendance(voters, present=9) + attendance(prob, present=2)
+    already = prob[0] if stage == "probationary" else voters[1]
+    base = {"kind": "admission", "subject_member_id": already.pk, "voting_method": "secret_ballot"}
+    with pytest.raises(ValidationError) as exc:
+        save(cast, header(), rows, [vote(votes_for=8, votes_against=1, **base)])
+    assert f"{already.name}已是{already.get_stage_display()}，不能再讨论接收为预备党员" in str(exc.value)
+    assert not Meeting.objects.exists()
+    candidate = MemberFactory(name="发展对象李四", organization=cast.A, stage="candidate", joined_on=None, full_on=None)
+    meeting = save(cast, header(), rows, [vote(votes_for=8, votes_against=1, **{**base, "subject_member_id": candidate.pk})])
+    assert meeting.resolutions.get().outcome == ResolutionOutcome.PASSED

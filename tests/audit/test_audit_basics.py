@@ -38,6 +38,6 @@ def test_chain_detects_edited_and_deleted_rows(cast):
 def test_no_full_id_numbers_phones_or_passwords_in_records(cast):
     record = audit_log(event="test", detail={"note": "身份证 11010119900307123X 电话 13812345678", "password": "x"})
     text = str(record.detail)
-    assert "11010119900307123X" not in text and "110101********123X" in text
+    assert "11010119900307123X" not in text and "11**************3X" in text
     assert "13812345678" not in text and "138****5678" in text
     assert "password" not in record.detail

@@ -51,3 +51,29 @@ def test_seed_refuses_to_overwrite_without_reset():
         call_command("seed_demo", orgs=5, members=10, seed=1)
     call_command("seed_demo", orgs=5, members=10, seed=1, if_empty=True)
     assert Organization.objects.count() == 5
+
+
+def test_13_16_branch_secretary_is_the_demo_secretary_login_on_the_roster():
+    from datetime import date
+
+    from activities.selectors import committee_members_on
+    from members.selectors import member_roster_on
+    from organizations.models import Position
+
+    call_command("seed_demo", orgs=40, members=500, seed=3)
+    secretary = RoleAssignment.objects.select_related("user", "organization").get(role=Role.SECRETARY)
+    branch = secretary.organization
+    seat = Position.objects.get(
+        term__organization=branch, term__ended_on__isnull=True, position="secretary", end_on__isnull=True
+    )
+    assert seat.member is not None and seat.member.user_id == secretary.user_id
+    assert seat.person_name == seat.member.name
+    assert secretary.user.first_name.endswith(seat.member.name)
+    on = date.today()
+    assert seat.member in member_roster_on(organization=branch, on=on)
+    # Every held seat is held by a member of that organization's subtree, so reports name real people.
+    held = Position.objects.filter(member__isnull=False).select_related("member__organization", "term__organization")
+    assert held.exists()
+    for position in held:
+        assert position.member.organization.path.startswith(position.term.organization.path)
+    assert committee_members_on(organization=branch, on=on)[0].member == seat.member

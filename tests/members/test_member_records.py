@@ -10,6 +10,7 @@ from audit.models import AuditEvent
 from core.dates import add_months, today
 from members.choices import MembershipStatus, Sex, Stage
 from members.models import Member, OrganizationMembership
+from members.selectors import ID_NUMBER_TAKEN
 from members.services import member_can_reveal, member_create, member_reveal, member_update
 from organizations.choices import OrgType
 from tests.factories import make_org
@@ -24,7 +25,7 @@ PHONE = "13812345678"
 def test_create_seals_id_and_phone_and_opens_roster(cast):
     member = member_create(organization=cast.A, **record(id_number=ID.lower(), phone="138 1234 5678"))
     member.refresh_from_db()
-    assert member.id_number_masked == f"{ID[:6]}********{ID[-4:]}"
+    assert member.id_number_masked == f"{ID[:2]}{'*' * 14}{ID[-2:]}"
     assert member.phone_masked == "138****5678"
     assert member.decrypt_id_number() == ID
     assert member.decrypt_phone() == PHONE
@@ -93,7 +94,7 @@ def test_duplicate_id_number_refused_without_naming_the_other_record(cast):
     member_create(organization=cast.B, **record(name="乙"))
     with pytest.raises(ValidationError) as exc:
         member_create(organization=cast.A, **record(name="甲"))
-    assert exc.value.message_dict["id_number"] == ["该公民身份号码已登记在其他党员记录中"]
+    assert exc.value.message_dict["id_number"] == [ID_NUMBER_TAKEN]
 
 
 def test_members_belong_to_branches_not_groups_or_temporary_branches(cast):

@@ -150,7 +150,7 @@ def test_invalid_phones_refused_in_chinese(raw):
 
 
 def test_masking():
-    assert mask_id_number("110101199001021234") == "110101********1234"
+    assert mask_id_number("110101199001021234") == "11**************34"
     assert mask_id_number("") == ""
     assert mask_phone("13812341234") == "138****1234"
     assert mask_phone("010-12345678") == "010-****5678"

@@ -152,7 +152,7 @@ class Workers:
     def start(self, env: dict[str, str]) -> subprocess.Popen:
         log = open(LOGS / f"{self.name}-worker{len(self.procs) + 1}.log", "w")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork", "--concurrency", "1",
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(settings.PB_CELERY_QUEUES), "--pool", "prefork", "--concurrency", "1",
              "-n", f"fault-{uuid.uuid4().hex[:8]}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
              "-l", "info"],
             env=env, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,

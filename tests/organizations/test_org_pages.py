@@ -116,7 +116,7 @@ def _grow(cast, n):
         MemberFactory.create_batch(2, organization=branch)
 
 
-@pytest.mark.parametrize("url", ["/organizations/", "/", "/organizations/{P}/"])
+@pytest.mark.parametrize("url", ["/organizations/", "/organizations/{P}/"])  # "/" (工作台): tests/dashboard
 def test_pages_take_constant_queries(cast, url, django_assert_max_num_queries):
     client = cast.client("org_admin_p")
     target = url.format(P=cast.P.pk)

@@ -63,8 +63,8 @@ from members.development.services import (
     development_applicant_create,
     development_step_record,
     development_step_void,
-    member_sanction_record,
 )
+from members.discipline.services import member_sanction_record
 from members.dues.imports import (
     HEADERS,
     dues_import_commit,

@@ -111,6 +111,7 @@ def _production_settings(*names: str) -> dict:
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "x" * 64,
+        "AUDIT_HMAC_KEY": "k" * 64,
         "ALLOWED_HOSTS": "dangjian.example.gov.cn",
     }
     pairs = ", ".join(f"{n!r}: getattr(s, {n!r})" for n in names)
@@ -148,6 +149,7 @@ def test_check_deploy_is_clean_on_production_settings():
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(64),
+        "AUDIT_HMAC_KEY": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": "dangjian.example.gov.cn",
         "CSRF_TRUSTED_ORIGINS": "https://dangjian.example.gov.cn",
     }

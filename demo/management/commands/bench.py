@@ -155,7 +155,7 @@ class Command(BaseCommand):
         elif opts["rebuild_facts"]:
 
             started = time.perf_counter()
-            count = facts_rebuild()
+            count = facts_rebuild(reason="bench")
             self.stdout.write(f"重建汇总表：{count:,} 行，{time.perf_counter() - started:.1f} 秒")
         rows = self._measure(opts["runs"], scale)
         if build is not None:

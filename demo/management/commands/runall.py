@@ -33,6 +33,8 @@ class Command(BaseCommand):
                 "-A",
                 "config",
                 "worker",
+                "-Q",
+                ",".join(settings.PB_CELERY_QUEUES),
                 "-l",
                 "info",
                 "--concurrency",

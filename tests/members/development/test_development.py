@@ -15,8 +15,8 @@ from members.development.services import (
     development_applicant_create,
     development_state,
     development_step_record,
-    member_sanction_record,
 )
+from members.discipline.services import member_sanction_record
 from members.dues.models import DuesMonth
 from members.dues.services.fixings import dues_fixing_create
 from members.models import Member

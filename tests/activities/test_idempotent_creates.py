@@ -1,0 +1,136 @@
+"""#17.2: a create sent twice makes one object — API ``Idempotency-Key`` and page one-time tokens."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from activities.models import Meeting, StudyRecord
+from core.idempotency import idempotency_purge
+from core.models import IdempotencyRecord
+from tests.activities.conftest import add_members
+from tests.activities.test_api import body as meeting_body
+
+
+def body(cast, people, **extra):
+    return meeting_body(cast, people, resolutions=[], **extra)
+
+
+@pytest.fixture
+def people(cast, today_is):
+    return [cast.member_a_record, *add_members(cast.A, full=9)]
+
+
+@pytest.mark.django_db
+def test_17_2_same_key_same_body_returns_the_first_response(cast, people):
+    api, key = cast.api("secretary_a"), str(uuid.uuid4())
+    first = api.post("/api/v1/meetings/", body(cast, people), format="json", HTTP_IDEMPOTENCY_KEY=key)
+    again = api.post("/api/v1/meetings/", body(cast, people), format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert first.status_code == again.status_code == 201, first.json()
+    assert again.json()["id"] == first.json()["id"] and again["Idempotent-Replayed"] == "true"
+    assert Meeting.objects.count() == 1
+    other = api.post("/api/v1/meetings/", body(cast, people), format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+    assert other.status_code == 201 and Meeting.objects.count() == 2  # a new key is a new meeting
+
+
+@pytest.mark.django_db
+def test_17_2_same_key_other_body_is_a_409(cast, people):
+    api, key = cast.api("secretary_a"), str(uuid.uuid4())
+    assert api.post("/api/v1/meetings/", body(cast, people), format="json", HTTP_IDEMPOTENCY_KEY=key).status_code == 201
+    changed = body(cast, people, title="另一次会议")
+    response = api.post("/api/v1/meetings/", changed, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert response.status_code == 409 and "另一请求" in str(response.json())
+    assert Meeting.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_17_2_keys_are_per_user_and_malformed_keys_are_a_400(cast, people):
+    key = str(uuid.uuid4())
+    assert cast.api("secretary_a").post(
+        "/api/v1/meetings/", body(cast, people), format="json", HTTP_IDEMPOTENCY_KEY=key
+    ).status_code == 201
+    # Another user with the same key runs their own request (and never sees the first response).
+    response = cast.api("org_admin_p").post(
+        "/api/v1/meetings/", body(cast, people), format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
+    assert response.status_code == 201 and "Idempotent-Replayed" not in response
+    bad = cast.api("secretary_a").post("/api/v1/meetings/", body(cast, people), format="json", HTTP_IDEMPOTENCY_KEY="短")
+    assert bad.status_code == 400 and "Idempotency-Key" in bad.json()
+
+
+@pytest.mark.django_db
+def test_17_2_a_failed_request_releases_its_key(cast, people):
+    api, key = cast.api("secretary_a"), str(uuid.uuid4())
+    wrong = body(cast, people, title="")
+    assert api.post("/api/v1/meetings/", wrong, format="json", HTTP_IDEMPOTENCY_KEY=key).status_code == 400
+    assert not IdempotencyRecord.objects.exists()
+    # the client corrects the body and resends with the same key: a different body, but nothing was kept
+    assert api.post("/api/v1/meetings/", body(cast, people), format="json", HTTP_IDEMPOTENCY_KEY=key).status_code == 201
+
+
+@pytest.mark.django_db
+def test_17_2_records_are_kept_a_day_then_purged(cast, people):
+    api = cast.api("secretary_a")
+    api.post("/api/v1/meetings/", body(cast, people), format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+    assert idempotency_purge() == 0
+    assert idempotency_purge(now=timezone.now() + timedelta(hours=25)) == 1
+    from core.tasks import purge_idempotency_records
+
+    assert purge_idempotency_records.delay().get() == 0
+
+
+@pytest.mark.django_db
+def test_17_2_page_form_submitted_twice_records_once(cast, people):
+    client = cast.client("secretary_a")
+    page = client.get(f"/activities/org/{cast.A.pk}/study/").content.decode()
+    assert 'name="_once"' in page
+    token = uuid.uuid4().hex
+    form = {
+        "member": cast.member_a_record.pk,
+        "source": "training",
+        "studied_on": "2026-03-02",
+        "hours": "2",
+        "title": "党课培训",
+        "_once": token,
+    }
+    first = client.post(f"/activities/org/{cast.A.pk}/study/", form)
+    again = client.post(f"/activities/org/{cast.A.pk}/study/", form)
+    assert first.status_code == again.status_code == 302 and again["Location"] == first["Location"]
+    assert StudyRecord.objects.filter(title="党课培训").count() == 1
+    fresh = client.post(f"/activities/org/{cast.A.pk}/study/", {**form, "_once": uuid.uuid4().hex})
+    assert fresh.status_code == 302 and StudyRecord.objects.filter(title="党课培训").count() == 2
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_17_2_concurrent_double_post_makes_one_meeting(cast, people):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL: two requests at once need two connections")
+    key, payload = str(uuid.uuid4()), body(cast, people)
+    barrier = threading.Barrier(2)
+    results: list[tuple[int, int | None]] = []
+
+    def tap() -> None:
+        try:
+            api = APIClient()
+            api.force_authenticate(cast.users["secretary_a"])
+            barrier.wait()
+            response = api.post("/api/v1/meetings/", payload, format="json", HTTP_IDEMPOTENCY_KEY=key)
+            results.append((response.status_code, response.json().get("id")))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tap) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [status for status, _ in results] == [201, 201]
+    assert len({pk for _, pk in results}) == 1
+    assert Meeting.objects.count() == 1
