@@ -3,8 +3,9 @@
 Sources (short keys of shared/domain-rules.md §0): XJ = 《中国共产党基层组织选举工作条例》(2020),
 ZB = 《中国共产党支部工作条例（试行）》(2018), RQ = 中办《关于党的基层组织任期的意见》(2018).
 Who has the right to vote and to be elected is *not* decided here: see
-``activities.elections.services.prepare.candidate_ineligibility`` and the function it defers to,
-``members.selectors.member_can_vote_on`` (the one place sanctions plug in).
+``activities.elections.services.prepare.electorate_on``, which takes the voters of the 支部党员大会
+roster of ``activities.selectors.meeting_roster`` (``is_voter``: ``members.selectors.member_can_vote_on``
+and the sanctions the status work adds there), and ``prepare.candidate_ineligibility``.
 """
 
 from __future__ import annotations

@@ -28,7 +28,6 @@ from activities.views._common import organization_for
 from core.access import VIEW, get_for_user, get_scope, refuse_read_only
 from core.dates import today
 from core.numbers import is_number
-from members.selectors import member_can_vote_on
 from organizations.choices import PositionCode
 
 # --- parsing -------------------------------------------------------------------------------------
@@ -224,7 +223,7 @@ def election_open(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "换届选举已启动")
             return redirect("activities:election", election.pk)
-    voters = len([m for m in organization_roster_on(organization=org, on=today()) if member_can_vote_on(m, today())])
+    voters = len(prepare.electorate_on(organization=org, on=today()).voter_ids)
     past = Election.objects.filter(organization=org).order_by("-opened_on")
     return render(
         request,
@@ -281,8 +280,8 @@ def election_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if context["may_act"] and step.code in ("candidates", "assembly", "rounds"):
         on = today()
-        roster = organization_roster_on(organization=election.organization, on=on)
-        context["roster"] = [(m, member_can_vote_on(m, on)) for m in roster]
+        electorate = prepare.electorate_on(organization=election.organization, on=on)
+        context["roster"] = [(m, m.pk in electorate.voter_ids) for m in electorate.members.values()]
         chosen = {(c.member_id, c.post) for c in election.candidates.all()}
         context["candidate_rows"] = [
             (post, Post(post).label, [(m, ok, (m.pk, post) in chosen) for m, ok in context["roster"]])

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from activities.choices import MeetingType
 from activities.elections import rules
 from activities.elections.models import Candidate, Election, ElectionStage, ElectionTiming, Post
 from activities.elections.services._common import (
@@ -27,11 +28,11 @@ from activities.elections.services._common import (
     require_stage,
     require_text,
 )
-from activities.selectors import organization_roster_on
+from activities.selectors import meeting_roster
 from core.access import authorize
 from core.dates import add_months, add_years, today
 from members.models import Member
-from members.selectors import member_can_vote_on, member_is_full_on
+from members.selectors import member_is_full_on
 from organizations.models import CommitteeTerm, Organization
 
 
@@ -41,22 +42,41 @@ class CandidateInput:
     post: str = Post.COMMITTEE
 
 
-def voters_on(*, organization: Organization, on: date) -> list[Member]:
-    """正式党员 with full rights on the roster on ``on``: who votes and may be elected (XJ §5).
+@dataclass(frozen=True)
+class Electorate:
+    """The organization's roster on one day and who on it may vote and be elected."""
 
-    Decided by ``members.selectors.member_can_vote_on`` — the one function the sanctions
-    (留党察看, rights suspended) plug into — over the roster of ``activities.selectors``.
+    members: dict[int, Member]
+    voter_ids: frozenset[int]
+
+    @property
+    def voters(self) -> list[Member]:
+        return [m for pk, m in self.members.items() if pk in self.voter_ids]
+
+
+def electorate_on(*, organization: Organization, on: date) -> Electorate:
+    """Who votes and may be elected on ``on``: 正式党员 with full rights (XJ §5).
+
+    Decided by the 支部党员大会 roster of ``activities.selectors.meeting_roster`` (its ``is_voter``:
+    ``members.selectors.member_can_vote_on`` plus whatever that selector adds — 留党察看 and
+    rights suspended by the status/sanctions work), so the election and every other 党员大会 count
+    the same voters. Two queries.
     """
-    return [m for m in organization_roster_on(organization=organization, on=on) if member_can_vote_on(m, on)]
+    roster = meeting_roster(organization=organization, on=on, meeting_type=MeetingType.GENERAL_ASSEMBLY)
+    people = [p for p in roster.expected if p.member is not None]
+    return Electorate(
+        members={p.member.pk: p.member for p in people},
+        voter_ids=frozenset(p.member.pk for p in people if p.is_voter),
+    )
 
 
-def candidate_ineligibility(*, member: Member, post: str, on: date, roster_ids: set[int]) -> str | None:
+def candidate_ineligibility(*, member: Member, post: str, on: date, electorate: Electorate) -> str | None:
     """Why ``member`` cannot stand for ``post`` on ``on`` (None = eligible)."""
-    if member.pk not in roster_ids:
+    if member.pk not in electorate.members:
         return f"{member.name} 不在本组织 {fmt(on)} 的党员名册中"
     if not member_is_full_on(member, on):
         return f"{member.name} 不是正式党员，没有被选举权（预备党员没有表决权、选举权和被选举权）"
-    if not member_can_vote_on(member, on):
+    if member.pk not in electorate.voter_ids:
         return f"{member.name} 党籍状态不正常或正受留党察看、停止党员权利，没有被选举权"
     if post == Post.SECRETARY and not rules.party_years_enough(full_on=member.full_on, on=on):
         return (
@@ -141,7 +161,7 @@ def election_open(
         raise ValidationError({"organization": "该组织已有一次正在进行的换届选举"})
     term = CommitteeTerm.objects.filter(organization=organization, ended_on__isnull=True).first()
     timing = _timing(term=term, on=on, reason=timing_reason)
-    voters = len(voters_on(organization=organization, on=on))
+    voters = len(electorate_on(organization=organization, on=on).voter_ids)
     _check_seats(organization=organization, committee_seats=committee_seats, voters=voters)
     if committee_seats and deputy_seat:
         raise ValidationError({"deputy_seat": "设委员会的，副书记由委员会选举产生"})
@@ -193,7 +213,8 @@ def election_candidates_set(*, actor: Any, election: Election, candidates: Seque
     require_stage(election, ElectionStage.CANDIDATES, doing="修改候选人名单")
     on = today()
     posts = election.posts
-    roster = {m.pk: m for m in organization_roster_on(organization=election.organization, on=on)}
+    electorate = electorate_on(organization=election.organization, on=on)
+    roster = electorate.members
     errors: list[str] = []
     seen: set[tuple[int, str]] = set()
     rows: list[Candidate] = []
@@ -212,7 +233,7 @@ def election_candidates_set(*, actor: Any, election: Election, candidates: Seque
         if member is None:
             errors.append(f"第 {index} 位：该党员不在本组织 {fmt(on)} 的党员名册中")
             continue
-        reason = candidate_ineligibility(member=member, post=item.post, on=on, roster_ids=set(roster))
+        reason = candidate_ineligibility(member=member, post=item.post, on=on, electorate=electorate)
         if reason:
             errors.append(f"第 {index} 位：{reason}")
             continue

@@ -31,8 +31,7 @@ from activities.elections.models import (
     RoundKind,
 )
 from activities.elections.services._common import authorize_branch, fmt, log, require_date_after, require_stage
-from activities.elections.services.prepare import candidate_ineligibility
-from activities.selectors import organization_roster_on
+from activities.elections.services.prepare import candidate_ineligibility, electorate_on
 from activities.services.inputs import AttendanceInput, MeetingInput, ResolutionInput
 from activities.services.meetings import meeting_save, meeting_save_system
 from members.models import Member
@@ -103,11 +102,11 @@ def post_state(
 
 def _attendance_errors(election: Election, held_on: date) -> None:
     """Every candidate must still be eligible on the day of the vote."""
-    roster = {m.pk: m for m in organization_roster_on(organization=election.organization, on=held_on)}
+    electorate = electorate_on(organization=election.organization, on=held_on)
     problems = []
     for candidate in election.candidates.select_related("member"):
         reason = candidate_ineligibility(
-            member=candidate.member, post=candidate.post, on=held_on, roster_ids=set(roster)
+            member=candidate.member, post=candidate.post, on=held_on, electorate=electorate
         )
         if reason:
             problems.append(f"候选人{reason}，请报上级党组织调整候选人名单")
@@ -316,15 +315,15 @@ def election_round_record(
     ]
     eligible = set(range(len(rows)))
     held_on = election.meeting.held_on
-    roster = {m.pk: m for m in organization_roster_on(organization=election.organization, on=held_on)}
+    electorate = electorate_on(organization=election.organization, on=held_on) if write_ins else None
     for w in write_ins:
-        member = roster.get(w.member_id) if w.member_id else None
+        member = electorate.members.get(w.member_id) if electorate and w.member_id else None
         if w.member_id and member is None:
             raise ValidationError({"write_ins": f"另选他人 {w.name.strip()}：不是本组织 {fmt(held_on)} 名册上的党员"})
         index = len(rows)
         rows.append(BallotCount(member=member, name=w.name.strip()[:50], is_write_in=True, votes_for=w.votes_for))
         if member is not None and not candidate_ineligibility(
-            member=member, post=post, on=held_on, roster_ids=set(roster)
+            member=member, post=post, on=held_on, electorate=electorate
         ):
             eligible.add(index)
     _decide(rows, seats=state.next_seats, voters_present=present, eligible=eligible)
