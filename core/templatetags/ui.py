@@ -28,4 +28,4 @@ def nav_current(context: template.Context, prefix: str, exact: bool = False) -> 
     request = context.get("request")
     path = getattr(request, "path", "")
     hit = path == prefix if exact else path.startswith(prefix)
-    return format_html(' aria-current="page"') if hit else ""
+    return format_html(' aria-current="{}"', "page") if hit else ""
