@@ -1,7 +1,7 @@
 // Layout helpers (issue 14.2, 14.5), no inline JavaScript (CSP script-src 'self'):
 // - every table sits in a horizontally scrolling box with its first column fixed; a box that
 //   overflows gets the class .is-scrollable (shadow + "左右滑动" hint) so no data hides without a cue;
-// - a long <select> (20+ options, e.g. 120 organizations) gets a search box that narrows it;
+// - a long <select> (30+ options, e.g. 120 organizations) gets a search box that narrows it;
 // - <details data-open-wide> opens by itself on a wide screen (chart data tables);
 // - printed pages show links in full, prefixed with PB_REPORT_SITE_URL (<meta name=pb-site-url>);
 // - messages marked data-transient go away once the page says its work is done ([data-work-done]).
@@ -41,7 +41,7 @@
 
   function pickers(root) {
     root.querySelectorAll("main select:not([multiple]):not([data-picker])").forEach(function (select) {
-      if (select.options.length < 20) { return; }
+      if (select.options.length < 30) { return; }
       select.setAttribute("data-picker", "1");
       var search = document.createElement("input");
       search.type = "search";

@@ -15,7 +15,7 @@ PASSWORD = "Chrome!Check2026"
 
 
 def test_long_select_is_a_searchable_picker_and_print_links_are_absolute(cast, phone_page):
-    for i in range(24):
+    for i in range(31):
         make_org(f"第{i + 3:02d}党支部", OrgType.BRANCH, parent=cast.P)
     user = cast.users["org_admin_p"]
     user.set_password(PASSWORD)
