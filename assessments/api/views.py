@@ -69,7 +69,7 @@ from core.access import CHANGE, VIEW, get_for_user
 from core.api.filters import validated_filterset
 from core.api.mixins import GatedViewMixin, StrictQueryParamsMixin
 from core.api.versioning import versioned_edit, with_etag
-from core.numbers import as_id, is_number
+from core.numbers import is_number
 from organizations.models import Organization
 
 

@@ -77,6 +77,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "organizations.context_processors.navigation",
+                "accounts.display.display",
+                "core.context_processors.site",
                 "notifications.context_processors.inbox",
             ],
         },
@@ -409,6 +411,10 @@ CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.sweep", "s
 PB_PDF_FONT = env_str("PB_PDF_FONT", "")
 # Prefix for links printed in reports, e.g. https://dangjian.example.gov.cn (empty: site-relative).
 PB_REPORT_SITE_URL = env_str("PB_REPORT_SITE_URL", "")
+# The deployment's name (login page, header, page titles) and an optional logo: a path under the
+# static files (e.g. "brand/logo.png" in STATIC_ROOT or a STATICFILES_DIRS folder), served locally.
+PB_SITE_NAME = env_str("PB_SITE_NAME", "党建工作管理系统")
+PB_SITE_LOGO = env_str("PB_SITE_LOGO", "")
 
 # Every choice set gets a stable enum name in the OpenAPI schema (drf-spectacular W001 otherwise).
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
