@@ -43,7 +43,7 @@ clean:
 	rm -rf var .pytest_cache
 
 ## Re-copy the front-end assets from npm (package.json pins them) into static/vendor/ (committed).
-## axe-core is a devDependency: the browser tests read it from node_modules/, it is never served.
+## axe-core is a devDependency, copied to tests/browser/vendor/ for the browser tests only (never served).
 vendor:
 	npm ci --no-audit --no-fund
 	mkdir -p static/vendor/echarts
@@ -56,6 +56,9 @@ vendor:
 	mkdir -p static/vendor/bootstrap-icons
 	$(PY) -m core.icons node_modules/bootstrap-icons/icons static/vendor/bootstrap-icons/icons.svg
 	cp node_modules/bootstrap-icons/LICENSE static/vendor/bootstrap-icons/
+	mkdir -p tests/browser/vendor
+	cp node_modules/axe-core/axe.min.js tests/browser/vendor/
+	cp node_modules/axe-core/LICENSE tests/browser/vendor/axe-core.LICENSE
 
 ## Offline install for intranets: build wheels of the pinned requirements on a machine with PyPI
 ## access (same OS and Python as the server), copy wheelhouse/ over, then `make install-offline`.

@@ -6,7 +6,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "账号与安全"
 
     def ready(self) -> None:
-        from accounts import signals  # noqa: F401  (connect receivers)
+        from accounts import display, signals  # noqa: F401  (connect receivers)
         from accounts.policy import security_policy
         from audit.services import register_retention_source
 

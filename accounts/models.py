@@ -77,3 +77,18 @@ class SecurityPolicy(models.Model):
 
     def __str__(self) -> str:
         return "安全参数"
+
+
+class DisplayPreference(models.Model):
+    """How the pages look for one user (个人设置 → 显示): remembered across devices and sessions."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="display")
+    large_text = models.BooleanField("大字模式", default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "显示设置"
+        verbose_name_plural = "显示设置"
+
+    def __str__(self) -> str:
+        return f"{self.user}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import display, views
 
 app_name = "accounts"
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("users/<int:pk>/<slug:action>/", views.user_action, name="user_action"),
     path("roles/<int:pk>/revoke/", views.role_revoke, name="role_revoke"),
     path("security/", views.security_settings, name="security_settings"),
+    path("display/large-text/", display.large_text_toggle, name="large_text"),
 ]

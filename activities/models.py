@@ -36,6 +36,7 @@ from activities.choices import (
     VotingMethod,
 )
 from core.access import ScopedQuerySet
+from core.versioning import version_field
 from organizations.choices import OrgType
 
 
@@ -50,6 +51,7 @@ class MeetingQuerySet(ScopedQuerySet):
 class Meeting(models.Model):
     """One meeting or activity of any type in §13, with its computed head counts."""
 
+    row_version = version_field()  # #17.3: edits name the version they started from
     scope_org_field = "organization"
 
     organization = models.ForeignKey(

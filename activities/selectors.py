@@ -437,14 +437,19 @@ def committee_study_report(*, organization: Organization, start: date, end: date
 # --- member's own records ---------------------------------------------------------------------
 
 
-def my_attendance(*, user: Any, member: Member, limit: int = 20) -> list[Attendance]:
-    """A member's own attendance rows (finished meetings), newest first. One query."""
+def my_attendance(*, user: Any, member: Member, limit: int | None = 20) -> list[Attendance]:
+    """A member's own attendance rows (finished meetings), newest first (all with ``limit=None``). One query."""
     return list(
         Attendance.objects.visible_to(user, VIEW)
         .filter(member=member, meeting__status=MeetingStatus.FINAL)
         .select_related("meeting", "meeting__organization")
         .order_by("-meeting__held_on", "-meeting_id")[:limit]
     )
+
+
+def my_study_records(*, user: Any, member: Member) -> QuerySet[StudyRecord]:
+    """All of a member's study records, newest first. One query."""
+    return StudyRecord.objects.visible_to(user, VIEW).filter(member=member).order_by("-studied_on", "-pk")
 
 
 def my_study(*, user: Any, member: Member, year: int, limit: int = 20) -> dict[str, Any]:

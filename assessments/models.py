@@ -31,6 +31,7 @@ from assessments.choices import (
     StarChange,
 )
 from core.access import CHANGE, VIEW, ScopedQuerySet, get_scope
+from core.versioning import version_field
 from organizations.choices import OrgType
 from organizations.models import Organization
 
@@ -67,6 +68,7 @@ class SchemeQuerySet(ScopedQuerySet):
 class AssessmentScheme(models.Model):
     """A versioned star-rating scheme (星级评定方案) for one year and one organization type."""
 
+    row_version = version_field()  # #17.3: edits name the version they started from
     scope_org_field = "organization"
 
     organization = models.ForeignKey(
@@ -256,6 +258,7 @@ class RatingQuerySet(ScopedQuerySet):
 class Rating(models.Model):
     """One organization's star rating for one year: self-assessment → review → 公示 → final."""
 
+    row_version = version_field()  # #17.3: edits name the version they started from
     scope_org_field = "organization"
 
     round = models.ForeignKey(
@@ -592,6 +595,7 @@ class InspectionReport(models.Model):
 class RectificationItem(models.Model):
     """整改: a finding turned into an item with a requirement, owner, deadline and sign-off."""
 
+    row_version = version_field()  # #17.3: edits name the version they started from
     scope_org_field = "organization"
 
     organization = models.ForeignKey(

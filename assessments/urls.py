@@ -1,6 +1,17 @@
 from django.urls import path
 
-from assessments.views import duty, evidence, index, ledger, publicity, ratings, rectification, reports, schemes
+from assessments.views import (
+    duty,
+    evidence,
+    index,
+    ledger,
+    official,
+    publicity,
+    ratings,
+    rectification,
+    reports,
+    schemes,
+)
 
 app_name = "assessments"
 
@@ -18,12 +29,15 @@ urlpatterns = [
     path("duty/write/<int:org_pk>/", duty.duty_edit, name="duty-edit"),
     path("duty/<int:pk>/", duty.duty_detail, name="duty-detail"),
     path("reports/", reports.report_list, name="report-list"),
+    path("reports/<int:pk>/", official.report_detail, name="report-detail"),
     path("reports/<int:pk>/retry/", reports.report_retry, name="report-retry"),
+    path("report-heading/<int:org_pk>/", official.report_heading_edit, name="report-heading"),
     path("reports/<int:pk>/<str:fmt>/", reports.report_download, name="report-download"),
     path("batches/<int:pk>/", reports.batch_detail, name="batch-detail"),
     path("ledgers/new/<int:org_pk>/", ledger.ledger_batch_new, name="ledger-batch-new"),
     path("ledgers/<int:pk>/", ledger.ledger_batch_detail, name="ledger-batch"),
     path("ledgers/<int:pk>/download/", ledger.ledger_batch_download, name="ledger-batch-download"),
+    path("ledgers/meetings/<int:pk>/print/", ledger.meeting_record_print, name="meeting-record-print"),
     path("rectifications/", rectification.rectification_list, name="rectification-list"),
     path("rectifications/new/", rectification.rectification_new, name="rectification-new"),
     path("rectifications/<int:pk>/", rectification.rectification_detail, name="rectification-detail"),

@@ -8,8 +8,12 @@ from django.utils import timezone
 
 
 class AuditSearchForm(forms.Form):
-    start = forms.DateField(label="开始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="结束日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label="开始日期", required=False, widget=forms.DateInput(attrs={"type": "date", "aria-label": "开始日期"})
+    )
+    end = forms.DateField(
+        label="结束日期", required=False, widget=forms.DateInput(attrs={"type": "date", "aria-label": "结束日期"})
+    )
     username = forms.CharField(label="用户名", required=False, max_length=150)
     event = forms.RegexField(label="事件", required=False, max_length=64, regex=r"^[a-z0-9_]*$")
     org = forms.CharField(label="组织代码", required=False, max_length=40)

@@ -9,9 +9,11 @@ rich-text runs, booleans, numbers and date-formatted numbers — what Excel, WPS
 
 from __future__ import annotations
 
+import io
 import posixpath
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import IO, Any
 
 from defusedxml import DefusedXmlException
@@ -31,6 +33,62 @@ class XlsxError(Exception):
 
 class XlsxUnsafeError(XlsxError):
     """A part of the archive declares a DTD or entities (billion laughs, external entities)."""
+
+
+class XlsxRefused(XlsxError):
+    """Refused before reading; ``message`` is the Chinese sentence for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class XlsxLimitError(XlsxRefused):
+    """The workbook is larger than the import allows (a decompression bomb, or simply too big)."""
+
+
+@dataclass(frozen=True)
+class XlsxLimits:
+    """What one import accepts (#21.8). The unzipped size is the sum of the sizes the archive
+    declares, which bound what ``zipfile`` will inflate (a part that inflates to more fails its
+    size/CRC check), so no part is read before the total is known to be small enough."""
+
+    max_bytes: int = 30 * 1024 * 1024
+    max_unzipped_bytes: int = 400 * 1024 * 1024
+    max_rows: int = 200_000
+    max_cols: int = 200
+    max_shared_strings: int = 2_000_000
+
+
+NOT_XLSX = "文件不是 XLSX 表格（请用模板填写后另存为 .xlsx）"
+
+
+def open_checked(data: bytes, limits: XlsxLimits) -> zipfile.ZipFile:
+    """The archive, after the size, container and unzipped-size checks."""
+    if len(data) > limits.max_bytes:
+        raise XlsxLimitError(f"文件过大（上限 {limits.max_bytes // (1024 * 1024)} MB），请分批导入")
+    if not data.startswith(b"PK\x03\x04"):
+        raise XlsxRefused(NOT_XLSX)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise XlsxRefused("文件已损坏或不是 XLSX 表格") from exc
+    names = {info.filename for info in infos}
+    if "[Content_Types].xml" not in names or not any(name.startswith("xl/") for name in names):
+        raise XlsxRefused(NOT_XLSX)
+    if sum(info.file_size for info in infos) > limits.max_unzipped_bytes:
+        raise XlsxLimitError("文件解压后过大，请分批导入")
+    return archive
+
+
+def read_xlsx_rows(
+    data: bytes, *, limits: XlsxLimits, max_col: int, sheet_name: str | None = None
+) -> Iterator[tuple[int, list[Any]]]:
+    """The one XLSX reader of every import: ``iter_rows`` over ``open_checked`` with ``limits``
+    on rows, columns and shared strings."""
+    archive = open_checked(data, limits)
+    yield from iter_rows(archive, sheet_name=sheet_name, max_col=max_col, limits=limits)
 
 
 def iterparse(handle: IO[bytes], events: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
@@ -53,12 +111,14 @@ def _text(element: Any) -> str:
     return "".join(t.text or "" for r in element.iterfind(f"{MAIN}r") for t in r.iterfind(f"{MAIN}t"))
 
 
-def _shared_strings(archive: zipfile.ZipFile) -> list[str]:
+def _shared_strings(archive: zipfile.ZipFile, limit: int) -> list[str]:
     if "xl/sharedStrings.xml" not in archive.namelist():
         return []
     strings: list[str] = []
     for _, element in _parse(archive, "xl/sharedStrings.xml"):
         if element.tag == f"{MAIN}si":
+            if len(strings) >= limit:
+                raise XlsxLimitError(f"表格中的文字条目超过 {limit} 个，请分批导入")
             strings.append(_text(element))
             element.clear()
     return strings
@@ -109,11 +169,20 @@ def _sheet_path(archive: zipfile.ZipFile, sheet_name: str | None) -> str:
     return path
 
 
-def iter_rows(source: IO[bytes], *, sheet_name: str | None = None, max_col: int) -> Iterator[tuple[int, list[Any]]]:
-    """(row number, values of columns 1..max_col) for every row present in the sheet XML."""
+def iter_rows(
+    source: IO[bytes] | zipfile.ZipFile,
+    *,
+    sheet_name: str | None = None,
+    max_col: int,
+    limits: XlsxLimits | None = None,
+) -> Iterator[tuple[int, list[Any]]]:
+    """(row number, values of columns 1..max_col) for every row present in the sheet XML.
+    Imports call ``read_rows``, which checks the archive and passes ``limits``."""
+    limits = limits or XlsxLimits()
+    rows_seen = 0
     try:
-        archive = zipfile.ZipFile(source)
-        strings = _shared_strings(archive)
+        archive = source if isinstance(source, zipfile.ZipFile) else zipfile.ZipFile(source)
+        strings = _shared_strings(archive, limits.max_shared_strings)
         dates = _date_styles(archive)
         path = _sheet_path(archive, sheet_name)
     except (KeyError, ValueError, zipfile.BadZipFile, SyntaxError) as exc:
@@ -132,6 +201,8 @@ def iter_rows(source: IO[bytes], *, sheet_name: str | None = None, max_col: int)
                     col = column_index_from_string(letters) - 1
                 else:
                     col = next_col
+                if col >= limits.max_cols:
+                    raise XlsxLimitError(f"表格列数超过 {limits.max_cols} 列，请使用模板")
                 next_col = col + 1
                 if col < max_col:
                     kind = element.get("t", "n")
@@ -157,6 +228,9 @@ def iter_rows(source: IO[bytes], *, sheet_name: str | None = None, max_col: int)
                     values[col] = value
                 element.clear()
             elif tag == row_tag:
+                rows_seen += 1
+                if rows_seen > limits.max_rows + 1:  # + the header row
+                    raise XlsxLimitError(f"数据超过 {limits.max_rows} 行，请分批导入")
                 number = element.get("r")
                 current_row = int(number) if number else current_row + 1
                 yield current_row, values

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from dashboard.models import DashboardBuild
@@ -52,22 +53,20 @@ class FactsState:
         }
 
 
-def _last_complete() -> DashboardBuild | None:
-    return (
-        DashboardBuild.objects.filter(finished_at__isnull=False, version=FACTS_VERSION, started_at__isnull=False)
-        .order_by("-started_at")
+def facts_state() -> FactsState:
+    """Complete (one small query), or being (re)built (three)."""
+    complete = DashboardBuild.objects.filter(
+        finished_at__isnull=False, version=FACTS_VERSION, started_at__isnull=False
+    ).order_by("-started_at")
+    requests = DashboardBuild.objects.filter(finished_at__isnull=True).exclude(reason=NIGHTLY)
+    last = (
+        DashboardBuild.objects.filter(pk=Subquery(complete.values("pk")[:1]))
+        .annotate(pending=Exists(requests.filter(requested_at__gt=OuterRef("started_at"))))
         .first()
     )
-
-
-def facts_state() -> FactsState:
-    """Complete, or being (re)built: two small queries."""
-    last = _last_complete()
-    pending = DashboardBuild.objects.filter(finished_at__isnull=True).exclude(reason=NIGHTLY)
-    if last is not None:
-        pending = pending.filter(requested_at__gt=last.started_at)
-    if last is not None and not pending.exists():
+    if last is not None and not last.pending:
         return FactsState(ready=True, started_at=last.started_at)
+    pending = requests if last is None else requests.filter(requested_at__gt=last.started_at)
     running = (
         DashboardBuild.objects.filter(finished_at__isnull=True, started_at__isnull=False)
         .order_by("-started_at")

@@ -16,6 +16,7 @@ own rows from the sources, then the cumulative rows by grouping own rows on each
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from dashboard.builds import FACTS_VERSION, Progress
 from dashboard.models import DashboardBuild, DashboardFact
 from organizations.models import Organization
 
+logger = logging.getLogger(__name__)
 Row = tuple[int, str, str, str, int, Decimal]
 Key = tuple[int, str, str, str]  # (organization_id, period, metric, dimension)
 ZERO = Decimal("0.00")
@@ -62,8 +64,6 @@ class Family:
     name: str
     label: str
     sources: list[QuerySource | PythonSource] = field(default_factory=list)
-    # Organization types whose refresh is too costly for the request: done by a Celery task.
-    background_types: set[str] = field(default_factory=set)
 
 
 FAMILIES: dict[str, Family] = {}
@@ -267,6 +267,20 @@ def facts_rebuild(*, families: Iterable[str] | None = None, reason: str = "night
         families=",".join(names),
         steps_total=steps,
     )
+    try:
+        _rebuild(fams, names, build)
+    except Exception:
+        _requeue(build)
+        raise
+    rows = DashboardFact.objects.filter(family__in=names).count()
+    build.finished_at = timezone.now()
+    build.rows = rows
+    build.steps_done = steps
+    build.save(update_fields=["finished_at", "rows", "steps_done"])
+    return rows
+
+
+def _rebuild(fams: list[Family], names: list[str], build: DashboardBuild) -> None:
     on = today()
     with Progress(build) as progress, transaction.atomic():
         # DELETE, not TRUNCATE: readers keep seeing the old figures until this transaction commits.
@@ -280,12 +294,18 @@ def facts_rebuild(*, families: Iterable[str] | None = None, reason: str = "night
                     _write_own(own)
                 progress.step()
         _rebuild_cumulative(names)
-    rows = DashboardFact.objects.filter(family__in=names).count()
-    build.finished_at = timezone.now()
-    build.rows = rows
-    build.steps_done = steps
-    build.save(update_fields=["finished_at", "rows", "steps_done"])
-    return rows
+
+
+def _requeue(build: DashboardBuild) -> None:
+    """A failed build becomes a request again (the sweeper retries it); a nightly one is dropped."""
+    try:
+        rows = DashboardBuild.objects.filter(pk=build.pk)
+        if build.reason == "nightly":
+            rows.delete()
+        else:
+            rows.update(started_at=None, steps_done=0)
+    except Exception:  # the database is gone: the sweeper retries after the rebuild's time limit
+        logger.exception("dashboard rebuild %s failed and could not be re-queued", build.pk)
 
 
 def _write_own(own: dict[Key, tuple[str, int, Decimal]]) -> None:

@@ -80,3 +80,28 @@ class DashboardBuild(models.Model):
 
     def __str__(self) -> str:
         return f"{self.requested_at:%Y-%m-%d %H:%M} {self.reason} {self.families} {self.rows}"
+
+
+class DashboardDirty(models.Model):
+    """Outbox of the summary tables: (organization, family) whose facts must be recomputed.
+
+    Written in the transaction of the change that makes them stale (so no change can commit
+    without its mark), removed by ``dashboard.outbox.outbox_drain`` in the transaction that
+    recomputes them. No foreign key: inserting a mark must not wait on a refresh that holds the
+    organization's row lock.
+    """
+
+    organization_id = models.BigIntegerField()
+    family = models.CharField(max_length=12)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "待刷新统计"
+        verbose_name_plural = "待刷新统计"
+        indexes = [
+            models.Index(fields=["created_at"], name="dirty_created"),
+            models.Index(fields=["family", "organization_id"], name="dirty_family_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.family} {self.created_at:%Y-%m-%d %H:%M:%S}"

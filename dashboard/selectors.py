@@ -25,6 +25,7 @@ from core.dates import today
 from core.numbers import is_number
 from dashboard.builds import facts_state
 from dashboard.models import DashboardFact
+from dashboard.outbox import outbox_stale
 from members.choices import DuesCategory, Education, MembershipStatus, Sex, Stage
 from members.models import Member
 from organizations.choices import OrgType
@@ -375,10 +376,11 @@ CHILD_METRICS = ["stage", "life", "dues", "org_flag"]
 
 
 def dashboard_data(*, user: Any, org: Organization, period: Period, page: int = 1) -> dict[str, Any]:
-    """Every figure of ``org``'s dashboard for ``period``: 7 queries (plus the gate's).
+    """Every figure of ``org``'s dashboard for ``period``: 8 queries (plus the gate's).
 
     While the facts are incomplete (never built, or a requested rebuild has not run yet) the
-    figures are left out: ``data["facts"]`` says so, with the running build's progress."""
+    figures are left out: ``data["facts"]`` says so, with the running build's progress.
+    ``data["updating"]``: changes in the subtree wait for their refresh longer than they should."""
     state = facts_state()
     if not state.ready:
         ancestors = list(Organization.objects.ancestors_of(org)) if org.depth > 1 else []
@@ -423,6 +425,7 @@ def dashboard_data(*, user: Any, org: Organization, period: Period, page: int = 
     return {
         "org": org,
         "facts": state,
+        "updating": outbox_stale(org),
         "period": period,
         "ancestors": ancestors,
         "members": _member_figures(fig, period),
@@ -470,7 +473,7 @@ def dashboard_json(data: dict[str, Any]) -> dict[str, Any]:
     page = data["children_page"]
     return {
         **head,
-        "facts": data["facts"].as_dict(),
+        "facts": {**data["facts"].as_dict(), "updating": data["updating"]},
         "year": data["period"].year,
         "quarter": data["period"].quarter,
         "members": data["members"],

@@ -1,18 +1,16 @@
 """Hooks that keep the summary tables current.
 
-A change to a source row marks (organization, family) pairs dirty; after the transaction commits,
-``facts_refresh`` recomputes those organizations' own facts and carries the difference up the
-tree. Writes that bypass signals (bulk inserts, ``QuerySet.update``) are caught by the nightly
-rebuild (``dashboard.rebuild`` in CELERY_BEAT_SCHEDULE), unless the service announces them with
-``core.signals.rows_changed`` / ``tree_changed`` (which this module subscribes to). The domain never
-calls the dashboard.
+A change to a source row marks (organization, family) pairs dirty in the same transaction (the
+outbox, ``dashboard.outbox``); after the commit a worker runs ``facts_refresh`` for them, which
+recomputes those organizations' own facts and carries the difference up the tree, and the sweeper
+catches any mark a failed refresh left. Writes that bypass signals (bulk inserts,
+``QuerySet.update``) are caught by the nightly rebuild (``dashboard.rebuild`` in
+CELERY_BEAT_SCHEDULE), unless the service announces them with ``core.signals.rows_changed`` /
+``tree_changed`` (which this module subscribes to). The domain never calls the dashboard.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,12 +20,9 @@ from django.db.models.signals import post_delete, post_save, pre_save
 
 from core.signals import rows_changed, tree_changed
 from dashboard.builds import request_rebuild
-from dashboard.facts import FAMILIES, facts_refresh
-from dashboard.tasks import dashboard_rebuild, dashboard_refresh
+from dashboard.outbox import outbox_mark
+from dashboard.tasks import dashboard_rebuild
 from organizations.models import Organization
-
-logger = logging.getLogger(__name__)
-_local = threading.local()
 
 # (app_label.ModelName, path to organization id(s), families); the domain families add theirs.
 WATCHED: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
@@ -38,16 +33,9 @@ WATCHED: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
 
 
 def dashboard_mark_dirty(*, org_ids: Iterable[int | None], families: Iterable[str]) -> None:
-    """Refresh these organizations' facts once the current transaction commits (now if none)."""
-    pending: dict[str, set[int]] | None = getattr(_local, "pending", None)
-    if pending is None:
-        pending = _local.pending = defaultdict(set)
-    ids = {pk for pk in org_ids if pk is not None}
-    if not ids:
-        return
-    for family in families:
-        pending[family].update(ids)
-    transaction.on_commit(_flush)
+    """Mark these organizations' facts dirty in the current transaction (the outbox); a worker
+    recomputes them after the commit, the sweeper if that fails."""
+    outbox_mark(org_ids=[pk for pk in org_ids if pk is not None], families=families)
 
 
 def _rows_changed(sender: Any, organization_ids: Iterable[int | None] = (), **kwargs: Any) -> None:
@@ -57,49 +45,6 @@ def _rows_changed(sender: Any, organization_ids: Iterable[int | None] = (), **kw
     families = {family for watched, _paths, fams in WATCHED if watched == label for family in fams}
     if families:
         dashboard_mark_dirty(org_ids=organization_ids, families=sorted(families))
-
-
-def _flush() -> None:
-
-    pending: dict[str, set[int]] | None = getattr(_local, "pending", None)
-    _local.pending = None
-    if not pending:
-        return
-    by_orgs: dict[frozenset[int], list[str]] = defaultdict(list)
-    for family, ids in pending.items():
-        if family in FAMILIES:
-            by_orgs[frozenset(ids)].append(family)
-
-    for ids, families in by_orgs.items():
-        try:
-            heavy = _background_orgs(ids, families)
-            for family in families:
-                later = heavy.get(family, set())
-                if later:
-                    dashboard_refresh.delay(sorted(later), [family])
-            now_families = [f for f in families if not heavy.get(f)]
-            if now_families:
-                facts_refresh(org_ids=ids, families=now_families)
-            for family in families:
-                rest = set(ids) - heavy.get(family, set())
-                if heavy.get(family) and rest:
-                    facts_refresh(org_ids=rest, families=[family])
-        except Exception:  # the write itself is committed; the nightly rebuild repairs the summary
-            logger.exception("dashboard refresh failed for %s %s", families, sorted(ids)[:20])
-
-
-def _background_orgs(ids: frozenset[int], families: list[str]) -> dict[str, set[int]]:
-    """family → organizations whose refresh is left to a Celery task (too costly for a request)."""
-
-    types = {t for name in families for t in FAMILIES[name].background_types}
-    if not types:
-        return {}
-    heavy = dict(Organization.objects.filter(pk__in=ids, org_type__in=types).values_list("pk", "org_type"))
-    return {
-        name: {pk for pk, t in heavy.items() if t in FAMILIES[name].background_types}
-        for name in families
-        if FAMILIES[name].background_types
-    }
 
 
 def _resolve(obj: Any, dotted: str) -> Any:

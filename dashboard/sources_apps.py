@@ -40,7 +40,6 @@ from members.development.rules import DevelopmentState, next_actions
 from members.dues.models import DuesMonth
 from members.dues.selectors import arrears_by_member
 from members.models import Member
-from organizations.choices import OrgType
 from organizations.models import Organization
 
 NOW = "now"
@@ -86,10 +85,9 @@ def _life_rows(org_ids: list[int] | None, on: date) -> Iterator[Row]:
 
 
 def _register_life() -> None:
-    fam = family_register("life", "组织生活", [PythonSource(_life_rows)])
-    fam.background_types = {OrgType.COMMITTEE, OrgType.GENERAL_BRANCH}
-    # A committee's own items read its whole subtree (rosters, 书记讲党课): refresh those in the
-    # background (Celery); a branch's items only read the branch, refreshed right after the commit.
+    family_register("life", "组织生活", [PythonSource(_life_rows)])
+    # A committee's own items read its whole subtree (rosters, 书记讲党课); every refresh runs in
+    # the worker after the commit (dashboard.outbox), never in the request.
     watch("activities.Meeting", ("organization_id",), ("life",))
     watch("activities.ComplianceWaiver", ("organization_id",), ("life",))
     watch("activities.Talk", ("organization_id",), ("life",))

@@ -444,13 +444,14 @@ def bench_build(*, n_orgs: int, n_members: int, seed: int, attendance_days: int 
     if Organization.objects.exists():
         raise RuntimeError("数据库中已有数据")
     rng = random.Random(seed)
+    seed_module = globals()["seed"]  # the demo.seed module (the parameter ``seed`` shadows it here)
     on = today()
     report = BuildReport()
     holder: dict[str, list[Organization]] = {}
 
     def tree() -> int:
         rows = build_tree(n_orgs, rng)
-        Organization.objects.bulk_create(rows, batch_size=seed.BATCH)
+        Organization.objects.bulk_create(rows, batch_size=seed_module.BATCH)
         holder["orgs"] = list(Organization.objects.order_by("path"))
         return len(rows)
 
@@ -464,7 +465,7 @@ def bench_build(*, n_orgs: int, n_members: int, seed: int, attendance_days: int 
         branches = [o for o in orgs if o.org_type == OrgType.BRANCH] or orgs[-1:]
         report.step("党员", lambda: _members(n_members, branches, rng, on))
         report.step("组织关系记录", lambda: _memberships(on))
-        report.step("委员会届次", lambda: (seed._seed_terms(orgs, rng, on), len(orgs))[1])
+        report.step("委员会届次", lambda: (seed_module._seed_terms(orgs, rng, on), len(orgs))[1])
         report.step("一年的会议", lambda: _meetings(orgs, rng, on))
         report.step(f"近 {attendance_days} 天会议出席记录", lambda: _attendance(on, attendance_days))
         report.step("党费核定与月台账", lambda: _dues(rng, on))

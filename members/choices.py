@@ -166,7 +166,9 @@ class TransferStatus(models.TextChoices):
 
 
 class ImportStatus(models.TextChoices):
+    CHECKING = "checking", "检查中"
     PREVIEWED = "previewed", "待确认"
+    COMMITTING = "committing", "导入中"
     COMMITTED = "committed", "已导入"
     ROLLED_BACK = "rolled_back", "已撤销"
     DISCARDED = "discarded", "已放弃"

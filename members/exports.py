@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from audit.services import audit_log
 from core.access import get_scope
-from core.xlsx import new_workbook
+from core.xlsx import new_workbook, safe_cell
+from members.me import me_exports
 from members.models import Member
 from members.selectors import member_roster_history, member_transfers
 from organizations.models import Organization
@@ -65,8 +66,17 @@ LIST_COLUMNS: list[tuple[str, Callable[[Member], Any]]] = [
 ]
 
 
-def _watermark(user: Any) -> str:
-    return f"导出人：{user.get_username()}　导出时间：{timezone.localtime():%Y-%m-%d %H:%M}　证件号码与电话已脱敏，仅限工作使用"
+def exporter_name(user: Any, member: Member | None = None) -> str:
+    """Who exported, by name: the member's own name for their record, else the account's full
+    name; the username only when the account has no name."""
+    return (member.name if member is not None else "") or user.get_full_name() or user.get_username()
+
+
+def _watermark(user: Any, member: Member | None = None) -> str:
+    return (
+        f"导出人：{exporter_name(user, member)}　导出时间：{timezone.localtime():%Y-%m-%d %H:%M}"
+        "　证件号码与电话已脱敏，仅限工作使用"
+    )
 
 
 def _export_organization(user: Any, chosen: Organization | None) -> Organization | None:
@@ -109,8 +119,10 @@ def member_list_xlsx(*, queryset: QuerySet[Member], user: Any, filters: dict[str
     return buffer.getvalue(), count
 
 
-def member_own_data(member: Member) -> dict[str, Any]:
-    """Everything the system holds on the member (ID number and phone masked)."""
+def member_own_data(member: Member, user: Any) -> dict[str, Any]:
+    """Everything the system holds on the member (ID number and phone masked): the record, the
+    organization history and transfers, and every section of the 我的 page (dues, meetings and
+    attendance, study records, development steps) through ``members.me.me_exports``."""
     profile = {header: value(member) for header, value in LIST_COLUMNS}
     profile.update(
         {
@@ -141,12 +153,18 @@ def member_own_data(member: Member) -> dict[str, Any]:
         }
         for t in member_transfers(member=member)
     ]
-    return {"基本信息": profile, "组织关系记录": roster, "组织关系转接": transfers}
+    return {
+        "导出信息": {"导出人": exporter_name(user, member), "导出时间": f"{timezone.localtime():%Y-%m-%d %H:%M}"},
+        "基本信息": profile,
+        "组织关系记录": roster,
+        "组织关系转接": transfers,
+        **me_exports(member=member, user=user),
+    }
 
 
 def member_own_record(*, member: Member, user: Any, fmt: str) -> tuple[bytes, str, str]:
     """“下载我的档案”: the member's own data only, as JSON or XLSX; audited."""
-    data = member_own_data(member)
+    data = member_own_data(member, user)
     stamp = f"{timezone.localdate():%Y%m%d}"
     if fmt == "json":
         content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
@@ -154,16 +172,17 @@ def member_own_record(*, member: Member, user: Any, fmt: str) -> tuple[bytes, st
     else:
         wb = new_workbook(write_only=True)
         ws = wb.create_sheet("基本信息")
-        ws.append([_watermark(user)])
+        ws.append([_watermark(user, member)])
         for key, value in data["基本信息"].items():
             ws.append([key, value])
-        for title in ("组织关系记录", "组织关系转接"):
+        for title, rows in data.items():
+            if title in ("导出信息", "基本信息"):
+                continue
             sheet = wb.create_sheet(title)
-            rows = data[title]
             if rows:
                 sheet.append(list(rows[0].keys()))
                 for row in rows:
-                    sheet.append(list(row.values()))
+                    sheet.append([safe_cell(v) for v in row.values()])
             else:
                 sheet.append(["（无记录）"])
         buffer = io.BytesIO()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,7 +27,7 @@ from core.access import CHANGE
 from core.dates import today
 from core.signals import rows_changed
 from core.xlsx import new_workbook
-from core.xlsx_reader import XlsxError, XlsxUnsafeError, iter_rows
+from core.xlsx_reader import XlsxError, XlsxLimits, XlsxRefused, XlsxUnsafeError, read_xlsx_rows
 from members import crypto
 from members.choices import (
     Degree,
@@ -53,6 +52,13 @@ SHEET_NAME = "党员信息"
 MAX_ROWS = getattr(settings, "PB_IMPORT_MAX_ROWS", 200_000)
 MAX_BYTES = getattr(settings, "PB_IMPORT_MAX_BYTES", 30 * 1024 * 1024)
 MAX_UNZIPPED_BYTES = 400 * 1024 * 1024
+LIMITS = XlsxLimits(
+    max_bytes=MAX_BYTES,
+    max_unzipped_bytes=MAX_UNZIPPED_BYTES,
+    max_rows=MAX_ROWS,
+    max_cols=200,
+    max_shared_strings=2_000_000,
+)
 MAX_STORED_ERRORS = 20_000
 BULK_BATCH = 2000
 _YES = {"是", "y", "yes", "true", "1", "√"}
@@ -203,28 +209,10 @@ class ParseResult:
             self.errors.append([row, HEADERS.get(key, key), message])
 
 
-def _check_container(data: bytes) -> None:
-    if len(data) > MAX_BYTES:
-        raise ImportFileError({"file": f"文件过大（上限 {MAX_BYTES // (1024 * 1024)} MB），请分批导入"})
-    if not data.startswith(b"PK\x03\x04"):
-        raise ImportFileError({"file": "文件不是 XLSX 表格（请用模板填写后另存为 .xlsx）"})
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            unzipped = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile as exc:
-        raise ImportFileError({"file": "文件已损坏或不是 XLSX 表格"}) from exc
-    if "[Content_Types].xml" not in names or not any(name.startswith("xl/") for name in names):
-        raise ImportFileError({"file": "文件不是 XLSX 表格（请用模板填写后另存为 .xlsx）"})
-    if unzipped > MAX_UNZIPPED_BYTES:
-        raise ImportFileError({"file": "文件解压后过大，请分批导入"})
-
-
 def _rows(data: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """(Excel row number, values) of the data sheet, after checking the header row."""
-    _check_container(data)
     try:
-        rows = iter_rows(io.BytesIO(data), sheet_name=SHEET_NAME, max_col=len(COLUMNS))
+        rows = read_xlsx_rows(data, limits=LIMITS, sheet_name=SHEET_NAME, max_col=len(COLUMNS))
         header = next(rows, None)
         expected = [c.header for c in COLUMNS]
         got = [str(v or "").strip().rstrip("*") for v in (header[1] if header else ())]
@@ -238,12 +226,20 @@ def _rows(data: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
             yield number, tuple(values)
+    except XlsxRefused as exc:
+        raise ImportFileError({"file": exc.message}) from exc
     except XlsxUnsafeError as exc:
         raise ImportFileError(
             {"file": "文件含有不允许的 XML 内容（DTD 或实体声明），已拒绝；请用模板重新填写"}
         ) from exc
     except XlsxError as exc:
         raise ImportFileError({"file": "无法读取该 XLSX 文件，请用模板重新填写"}) from exc
+
+
+def check_file(data: bytes) -> None:
+    """The cheap checks, at upload: an XLSX within the limits whose header row is the template's
+    (the rows are checked by a worker, members.import_jobs). Raises ImportFileError."""
+    next(_rows(data), None)
 
 
 def _text(value: Any) -> str:
@@ -384,8 +380,10 @@ def check_rows(
     user: Any,
     scope: Organization,
     sink: Callable[[list[Member]], None] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ParseResult:
-    """Check every row; errors name the Excel row, the column and the reason.
+    """Check every row; errors name the Excel row, the column and the reason. ``progress`` is told
+    the number of rows checked every ``BULK_BATCH`` rows (the background check shows it).
 
     Valid members are handed to ``sink`` in chunks (the commit inserts them; the preview does
     not), so memory stays flat. The caller's transaction makes the whole batch all or nothing.
@@ -421,6 +419,8 @@ def check_rows(
         pending.append((number, member))
         if len(pending) >= BULK_BATCH:
             flush()
+            if progress is not None:
+                progress(number)
     flush()
     result.errors.sort(key=lambda item: item[0])
     return result
@@ -551,17 +551,18 @@ def _inserter(batch: ImportBatch, on: date) -> Callable[[list[Member]], None]:
     return insert
 
 
-def import_commit(*, batch: ImportBatch, user: Any) -> ImportBatch:
+def import_commit(*, batch: ImportBatch, user: Any, from_status: str = ImportStatus.PREVIEWED) -> ImportBatch:
     """Import every row or none. The file is re-checked as it is written (the database may have
-    changed since the preview); any error rolls the whole batch back."""
+    changed since the preview); any error rolls the whole batch back. ``from_status`` is
+    COMMITTING when a worker runs it (members.import_jobs)."""
     batch = ImportBatch.objects.select_related("organization").get(pk=batch.pk)
-    if batch.status != ImportStatus.PREVIEWED or not batch.file_cipher:
+    if batch.status != from_status or not batch.file_cipher:
         raise ValidationError({"batch": "该批次不能导入（已导入、已放弃或预览有错误）"})
     rows = rows_from_bytes(crypto.decrypt_bytes(batch.file_cipher, field=FILE_FIELD))
     try:
         with transaction.atomic():
             locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-            if locked.status != ImportStatus.PREVIEWED:
+            if locked.status != from_status:
                 raise ValidationError({"batch": "该批次已被处理"})
             try:
                 result = check_rows(rows=rows, user=user, scope=batch.organization, sink=_inserter(locked, today()))
@@ -585,7 +586,7 @@ def import_commit(*, batch: ImportBatch, user: Any) -> ImportBatch:
     except _Refused as refused:
         result = refused.result
         ImportBatch.objects.filter(pk=batch.pk).update(
-            errors=result.errors, error_count=result.error_count, file_cipher=b""
+            status=ImportStatus.PREVIEWED, errors=result.errors, error_count=result.error_count, file_cipher=b""
         )
         raise ValidationError(
             {"batch": f"数据已发生变化，复核发现 {result.error_count} 处错误，未导入任何数据"}

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 
 from core.access import VIEW, Identity, ScopedQuerySet, get_scope
+from core.versioning import version_field
 from members import crypto
 from members.choices import (
     Degree,
@@ -44,6 +45,7 @@ class MemberQuerySet(ScopedQuerySet):
 
 
 class Member(models.Model):
+    row_version = version_field()  # #17.3: edits name the version they started from
     scope_org_field = "organization"
     scope_member_field = "pk"
 
@@ -292,6 +294,10 @@ class ImportBatch(models.Model):
     committed_at = models.DateTimeField("导入时间", null=True, blank=True)
     committed_count = models.PositiveIntegerField("导入人数", default=0)
     rolled_back_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    # Background work (members.import_jobs): rows checked so far while 检查中, and why the last
+    # background step failed (the batch is left where it was, to be retried).
+    progress_done = models.PositiveIntegerField("已检查行数", default=0)
+    failure = models.CharField("失败原因", max_length=200, blank=True)
 
     objects = ScopedQuerySet.as_manager()
 

@@ -11,8 +11,10 @@ from django.db.models import Exists, Func, IntegerField, OuterRef, Q, QuerySet, 
 from django.db.models.functions import Coalesce
 
 from audit.denials import note_out_of_scope
+from audit.models import AuditEvent
 from core.access import CHANGE, VIEW
 from core.dates import add_months, add_years, today
+from members.changes import field_label
 from members.choices import MembershipStatus, Stage, TransferStatus
 from members.models import Member, MemberTransfer, OrganizationMembership
 from organizations.models import Organization
@@ -332,3 +334,35 @@ def member_id_hashes_taken(user: Any, hashes: Iterable[str], *, exclude_pk: int 
         visible = set(Member.objects.visible_to(user, VIEW).filter(pk__in=found.values()).values_list("pk", flat=True))
         note_out_of_scope(user=user, kind="member_id_number", ids=[pk for pk in found.values() if pk not in visible])
     return set(found)
+
+
+# The audit events that change a member record (the history on the record page and in the API).
+MEMBER_HISTORY_EVENTS = ("member_create", "member_update")
+
+
+def member_change_history(*, member: Member, limit: int = 200) -> list[dict[str, Any]]:
+    """A record's changes, newest first, from the audit log: when, who (by name), and each field's
+    old → new value (personal values masked when written). Events written before old values were
+    kept list the field names only (``old``/``new`` None). One query."""
+    events = (
+        AuditEvent.objects.filter(object_type="Member", object_id=str(member.pk), event__in=MEMBER_HISTORY_EVENTS)
+        .select_related("user")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    history = []
+    for event in events:
+        detail = event.detail or {}
+        changes = detail.get("changes")
+        if changes is None:
+            changes = [{"field": f, "label": field_label(f), "old": None, "new": None} for f in detail.get("fields", [])]
+        user = event.user
+        history.append(
+            {
+                "at": event.created_at,
+                "event": event.event,
+                "action": "登记" if event.event == "member_create" else "修改",
+                "by": (user.get_full_name() or user.get_username()) if user else (event.username or "系统"),
+                "changes": changes,
+            }
+        )
+    return history

@@ -17,6 +17,7 @@ from audit.services import audit_log
 from core.access import CHANGE, VIEW, authorize, get_scope, user_can
 from core.dates import add_years, today
 from core.roles import Role
+from members.changes import member_changes, member_snapshot
 from members.choices import PARTY_MEMBER_STAGES, MembershipStatus, Stage, TransferKind, TransferStatus
 from members.dues.services.ledger import dues_ledger_move
 from members.models import Member, MemberTransfer, OrganizationMembership
@@ -279,6 +280,7 @@ def member_update(
     by_procedure = {key: PROCEDURE_FIELDS[key] for key in changed if key in PROCEDURE_FIELDS}
     if by_procedure:
         raise ValidationError(by_procedure)
+    before = member_snapshot(member, changed)
     for key, value in fields.items():
         setattr(member, key, value)
     errors = FieldErrors()
@@ -299,7 +301,13 @@ def member_update(
         changed.append("id_number")
     if member.phone_hash != old_phone:
         changed.append("phone")
-    audit_log(event="member_update", obj=member, organization=member.organization, detail={"fields": changed})
+    audit_log(
+        event="member_update",
+        user=recorded_by,
+        obj=member,
+        organization=member.organization,
+        detail={"fields": changed, "changes": member_changes(before, member, changed)},
+    )
     return member
 
 

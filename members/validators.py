@@ -177,3 +177,10 @@ def mask_phone(value: str) -> str:
     if len(value) == 11:
         return f"{value[:3]}****{value[-4:]}"
     return "*" * max(len(value) - 4, 0) + value[-4:]
+
+
+def mask_address(value: str) -> str:
+    """``山东省济南市****``: the first six characters (province and city, usually), the rest hidden."""
+    if not value:
+        return ""
+    return f"{value[:6]}****" if len(value) > 6 else "*" * len(value)

@@ -19,7 +19,7 @@ from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from core.dates import today
 from core.numbers import as_id, is_number
 from core.paging import CappedPaginator
-from members import exports, imports, services
+from members import exports, import_jobs, imports, services
 from members.choices import ImportStatus, Stage, TransferKind, TransferStatus
 from members.forms import (
     ImportUploadForm,
@@ -33,6 +33,7 @@ from members.forms import (
 from members.me import me_sections
 from members.models import ImportBatch, Member, MemberTransfer
 from members.selectors import (
+    member_change_history,
     member_flags,
     member_list,
     member_roster_history,
@@ -134,6 +135,7 @@ def _member_for(request: HttpRequest, pk: int, action: str = VIEW) -> Member:
 def member_detail(request: HttpRequest, pk: int, revealed: dict[str, str] | None = None) -> HttpResponse:
     member = _member_for(request, pk)
     transfers = list(member_transfers(member=member))
+    can_change = user_can(request.user, CHANGE, member)
     return render(
         request,
         "members/detail.html",
@@ -142,7 +144,9 @@ def member_detail(request: HttpRequest, pk: int, revealed: dict[str, str] | None
             "flags": member_flags(member),
             "transfers": transfers,
             "roster": list(member_roster_history(member=member)),
-            "can_change": user_can(request.user, CHANGE, member),
+            "can_change": can_change,
+            # The change history: only for those who may change the record.
+            "history": member_change_history(member=member) if can_change else None,
             "can_reveal": services.member_can_reveal(user=request.user, member=member),
             "revealed": revealed or {},
             "can_transfer": member.stage in (Stage.PROBATIONARY, Stage.FULL)
@@ -339,7 +343,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             form.add_error("file", f"文件过大（上限 {imports.MAX_BYTES // (1024 * 1024)} MB），请分批导入")
         else:
             try:
-                batch = imports.import_preview(
+                batch = import_jobs.import_upload(
                     user=request.user,
                     scope=form.cleaned_data["organization"],
                     data=upload.read(),
@@ -364,8 +368,14 @@ def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
         action = request.POST.get("action", "")
         try:
             if action == "commit":
-                batch = imports.import_commit(batch=batch, user=request.user)
-                messages.success(request, f"已导入 {batch.committed_count} 名党员")
+                batch = import_jobs.import_commit_start(batch=batch, user=request.user)
+                batch.refresh_from_db()
+                if batch.status == ImportStatus.COMMITTED:
+                    messages.success(request, f"已导入 {batch.committed_count} 名党员")
+                elif batch.status == ImportStatus.COMMITTING:
+                    messages.info(request, "已开始导入，完成后本页自动刷新")
+                else:
+                    messages.error(request, batch.failure or "未导入任何数据")
             elif action == "discard":
                 imports.import_discard(batch=batch, user=request.user)
                 messages.success(request, "已放弃该批次")
@@ -379,6 +389,11 @@ def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, message)
         return redirect("members:import-batch", pk=batch.pk)
     batch.refresh_from_db()
+    running = batch.status in (ImportStatus.CHECKING, ImportStatus.COMMITTING)
+    if request.htmx:  # the progress block polls; when the work is done the whole page reloads
+        if not running:
+            return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+        return render(request, "members/_import_progress.html", {"batch": batch})
     page = Paginator(batch.errors, ERRORS_PAGE_SIZE).get_page(request.GET.get("page") or 1)
     blockers = imports.import_rollback_blockers(batch=batch) if batch.status == ImportStatus.COMMITTED else []
     return render(

@@ -7,19 +7,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import random
 import smtplib
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+
+from core.outbound import UnsafeDestination, check_url_host, pinned_connection
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +74,10 @@ def validate_webhook_url(url: str) -> str:
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError as exc:
         raise ValidationError({"url": "Webhook 地址的端口无效"}) from exc
-    allowed = [h.lower() for h in getattr(settings, "PB_WEBHOOK_ALLOWED_HOSTS", [])]
-    if allowed and parts.hostname.lower() not in allowed:
-        raise ValidationError({"url": f"只允许以下主机：{'、'.join(allowed)}"})
+    try:
+        check_url_host(parts.hostname, allowed=getattr(settings, "PB_WEBHOOK_ALLOWED_HOSTS", []))
+    except UnsafeDestination as exc:
+        raise ValidationError({"url": f"Webhook {exc}"}) from exc
     return url
 
 
@@ -124,16 +126,11 @@ def dingtalk_sign(secret: str, timestamp: str) -> str:
     return base64.b64encode(mac.digest()).decode("ascii")
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> None:
-        return None  # a redirect is answered as an error: never follow a robot URL elsewhere
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
 def post_webhook(*, url: str, kind: str, secret: str, payload: dict[str, Any], idempotency_key: str) -> None:
-    validate_webhook_url(url)
+    try:
+        validate_webhook_url(url)  # checked again when sent: the allow-list may have changed since
+    except ValidationError as exc:
+        raise PermanentDeliveryError("；".join(exc.messages)) from exc
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     timestamp = str(int(time.time() * 1000))
     headers = {
@@ -147,17 +144,35 @@ def post_webhook(*, url: str, kind: str, secret: str, payload: dict[str, Any], i
         if kind == "dingtalk":
             sep = "&" if "?" in url else "?"
             url = f"{url}{sep}timestamp={timestamp}&sign={urllib.parse.quote_plus(dingtalk_sign(secret, timestamp))}"
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - scheme checked
+    parts = urllib.parse.urlsplit(url)
+    target = parts.path or "/"
+    if parts.query:
+        target += f"?{parts.query}"
     try:
-        with _opener.open(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
-            text = response.read(65536)
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        if exc.code == 429 or exc.code >= 500:
-            raise TransientDeliveryError(f"HTTP {exc.code}") from exc
-        raise PermanentDeliveryError(f"HTTP {exc.code}") from exc
-    except OSError as exc:  # URLError, timeouts and refused connections are all OSErrors
+        # Resolved now, every address checked, and connected to the checked one (#21.7, core.outbound).
+        connection = pinned_connection(
+            parts.scheme,
+            parts.hostname or "",
+            parts.port,
+            allowed=getattr(settings, "PB_WEBHOOK_ALLOWED_HOSTS", []),
+            timeout=WEBHOOK_TIMEOUT_SECONDS,
+        )
+    except UnsafeDestination as exc:
+        raise PermanentDeliveryError(str(exc)) from exc
+    except OSError as exc:
         raise TransientDeliveryError(f"连接失败：{exc.__class__.__name__}") from exc
+    try:
+        connection.request("POST", target, body=body, headers=headers)
+        response = connection.getresponse()
+        status = response.status
+        text = response.read(65536)
+    except (OSError, http.client.HTTPException) as exc:  # timeouts, refused connections, broken replies
+        raise TransientDeliveryError(f"连接失败：{exc.__class__.__name__}") from exc
+    finally:
+        connection.close()
+    # A redirect is an error too: a robot URL is never followed elsewhere.
+    if status == 429 or status >= 500:
+        raise TransientDeliveryError(f"HTTP {status}")
     if not 200 <= status < 300:
         raise PermanentDeliveryError(f"HTTP {status}")
     _check_robot_reply(text)

@@ -79,6 +79,7 @@ from activities.services.talks import talk_create, talk_delete
 from core.access import CHANGE, VIEW, get_for_user, user_can
 from core.api.mixins import GatedViewMixin
 from core.api.pagination import CappedPageNumberPagination
+from core.api.versioning import versioned_edit, with_etag
 from core.dates import today
 from core.numbers import as_id, is_number
 from members.models import Member
@@ -179,7 +180,8 @@ class MeetingViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
 
     @extend_schema(responses=MeetingDetailOutputSerializer)
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
-        return Response(MeetingDetailOutputSerializer(self._get(pk)).data)
+        meeting = self._get(pk)
+        return with_etag(Response(MeetingDetailOutputSerializer(meeting).data), meeting)
 
     def _save(self, request: Request, meeting: Meeting | None) -> Meeting:
         serializer = MeetingInputSerializer(data=request.data)
@@ -208,8 +210,10 @@ class MeetingViewSet(PagedMixin, GatedViewMixin, viewsets.ViewSet):
     @extend_schema(request=MeetingInputSerializer, responses=MeetingDetailOutputSerializer)
     def update(self, request: Request, pk: str | None = None) -> Response:
         meeting = self._get(pk, CHANGE)
-        meeting = self._save(request, meeting)
-        return Response(MeetingDetailOutputSerializer(self._get(meeting.pk)).data)
+        with versioned_edit(request, meeting):  # If-Match: 428 without, 412 when stale (#17.3)
+            meeting = self._save(request, meeting)
+        fresh = self._get(meeting.pk)
+        return with_etag(Response(MeetingDetailOutputSerializer(fresh).data), fresh)
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, pk: str | None = None) -> Response:

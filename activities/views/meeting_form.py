@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 
@@ -35,9 +36,13 @@ from activities.views._common import attach_errors, meeting_for, organization_fo
 from core.access import CHANGE, VIEW
 from core.dates import today
 from core.numbers import as_id, is_number
+from core.versioning import VersionConflict, changed_fields, version_claim, version_parse
 from members.models import Member
 from organizations.choices import OrgType
 from organizations.models import Organization
+
+# Header fields shown side by side when somebody saved the meeting after this form was loaded.
+CONFLICT_FIELDS = ("meeting_type", "held_on", "start_time", "end_time", "title", "place")
 
 
 @login_required
@@ -172,14 +177,37 @@ def _meeting_form(request: HttpRequest, org: Organization, meeting: Meeting | No
         )
     finish = "finish" in post
     try:
-        saved = meeting_save(
-            user=request.user,
-            organization=org,
-            data=header,
-            attendance=attendance,
-            resolutions=resolutions,
-            meeting=meeting,
-            finish=finish,
+        with transaction.atomic():
+            expected_version = version_parse(post.get("row_version"))
+            if meeting is not None and expected_version is not None:
+                version_claim(meeting, expected_version)  # #17.3: a stale copy never overwrites
+            saved = meeting_save(
+                user=request.user,
+                organization=org,
+                data=header,
+                attendance=attendance,
+                resolutions=resolutions,
+                meeting=meeting,
+                finish=finish,
+            )
+    except VersionConflict:
+        current = Meeting.objects.get(pk=meeting.pk)
+        return _render_form(
+            request,
+            org=org,
+            meeting=current,
+            form=form,
+            roster_params=rendered,
+            typed=typed,
+            guests=guests,
+            resolutions=typed_res or [_blank_resolution()],
+            conflict={
+                "changes": changed_fields(
+                    current, form.cleaned_data, [(name, form.fields[name].label) for name in CONFLICT_FIELDS]
+                ),
+                "version": current.row_version,
+            },
+            status=409,
         )
     except ValidationError as exc:
         errors = {k: v for k, v in exc.message_dict.items() if k in ("attendance", "resolutions")}
@@ -233,6 +261,7 @@ def _render_form(
     errors: dict[str, list[str]] | None = None,
     default_status: str = AttendanceStatus.PRESENT,
     status: int = 200,
+    conflict: dict[str, Any] | None = None,
 ) -> HttpResponse:
     meeting_type, held_on, is_center_group = roster_params
     roster = meeting_roster(organization=org, on=held_on, meeting_type=meeting_type, is_center_group=is_center_group)
@@ -294,6 +323,12 @@ def _render_form(
             (AttendanceStatus.ABSENT, "缺席"),
         ],
         "type_label": MeetingType(meeting_type).label,
+        # The version this form edits: the one first loaded, kept across re-renders; after a
+        # conflict the current one (saving again then overwrites knowingly).
+        "row_version": (conflict or {}).get("version")
+        or request.POST.get("row_version")
+        or (meeting.row_version if meeting is not None else ""),
+        "conflict": conflict,
     }
     return render(request, "activities/meeting_form.html", context, status=status)
 

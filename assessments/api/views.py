@@ -68,6 +68,7 @@ from audit.services import audit_log
 from core.access import CHANGE, VIEW, get_for_user
 from core.api.filters import validated_filterset
 from core.api.mixins import GatedViewMixin, StrictQueryParamsMixin
+from core.api.versioning import versioned_edit, with_etag
 from core.numbers import is_number
 from organizations.models import Organization
 
@@ -120,7 +121,7 @@ class SchemeViewSet(GatedViewMixin, mixins.ListModelMixin, viewsets.GenericViewS
 
     def retrieve(self, request: Request, pk: Any = None) -> Response:
         scheme = self._scheme()
-        return Response({**s.SchemeOutput(scheme).data, "structure": scheme_structure(scheme)})
+        return with_etag(Response({**s.SchemeOutput(scheme).data, "structure": scheme_structure(scheme)}), scheme)
 
     @extend_schema(request=s.SchemeInput, responses={201: s.SchemeOutput})
     def create(self, request: Request) -> Response:
@@ -135,9 +136,12 @@ class SchemeViewSet(GatedViewMixin, mixins.ListModelMixin, viewsets.GenericViewS
     @extend_schema(request=s.SchemeInput, responses={200: s.SchemeOutput})
     def update(self, request: Request, pk: Any = None) -> Response:
         scheme = self._scheme(CHANGE)
-        data = _input(s.SchemeInput, request)
-        scheme = scheme_save(organization=scheme.organization, data=data.structure(), scheme=scheme, user=request.user)
-        return Response(s.SchemeOutput(scheme).data)
+        with versioned_edit(request, scheme):  # If-Match: 428 without, 412 when stale (#17.3)
+            data = _input(s.SchemeInput, request)
+            scheme = scheme_save(
+                organization=scheme.organization, data=data.structure(), scheme=scheme, user=request.user
+            )
+        return with_etag(Response(s.SchemeOutput(scheme).data), scheme)
 
     @extend_schema(request=None, responses={200: s.SchemeOutput})
     @action(detail=True, methods=["post"])
@@ -480,7 +484,8 @@ class RectificationViewSet(GatedViewMixin, mixins.ListModelMixin, viewsets.Gener
         )
 
     def retrieve(self, request: Request, pk: Any = None) -> Response:
-        return Response(s.RectificationOutput(self._item()).data)
+        item = self._item()
+        return with_etag(Response(s.RectificationOutput(item).data), item)
 
     @extend_schema(request=s.RectificationInput, responses={201: s.RectificationOutput})
     def create(self, request: Request) -> Response:
@@ -495,8 +500,10 @@ class RectificationViewSet(GatedViewMixin, mixins.ListModelMixin, viewsets.Gener
     @extend_schema(request=s.RectificationUpdateInput, responses={200: s.RectificationOutput})
     def partial_update(self, request: Request, pk: Any = None) -> Response:
         item = self._item()
-        data = _input(s.RectificationUpdateInput, request).validated_data
-        return Response(s.RectificationOutput(rectification_update(item=item, user=request.user, **data)).data)
+        with versioned_edit(request, item):  # If-Match: 428 without, 412 when stale (#17.3)
+            data = _input(s.RectificationUpdateInput, request).validated_data
+            item = rectification_update(item=item, user=request.user, **data)
+        return with_etag(Response(s.RectificationOutput(item).data), item)
 
     @extend_schema(request=s.RectificationSubmitInput, responses={200: s.RectificationOutput})
     @action(detail=True, methods=["post"])

@@ -23,7 +23,7 @@ from activities.models import AppraisalEntry, Attendance, Meeting, StudyRecord, 
 from core.dates import today
 from members.dues.models import DuesMonth
 from members.models import OrganizationMembership
-from organizations.choices import OrgType
+from organizations.choices import OrgType, PositionCode
 from organizations.models import CommitteeTerm, Organization, Position
 
 
@@ -70,7 +70,7 @@ class Ledger:
     appraisals: list[list[Any]] = field(default_factory=list)
     study: list[list[Any]] = field(default_factory=list)
     dues: list[list[Any]] = field(default_factory=list)
-    dues_totals: list[Any] = field(default_factory=list)
+    dues_totals: list[list[Any]] = field(default_factory=list)  # 实交合计, 应交合计 rows
     calendar: list[list[Any]] = field(default_factory=list)
 
 
@@ -99,20 +99,30 @@ def _votes(resolution: Any) -> str:
 
 def _meetings(orgs: list[Organization], year: int) -> list[MeetingRecord]:
     names = {o.pk: o.name for o in orgs}
+    qs = Meeting.objects.filter(
+        organization_id__in=list(names),
+        status=MeetingStatus.FINAL,
+        held_on__gte=dt.date(year, 1, 1),
+        held_on__lte=dt.date(year, 12, 31),
+    ).order_by("held_on", "start_time", "pk")
+    return meeting_records(qs, names)
+
+
+def meeting_record(meeting: Meeting) -> MeetingRecord:
+    """One finished meeting's record, as the 台账 prints it (for the print page)."""
+    qs = Meeting.objects.filter(pk=meeting.pk, status=MeetingStatus.FINAL)
+    records = meeting_records(qs, {meeting.organization_id: str(meeting.organization)})
+    if not records:
+        raise Meeting.DoesNotExist
+    return records[0]
+
+
+def meeting_records(qs: Any, names: dict[int, str]) -> list[MeetingRecord]:
     labels = dict(MeetingType.choices)
-    qs = (
-        Meeting.objects.filter(
-            organization_id__in=list(names),
-            status=MeetingStatus.FINAL,
-            held_on__gte=dt.date(year, 1, 1),
-            held_on__lte=dt.date(year, 12, 31),
-        )
-        .order_by("held_on", "start_time", "pk")
-        .prefetch_related(
-            Prefetch("attendance", queryset=Attendance.objects.order_by("pk")),
-            "resolutions",
-            "follow_ups",
-        )
+    qs = qs.prefetch_related(
+        Prefetch("attendance", queryset=Attendance.objects.order_by("pk")),
+        "resolutions",
+        "follow_ups",
     )
     records = []
     for m in qs:
@@ -194,7 +204,7 @@ def _changes(org: Organization, year: int) -> list[list[Any]]:
     return sorted(rows, key=lambda r: r[0])
 
 
-def _dues(org: Organization, year: int, roster: list[tuple[int, str]]) -> tuple[list[list[Any]], list[Any]]:
+def _dues(org: Organization, year: int, roster: list[tuple[int, str]]) -> tuple[list[list[Any]], list[list[Any]]]:
     grid: dict[int, dict[int, tuple[Decimal, Decimal, bool]]] = defaultdict(dict)
     names: dict[int, str] = dict(roster)
     for member_id, name, month, due, paid, paid_on in DuesMonth.objects.filter(
@@ -221,8 +231,10 @@ def _dues(org: Organization, year: int, roster: list[tuple[int, str]]) -> tuple[
         total_due = sum((v[0] for v in months.values()), Decimal(0))
         total_paid = sum((v[1] for v in months.values() if v[2]), Decimal(0))
         rows.append([name, *cells, f"{total_due:.2f}", f"{total_paid:.2f}"])
-    totals = ["合计", *[f"{p:.2f}/{d:.2f}" for p, d in zip(month_paid, month_due, strict=True)]]
-    totals += [f"{sum(month_due):.2f}", f"{sum(month_paid):.2f}"]
+    totals = [
+        ["实交合计", *[f"{p:.2f}" for p in month_paid], "", f"{sum(month_paid):.2f}"],
+        ["应交合计", *[f"{d:.2f}" for d in month_due], f"{sum(month_due):.2f}", ""],
+    ]
     return rows, totals
 
 
@@ -271,11 +283,13 @@ def build_ledger(org: Organization, year: int, *, generated: str = "") -> Ledger
         ledger.terms.append(
             [f"第{term.number}届", term.get_kind_display(), _d(term.elected_on), _d(term.expires_on), _d(term.ended_on)]
         )
-    for position in (
+    rank = {code: i for i, code in enumerate(PositionCode.values)}  # 书记, 副书记, … in rank order
+    positions = (
         Position.objects.filter(term__organization=org, start_on__lte=end)
         .filter(Q(end_on__isnull=True) | Q(end_on__gte=start))
-        .order_by("term__number", "position", "start_on")
-    ):
+        .select_related("term")
+    )
+    for position in sorted(positions, key=lambda p: (p.term.number, rank.get(p.position, 99), p.start_on, p.pk)):
         ledger.committee.append(
             [position.get_position_display(), position.person_name, _d(position.start_on), _d(position.end_on)]
         )

@@ -266,20 +266,24 @@ def render_ledger_pdf(ledger: Ledger, path: str) -> int:
         _list_or_none(ledger.study, ["姓名", "学习记录（次）", "学时"], [2, 1.2, 1.2], width, styles),
         PageBreak(),
         _h1("六、党费收缴（按月）", styles),
-        _p("每格为当月实交金额（元）；“欠”为应交未交；“免”为免交。合计行为 实交/应交。", styles["small"]),
+        _p("每格为当月实交金额（元）；“欠”为应交未交；“免”为免交。", styles["small"]),
     ]
     if ledger.dues:
         header = ["姓名", *[f"{m}月" for m in range(1, 13)], "应交", "实交"]
-        small = styles["small"]
-        data = [[_p(c, small) for c in row] for row in [header, *ledger.dues, ledger.dues_totals]]
-        dues = Table(data, colWidths=[width * 0.1] + [width * 0.066] * 12 + [width * 0.055] * 2, repeatRows=1)
+        rows = [header, *ledger.dues, *ledger.dues_totals]
+        dues = Table(rows, colWidths=[width * 0.11] + [width * 0.062] * 12 + [width * 0.073] * 2, repeatRows=1)
         dues.setStyle(
             TableStyle(
                 [
-                    ("FONTNAME", (0, 0), (-1, -1), small.fontName),
+                    ("FONTNAME", (0, 0), (-1, -1), cjk_font()),
+                    ("FONTSIZE", (0, 0), (-1, -1), 6.5),
+                    ("LEADING", (0, 0), (-1, -1), 8),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 1.5),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 1.5),
+                    ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
                     ("GRID", (0, 0), (-1, -1), 0.4, GRID),
                     ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
-                    ("BACKGROUND", (0, -1), (-1, -1), HEAD_BG),
+                    ("BACKGROUND", (0, -2), (-1, -1), HEAD_BG),
                 ]
             )
         )

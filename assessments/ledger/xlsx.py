@@ -103,7 +103,7 @@ def render_ledger_xlsx(ledger: Ledger, path: str) -> None:
         wb,
         "党费收缴",
         ["姓名", *[f"{m}月" for m in range(1, 13)], "应交", "实交"],
-        [*ledger.dues, ledger.dues_totals] if ledger.dues else [],
+        [*ledger.dues, *ledger.dues_totals] if ledger.dues else [],
         "党费收缴（按月）",
     )
     _sheet(

@@ -179,7 +179,7 @@ def _rollup(org: Organization, period: Period, summary: dict[str, Any]) -> tuple
             + "。"
         )
     if expired:
-        text.append("委员会任期已届满未换届的：" + _names([c["organization"] for c in expired]) + "。")
+        text.append("委员会任期已届满（或未登记届次）的：" + _names([c["organization"] for c in expired]) + "。")
     paragraphs.append(("二、需要关注的组织", "".join(text) or "各下级组织主要指标均已达到要求。"))
     findings = [
         Finding(
@@ -193,8 +193,8 @@ def _rollup(org: Organization, period: Period, summary: dict[str, Any]) -> tuple
         Finding(
             c.get("organization_id", org.pk),
             c["organization"],
-            f"{c['organization']}委员会任期已届满，未按期换届。",
-            "及时向上级党组织报告并启动换届选举。",
+            f"{c['organization']}委员会任期已届满或未登记届次，未按期换届。",
+            "及时向上级党组织报告并启动换届选举；已换届的，补录届次和委员。",
         )
         for c in expired
     ]

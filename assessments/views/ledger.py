@@ -9,8 +9,10 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from activities.models import Meeting
 from assessments.choices import BatchStatus
 from assessments.ledger.batch import ledger_batch_request, ledger_batch_zip_path
+from assessments.ledger.data import meeting_record
 from assessments.models import LedgerBatch
 from assessments.views.base import flash_errors
 from audit.services import audit_log
@@ -59,3 +61,14 @@ def ledger_batch_download(request: HttpRequest, pk: int) -> FileResponse:
     response = FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type="application/zip")
     response["Cache-Control"] = "no-store"
     return response
+
+
+@login_required
+def meeting_record_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """One finished meeting's record laid out as the 台账 prints it, styled for paper (@media print)."""
+    meeting = get_for_user(Meeting.objects.select_related("organization"), request.user, VIEW, pk=pk)
+    try:
+        record = meeting_record(meeting)
+    except Meeting.DoesNotExist:
+        raise Http404("只有已完成录入的会议可以打印记录") from None
+    return render(request, "assessments/meeting_record_print.html", {"m": record, "meeting": meeting})

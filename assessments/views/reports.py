@@ -67,7 +67,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 errors_to_form(request_form, exc)
             else:
-                messages.success(request, "已开始生成报告")
+                messages.success(request, "已开始生成报告", extra_tags="transient")
                 return redirect("assessments:batch-detail", pk=batch.pk)
     elif request.method == "POST":
         raise PermissionDenied

@@ -77,6 +77,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "organizations.context_processors.navigation",
+                "accounts.display.display",
+                "core.context_processors.site",
                 "notifications.context_processors.inbox",
             ],
         },
@@ -172,6 +174,11 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_broker("CELERY_BROKER_URL", "filesystem://")
+# Redis redelivers a task taken by a worker that died (kill -9, lost host) after this many
+# seconds. It must exceed the longest hard time limit (CELERY_TASK_TIME_LIMIT, 30 min; measured
+# durations in docs/operations.md), or a task still running would be handed to a second worker;
+# any longer only delays redelivery. tests/dashboard/test_outbox.py checks every task against it.
+PB_BROKER_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 1920, minimum=60)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "celery" / "broker"
     for _sub in ("out", "processed", "control"):
@@ -186,8 +193,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Redis redelivers unacked tasks after visibility_timeout; it must exceed the longest task.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": PB_BROKER_VISIBILITY_TIMEOUT}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -219,6 +225,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=1, minute=30),
     },
 }
+# --- Dashboards: the outbox of the summary tables ----------------------------------------------
+# Dirty marks are written with each change and drained after the commit; the sweeper drains what a
+# failed or lost refresh left, and queues a requested rebuild whose task was lost.
+PB_DASHBOARD_SWEEP_SECONDS = env_int("PB_DASHBOARD_SWEEP_SECONDS", 120, minimum=10)
+# A dashboard says "数据更新中" while marks older than this wait for its subtree.
+PB_DASHBOARD_STALE_MINUTES = env_int("PB_DASHBOARD_STALE_MINUTES", 5, minimum=1)
+CELERY_BEAT_SCHEDULE["dashboard-sweep"] = {"task": "dashboard.sweep", "schedule": float(PB_DASHBOARD_SWEEP_SECONDS)}
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -227,8 +240,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     # request_id: the X-Request-ID of the request being served ("-" outside one), so a client's
     # error answer can be found in the server log.
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # LOG_FORMAT=json (production's default): one JSON object per line (audit.logging.JsonFormatter).
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "audit.logging.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": env_str("LOG_FORMAT", "plain")}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -375,7 +392,9 @@ if PB_REMINDER_RESCAN_MINUTES > 60:
 PB_REMINDER_SCAN_ON_START = env_bool("PB_REMINDER_SCAN_ON_START", True)
 # Absolute links in e-mails and group-chat messages, e.g. https://dangjian.example.gov.cn
 PB_SITE_URL = env_str("PB_SITE_URL", "")
-# Group-chat robot hosts an org_admin may configure (empty: any http(s) host).
+# Group-chat robot hosts an org_admin may configure (empty: any public http(s) host). A host that is not
+# public (loopback, private, link-local, reserved; core.outbound) is refused unless listed here (#21.7).
+# The robot vendors' hosts are the recommended value: qyapi.weixin.qq.com,oapi.dingtalk.com
 PB_WEBHOOK_ALLOWED_HOSTS = env_list("PB_WEBHOOK_ALLOWED_HOSTS", [])
 PB_NOTIFY_FAULT_PAUSE = env_int("PB_NOTIFY_FAULT_PAUSE_MS", 0, minimum=0) / 1000  # fault tests only
 CELERY_BEAT_SCHEDULE["notifications-scan"] = {
@@ -392,6 +411,10 @@ CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.sweep", "s
 PB_PDF_FONT = env_str("PB_PDF_FONT", "")
 # Prefix for links printed in reports, e.g. https://dangjian.example.gov.cn (empty: site-relative).
 PB_REPORT_SITE_URL = env_str("PB_REPORT_SITE_URL", "")
+# The deployment's name (login page, header, page titles) and an optional logo: a path under the
+# static files (e.g. "brand/logo.png" in STATIC_ROOT or a STATICFILES_DIRS folder), served locally.
+PB_SITE_NAME = env_str("PB_SITE_NAME", "党建工作管理系统")
+PB_SITE_LOGO = env_str("PB_SITE_LOGO", "")
 
 # Every choice set gets a stable enum name in the OpenAPI schema (drf-spectacular W001 otherwise).
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
@@ -498,7 +521,7 @@ CELERY_TASK_ROUTES = {
     "assessments.ledger_*": {"queue": "reports"},
     "dashboard.*": {"queue": "dashboard"},
     "members.import_*": {"queue": "imports"},
-    "members.dues.import_*": {"queue": "imports"},
+    "members.dues_import_*": {"queue": "imports"},
 }
 
 # Read replica (core/replica.py): heavy reads go to it when it is up and close behind.

@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import env_bool, env_int, env_str
 
 from .base import *  # noqa: F403
-from .base import CACHE_URL, SECRET_KEY
+from .base import CACHE_URL, LOGGING, SECRET_KEY
 
 DEBUG = False
 if SECRET_KEY.startswith("dev-only") or len(SECRET_KEY) < 50:
@@ -40,5 +40,7 @@ if not CACHE_URL:
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# One JSON line per request and per task (docs/operations.md#logs) unless LOG_FORMAT says otherwise.
+LOGGING["handlers"]["console"]["formatter"] = env_str("LOG_FORMAT", "json")
 # W021 (HSTS preload) is a public-internet concern; these systems run on intranets.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]

@@ -20,3 +20,12 @@ def icon(name: str, label: str = "") -> str:
     if label:
         return format_html('<svg class="icon" role="img" aria-label="{}"><use href="{}"></use></svg>', label, href)
     return format_html('<svg class="icon" aria-hidden="true" focusable="false"><use href="{}"></use></svg>', href)
+
+
+@register.simple_tag(takes_context=True)
+def nav_current(context: template.Context, prefix: str, exact: bool = False) -> str:
+    """`` aria-current="page"`` on the navigation link of the page being shown."""
+    request = context.get("request")
+    path = getattr(request, "path", "")
+    hit = path == prefix if exact else path.startswith(prefix)
+    return format_html(' aria-current="{}"', "page") if hit else ""

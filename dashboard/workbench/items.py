@@ -33,6 +33,11 @@ class Section:
         return self.total if self.total is not None else len(self.entries)
 
     @property
+    def hidden(self) -> int:
+        """Items left out of ``entries`` (the section says how many)."""
+        return max(0, self.total - MAX_ENTRIES) if self.total is not None else 0
+
+    @property
     def urgent(self) -> bool:
         return any(e.level == "danger" for e in self.entries)
 

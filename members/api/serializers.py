@@ -235,3 +235,18 @@ class TransferInputSerializer(StrictInputSerializer):
 class TransferDecisionInputSerializer(StrictInputSerializer):
     on = serializers.DateField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class MemberFieldChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField()
+    old = serializers.CharField(allow_null=True, help_text="原值（脱敏）；早期记录未保存原值时为 null")
+    new = serializers.CharField(allow_null=True, help_text="新值（脱敏）")
+
+
+class MemberChangeOutputSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    event = serializers.CharField()
+    action = serializers.CharField()
+    by = serializers.CharField(help_text="操作人姓名")
+    changes = MemberFieldChangeSerializer(many=True)

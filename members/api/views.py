@@ -15,10 +15,12 @@ from rest_framework.response import Response
 from core.access import CHANGE, VIEW, get_for_user
 from core.api.filters import validated_filterset
 from core.api.mixins import GatedViewMixin
+from core.api.versioning import versioned_edit, with_etag
 from core.dates import today
 from members import services
 from members.api.filters import MemberFilterSet, TransferFilterSet
 from members.api.serializers import (
+    MemberChangeOutputSerializer,
     MemberInputSerializer,
     MemberOutputSerializer,
     MemberRevealInputSerializer,
@@ -28,7 +30,7 @@ from members.api.serializers import (
 )
 from members.choices import TransferKind
 from members.models import Member, MemberTransfer
-from members.selectors import member_list, transfer_list
+from members.selectors import member_change_history, member_list, transfer_list
 
 
 class MemberViewSet(
@@ -51,6 +53,10 @@ class MemberViewSet(
     def get_object(self) -> Member:
         return get_for_user(member_list(user=self.request.user), self.request.user, VIEW, pk=self.kwargs["pk"])
 
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        member = self.get_object()
+        return with_etag(Response(self.get_serializer(member).data), member)
+
     def _annotated(self, member: Member) -> Member:
         return member_list(user=self.request.user).get(pk=member.pk)
 
@@ -65,17 +71,26 @@ class MemberViewSet(
     @extend_schema(request=MemberInputSerializer, responses={200: MemberOutputSerializer})
     def update(self, request: Request, pk: str | None = None) -> Response:
         member = get_for_user(Member, request.user, CHANGE, pk=pk)
-        serializer = MemberInputSerializer(data=request.data, creating=False, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        if not data.get("id_number"):
-            data.pop("id_number", None)  # an empty value leaves the stored number as it is
-        member = services.member_update(member=member, recorded_by=request.user, **data)
-        return Response(MemberOutputSerializer(self._annotated(member)).data)
+        with versioned_edit(request, member):  # If-Match: 428 without, 412 when stale (#17.3)
+            serializer = MemberInputSerializer(data=request.data, creating=False, context={"request": request})
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+            if not data.get("id_number"):
+                data.pop("id_number", None)  # an empty value leaves the stored number as it is
+            member = services.member_update(member=member, recorded_by=request.user, **data)
+        member = self._annotated(member)
+        return with_etag(Response(MemberOutputSerializer(member).data), member)
 
     @extend_schema(request=MemberInputSerializer, responses={200: MemberOutputSerializer})
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         return self.update(request, pk=pk)
+
+    @extend_schema(responses=MemberChangeOutputSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        """修改记录：何时、何人、各字段原值 → 新值（证件号码、电话、住址脱敏）；仅限可修改该党员信息的人员。"""
+        member = get_for_user(Member, request.user, CHANGE, pk=pk)
+        return Response(MemberChangeOutputSerializer(member_change_history(member=member), many=True).data)
 
     @extend_schema(
         request=MemberRevealInputSerializer,

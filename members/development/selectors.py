@@ -95,6 +95,15 @@ def development_pipeline_counts(*, user: Any, root: Organization) -> dict[str, i
     return counts
 
 
+def member_development_steps(member: Member) -> QuerySet[DevelopmentStep]:
+    """A person's development steps in order, with the members named in them (two queries)."""
+    return (
+        DevelopmentStep.objects.filter(member=member)
+        .prefetch_related(Prefetch("people", queryset=Member.objects.order_by("name")))
+        .order_by("occurred_on", "number", "pk")
+    )
+
+
 def development_timeline(member: Member, *, on: date | None = None) -> dict[str, Any]:
     """One person's steps grouped by the 5 stages, their key dates and what is due next (2 queries)."""
     on = on or dates.today()

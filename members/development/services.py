@@ -12,11 +12,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -25,6 +25,7 @@ from audit.services import audit_log
 from core import dates
 from core.access import CHANGE, user_can
 from core.dates import add_months, add_years
+from core.uploads import EXTENSIONS, CheckedFile, check_upload
 from members.choices import MembershipStatus, Stage
 from members.development.models import (
     STEP_NUMBERS,
@@ -62,10 +63,10 @@ from organizations.choices import OrgType
 from organizations.models import Organization
 
 STAGE_ORDER = [Stage.APPLICANT, Stage.ACTIVIST, Stage.CANDIDATE, Stage.PROBATIONARY, Stage.FULL]
-ATTACHMENT_TYPES = {b"%PDF-": ".pdf", b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}
 
 
 CANCEL_REASON = "取消预备党员资格"  # recorded as a 除名-like status change (the 党内统计 counts it)
+
 
 class _Errors:
     def __init__(self) -> None:
@@ -105,20 +106,25 @@ def _advance(member: Member, stage: str) -> bool:
     return False
 
 
-def _check_attachment(upload: UploadedFile | None, errors: _Errors) -> str:
-    """The extension to store the file under, after checking its size and its content."""
+def _check_attachment(upload: UploadedFile | None, errors: _Errors) -> CheckedFile | None:
+    """The file to store, after the app's one upload check (``core.uploads``, #21.9): type from
+    the content, the name's extension agreeing with it, no markup, images re-encoded (EXIF and
+    GPS dropped), PDFs parsed and refused when active."""
     if upload is None:
-        return ""
-    if upload.size > settings.PB_DEV_ATTACHMENT_MAX_BYTES:
-        errors.add("attachment", f"附件不能超过 {settings.PB_DEV_ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB")
-        return ""
-    head = upload.read(16)
+        return None
+    limit = settings.PB_DEV_ATTACHMENT_MAX_BYTES
+    if upload.size > limit:
+        errors.add("attachment", f"附件不能超过 {limit // (1024 * 1024)} MB")
+        return None
     upload.seek(0)
-    for magic, extension in ATTACHMENT_TYPES.items():
-        if head.startswith(magic):
-            return extension
-    errors.add("attachment", "附件只能是 PDF、PNG 或 JPEG 文件")
-    return ""
+    content = upload.read(limit + 1)
+    upload.seek(0)
+    try:
+        return check_upload(name=upload.name or "附件", content=content, max_bytes=limit)
+    except ValidationError as exc:
+        for message in exc.message_dict.get("file", exc.messages):
+            errors.add("attachment", message)
+        return None
 
 
 @dataclass
@@ -255,7 +261,7 @@ def development_step_record(
         errors.add("member", f"党籍状态为“{member.get_membership_status_display()}”，不能继续办理发展手续")
     if member.stage == Stage.FULL and step != StepCode.ARCHIVE:
         errors.add("step", "已是正式党员，发展程序只剩材料归档")
-    extension = _check_attachment(attachment, errors)
+    checked = _check_attachment(attachment, errors)
     errors.raise_if_any()
 
     state = development_state(member)
@@ -317,9 +323,10 @@ def development_step_record(
         recorded_by=recorded_by if getattr(recorded_by, "is_authenticated", False) else None,
         **(data.votes if step in VOTE_STEPS else {}),
     )
-    if attachment is not None:
-        record.attachment_name = PurePath(attachment.name or "附件").name[:200]
-        record.attachment.save(f"{uuid.uuid4().hex}{extension}", attachment, save=False)
+    if checked is not None:
+        record.attachment_name = checked.original_name[:200]
+        stored = f"{uuid.uuid4().hex}.{EXTENSIONS[checked.content_type]}"
+        record.attachment.save(stored, ContentFile(checked.content), save=False)
     record.save()
     if data.people:
         record.people.set(data.people)

@@ -317,7 +317,17 @@ def development_attachment(request: HttpRequest, pk: int) -> FileResponse:
     step = get_for_user(DevelopmentStep.all_objects.select_related("organization"), request.user, VIEW, pk=pk)
     if not step.attachment:
         raise Http404("没有附件")
-    response = FileResponse(step.attachment.open("rb"), as_attachment=True, filename=step.attachment_name or "附件")
+    # The type from the stored (checked) file's extension, never from the uploaded name (#21.9).
+    stored = step.attachment.name.rsplit(".", 1)[-1].lower()
+    content_type = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg"}.get(
+        stored, "application/octet-stream"
+    )
+    response = FileResponse(
+        step.attachment.open("rb"),
+        as_attachment=True,
+        filename=step.attachment_name or "附件",
+        content_type=content_type,
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"
     return response

@@ -15,7 +15,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
-from openpyxl import load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -24,6 +23,7 @@ from core import dates
 from core.access import CHANGE, user_can
 from core.numbers import is_number
 from core.xlsx import new_workbook
+from core.xlsx_reader import XlsxError, XlsxLimits, XlsxRefused, XlsxUnsafeError, read_xlsx_rows
 from members.choices import DuesCategory, MembershipStatus, Stage
 from members.dues.models import AMOUNT_APPROVALS, DuesApproval, DuesFixing, DuesImportBatch, DuesMonth, ImportStatus
 from members.dues.rules import BASE_CATEGORIES, dues_standard, parse_money
@@ -34,6 +34,10 @@ from organizations.models import Organization
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
+# One row per member, seven columns: a few thousand distinct texts at most.
+LIMITS = XlsxLimits(
+    max_bytes=MAX_BYTES, max_unzipped_bytes=50 * 1024 * 1024, max_rows=MAX_ROWS, max_cols=50, max_shared_strings=50_000
+)
 COLUMNS = [
     ("A", "党员编号", "系统中的党员编号，请勿修改"),
     ("B", "姓名", "用于核对，须与党员编号一致"),
@@ -111,26 +115,26 @@ def _cell_text(value: Any) -> str:
 
 
 def _read_rows(data: bytes) -> tuple[list[tuple[int, list[Any]]], list[Any]]:
-    if not data.startswith(b"PK\x03\x04"):
-        raise ValidationError({"file": "请上传 .xlsx 格式的表格（可先下载模板）"})
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same user error
-        raise ValidationError({"file": "无法读取该文件，请使用下载的模板（.xlsx）"}) from exc
-    ws = wb.worksheets[0]
+    """Rows of the first sheet through the one limited XLSX reader (#21.8): a workbook of 10 M
+    shared strings or a decompression bomb is refused before it is read."""
     rows: list[tuple[int, list[Any]]] = []
     header: list[Any] = []
-    for index, values in enumerate(ws.iter_rows(values_only=True), start=1):
-        values = list(values)[: len(COLUMNS)] + [None] * max(0, len(COLUMNS) - len(values))
-        if index == 1:
-            header = values
-            continue
-        if all(_cell_text(v) == "" for v in values):
-            continue
-        rows.append((index, values))
-        if len(rows) > MAX_ROWS:
-            raise ValidationError({"file": f"一次最多导入 {MAX_ROWS} 行，请分批导入"})
-    wb.close()
+    try:
+        for index, values in read_xlsx_rows(data, limits=LIMITS, max_col=len(COLUMNS)):
+            if not header and not rows and index == 1:
+                header = values
+                continue
+            if all(_cell_text(v) == "" for v in values):
+                continue
+            rows.append((index, values))
+            if len(rows) > MAX_ROWS:
+                raise ValidationError({"file": f"一次最多导入 {MAX_ROWS} 行，请分批导入"})
+    except XlsxRefused as exc:
+        raise ValidationError({"file": exc.message}) from exc
+    except XlsxUnsafeError as exc:
+        raise ValidationError({"file": "文件含有不允许的 XML 内容（DTD 或实体声明），已拒绝"}) from exc
+    except XlsxError as exc:
+        raise ValidationError({"file": "无法读取该文件，请使用下载的模板（.xlsx）"}) from exc
     return rows, header
 
 
@@ -287,11 +291,12 @@ def _check_header(header: list[Any]) -> list[list[Any]]:
 
 
 @transaction.atomic
-def dues_import_commit(*, batch: DuesImportBatch, user: Any) -> int:
+def dues_import_commit(*, batch: DuesImportBatch, user: Any, from_status: str = ImportStatus.PREVIEW) -> int:
     """Fix every row of a clean batch, all or nothing. Re-checks each row through the service:
-    if anything changed since the preview (e.g. a member was fixed meanwhile), nothing is saved."""
+    if anything changed since the preview (e.g. a member was fixed meanwhile), nothing is saved.
+    ``from_status`` is COMMITTING when a worker runs it (members/dues/import_jobs.py)."""
     batch = DuesImportBatch.objects.select_for_update().get(pk=batch.pk)
-    if batch.status != ImportStatus.PREVIEW:
+    if batch.status != from_status:
         raise ValidationError({"batch": "该批次已处理"})
     if batch.errors:
         raise ValidationError({"batch": "该批次有错误，不能导入；请修改表格后重新上传"})

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 
 from core.access import ScopedQuerySet
+from core.versioning import version_field
 from members import crypto
 from members.choices import DuesCategory
 from members.dues.rules import EFFECT_LABELS, IncomeKind
@@ -42,6 +43,7 @@ class DuesFixing(models.Model):
     edit of this row.
     """
 
+    row_version = version_field()  # #17.3: edits name the version they started from
     scope_org_field = "organization"
     scope_member_field = "member_id"
 
@@ -263,7 +265,9 @@ class DuesMonth(models.Model):
 
 
 class ImportStatus(models.TextChoices):
+    CHECKING = "checking", "检查中"
     PREVIEW = "preview", "待确认"
+    COMMITTING = "committing", "导入中"
     COMMITTED = "committed", "已导入"
     DISCARDED = "discarded", "已放弃"
     ROLLED_BACK = "rolled_back", "已撤销"
@@ -290,6 +294,8 @@ class DuesImportBatch(models.Model):
     # Each imported member's 党费类别 before the commit (the commit sets it), so a rollback restores it.
     previous_categories = models.JSONField("导入前党费类别", default=dict, blank=True)
     rolled_back_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    # Why the last background step failed (members/dues/import_jobs.py); the batch stays where it was.
+    failure = models.CharField("失败原因", max_length=200, blank=True)
 
     objects = ScopedQuerySet.as_manager()
 

@@ -358,6 +358,11 @@ def dues_rollup(*, user: Any, root: Organization, month: date) -> dict[str, Any]
 # --- The member's own view -------------------------------------------------------------------
 
 
+def member_dues_months(member: Member) -> QuerySet[DuesMonth]:
+    """Every dues month of a member, oldest first, with the branch and the payment (one query)."""
+    return DuesMonth.objects.filter(member=member).select_related("organization", "payment").order_by("month")
+
+
 def member_dues_summary(member: Member, *, on: date | None = None) -> dict[str, Any]:
     """What a member owes and their ledger: this year's fixing and months, older unpaid months,
     arrears flags and the approvals on record (4 queries). For the member's own page."""

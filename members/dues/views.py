@@ -27,7 +27,7 @@ from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from core.numbers import as_id, is_number
 from core.xlsx import new_workbook
 from members.choices import DuesCategory
-from members.dues import imports
+from members.dues import import_jobs, imports
 from members.dues.forms import ApprovalForm, FixingForm, ImportUploadForm, MemberPaymentForm
 from members.dues.models import BaseMode, DuesFixing, DuesImportBatch, DuesMonth, ImportStatus, PaymentMethod
 from members.dues.rules import (
@@ -493,7 +493,7 @@ def dues_import(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("file", "文件过大（上限 5 MB）")
         else:
             try:
-                batch = imports.dues_import_preview(
+                batch = import_jobs.dues_import_upload(
                     organization=org,
                     year=form.cleaned_data["year"],
                     data=upload.read(),
@@ -538,9 +538,15 @@ def dues_import_batch(request: HttpRequest, pk: int) -> HttpResponse:
         action = request.POST.get("action", "")
         try:
             if action == "commit":
-                count = imports.dues_import_commit(batch=batch, user=request.user)
-                messages.success(request, f"已导入 {count} 名党员的 {batch.year} 年度党费基数")
-                return redirect(f"{reverse('dues:fixings', args=[batch.organization_id])}?year={batch.year}")
+                batch = import_jobs.dues_import_commit_start(batch=batch, user=request.user)
+                batch.refresh_from_db()
+                if batch.status == ImportStatus.COMMITTED:
+                    messages.success(request, f"已导入 {batch.row_count} 名党员的 {batch.year} 年度党费基数")
+                    return redirect(f"{reverse('dues:fixings', args=[batch.organization_id])}?year={batch.year}")
+                if batch.status == ImportStatus.COMMITTING:
+                    messages.info(request, "已开始导入，完成后本页自动刷新")
+                    return redirect("dues:import-batch", pk=batch.pk)
+                raise ValidationError({"batch": batch.failure or "未导入任何数据"})
             if action == "discard":
                 imports.dues_import_discard(batch=batch, user=request.user)
                 messages.success(request, "已放弃该批次")
@@ -553,6 +559,11 @@ def dues_import_batch(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             errors = [message for messages_ in exc.message_dict.values() for message in messages_]
         batch.refresh_from_db()
+    running = batch.status in (ImportStatus.CHECKING, ImportStatus.COMMITTING)
+    if request.htmx:  # the progress block polls; when the work is done the whole page reloads
+        if not running:
+            return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+        return render(request, "members/dues/_import_progress.html", {"batch": batch})
     rows = batch.rows if batch.status == ImportStatus.PREVIEW else []
     blockers = (
         imports.dues_import_rollback_blockers(batch=batch)

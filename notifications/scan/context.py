@@ -46,6 +46,17 @@ class Candidate:
     link: str = ""
     member_user_id: int | None = None
     extra_recipients: list[int] = field(default_factory=list)
+    # Wording addressed to the member (“您…”) when the rule also reaches the secretary, whose copy
+    # (``title``/``body``) names the member; empty: everyone gets ``title``/``body``.
+    member_title: str = ""
+    member_body: str = ""
+    member_link: str = ""
+
+    def wording_for(self, user_id: int) -> tuple[str, str, str]:
+        """The title, body and link the recipient gets: each recipient is addressed as who they are."""
+        if self.member_title and user_id == self.member_user_id:
+            return self.member_title, self.member_body or self.body, self.member_link or self.link
+        return self.title, self.body, self.link
 
     @property
     def dedupe_key(self) -> str:

@@ -57,17 +57,24 @@ def dues_arrears(ctx: ScanContext) -> Iterator[Candidate]:
         link = url_to("dues:member", member_id)
         warning = ctx.setting(org, "dues_arrears_warning")
         if warning.enabled and (status.warning if warning.is_default else status.unpaid_count >= (warning.offset or 0)):
+            since = f"{first.year}年{first.month}月"
             yield Candidate(
                 "dues_arrears_warning",
                 org,
                 "member",
                 member_id,
                 f"{first:%Y-%m}",
-                f"{name}已有 {status.unpaid_count} 个月党费未交",
-                f"自 {first.year}年{first.month}月 起累计 {status.unpaid_count} 个月未交纳党费，共 {status.owed_total} 元，请及时交纳。"
-                "如有困难，可向党支部说明情况。",
+                # To the secretary: about the member, and what the branch does.
+                f"党员{name}已有 {status.unpaid_count} 个月党费未交",
+                f"党员{name}自 {since} 起累计 {status.unpaid_count} 个月未交纳党费，共 {status.owed_total} 元。"
+                "请提醒其按时交纳，了解有无困难；确有困难的，可按规定办理少交或免交。",
                 link,
                 member_user_id=user_id,
+                # To the member: about their own dues.
+                member_title=f"您已有 {status.unpaid_count} 个月党费未交",
+                member_body=f"您自 {since} 起累计 {status.unpaid_count} 个月未交纳党费，共 {status.owed_total} 元，"
+                "请及时交纳。如有困难，可向党支部说明情况。",
+                member_link=url_to("members:me"),
             )
         serious = ctx.setting(org, "dues_arrears_serious")
         if serious.enabled and (status.lapse if serious.is_default else status.longest_run >= (serious.offset or 0)):

@@ -101,20 +101,21 @@ def reminder_candidates_write(*, candidates: list[Candidate], on: date) -> int:
             if dispatch_id is None:
                 continue
             level = candidate.definition.level
-            notifications += [
-                Notification(
-                    recipient_id=user_id,
-                    organization_id=candidate.org.pk,
-                    category=NotificationCategory.REMINDER,
-                    rule=candidate.rule,
-                    dispatch_id=dispatch_id,
-                    title=candidate.title[:200],
-                    body=candidate.body,
-                    link=candidate.link,
-                    level=level,
+            for user_id in ids:
+                title, body, link = candidate.wording_for(user_id)
+                notifications.append(
+                    Notification(
+                        recipient_id=user_id,
+                        organization_id=candidate.org.pk,
+                        category=NotificationCategory.REMINDER,
+                        rule=candidate.rule,
+                        dispatch_id=dispatch_id,
+                        title=title[:200],
+                        body=body,
+                        link=link,
+                        level=level,
+                    )
                 )
-                for user_id in ids
-            ]
             webhook_id = webhooks.get(candidate.org.pk) if candidate.definition.webhook else None
             if webhook_id:
                 webhook_rows.append(

@@ -101,7 +101,7 @@ class OrganizationViewSet(GatedViewMixin, viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses=CommitteeTermSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def terms(self, request: Request, pk: str | None = None) -> Response:
         """委员会届次及职务历史（最新在前）。"""
         org = get_for_user(Organization, request.user, VIEW, pk=pk)

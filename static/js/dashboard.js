@@ -86,7 +86,7 @@
       tooltip: { formatter: function (p) { var v = p.value[2]; return heat.orgs[p.value[1]] + " · " + months[p.value[0]] + "：" + (v == null ? "无到期事项" : v + "%"); } },
       grid: { left: 8, right: 8, top: 8, bottom: 48, containLabel: true },
       xAxis: { type: "category", data: months, splitArea: { show: true }, axisLabel: { fontSize: 11 } },
-      yAxis: { type: "category", data: heat.orgs, inverse: true, axisLabel: { fontSize: 11, width: 110, overflow: "truncate" } },
+      yAxis: { type: "category", data: heat.orgs, inverse: true, axisLabel: { interval: 0, fontSize: 11, width: 110, overflow: "truncate" } },
       visualMap: { min: 0, max: 100, calculable: false, orient: "horizontal", left: "center", bottom: 0, itemHeight: 120,
         inRange: { color: ["#c62828", "#ef6c00", "#fdd835", "#7cb342", "#2e7d32"] }, text: ["100%", "0%"], textStyle: { fontSize: 11 } },
       series: [{ type: "heatmap", data: heat.cells.filter(function (c) { return c[2] != null; }), label: { show: true, fontSize: 10, formatter: function (p) { return p.value[2]; } } }],
@@ -108,6 +108,7 @@
         el.textContent = "暂无数据";
         return;
       }
+      if (kind === "heatmap") el.style.height = (rows.orgs.length * 26 + 90) + "px";  // a readable row (and label) per organization
       var option = kind === "hbar" ? hbarOption(rows) : kind === "pie" ? pieOption(rows) : kind === "funnel" ? funnelOption(rows) : kind === "share" ? shareOption(rows) : kind === "heatmap" ? heatOption(rows) : barOption(rows);
       var chart = echarts.init(el, null, { renderer: "canvas" });
       chart.setOption(option);

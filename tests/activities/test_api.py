@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from activities.models import FollowUp, Meeting
 from members.models import Member
 from tests.activities.conftest import MEETING_DAY, add_committee, add_members, header, header_values
+from tests.api_helpers import if_match
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +98,8 @@ def test_update_meeting_in_one_request_keeps_resolution_and_follow_up(cast, fift
         {"id": created["resolutions"][0]["id"], "title": "决议0（修订）", "votes_for": 44, "action_required": True}
     ]
     payload["title"] = "改了主题"
-    response = api.put(f"/api/v1/meetings/{created['id']}/", payload, format="json")
+    url = f"/api/v1/meetings/{created['id']}/"
+    response = api.put(url, payload, format="json", **if_match(api, url))
     assert response.status_code == 200, response.json()
     data = response.json()
     assert data["title"] == "改了主题" and len(data["resolutions"]) == 1
@@ -369,9 +371,10 @@ def test_draft_then_finish_through_the_api(cast, fifty):
     draft = {**body(cast, fifty[:3], resolutions=[]), "finish": False}
     created = api.post("/api/v1/meetings/", draft, format="json").json()
     assert created["status"] == "draft"
-    response = api.put(f"/api/v1/meetings/{created['id']}/", {**draft, "finish": True}, format="json")
+    url = f"/api/v1/meetings/{created['id']}/"
+    response = api.put(url, {**draft, "finish": True}, format="json", **if_match(api, url))
     assert response.status_code == 400 and "尚未登记出席情况" in response.json()["attendance"][0]
-    response = api.put(f"/api/v1/meetings/{created['id']}/", body(cast, fifty, resolutions=[]), format="json")
+    response = api.put(url, body(cast, fifty, resolutions=[]), format="json", **if_match(api, url))
     assert response.status_code == 200 and response.json()["status"] == "final"
     assert MEETING_DAY.isoformat() == response.json()["held_on"]
 

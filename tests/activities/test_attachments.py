@@ -15,6 +15,7 @@ from activities.models import Attachment
 from activities.services.meetings import meeting_delete, meeting_save
 from audit.models import AuditEvent
 from tests.activities.conftest import add_members, attendance, header
+from tests.files import PDF
 
 pytestmark = pytest.mark.django_db
 
@@ -39,10 +40,6 @@ def png() -> bytes:
     return out.getvalue()
 
 
-PDF = (
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-    b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-)
 
 
 @pytest.fixture

@@ -20,13 +20,10 @@ from activities.services.study import activity_settings_update
 from activities.services.talks import talk_create, talk_create_system, talk_delete
 from audit.models import AuditEvent
 from tests.activities.conftest import MEETING_DAY, add_committee, add_members, attendance, header
+from tests.files import PDF
 
 pytestmark = pytest.mark.django_db
 
-PDF = (
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-    b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-)
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from assessments.services.evidence import evidence_add
 from assessments.services.ratings import round_open
 from assessments.services.schemes import scheme_new_version
 from tests.assessments.helpers import active_scheme
+from tests.files import PDF
 
 pytestmark = pytest.mark.django_db
 TEXT = "本年度支部按期开展三会一课，完成党费收缴和发展党员工作，整改了上级督查发现的问题。"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture(autouse=True)

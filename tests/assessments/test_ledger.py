@@ -199,3 +199,33 @@ def test_committee_batch_builds_one_zip_of_its_branches_with_progress(
     assert "批量生成台账" in client.get(f"/organizations/{cast.P.pk}/").content.decode()
     client.force_login(cast.users["outsider"])
     assert client.get(f"/assessments/ledgers/{batch.pk}/").status_code in (403, 404)
+
+
+def test_one_meeting_record_prints_from_its_page(branch_year, client):
+    cast, meetings, draft = branch_year
+    client.force_login(cast.users["secretary_a"])
+    meeting = meetings[0]
+    detail = client.get(f"/activities/meetings/{meeting.pk}/").content.decode()
+    assert f"/assessments/ledgers/meetings/{meeting.pk}/print/" in detail
+    page = client.get(f"/assessments/ledgers/meetings/{meeting.pk}/print/")
+    html = page.content.decode()
+    assert page.status_code == 200 and "@media print" in html
+    assert meeting.title in html and "陈四（出差）" in html and "赞成 2，反对 1，弃权 0" in html
+    assert "记录人（签字）" in html
+    assert client.get(f"/assessments/ledgers/meetings/{draft.pk}/print/").status_code == 404
+    client.force_login(cast.users["outsider"])
+    assert client.get(f"/assessments/ledgers/meetings/{meeting.pk}/print/").status_code in (403, 404)
+
+
+def test_building_the_ledger_takes_the_same_queries_for_more_meetings(branch_year, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cast, _meetings, _draft = branch_year
+    with CaptureQueriesContext(connection) as first:
+        build_ledger(cast.A, YEAR)
+    for day in (5, 6, 7):
+        _meeting(cast.A, dt.date(YEAR, 8, day), "theme_day", f"八月{day}日主题党日", leave=("陈四",))
+    with django_assert_num_queries(len(first.captured_queries)):
+        ledger = build_ledger(cast.A, YEAR)
+    assert len(ledger.meetings) == 9

@@ -204,3 +204,40 @@ def test_api_confirms_findings_and_saves_heading_settings(issued):
     client.force_authenticate(cast.users["secretary_a"])
     denied = client.post(f"/api/v1/inspection-reports/{report.pk}/confirm-findings/", {"findings": [1]}, format="json")
     assert denied.status_code == 403
+
+
+def test_report_page_confirms_findings_and_heading_page_saves_settings(issued, client):
+    cast = issued
+    report = _report(cast.A)
+    client.force_login(cast.users["org_admin_p"])
+    page = client.get(f"/assessments/reports/{report.pk}/").content.decode()
+    assert report.doc_number in page and "问题清单" in page and "确认所选问题" in page
+    response = client.post(f"/assessments/reports/{report.pk}/", {"finding": ["0"], "deadline": "2027-01-31"})
+    assert response.status_code == 302
+    item = RectificationItem.objects.get(source_report=report)
+    assert item.deadline == date(2027, 1, 31)
+    assert "已确认，查看整改事项" in client.get(f"/assessments/reports/{report.pk}/").content.decode()
+    saved = client.post(
+        f"/assessments/report-heading/{cast.P.pk}/",
+        {"issuer_mark": "中共测试委员会组织部", "number_pattern": "测组〔{year}〕{n}号", "signatory": "组织部"},
+    )
+    assert saved.status_code == 302 and ReportHeading.objects.get(organization=cast.P).signatory == "组织部"
+    bad = client.post(
+        f"/assessments/report-heading/{cast.P.pk}/",
+        {"issuer_mark": "x", "number_pattern": "无序号", "signatory": "组织部"},
+    )
+    assert bad.status_code == 200 and "文号格式须含" in bad.content.decode()
+    client.force_login(cast.users["secretary_a"])
+    assert "确认所选问题" not in client.get(f"/assessments/reports/{report.pk}/").content.decode()
+    assert client.post(f"/assessments/reports/{report.pk}/", {"finding": ["1"]}).status_code == 403
+    assert client.get(f"/assessments/report-heading/{cast.P.pk}/").status_code in (403, 404)
+
+
+def test_rollup_is_issued_as_a_circular_with_findings_per_lagging_child(issued):
+    cast = issued
+    report = _report(cast.P, kind=ReportKind.ROLLUP)
+    text = pdf_text(report_file_path(report, "pdf"))
+    save_pngs(report_file_path(report, "pdf"), "inspection_report_rollup_official", last=2)
+    assert "关于中共测试委员会所属党组织2026年第1季度督查情况的通报" in text.replace("\n", "")
+    assert "一、总体情况" in text and "下级组织督查汇总" in text
+    assert any(f["organization_id"] == cast.A.pk and "任期已届满" in f["problem"] for f in report.summary["findings"])

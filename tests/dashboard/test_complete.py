@@ -61,7 +61,9 @@ def test_never_built_facts_show_the_message_instead_of_numbers(built):
 def test_a_running_rebuild_shows_its_progress(built):
     DashboardBuild.objects.all().delete()
     now = timezone.now()
-    DashboardBuild.objects.create(reason="migration", version=FACTS_VERSION, started_at=now, steps_total=4, steps_done=2)
+    DashboardBuild.objects.create(
+        reason="migration", version=FACTS_VERSION, started_at=now, steps_total=4, steps_done=2
+    )
     page = built.client("org_admin_p").get(f"/organizations/{built.P.pk}/dashboard/")
     assert "统计数据生成中，已完成 50%" in page.content.decode()
     api = built.api("org_admin_p").get(f"/api/v1/organizations/{built.P.pk}/dashboard/")
@@ -109,3 +111,41 @@ def test_verify_passes_then_detects_a_tampered_fact(built):
     assert "存储 6，重新统计 5" in out.getvalue()
     # A branch's own figures are unaffected.
     call_command("dashboard_verify", "--org", str(built.A.pk), stdout=StringIO())
+
+
+def test_member_import_and_its_rollback_leave_the_facts_equal_to_a_recount(built, django_capture_on_commit_callbacks):
+    from members.imports import import_commit, import_preview, import_rollback
+    from tests.members.test_member_import import row, xlsx
+
+    user = built.users["secretary_a"]
+    with django_capture_on_commit_callbacks(execute=True):
+        preview = import_preview(user=user, scope=built.A, data=xlsx([row(built, 1), row(built, 2)]), file_name="i")
+        batch = import_commit(batch=preview, user=user)
+    assert verify_facts() == []
+    assert (
+        dashboard_data(user=built.users["org_admin_p"], org=built.P, period=period_default())["members"]["party_total"]
+        == party_members(built.P)
+        == 7
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        import_rollback(batch=batch, user=user)
+    assert verify_facts() == []
+    assert party_members(built.P) == 5
+
+
+def test_a_failed_rebuild_is_requested_again_and_the_sweeper_runs_it(built, monkeypatch):
+    from dashboard import facts
+    from dashboard.tasks import dashboard_sweep
+
+    def database_gone(names):
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(facts, "_rebuild_cumulative", database_gone)
+    with pytest.raises(RuntimeError):
+        facts.facts_rebuild(reason="migration")
+    state = facts_state()
+    assert not state.ready and not state.building  # queued again, no frozen progress bar
+    assert verify_facts() == []  # the old figures are untouched (one transaction)
+    monkeypatch.undo()
+    dashboard_sweep()  # eager in tests: the rebuild runs now
+    assert facts_state().ready

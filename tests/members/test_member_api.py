@@ -12,6 +12,7 @@ from core.dates import today
 from members.models import Member, MemberTransfer
 from members.services import member_create
 from organizations.choices import OrgType
+from tests.api_helpers import if_match
 from tests.factories import make_org
 from tests.member_helpers import make_id, record
 
@@ -136,10 +137,11 @@ def test_create_in_unreachable_org_is_400(cast):
 
 def test_update_and_refusals(cast, zhao):
     api = cast.api("secretary_a")
-    response = api.patch(f"/api/v1/members/{zhao.pk}/", {"employer": "青州市财政局", "phone": ""}, format="json")
+    url = f"/api/v1/members/{zhao.pk}/"
+    response = api.patch(url, {"employer": "青州市财政局", "phone": ""}, format="json", **if_match(api, url))
     assert response.status_code == 200 and response.json()["employer"] == "青州市财政局"
     assert response.json()["phone_masked"] == ""
-    moved = api.patch(f"/api/v1/members/{zhao.pk}/", {"organization": cast.A.pk}, format="json")
+    moved = api.patch(url, {"organization": cast.A.pk}, format="json", **if_match(api, url))
     assert moved.status_code == 400 and "组织关系转接" in json.dumps(moved.json(), ensure_ascii=False)
     assert cast.api("auditor_p").patch(f"/api/v1/members/{zhao.pk}/", {"name": "x"}, format="json").status_code == 403
     assert cast.api("secretary_b").patch(f"/api/v1/members/{zhao.pk}/", {"name": "x"}, format="json").status_code == 404
@@ -263,5 +265,6 @@ def test_odd_inputs_are_400_or_404_never_500(cast, zhao):
     assert api.get("/api/v1/members/99999999999999999999/").status_code == 404
     assert api.get("/api/v1/members/", {"organization": "99999999999999999999"}).status_code == 404
     assert api.post(f"/api/v1/members/{zhao.pk}/reveal/", ["id_number"], format="json").status_code == 400
-    assert api.patch(f"/api/v1/members/{zhao.pk}/", {"name": "x\x00"}, format="json").status_code == 400
+    url = f"/api/v1/members/{zhao.pk}/"
+    assert api.patch(url, {"name": "x\x00"}, format="json", **if_match(api, url)).status_code == 400
     assert cast.client("org_admin_p").get("/members/", {"q": "a\x00"}).status_code == 400

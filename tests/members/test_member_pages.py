@@ -266,7 +266,7 @@ def test_pages_take_constant_queries(cast, url):
     with CaptureQueriesContext(connection) as large:
         assert client.get(url).status_code == 200
     assert len(large) == len(small), (len(small), len(large))
-    assert len(large) <= 15
+    assert len(large) <= 16  # the export's audit event: chain head lock + insert + head move (#17.1)
 
 
 def test_filter_by_party_group_lists_its_members(cast, people):

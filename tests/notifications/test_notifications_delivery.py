@@ -288,7 +288,8 @@ class Robot:
 
 
 @pytest.fixture
-def robot():
+def robot(settings):
+    settings.PB_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]  # the test robot listens on loopback (#21.7)
     robot = Robot()
     yield robot
     robot.close()

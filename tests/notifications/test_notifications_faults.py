@@ -137,6 +137,7 @@ def _env(redis: RedisServer, **extra: str) -> dict[str, str]:
         "CELERY_BROKER_URL": redis.url,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "PB_REMINDER_SCAN_ON_START": "false",
+        "PB_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",  # the test robot listens on loopback (#21.7)
         **extra,
     }
 
@@ -233,7 +234,8 @@ def run_done() -> bool:
 # --- the tests -------------------------------------------------------------------------------
 
 
-def test_worker_killed_mid_batch_loses_and_duplicates_nothing(tree, redis_server, workers):
+def test_worker_killed_mid_batch_loses_and_duplicates_nothing(tree, redis_server, workers, settings):
+    settings.PB_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     robot = Robot()
     try:
         webhook_configure(user=tree.users["org_admin_p"], organization=tree.A, kind="wecom", url=robot.url, secret="k")

@@ -14,6 +14,10 @@ def test_every_task_has_a_queue_family():
     assert route("assessments.report_generate_chunk") == "reports"
     assert route("assessments.quarterly_reports") == "reports"
     assert route("dashboard.refresh") == "dashboard"
+    assert route("members.import_check") == "imports"
+    assert route("members.import_commit") == "imports"
+    assert route("members.dues_import_check") == "imports"
+    assert route("members.dues_import_commit") == "imports"
     assert route("core.heartbeat") == "default"
     assert route("organizations.clear_expired_sessions") == "default"
 

@@ -1,6 +1,6 @@
 """The expected access matrix (AC-3). One line per route: {method: one code per role in ROLES}.
 
-Codes: A allowed (2xx) · R redirect (not to the login) · B bad input (400, after the gate) · D denied (401/403/404/login) · N 405.
+Codes: A allowed (2xx) · R redirect (not to the login) · B bad input (400, or 412/428 without the ETag, after the gate) · D denied (401/403/404/login) · N 405.
 Routes with parameters are requested with an object of organization A of the kind they serve
 (tests/security/objects.py: seed_objects builds them, ROUTE_OBJECTS maps route → object).
 """
@@ -171,7 +171,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "plan-list": {"GET": "DAAAAAAA", "POST": "DBBBBDDD"},
     "plan-detail": {"GET": "DDADAADD"},
     "member-list": {"GET": "DAAAAAAA", "POST": "DBBBBDDD"},
-    "member-detail": {"GET": "DAADAADD", "PATCH": "DDADADDD", "PUT": "DDADADDD"},
+    "member-detail": {"GET": "DAADAADD", "PATCH": "DDBDBDDD", "PUT": "DDBDBDDD"},
     "member-reveal": {"POST": "DBBDBDDD"},
     "transfer-list": {"GET": "DAAAAAAA", "POST": "DBBBBDDD"},
     "transfer-detail": {"GET": "DDAAAADD"},
@@ -219,7 +219,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "report-batch-list": {"GET": "DAAAAAAA", "POST": "DBBBBDDD"},
     "report-batch-detail": {"GET": "DDDDAADD"},
     "rectification-list": {"GET": "DAAAAAAA", "POST": "DBBBBDDD"},
-    "rectification-detail": {"GET": "DDADAADD", "PATCH": "DDADADDD"},
+    "rectification-detail": {"GET": "DDADAADD", "PATCH": "DDBDBDDD"},
     "rectification-sign-off": {"POST": "DDBDBDDD"},
     "rectification-submit": {"POST": "DDBDBDDD"},
     "api-schema": {"GET": "DAAAAAAA"},

@@ -60,7 +60,7 @@ def classify(response: Any) -> str:
         return "E"
     if status == 405:
         return "N"
-    if status == 400:
+    if status in (400, 412, 428):  # 412/428: a write without the record's ETag (#17.3), after the gate
         return "B"
     if status in (401, 403, 404):
         return "D"

@@ -88,6 +88,7 @@ from members.services import (
 )
 from organizations.services import committee_term_start
 from tests.activities.conftest import MEETING_DAY, add_members, attendance, header
+from tests.api_helpers import if_match
 from tests.assessments.helpers import active_scheme, after_publicity, ids, small_scheme_data
 from tests.member_helpers import make_id, record
 from tests.members.development.test_development import VOTES, S, to_probationary
@@ -171,8 +172,9 @@ def case_member_update(cast):
     member = zhao(cast)
 
     def act():
-        response = cast.api("secretary_a").patch(
-            f"/api/v1/members/{member.pk}/", {"employer": "青州市财政局", "phone": "13900001234"}, format="json"
+        api, url = cast.api("secretary_a"), f"/api/v1/members/{member.pk}/"
+        response = api.patch(
+            url, {"employer": "青州市财政局", "phone": "13900001234"}, format="json", **if_match(api, url)
         )
         assert response.status_code == 200, response.json()
 

@@ -7,6 +7,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from dashboard.builds import facts_state
+from dashboard.models import DashboardDirty
 from dashboard.verify import verify_facts
 from organizations.models import Organization
 
@@ -36,6 +37,9 @@ class Command(BaseCommand):
         if len(diffs) > SHOWN:
             self.stdout.write(f"……另有 {len(diffs) - SHOWN} 处差异")
         if diffs:
+            waiting = DashboardDirty.objects.count()
+            if waiting:
+                self.stderr.write(f"注意：还有 {waiting} 条待刷新标记（dashboard.drain / dashboard.sweep 尚未处理）")
             self.stderr.write(f"统计核对：{scope}发现 {len(diffs)} 处差异（用时 {elapsed:.1f} 秒）")
             raise SystemExit(1)
         if verbosity >= 1:

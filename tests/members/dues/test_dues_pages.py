@@ -19,6 +19,7 @@ from members.dues.models import DuesFixing, DuesImportBatch, DuesMonth, DuesPaym
 from members.dues.services.fixings import dues_fixing_create
 from members.dues.services.payments import dues_payment_record
 from tests.factories import MemberFactory
+from tests.files import PDF
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -376,8 +377,8 @@ def test_development_attachment_checked_and_gated(cast, settings, tmp_path):
     refused = client.post(
         f"/development/member/{person.pk}/", {"step": "talk", "occurred_on": "2024-01-20", "attachment": fake}
     )
-    assert refused.status_code == 400 and "PDF、PNG 或 JPEG" in refused.content.decode()
-    pdf = SimpleUploadedFile("谈话记录.pdf", b"%PDF-1.4\n%test\n", content_type="application/pdf")
+    assert refused.status_code == 400 and "JPEG、PNG 图片或 PDF" in refused.content.decode()
+    pdf = SimpleUploadedFile("谈话记录.pdf", PDF, content_type="application/pdf")
     ok = client.post(
         f"/development/member/{person.pk}/", {"step": "talk", "occurred_on": "2024-01-20", "attachment": pdf}
     )
