@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -28,6 +28,7 @@ from activities.elections.selectors import (
 from activities.elections.services import afterwards, prepare, voting
 from activities.services.inputs import AttendanceInput
 from core.access import VIEW, get_for_user
+from core.api.filters import ChoiceFilter, IdFilter, SelectorFilterSet, validated_filterset
 from core.api.mixins import GatedViewMixin
 from core.numbers import as_id, is_number
 from members.api.serializers import StrictInputSerializer
@@ -242,6 +243,29 @@ class ElectionOutput(serializers.ModelSerializer):
         return {"code": step.code, "title": step.title, "who": step.who, "requires": step.requires}
 
 
+# --- list parameters -----------------------------------------------------------------------------
+
+
+class ElectionFilterSet(SelectorFilterSet):
+    """``?organization=`` (its subtree) and ``?stage=`` (the list's groups), applied by the selector."""
+
+    organization = IdFilter(help_text="党组织 ID（含下级组织）")
+    stage = ChoiceFilter(
+        choices=[(code, label) for code, label, _ in LIST_STAGES],
+        help_text="分组：请示待批、候选人待批、已选举待批复、办理中、已完成",
+    )
+    selector_params = ("organization", "stage")
+
+    class Meta:
+        model = Election
+        fields: list[str] = []
+
+    def selector_value(self, name: str, value: Any) -> Any:
+        if name == "organization":
+            return get_for_user(Organization, self.request.user, VIEW, pk=value) if value else None
+        return super().selector_value(name, value)
+
+
 # --- views ---------------------------------------------------------------------------------------
 
 
@@ -251,30 +275,19 @@ def _id(value: str, field: str) -> int:
     return as_id(value)
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("organization", int, description="党组织 ID（含下级组织）"),
-        OpenApiParameter("stage", str, enum=[code for code, _, _ in LIST_STAGES], description="分组"),
-    ]
-)
 class ElectionViewSet(GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """换届选举：从请示到上级批复。每一步一个 POST；不符合规定的拒绝并说明规则和人数（400），不保存任何内容。"""
 
     gated_model = Election
     serializer_class = ElectionOutput
-    allowed_query_params = frozenset({"organization", "stage"})
+    queryset = Election.objects.none()  # the list's model for the schema; rows come from the gate
+    filterset_class = ElectionFilterSet
 
     def get_queryset(self) -> Any:
         if self.action != "list":
             return election_detail_queryset(self.request.user)
-        params = self.request.query_params
-        org = None
-        if params.get("organization"):
-            org = get_for_user(Organization, self.request.user, VIEW, pk=_id(params["organization"], "organization"))
-        stage = params.get("stage", "")
-        if stage and stage not in [code for code, _, _ in LIST_STAGES]:
-            raise ValidationError({"stage": "未知的分组"})
-        return election_list(user=self.request.user, organization=org, group=stage)
+        params = validated_filterset(self).selector_kwargs()
+        return election_list(user=self.request.user, organization=params["organization"], group=params["stage"])
 
     def get_serializer_class(self) -> Any:
         return ElectionListOutput if self.action == "list" else ElectionOutput

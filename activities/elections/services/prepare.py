@@ -231,7 +231,7 @@ def election_candidates_set(*, actor: Any, election: Election, candidates: Seque
         seen.add((item.member_id, item.post))
         member = roster.get(item.member_id)
         if member is None:
-            errors.append(f"第 {index} 位：该党员不在本组织 {fmt(on)} 的党员名册中")
+            errors.append(f"第 {index} 位：该党员不在本组织 {fmt(on)} 的党员名册中（未转入、已转出或停止党籍等）")
             continue
         reason = candidate_ineligibility(member=member, post=item.post, on=on, electorate=electorate)
         if reason:
