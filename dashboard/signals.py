@@ -11,6 +11,7 @@ CELERY_BEAT_SCHEDULE), unless the service announces them with ``core.signals.row
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,6 +24,8 @@ from dashboard.builds import request_rebuild
 from dashboard.outbox import outbox_mark
 from dashboard.tasks import dashboard_rebuild
 from organizations.models import Organization
+
+_local = threading.local()
 
 # (app_label.ModelName, path to organization id(s), families); the domain families add theirs.
 WATCHED: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
@@ -110,14 +113,16 @@ def _organization_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 def _request_rebuild_once() -> None:
-    """One request per transaction however many organizations move or go."""
-    if any(entry[1] is _queue_tree_rebuild for entry in transaction.get_connection().run_on_commit):
-        return
+    """A request row per change (rolled back with it); one rebuild queued per commit."""
     request_rebuild("tree", queue=False)
+    _local.tree_requests = getattr(_local, "tree_requests", 0) + 1
     transaction.on_commit(_queue_tree_rebuild)
 
 
 def _queue_tree_rebuild() -> None:
+    if not getattr(_local, "tree_requests", 0):
+        return  # this commit's rebuild is already queued
+    _local.tree_requests = 0
     dashboard_rebuild.delay(reason="tree")
 
 

@@ -149,3 +149,25 @@ def test_a_failed_rebuild_is_requested_again_and_the_sweeper_runs_it(built, monk
     monkeypatch.undo()
     dashboard_sweep()  # eager in tests: the rebuild runs now
     assert facts_state().ready
+
+
+def test_tree_moves_request_a_rebuild_that_runs_after_each_commit(built, django_capture_on_commit_callbacks):
+    from organizations.services import organization_update
+
+    for parent in (built.Q, built.P):
+        with django_capture_on_commit_callbacks(execute=True):
+            organization_update(org=built.B, parent=parent)
+            assert not facts_state().ready  # requested with the move, in its transaction
+        assert facts_state().ready
+        assert verify_facts() == []
+    built.B.refresh_from_db()
+    assert built.B.path.startswith(built.P.path)
+
+
+def test_dashboard_rebuild_command_completes_the_facts(built):
+    request_rebuild("migration", queue=False)
+    assert not facts_state().ready
+    out = StringIO()
+    call_command("dashboard_rebuild", stdout=out)
+    assert "已重建" in out.getvalue()
+    assert facts_state().ready
