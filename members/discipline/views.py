@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
@@ -55,7 +55,7 @@ def member_discipline(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         which = request.POST.get("action", "")
         if which not in FORMS:
-            raise PermissionDenied("未知的操作")
+            return HttpResponseBadRequest("未知的操作")
         extra = {"organizations": organizations} if which == "sanction" else {}
         form = FORMS[which](request.POST, prefix=which, **extra)
         forms[which] = form

@@ -55,8 +55,15 @@ class PartyStatisticsView(StrictQueryParamsMixin, APIView):
             OpenApiParameter("year", int, description="统计年度（默认上一年；12 月起为当年）"),
             OpenApiParameter("format", str, enum=["json", "xlsx"], description="xlsx：下载统计表"),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, XLSX_TYPE): OpenApiTypes.BINARY},
     )
+    def handle_exception(self, exc: Exception) -> Any:
+        """Errors are JSON whatever format was asked for (a 403 is never an empty workbook)."""
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
+
     def get(self, request: Request, pk: int) -> Any:
         org = statistics_organization(request, pk)
         year = statistics_year(request.query_params)

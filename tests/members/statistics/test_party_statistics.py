@@ -226,3 +226,11 @@ def test_15_3_api_json_xlsx_and_page(cast):
     assert page.status_code == 200
     body = page.content.decode()
     assert "核对平衡" in body and "当年发展党员（1 名）" in body
+
+
+def test_15_3_errors_are_json_even_when_xlsx_is_asked_for(cast):
+    url = f"/api/v1/organizations/{cast.P.pk}/party-statistics/"
+    refused = cast.api("member_a").get(url, {"format": "xlsx"})
+    assert refused.status_code in (403, 404) and refused["Content-Type"].startswith("application/json")
+    bad = cast.api("org_admin_p").get(url, {"format": "xlsx", "year": "x"})
+    assert bad.status_code == 400 and "year" in bad.json()
