@@ -86,7 +86,10 @@ def idempotency_claim(*, user: Any, key: str, fingerprint: str, wait: float | No
         existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
         if existing is None:
             continue  # released meanwhile: claim again
-        if existing.created_at < now - _ttl():
+        abandoned = existing.status_code is None and existing.created_at < now - timedelta(
+            seconds=getattr(settings, "PB_IDEMPOTENCY_ABANDONED_SECONDS", 300)
+        )  # the process that claimed it died mid-request (a worker killed): the key is free again
+        if existing.created_at < now - _ttl() or abandoned:
             IdempotencyRecord.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
             continue
         if existing.fingerprint != fingerprint:

@@ -14,6 +14,7 @@ Three parts, each run where it belongs:
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -24,8 +25,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
 
-import requests
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
@@ -97,12 +99,33 @@ class LoadResult:
             self.statuses.setdefault(kind, Counter())[status] += 1
 
 
+def http(method: str, url: str, *, token: str = "", body: Any = None, key: str = "") -> tuple[int, Any]:
+    """One request with the standard library (no client dependency): (status, parsed JSON or None)."""
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    if key:
+        headers["Idempotency-Key"] = key
+    data = None
+    if body is not None:
+        data, headers["Content-Type"] = json.dumps(body).encode("utf-8"), "application/json"
+    request = Request(url, data=data, headers=headers, method=method)  # noqa: S310 - http://127.0.0.1 only
+    try:
+        with urlopen(request, timeout=120) as response:  # noqa: S310
+            status, raw = response.status, response.read()
+    except HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    try:
+        return status, json.loads(raw) if raw else None
+    except ValueError:
+        return status, None
+
+
 def login(base: str, username: str) -> str:
-    response = requests.post(
-        f"{base}/api/v1/auth/token/", json={"username": username, "password": PASSWORD}, timeout=30
-    )
-    response.raise_for_status()
-    return response.json()["token"]
+    status, data = http("POST", f"{base}/api/v1/auth/token/", body={"username": username, "password": PASSWORD})
+    if status != 200:
+        raise RuntimeError(f"{username}: 登录失败（{status}）")
+    return data["token"]
 
 
 def _meeting_body(spec: dict[str, Any], n: int) -> dict[str, Any]:
@@ -121,29 +144,25 @@ def _meeting_body(spec: dict[str, Any], n: int) -> dict[str, Any]:
     }
 
 
-def _post(session: requests.Session, base: str, body: dict[str, Any], key: str) -> tuple[int, float, int | None]:
+def _post(token: str, base: str, body: dict[str, Any], key: str) -> tuple[int, float, int | None]:
     started = time.perf_counter()
-    response = session.post(f"{base}/api/v1/meetings/", json=body, headers={"Idempotency-Key": key}, timeout=120)
+    status, data = http("POST", f"{base}/api/v1/meetings/", token=token, body=body, key=key)
     elapsed = time.perf_counter() - started
-    pk = response.json().get("id") if response.status_code == 201 else None
-    return response.status_code, elapsed, pk
+    return status, elapsed, (data or {}).get("id") if status == 201 else None
 
 
 def _writer(base: str, spec: dict[str, Any], count: int, double: float, rng: random.Random, result: LoadResult) -> None:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Token {spec['token']}"
+    token = spec["token"]
     twin = ThreadPoolExecutor(max_workers=2)
     try:
         for n in range(count):
             body, key = _meeting_body(spec, n), str(uuid.uuid4())
             if rng.random() < double:  # a double tap: the same request twice at once
-                other = requests.Session()
-                other.headers["Authorization"] = session.headers["Authorization"]
-                futures = [twin.submit(_post, session, base, body, key), twin.submit(_post, other, base, body, key)]
+                futures = [twin.submit(_post, token, base, body, key), twin.submit(_post, token, base, body, key)]
                 outcomes = [f.result() for f in futures]
                 kinds = ["write", "write (double tap)"]
             else:
-                outcomes, kinds = [_post(session, base, body, key)], ["write"]
+                outcomes, kinds = [_post(token, base, body, key)], ["write"]
             ok = False
             for kind, (status, elapsed, pk) in zip(kinds, outcomes, strict=True):
                 result.add(kind, status, elapsed)
@@ -154,7 +173,7 @@ def _writer(base: str, spec: dict[str, Any], count: int, double: float, rng: ran
             if ok:
                 with result.lock:
                     result.keys_created += 1
-    except requests.RequestException as exc:
+    except OSError as exc:  # URLError is an OSError
         with result.lock:
             result.errors.append(f"{spec['username']}: {exc}")
     finally:
@@ -162,17 +181,15 @@ def _writer(base: str, spec: dict[str, Any], count: int, double: float, rng: ran
 
 
 def _reader(base: str, token: str, root: int, stop: threading.Event, result: LoadResult) -> None:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Token {token}"
     while not stop.is_set():
         started = time.perf_counter()
         try:
-            response = session.get(f"{base}/api/v1/organizations/{root}/dashboard/", timeout=120)
-        except requests.RequestException as exc:
+            status, _ = http("GET", f"{base}/api/v1/organizations/{root}/dashboard/", token=token)
+        except OSError as exc:
             with result.lock:
                 result.errors.append(f"reader: {exc}")
             return
-        result.add("dashboard read", response.status_code, time.perf_counter() - started)
+        result.add("dashboard read", status, time.perf_counter() - started)
 
 
 def run_load(*, base: str, plan: dict[str, Any], writes: int, double: float, seed: int) -> LoadResult:

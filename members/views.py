@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -19,6 +20,7 @@ from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from core.dates import today
 from core.numbers import as_id, is_number
 from core.paging import CappedPaginator
+from core.versioning import VersionConflict, changed_fields, version_claim, version_parse
 from members import exports, import_jobs, imports, services
 from members.choices import ImportStatus, Stage, TransferKind, TransferStatus
 from members.forms import (
@@ -221,15 +223,31 @@ def member_create(request: HttpRequest) -> HttpResponse:
 def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     member = _member_for(request, pk, CHANGE)
     form = MemberForm(request.POST or None, user=request.user, member=member, initial=_initial(member))
+    conflict = None
     if request.method == "POST" and form.is_valid():
         try:
-            services.member_update(member=member, recorded_by=request.user, **form.member_fields())
+            with transaction.atomic():
+                expected = version_parse(request.POST.get("row_version"))
+                if expected is not None:
+                    version_claim(member, expected)  # #17.3: a stale copy never overwrites
+                services.member_update(member=member, recorded_by=request.user, **form.member_fields())
+        except VersionConflict:
+            current = Member.objects.get(pk=member.pk)
+            shown = [(n, form.fields[n].label) for n in form.member_fields() if n in form.fields]
+            conflict = {"changes": changed_fields(current, form.member_fields(), shown), "version": current.row_version}
         except ValidationError as exc:
             _attach_errors(form, exc)
         else:
             messages.success(request, "已保存")
             return redirect("members:detail", pk=member.pk)
-    return render(request, "members/form.html", {"form": form, "member": member, "title": f"编辑 {member.name}"})
+    context = {
+        "form": form,
+        "member": member,
+        "title": f"编辑 {member.name}",
+        "conflict": conflict,
+        "row_version": (conflict or {}).get("version") or request.POST.get("row_version") or member.row_version,
+    }
+    return render(request, "members/form.html", context, status=409 if conflict else 200)
 
 
 # --- transfers --------------------------------------------------------------------------------

@@ -366,6 +366,7 @@ LOGGING["handlers"]["console"]["filters"] = ["personal_data", "request_id"]
 # waits for the first request before a 409.
 PB_IDEMPOTENCY_TTL_HOURS = env_int("PB_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
 PB_IDEMPOTENCY_WAIT_SECONDS = env_int("PB_IDEMPOTENCY_WAIT_SECONDS", 10, minimum=0)
+PB_IDEMPOTENCY_ABANDONED_SECONDS = env_int("PB_IDEMPOTENCY_ABANDONED_SECONDS", 300, minimum=30)
 CELERY_BEAT_SCHEDULE["purge-idempotency-records"] = {
     "task": "core.purge_idempotency_records",
     "schedule": crontab(minute=23),

@@ -4,6 +4,8 @@ drf-spectacular documents only the success codes. The API also answers 400 (bad 
 or body, with field errors), 403 (not signed in, or read-only for this user), 404 (outside the
 user's scope, or no such object or page) and 413 (body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``), so
 clients and the schemathesis run (tests/security/test_api_fuzz.py) can check every status code.
+POST also takes ``Idempotency-Key`` (409 on reuse with another body, #17.2); PUT/PATCH of the
+versioned records need ``If-Match`` (412 stale, 428 missing, #17.3).
 """
 
 from __future__ import annotations
@@ -27,6 +29,30 @@ ERROR_RESPONSES = {
 }
 
 
+METHOD_RESPONSES = {
+    "post": {"409": "幂等键已用于内容不同的另一请求，或相同请求仍在处理中"},
+    "put": {"412": "记录已被他人修改（If-Match 过期），未作修改", "428": "须带 If-Match 请求头"},
+    "patch": {"412": "记录已被他人修改（If-Match 过期），未作修改", "428": "须带 If-Match 请求头"},
+}
+METHOD_HEADERS = {
+    "post": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "minLength": 8, "maxLength": 200},
+        "description": "幂等键（建议 UUID）：相同的键和内容只执行一次，重发得到第一次的响应",
+    },
+    "put": {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "会议、党员、考评方案、整改事项必填：GET 时响应中的 ETag",
+    },
+}
+METHOD_HEADERS["patch"] = METHOD_HEADERS["put"]
+
+
 def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     for path_item in result.get("paths", {}).values():
@@ -34,7 +60,9 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
             responses = operation.setdefault("responses", {})
-            for code, description in ERROR_RESPONSES.items():
+            if method in METHOD_HEADERS:
+                operation.setdefault("parameters", []).append(dict(METHOD_HEADERS[method]))
+            for code, description in {**ERROR_RESPONSES, **METHOD_RESPONSES.get(method, {})}.items():
                 responses.setdefault(
                     code,
                     {

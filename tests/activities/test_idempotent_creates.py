@@ -134,3 +134,17 @@ def test_17_2_concurrent_double_post_makes_one_meeting(cast, people):
     assert [status for status, _ in results] == [201, 201]
     assert len({pk for _, pk in results}) == 1
     assert Meeting.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_17_2_a_claim_left_by_a_dead_request_is_taken_over(cast):
+    from core.idempotency import idempotency_claim
+
+    user = cast.users["secretary_a"]
+    IdempotencyRecord.objects.create(
+        user=user, key="api:left-behind", fingerprint="f", created_at=timezone.now() - timedelta(minutes=10)
+    )
+    claim = idempotency_claim(user=user, key="api:left-behind", fingerprint="f", wait=0)
+    assert claim.record is not None and not claim.conflict
+    running = idempotency_claim(user=user, key="api:left-behind", fingerprint="f", wait=0)
+    assert running.conflict  # a claim still running (fresh) is not taken over

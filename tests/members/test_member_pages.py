@@ -332,3 +332,20 @@ def test_no_page_or_endpoint_shows_a_clear_id_or_phone(cast, people):
             _assert_no_clear_pi(text)
             checked += response.status_code == 200
     assert checked > 40
+
+
+def test_17_3_stale_edit_form_shows_what_changed_and_keeps_what_was_typed(cast):
+    client = cast.client("secretary_a")
+    assert client.post("/members/new/", _form_data(cast)).status_code == 302
+    member = Member.objects.get(name="孙三")
+    assert 'name="row_version" value="1"' in _body(client.get(f"/members/{member.pk}/edit/"))
+    first = _form_data(cast, name="孙三甲", id_number="", phone="")
+    first.pop("organization")
+    assert client.post(f"/members/{member.pk}/edit/", {**first, "row_version": "1"}).status_code == 302
+    stale = {**first, "name": "孙三乙", "row_version": "1"}
+    response = client.post(f"/members/{member.pk}/edit/", stale)
+    body = _body(response)
+    assert response.status_code == 409 and "他人已保存" in body and "孙三甲" in body and 'value="孙三乙"' in body
+    assert 'name="row_version" value="2"' in body
+    member.refresh_from_db()
+    assert member.name == "孙三甲"

@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg2
-import requests
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from demo.concurrency import concurrency_seed, concurrency_verify, login, run_load, summary_rows
+from demo.concurrency import concurrency_seed, concurrency_verify, http, login, run_load, summary_rows
 from demo.management.commands.bench import _server_url, _with_db
 
 
@@ -146,9 +145,9 @@ class Command(BaseCommand):
             if any(p.poll() is not None for p in processes):
                 raise CommandError("gunicorn 或 Celery worker 启动失败")
             try:
-                if requests.get(f"{base}/login/", timeout=5).status_code == 200:
+                if http("GET", f"{base}/login/")[0] == 200:
                     return
-            except requests.RequestException:
+            except OSError:
                 pass
             time.sleep(0.5)
         raise CommandError("gunicorn 未在 90 秒内就绪")
