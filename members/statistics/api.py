@@ -50,13 +50,6 @@ class PartyStatisticsView(StrictQueryParamsMixin, APIView):
     allowed_query_params = frozenset({"year"})
     renderer_classes = [JSONRenderer, XlsxRenderer]
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("year", int, description="统计年度（默认上一年；12 月起为当年）"),
-            OpenApiParameter("format", str, enum=["json", "xlsx"], description="xlsx：下载统计表"),
-        ],
-        responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, XLSX_TYPE): OpenApiTypes.BINARY},
-    )
     def handle_exception(self, exc: Exception) -> Any:
         """Errors are JSON whatever format was asked for (a 403 is never an empty workbook)."""
         response = super().handle_exception(exc)
@@ -64,6 +57,13 @@ class PartyStatisticsView(StrictQueryParamsMixin, APIView):
         self.request.accepted_media_type = JSONRenderer.media_type
         return response
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("year", int, description="统计年度（默认上一年；12 月起为当年）"),
+            OpenApiParameter("format", str, enum=["json", "xlsx"], description="xlsx：下载统计表"),
+        ],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, XLSX_TYPE): OpenApiTypes.BINARY},
+    )
     def get(self, request: Request, pk: int) -> Any:
         org = statistics_organization(request, pk)
         year = statistics_year(request.query_params)
