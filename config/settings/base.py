@@ -351,6 +351,10 @@ PB_SITE_URL = env_str("PB_SITE_URL", "")
 # public (loopback, private, link-local, reserved; core.outbound) is refused unless listed here (#21.7).
 # The robot vendors' hosts are the recommended value: qyapi.weixin.qq.com,oapi.dingtalk.com
 PB_WEBHOOK_ALLOWED_HOSTS = env_list("PB_WEBHOOK_ALLOWED_HOSTS", [])
+# Per-user hourly limits, counted from the audit log and audited when hit (audit.throttle, #21.4/#21.17).
+PB_REVEAL_PER_HOUR = env_int("PB_REVEAL_PER_HOUR", 60, minimum=1)
+PB_EXACT_SEARCH_PER_HOUR = env_int("PB_EXACT_SEARCH_PER_HOUR", 30, minimum=1)
+PB_EXPORT_PER_HOUR = env_int("PB_EXPORT_PER_HOUR", 30, minimum=1)
 PB_NOTIFY_FAULT_PAUSE = env_int("PB_NOTIFY_FAULT_PAUSE_MS", 0, minimum=0) / 1000  # fault tests only
 CELERY_BEAT_SCHEDULE["notifications-scan"] = {
     "task": "notifications.run_daily",
