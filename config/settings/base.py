@@ -285,6 +285,7 @@ MIDDLEWARE += ["axes.middleware.AxesMiddleware", "accounts.middleware.SecurityHe
 AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutBackend", "accounts.backends.AccountBackend"]
 AUTH_PASSWORD_VALIDATORS += [
     {"NAME": "accounts.validators.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "accounts.validators.LocalCommonPasswordValidator"},  # Chinese common passwords (#21.13)
     {"NAME": "accounts.validators.PasswordHistoryValidator"},
 ]
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [

@@ -1,4 +1,4 @@
-"""#21.12 (field keys in production) and #21.13 (common passwords).
+"""#21.12 (field keys in production) and #21.13 (common passwords: Django's list plus ``accounts/data/common_passwords_zh.txt``).
 
 #21.12 — production silently derived FIELD_ENCRYPTION_KEY / FIELD_HASH_KEY from SECRET_KEY. Now
 the production settings refuse to start without them, naming them, and ``check --deploy``
@@ -13,6 +13,9 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {
@@ -47,3 +50,27 @@ def test_21_12_check_deploy_reports_missing_field_keys():
     assert result.returncode != 0 and "members.E001" in (result.stdout + result.stderr)
     clean = _run("config.settings.production", "check", "--deploy", "--fail-level", "WARNING", **KEYS)
     assert clean.returncode == 0, clean.stdout + clean.stderr
+
+
+# #21.13 — common passwords passed (Admin@123, Huawei@123, Aa1aaaaa): Django's list is English.
+COMMON = ["Admin@123", "Huawei@123", "Aa1aaaaa", "Dangjian@2024", "P@ssw0rd", "1qaz@WSX", "Sangfor@1234", "Qwer1234!"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("password", COMMON)
+def test_21_13_common_passwords_are_refused(password):
+    from django.contrib.auth.password_validation import validate_password
+
+    from tests.factories import UserFactory
+
+    with pytest.raises(ValidationError) as exc:
+        validate_password(password, user=UserFactory(username="zhangsan"))
+    assert any("常见" in message or "password" in message.lower() for message in exc.value.messages), exc.value.messages
+
+
+@pytest.mark.django_db
+def test_21_13_good_passwords_still_pass():
+    from django.contrib.auth.password_validation import validate_password
+
+    for password in ("Secur1ty!pass", "Hq7#mT2v9pLx", "青山绿水Ab1!"):
+        validate_password(password)
