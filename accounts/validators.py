@@ -7,6 +7,8 @@ validator uses it to record the new hash and the change time.
 from __future__ import annotations
 
 import string
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.hashers import check_password
@@ -70,3 +72,45 @@ class PasswordHistoryValidator:
 
     def get_help_text(self) -> str:
         return "不能使用最近用过的密码。"
+
+
+_COMMON_FILE = Path(__file__).resolve().parent / "data" / "common_passwords_zh.txt"
+_SUFFIXES = (
+    "123", "@123", "#123", "!123", "_123", ".123", "1234", "@1234", "#1234", "12345", "@12345", "123456",
+    "@123456", "888", "@888", "666", "@666", "520", "1314", "@1314", "123!", "123.", "!@#", "@123!",
+    *(str(year) for year in range(2000, 2031)), *(f"@{year}" for year in range(2000, 2031)),
+)  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _common_lists() -> tuple[frozenset[str], frozenset[str]]:
+    exact, bases = set(), set()
+    for line in _COMMON_FILE.read_text(encoding="utf-8").splitlines():
+        line = line.strip().lower()
+        if not line or line.startswith("#"):
+            continue
+        (bases if line.endswith("*") else exact).add(line.rstrip("*"))
+    return frozenset(exact), frozenset(bases)
+
+
+class LocalCommonPasswordValidator:
+    """Common passwords of Chinese deployments (``accounts/data/common_passwords_zh.txt``): the
+    list itself, a vendor/role/pinyin base word plus a usual suffix (``Admin@123``,
+    ``Huawei@2024``), and passwords of very few distinct characters (``Aa1aaaaa``) (#21.13)."""
+
+    def __init__(self, min_distinct: int = 5) -> None:
+        self.min_distinct = min_distinct
+
+    def validate(self, password: str, user: Any = None) -> None:
+        text = password.strip().lower()
+        exact, bases = _common_lists()
+        bare = text.rstrip("!@#.*_-")  # "Qwer1234!" is "qwer1234" with a mark added
+        common = text in exact or bare in exact
+        common = common or any(
+            word == base + suffix for word in (text, bare) for base in bases for suffix in ("", *_SUFFIXES)
+        )
+        if common or len(set(text)) < self.min_distinct:
+            raise ValidationError("该密码过于常见或过于简单，请换一个不易被猜到的密码。", code="password_too_common")
+
+    def get_help_text(self) -> str:
+        return "不能使用常见密码（如 Admin@123、Huawei@123），不能由过少的不同字符组成。"

@@ -36,6 +36,8 @@ EVENT_LABELS = {
     "access_denied": "越权访问被拒绝",
     "export": "导出数据",
     "view_full_id": "查看完整身份证号",
+    "member_exact_search": "按完整号码查找党员",
+    "rate_limited": "操作过于频繁被拒绝",
     "audit_query": "查询审计日志",
     "audit_purge": "清理过期审计日志",
 }

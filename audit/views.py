@@ -13,6 +13,7 @@ from audit.exports import xlsx_response
 from audit.forms import AuditSearchForm
 from audit.selectors import EVENT_LABELS, audit_event_list, audit_scope_q
 from audit.services import audit_log
+from audit.throttle import refused_page
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 50_000
@@ -48,6 +49,8 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def audit_export(request: HttpRequest) -> HttpResponse:
     _auditor_only(request)
+    if (limited := refused_page(request, "export")) is not None:
+        return limited
     form = AuditSearchForm(request.GET)
     if not form.is_valid():
         return render(request, "audit/list.html", {"form": form, "page": None, "labels": EVENT_LABELS}, status=400)

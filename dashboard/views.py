@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from audit.services import audit_log
+from audit.throttle import refused_page
 from core.access import VIEW, get_for_user
 from core.xlsx import new_workbook
 from dashboard import selectors as sel
@@ -166,6 +167,8 @@ def member_export_rows(members: list[Any]) -> list[list[Any]]:
 @login_required
 def member_export(request: HttpRequest, pk: int) -> HttpResponse:
     org = _dashboard_org(request, pk)
+    if (limited := refused_page(request, "export")) is not None:
+        return limited
     try:
         _check_params(request, {"metric", "value", "year", "quarter"})
         period = sel.dashboard_period(request.GET)
@@ -220,6 +223,8 @@ def org_list_page(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def org_export(request: HttpRequest, pk: int) -> HttpResponse:
     org = _dashboard_org(request, pk)
+    if (limited := refused_page(request, "export")) is not None:
+        return limited
     try:
         _check_params(request, {"metric", "value", "year", "quarter"})
         period = sel.dashboard_period(request.GET)

@@ -7,6 +7,7 @@ class MembersConfig(AppConfig):
 
     def ready(self) -> None:
         from core.access import register_identity_source
+        from members import checks  # noqa: F401 - registers the deploy check of the field keys
         from members.crypto import check_configuration
         from members.me import register_member_sections
         from members.models import member_identity_for

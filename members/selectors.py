@@ -230,20 +230,26 @@ def member_list(
 
 
 def member_search_q(search: str) -> Q:
-    """Name contains the text; a full ID number or phone matches exactly through its blind index."""
+    """Name contains the text. Full ID or phone numbers are never matched here: a GET search is an
+    unaudited oracle (138NNNN5678 in 10,000 requests); exact lookups are ``member_find_by_number``
+    (POST, reveal roles, throttled, audited; #21.4)."""
+    return Q(name__icontains=search.strip())
+
+
+def member_number_q(number: str) -> Q | None:
+    """Exact match of a full ID number or phone through its blind index, or None for neither."""
     from members import crypto
     from members.models import ID_NUMBER_FIELD, PHONE_FIELD
     from members.validators import normalize_id_number, normalize_phone
 
-    text = search.strip()
-    q = Q(name__icontains=text)
-    number = normalize_id_number(text)
-    if len(number) == 18:
-        q |= Q(id_number_hash=crypto.blind_index(number, field=ID_NUMBER_FIELD))
+    text = (number or "").strip()
+    id_number = normalize_id_number(text)
+    if len(id_number) == 18:
+        return Q(id_number_hash=crypto.blind_index(id_number, field=ID_NUMBER_FIELD))
     phone = normalize_phone(text)
-    if phone.replace("-", "").isdigit() and len(phone) >= 7:
-        q |= Q(phone_hash=crypto.blind_index(phone, field=PHONE_FIELD))
-    return q
+    if phone.replace("-", "").isdigit() and len(phone.replace("-", "")) >= 7:
+        return Q(phone_hash=crypto.blind_index(phone, field=PHONE_FIELD))
+    return None
 
 
 def member_transfers(*, member: Member) -> QuerySet[MemberTransfer]:

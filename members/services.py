@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from audit.services import audit_log
@@ -21,7 +21,7 @@ from members.changes import member_changes, member_snapshot
 from members.choices import PARTY_MEMBER_STAGES, MembershipStatus, Stage, TransferKind, TransferStatus
 from members.dues.services.ledger import dues_ledger_move
 from members.models import Member, MemberTransfer, OrganizationMembership
-from members.selectors import ID_NUMBER_TAKEN, member_id_hashes_taken
+from members.selectors import ID_NUMBER_TAKEN, member_id_hashes_taken, member_list, member_number_q
 from members.validators import id_birth_date, normalize_id_number, validate_id_number, validate_phone
 from organizations.choices import OrgType
 from organizations.models import Organization
@@ -326,6 +326,26 @@ def member_reveal(*, member: Member, user: Any, field: str) -> str:
     value = member.decrypt_id_number() if field == "id_number" else member.decrypt_phone()
     audit_log(event=REVEAL_FIELDS[field], user=user, obj=member, organization=member.organization)
     return value
+
+
+def member_can_search_by_number(*, user: Any) -> bool:
+    return get_scope(user).has_any_role(REVEAL_ROLES)
+
+
+@transaction.atomic
+def member_find_by_number(*, user: Any, number: str) -> list[Member]:
+    """Members in the user's scope whose full ID number or phone is ``number`` (#21.4): roles that
+    may reveal only, every lookup audited (without the number). Views call
+    ``audit.throttle.check_rate(action="exact_search")`` first."""
+    if not member_can_search_by_number(user=user):
+        raise PermissionDenied("您无权按完整号码查找")
+    q = member_number_q(number)
+    if q is None:
+        raise ValidationError({"number": "请输入完整的 18 位公民身份号码或联系电话"})
+    found = list(member_list(user=user).filter(q)[:20])
+    kind = "id_number" if "id_number_hash" in str(q) else "phone"
+    audit_log(event="member_exact_search", user=user, detail={"kind": kind, "found": len(found)})
+    return found
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from audit.throttle import refused_page
 from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from core.dates import today
 from core.numbers import as_id, is_number
@@ -120,6 +121,8 @@ def member_export(request: HttpRequest) -> HttpResponse:
         _form, filters = _filters(request)
     except ValidationError:
         return HttpResponseBadRequest("查询参数无效")
+    if (limited := refused_page(request, "export")) is not None:
+        return limited
     qs = member_list(user=request.user, **filters)
     content, count = exports.member_list_xlsx(queryset=qs, user=request.user, filters=filters)
     response = HttpResponse(content, content_type=exports.XLSX_TYPE)
@@ -167,6 +170,8 @@ def member_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.member_can_reveal(user=request.user, member=member):
         raise PermissionDenied("您无权查看完整号码")
     field = request.POST.get("field", "")
+    if (limited := refused_page(request, "reveal")) is not None:
+        return limited
     try:
         value = services.member_reveal(member=member, user=request.user, field=field)
     except ValidationError as exc:

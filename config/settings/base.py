@@ -202,6 +202,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Keep Django's root logger and its personal-data filter in workers (#21.16; config/celery.py too).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
@@ -310,6 +312,7 @@ MIDDLEWARE += ["axes.middleware.AxesMiddleware", "accounts.middleware.SecurityHe
 AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutBackend", "accounts.backends.AccountBackend"]
 AUTH_PASSWORD_VALIDATORS += [
     {"NAME": "accounts.validators.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "accounts.validators.LocalCommonPasswordValidator"},  # Chinese common passwords (#21.13)
     {"NAME": "accounts.validators.PasswordHistoryValidator"},
 ]
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
@@ -397,6 +400,10 @@ PB_SITE_URL = env_str("PB_SITE_URL", "")
 # public (loopback, private, link-local, reserved; core.outbound) is refused unless listed here (#21.7).
 # The robot vendors' hosts are the recommended value: qyapi.weixin.qq.com,oapi.dingtalk.com
 PB_WEBHOOK_ALLOWED_HOSTS = env_list("PB_WEBHOOK_ALLOWED_HOSTS", [])
+# Per-user hourly limits, counted from the audit log and audited when hit (audit.throttle, #21.4/#21.17).
+PB_REVEAL_PER_HOUR = env_int("PB_REVEAL_PER_HOUR", 60, minimum=1)
+PB_EXACT_SEARCH_PER_HOUR = env_int("PB_EXACT_SEARCH_PER_HOUR", 30, minimum=1)
+PB_EXPORT_PER_HOUR = env_int("PB_EXPORT_PER_HOUR", 30, minimum=1)
 PB_NOTIFY_FAULT_PAUSE = env_int("PB_NOTIFY_FAULT_PAUSE_MS", 0, minimum=0) / 1000  # fault tests only
 CELERY_BEAT_SCHEDULE["notifications-scan"] = {
     "task": "notifications.run_daily",

@@ -5,11 +5,24 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import env_bool, env_int, env_str
 
 from .base import *  # noqa: F403
-from .base import CACHE_URL, LOGGING, SECRET_KEY
+from .base import CACHE_URL, FIELD_ENCRYPTION_KEY, FIELD_HASH_KEY, LOGGING, SECRET_KEY
 
 DEBUG = False
 if SECRET_KEY.startswith("dev-only") or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY: set a random value of at least 50 characters in production")
+# The field keys are never derived from SECRET_KEY in production (#21.12): a leaked or rotated
+# SECRET_KEY must not decide whether ID numbers can be read.
+_missing = [
+    name
+    for name, value in (("FIELD_ENCRYPTION_KEY", FIELD_ENCRYPTION_KEY), ("FIELD_HASH_KEY", FIELD_HASH_KEY))
+    if not value
+]
+if _missing:
+    raise ImproperlyConfigured(
+        f"{' and '.join(_missing)}: set in production (they are not derived from SECRET_KEY there). "
+        "Generate: FIELD_ENCRYPTION_KEY=v1:<key>, FIELD_HASH_KEY=<key>, each key from "
+        'python -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())"'
+    )
 
 # The audit chain key (#21.10) must not be derivable from anything the app's database or code holds.
 if len(env_str("AUDIT_HMAC_KEY", "")) < 32:

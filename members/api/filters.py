@@ -39,7 +39,7 @@ class MemberFilterSet(SelectorFilterSet):
     stage = ChoiceFilter(choices=Stage.choices)
     status = ChoiceFilter(choices=MembershipStatus.choices)
     flag = ChoiceFilter(choices=list(ATTENTION_FLAGS.items()))
-    search = SearchFilter(help_text="姓名包含；或完整的公民身份号码/电话（精确匹配）")
+    search = SearchFilter(help_text="姓名包含（完整号码请用 POST /api/v1/members/find/）")
     ordering = ordering_filter("name", "joined_on")
     selector_params = ("organization", "stage", "status", "flag", "search")
 

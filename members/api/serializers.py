@@ -170,6 +170,10 @@ class MemberRevealInputSerializer(StrictInputSerializer):
     field = serializers.ChoiceField(choices=[("id_number", "公民身份号码"), ("phone", "联系电话")])
 
 
+class MemberFindInputSerializer(StrictInputSerializer):
+    number = serializers.CharField(max_length=30)
+
+
 class TransferOutputSerializer(serializers.ModelSerializer):
     member_name = serializers.CharField(source="member.name", read_only=True)
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)

@@ -8,10 +8,11 @@ from django.http import Http404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from audit.throttle import RateLimited, check_rate
 from core.access import CHANGE, VIEW, get_for_user
 from core.api.filters import validated_filterset
 from core.api.mixins import GatedViewMixin
@@ -21,6 +22,7 @@ from members import services
 from members.api.filters import MemberFilterSet, TransferFilterSet
 from members.api.serializers import (
     MemberChangeOutputSerializer,
+    MemberFindInputSerializer,
     MemberInputSerializer,
     MemberOutputSerializer,
     MemberRevealInputSerializer,
@@ -107,10 +109,33 @@ class MemberViewSet(
         field = serializer.validated_data["field"]
         if not services.member_can_reveal(user=request.user, member=member):
             raise PermissionDenied("您无权查看完整号码")
+        _check_rate(request, "reveal")
         value = services.member_reveal(member=member, user=request.user, field=field)
         response = Response({"field": field, "value": value})
         response["Cache-Control"] = "no-store"
         return response
+
+    @extend_schema(request=MemberFindInputSerializer, responses={200: MemberOutputSerializer(many=True)})
+    @action(detail=False, methods=["post"])
+    def find(self, request: Request) -> Response:
+        """按完整的公民身份号码或联系电话精确查找（书记、组织部门；号码只在请求体中，限频，记入审计日志）。"""
+        if not services.member_can_search_by_number(user=request.user):
+            raise PermissionDenied("您无权按完整号码查找")
+        serializer = MemberFindInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        _check_rate(request, "exact_search")
+        found = services.member_find_by_number(user=request.user, number=serializer.validated_data["number"])
+        members = member_list(user=request.user).filter(pk__in=[m.pk for m in found])
+        response = Response(MemberOutputSerializer(members, many=True).data)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+def _check_rate(request: Request, action_name: str) -> None:
+    try:
+        check_rate(user=request.user, action=action_name)
+    except RateLimited as exc:
+        raise Throttled(detail=exc.message) from exc
 
 
 class TransferViewSet(

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from openpyxl.styles import Font
 
 from audit.services import audit_log
+from audit.throttle import refused_page
 from core import dates
 from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from core.numbers import as_id, is_number
@@ -272,6 +273,8 @@ def dues_export(request: HttpRequest, pk: int) -> HttpResponse:
     """The year's ledger as XLSX (one row per member, a column per month); audited with the row count."""
     org = _org_for_data(request, pk)
     year = _year_arg(request)
+    if (limited := refused_page(request, "export")) is not None:
+        return limited
     header, rows = dues_export_rows(organization=org, year=year)
     wb = new_workbook()
     ws = wb.active

@@ -11,6 +11,27 @@
   var RED = "#b71c1c";
   var PALETTE = ["#b71c1c", "#e65100", "#f9a825", "#2e7d32", "#1565c0", "#6a1b9a", "#00838f", "#5d4037", "#546e7a"];
 
+  // ECharts writes tooltips with innerHTML: every name that reaches one is escaped here (#21.15).
+  // (Axis and series labels are drawn on the canvas as text and need no escaping.)
+  function esc(text) {
+    return String(text == null ? "" : text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function axisTip(unit) {
+    return function (params) {
+      var p = Array.isArray(params) ? params[0] : params;
+      return esc(p.name) + "：" + (p.value == null ? "—" : esc(p.value) + (unit || ""));
+    };
+  }
+
+  function itemTip(percent) {
+    return function (p) {
+      return esc(p.name) + "：" + esc(p.value) + (percent ? "（" + esc(p.percent) + "%）" : "");
+    };
+  }
+
   function listUrl(base, metric, value) {
     return base + "&metric=" + encodeURIComponent(metric) + "&value=" + encodeURIComponent(value);
   }
@@ -19,7 +40,7 @@
     return {
       color: [RED],
       grid: { left: 8, right: 12, top: 16, bottom: 8, containLabel: true },
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: axisTip("") },
       xAxis: { type: "category", data: rows.map(function (r) { return r.label; }), axisLabel: { interval: 0, rotate: rows.length > 5 ? 35 : 0, fontSize: 11 } },
       yAxis: { type: "value", minInterval: 1 },
       series: [{ type: "bar", data: rows.map(function (r) { return r.count; }), barMaxWidth: 36 }],
@@ -30,7 +51,7 @@
     return {
       color: [RED],
       grid: { left: 8, right: 40, top: 8, bottom: 8, containLabel: true },
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: axisTip("") },
       xAxis: { type: "value", minInterval: 1 },
       yAxis: { type: "category", inverse: true, data: rows.map(function (r) { return r.label; }), axisLabel: { fontSize: 11 } },
       series: [{ type: "bar", barMaxWidth: 18, data: rows.map(function (r) { return r.count; }), label: { show: true, position: "right", fontSize: 11 } }],
@@ -46,7 +67,7 @@
   function pieOption(rows) {
     return {
       color: PALETTE,
-      tooltip: { trigger: "item", formatter: "{b}：{c}（{d}%）" },
+      tooltip: { trigger: "item", formatter: itemTip(true) },
       legend: { bottom: 0, type: "scroll", textStyle: { fontSize: 11 } },
       series: [{
         type: "pie", radius: ["35%", "62%"], center: ["50%", "44%"],
@@ -59,7 +80,7 @@
   function funnelOption(rows) {
     return {
       color: PALETTE,
-      tooltip: { trigger: "item", formatter: "{b}：{c}" },
+      tooltip: { trigger: "item", formatter: itemTip(false) },
       series: [{
         type: "funnel", sort: "none", left: "8%", width: "84%", top: 8, bottom: 8, minSize: "20%",
         label: { position: "inside", formatter: "{b} {c}", color: "#fff", fontSize: 12 },
@@ -72,7 +93,7 @@
     return {
       color: [RED],
       grid: { left: 8, right: 16, top: 8, bottom: 8, containLabel: true },
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: function (v) { return v == null ? "—" : v + "%"; } },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: axisTip("%") },
       xAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
       yAxis: { type: "category", inverse: true, data: rows.map(function (r) { return r.label; }), axisLabel: { fontSize: 11 } },
       series: [{ type: "bar", barMaxWidth: 20, data: rows.map(function (r) { return r.share_on_time; }), label: { show: true, position: "right", formatter: function (p) { return p.value == null ? "—" : p.value + "%"; } } }],
@@ -83,7 +104,7 @@
     var months = [];
     for (var m = 1; m <= 12; m++) months.push(m + "月");
     return {
-      tooltip: { formatter: function (p) { var v = p.value[2]; return heat.orgs[p.value[1]] + " · " + months[p.value[0]] + "：" + (v == null ? "无到期事项" : v + "%"); } },
+      tooltip: { formatter: function (p) { var v = p.value[2]; return esc(heat.orgs[p.value[1]]) + " · " + months[p.value[0]] + "：" + (v == null ? "无到期事项" : esc(v) + "%"); } },
       grid: { left: 8, right: 8, top: 8, bottom: 48, containLabel: true },
       xAxis: { type: "category", data: months, splitArea: { show: true }, axisLabel: { fontSize: 11 } },
       yAxis: { type: "category", data: heat.orgs, inverse: true, axisLabel: { interval: 0, fontSize: 11, width: 110, overflow: "truncate" } },

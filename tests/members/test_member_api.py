@@ -63,7 +63,7 @@ def test_filters(cast, zhao):
     assert names({"organization": cast.B.pk}) == {"乙党员"}
     assert names({"organization": cast.P.pk}) == {"赵一", "甲党员", "乙党员"}
     assert names({"search": "赵"}) == {"赵一"}
-    assert names({"search": ID_A}) == {"赵一"}
+    assert names({"search": ID_A}) == set()  # full numbers only through POST find/ (#21.4)
     assert names({"stage": "activist"}) == set()
     assert names({"status": "normal", "organization": cast.A.pk}) == {"赵一", "甲党员"}
     assert api.get("/api/v1/members/", {"organization": cast.Q.pk}).status_code == 404

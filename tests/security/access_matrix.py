@@ -179,6 +179,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "api-member-sanctions": {"GET": "DDADADDD", "POST": "DDBDBDDD"},
     "api-member-rights-suspensions": {"GET": "DDADADDD", "POST": "DDBDBDDD"},
     "api-member-status-changes": {"GET": "DDADADDD", "POST": "DDBDBDDD"},
+    "member-find": {"POST": "DDBBBDDD"},  # full-number lookup: reveal roles only (#21.4)
     "transfer-list": {"GET": "DAAAAAAA", "POST": "DBBBBDDD"},
     "transfer-detail": {"GET": "DDAAAADD"},
     "transfer-accept": {"POST": "DDBAADDD"},

@@ -90,6 +90,7 @@ from organizations.services import committee_term_start
 from tests.activities.conftest import MEETING_DAY, add_members, attendance, header
 from tests.api_helpers import if_match
 from tests.assessments.helpers import active_scheme, after_publicity, ids, small_scheme_data
+from tests.files import PDF
 from tests.member_helpers import make_id, record
 from tests.members.development.test_development import VOTES, S, to_probationary
 
@@ -98,10 +99,6 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 ID_NUMBER = make_id(date(1985, 3, 15), seq=702)
 PHONE = "13712345678"
-PDF = (
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-    b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-)
 TEXT = "本年度支部按期开展三会一课，完成党费收缴和发展党员工作，整改了上级督查发现的问题。"
 
 # Event types whose row passed in this run (the closing summary counts them).

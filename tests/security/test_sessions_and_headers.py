@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -105,6 +106,12 @@ PRODUCTION_COOKIES = {
 }
 
 
+FIELD_KEYS = {
+    "FIELD_ENCRYPTION_KEY": "v1:" + base64.urlsafe_b64encode(b"k" * 32).decode(),
+    "FIELD_HASH_KEY": base64.urlsafe_b64encode(b"h" * 32).decode(),
+}
+
+
 def _production_settings(*names: str) -> dict:
     # The browser harness sets DJANGO_ALLOW_ASYNC_UNSAFE for its own process; production never does.
     env = {
@@ -113,6 +120,7 @@ def _production_settings(*names: str) -> dict:
         "SECRET_KEY": "x" * 64,
         "AUDIT_HMAC_KEY": "k" * 64,
         "ALLOWED_HOSTS": "dangjian.example.gov.cn",
+        **FIELD_KEYS,
     }
     pairs = ", ".join(f"{n!r}: getattr(s, {n!r})" for n in names)
     code = f"import django, json; django.setup(); from django.conf import settings as s; print(json.dumps({{{pairs}}}))"
@@ -152,6 +160,7 @@ def test_check_deploy_is_clean_on_production_settings():
         "AUDIT_HMAC_KEY": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": "dangjian.example.gov.cn",
         "CSRF_TRUSTED_ORIGINS": "https://dangjian.example.gov.cn",
+        **FIELD_KEYS,
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
