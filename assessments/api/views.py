@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from drf_spectacular.utils import extend_schema
@@ -62,7 +63,12 @@ from assessments.services.rectification import (
     rectification_submit,
     rectification_update,
 )
-from assessments.services.reports import inspection_report_retry, report_batch_request, report_file_path
+from assessments.services.reports import (
+    inspection_report_retry,
+    is_subtree_admin,
+    report_batch_request,
+    report_file_path,
+)
 from assessments.services.schemes import scheme_activate, scheme_new_version, scheme_save, scheme_structure
 from audit.services import audit_log
 from core.access import CHANGE, VIEW, get_for_user
@@ -393,9 +399,12 @@ class InspectionReportViewSet(GatedViewMixin, mixins.ListModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"], url_path="confirm-findings")
     def confirm_findings(self, request: Request, pk: Any = None) -> Response:
         """确认问题清单中的问题（序号），为所涉组织生成整改事项；已确认的不重复生成。"""
+        report = self._report()
+        if not is_subtree_admin(request.user, report.organization):  # refused before the input is read
+            raise PermissionDenied("只有组织部门（org_admin）可以确认问题清单")
         data = _input(s.FindingsConfirmInput, request).validated_data
         items = report_findings_confirm(
-            report=self._report(), user=request.user, indexes=data["findings"], deadline=data.get("deadline")
+            report=report, user=request.user, indexes=data["findings"], deadline=data.get("deadline")
         )
         return Response(s.RectificationOutput(items, many=True).data)
 

@@ -1,6 +1,7 @@
 """Producing a branch's 组织生活台账 file (PDF or XLSX) for a year: checks, audit, build.
 
-Who may: anyone the gate lets VIEW the branch (its secretary, the org_admin above, auditors); the
+Who may: anyone the gate lets read the branch's data (its secretary, the org_admin above, the
+auditor; a member sees the branch but not its 台账); the
 caller fetches the organization through the gate, this service records the export in the audit
 log (a 台账 holds names) in the same call that builds it.
 """
@@ -56,7 +57,7 @@ def ledger_file_build(*, organization: Organization, year: int, fmt: str, path: 
 
 def ledger_export(*, organization: Organization, year: Any, fmt: str, user: Any) -> tuple[bytes, str]:
     """The file's bytes and its download name, audited as an export."""
-    if not user_can(user, VIEW, organization):
+    if not user_can(user, VIEW, organization, for_org_model=False):  # the data inside, not just the row
         raise PermissionDenied("无权查看该组织的台账")
     year = check_ledger_request(organization=organization, year=year, fmt=fmt)
     with tempfile.TemporaryDirectory() as folder:

@@ -49,6 +49,7 @@ def seed_org_objects(
         DutyReport,
         Evidence,
         InspectionReport,
+        LedgerBatch,
         Rating,
         RectificationItem,
         ReportBatch,
@@ -171,6 +172,7 @@ def seed_org_objects(
     )
     duty = DutyReport.objects.create(organization=A, year=2026, secretary_name=f"{m}甲书记", text=f"{m}述职报告")
     batch = ReportBatch.objects.create(organization=P, year=2026, quarter=3)
+    ledger_batch = LedgerBatch.objects.create(organization=P, year=2026, status="running", total=2)
     report = InspectionReport.objects.create(
         organization=A,
         batch=batch,
@@ -214,6 +216,7 @@ def seed_org_objects(
         "evidence": evidence,
         "duty": duty,
         "batch": batch,
+        "ledger_batch": ledger_batch,
         "report": report,
         "rectification": rectification,
         "user": secretary,
@@ -338,6 +341,14 @@ ROUTE_OBJECTS: dict[str, Any] = {
     "assessments:report-retry": "report",
     "assessments:report-download": lambda o: {"pk": o["report"].pk, "fmt": "pdf"},
     "assessments:batch-detail": "batch",
+    "assessments:report-detail": "report",
+    "assessments:report-heading": lambda o: {"org_pk": o["org"].pk},
+    "assessments:ledger-batch-new": lambda o: {"org_pk": o["org"].pk},
+    "assessments:ledger-batch": "ledger_batch",
+    "assessments:ledger-batch-download": "ledger_batch",
+    "assessments:meeting-record-print": "meeting",
+    "api-organization-ledger": "org",
+    "inspection-report-confirm-findings": "report",
     "assessments:rectification-detail": "rectification",
     "assessment-scheme-detail": "scheme",
     "assessment-scheme-activate": "scheme",
