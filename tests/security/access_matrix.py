@@ -173,6 +173,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "member-list": {"GET": "DAAAAAAA", "POST": "DBBBBDDD"},
     "member-detail": {"GET": "DAADAADD", "PATCH": "DDADADDD", "PUT": "DDADADDD"},
     "member-reveal": {"POST": "DBBDBDDD"},
+    "member-history": {"GET": "DDADADDD"},
     "transfer-list": {"GET": "DAAAAAAA", "POST": "DBBBBDDD"},
     "transfer-detail": {"GET": "DDAAAADD"},
     "transfer-accept": {"POST": "DDBAADDD"},

@@ -292,6 +292,7 @@ ROUTE_OBJECTS: dict[str, Any] = {
     "members:import-batch": "import_batch",
     "member-detail": "member",
     "member-reveal": "member",
+    "member-history": "member",
     "transfer-detail": "transfer",
     "transfer-accept": "transfer",
     "transfer-cancel": "transfer",
