@@ -186,6 +186,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "api-member-rights-suspensions": {"GET": "DDADADDD", "POST": "DDBDBDDD"},
     "api-member-status-changes": {"GET": "DDADADDD", "POST": "DDBDBDDD"},
     "member-find": {"POST": "DDBBBDDD"},  # full-number lookup: reveal roles only (#21.4)
+    "member-history": {"GET": "DDADADDD"},
     "transfer-list": {"GET": "DAAAAAAA", "POST": "DBBBBDDD"},
     "transfer-detail": {"GET": "DDAAAADD"},
     "transfer-accept": {"POST": "DDBAADDD"},

@@ -301,6 +301,7 @@ ROUTE_OBJECTS: dict[str, Any] = {
     "api-member-rights-suspensions": "member",
     "api-member-status-changes": "member",
     "api-organization-party-statistics": "org",
+    "member-history": "member",
     "transfer-detail": "transfer",
     "transfer-accept": "transfer",
     "transfer-cancel": "transfer",
