@@ -127,6 +127,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "development:person": {"GET": "DDADAADD", "POST": "DDBDBDDD"},
     "development:attachment": {"GET": "DDADAADD", "POST": "DDADAADD"},
     "accounts:password_change": {"GET": "DAAAAAAA", "POST": "DAAAAAAA"},
+    "accounts:large_text": {"GET": "DNNNNNNN", "POST": "DRRRRRRR"},  # own display setting; POST redirects back
     "accounts:otp_setup": {"GET": "DAAAAAAA", "POST": "DAAAAAAA"},
     "accounts:otp_verify": {"GET": "DAAAAAAA", "POST": "DAAAAAAA"},
     "accounts:user_list": {"GET": "DDDDDDAA", "POST": "DDDDDDAA"},

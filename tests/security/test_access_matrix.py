@@ -43,6 +43,7 @@ AUDITOR_OWN = {
     "accounts:password_change",
     "accounts:otp_setup",
     "accounts:otp_verify",
+    "accounts:large_text",  # its own display setting (大字模式)
     "activities:calendar_feed",
     "notifications:read-all",
     "notifications:preferences",
