@@ -315,13 +315,14 @@ def test_rolled_back_transaction_publishes_nothing_committed_one_publishes_ids_o
     env = _env(redis_server)
     broker = redis_server.client()
     manage(env, "shell", "-c", ROLLBACK_SCRIPT.format(org=cast.A.pk, rollback=True))
-    assert broker.llen("celery") == 0
+    # Deliveries are routed to the reminders queue (CELERY_TASK_ROUTES, #18.4).
+    assert broker.llen("reminders") == 0
     assert not OutboxMessage.objects.exists() and not Notification.objects.exists()
     manage(env, "shell", "-c", ROLLBACK_SCRIPT.format(org=cast.A.pk, rollback=False))
-    assert broker.llen("celery") == 1
-    message = json.loads(broker.lindex("celery", 0))
+    assert broker.llen("reminders") == 1
+    message = json.loads(broker.lindex("reminders", 0))
     assert message["headers"]["task"] == "notifications.deliver_batch"
     body = json.loads(__import__("base64").b64decode(message["body"]))
     assert body[0] == [list(OutboxMessage.objects.values_list("pk", flat=True))]  # ids only, no personal data
-    raw = broker.lindex("celery", 0).decode()
+    raw = broker.lindex("reminders", 0).decode()
     assert "member.a@example.org" not in raw and "甲党员" not in raw
