@@ -22,6 +22,7 @@ from notifications.rules import MEMBER, PARENT_ADMIN, SECRETARY
 from notifications.scan.context import Candidate
 from notifications.selectors import RecipientResolver
 from notifications.services.outbox import UserContacts, email_messages, enqueue_on_commit
+from notifications.services.personal import PersonalContacts, configured_channels, personal_messages
 from organizations.models import Organization
 
 
@@ -57,6 +58,7 @@ def reminder_candidates_write(*, candidates: list[Candidate], on: date) -> int:
         if users:
             planned.append((candidate, users))
     users = UserContacts.load(u for _, ids in planned for u in ids)
+    personal_channels = configured_channels()
     opt_out = {c.rule for c, _ in planned if c.definition.user_opt_out}
     if opt_out:
         planned = [
@@ -132,6 +134,8 @@ def reminder_candidates_write(*, candidates: list[Candidate], on: date) -> int:
                 )
         Notification.objects.bulk_create(notifications, batch_size=1000)
         email_rows = email_messages(notifications, users, now)
+        contacts = PersonalContacts.load({n.recipient_id for n in notifications}, personal_channels)
+        email_rows += personal_messages(notifications, contacts, now, personal_channels)
         OutboxMessage.objects.bulk_create(email_rows + webhook_rows, batch_size=1000)
         enqueue_on_commit(email_rows, webhook_rows)
     return len(won)
