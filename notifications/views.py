@@ -102,7 +102,13 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 @login_required
 def preferences(request: HttpRequest) -> HttpResponse:
     pref = selectors.preference_for(user=request.user)
-    initial = {"email_enabled": pref.email_enabled, "muted_rules": pref.muted_rules}
+    initial = {
+        "email_enabled": pref.email_enabled,
+        "sms_enabled": pref.sms_enabled,
+        "wecom_enabled": pref.wecom_enabled,
+        "dingtalk_enabled": pref.dingtalk_enabled,
+        "muted_rules": pref.muted_rules,
+    }
     form = PreferenceForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -110,6 +116,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 user=request.user,
                 email_enabled=form.cleaned_data["email_enabled"],
                 muted_rules=form.cleaned_data["muted_rules"],
+                sms_enabled=form.cleaned_data["sms_enabled"],
+                wecom_enabled=form.cleaned_data["wecom_enabled"],
+                dingtalk_enabled=form.cleaned_data["dingtalk_enabled"],
             )
         except ValidationError as exc:
             _attach_errors(form, exc)

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from members import crypto
 from members.models import PHONE_FIELD, Member
-from notifications.channels import MAX_ATTEMPTS, PermanentDeliveryError, absolute_link, dingtalk, sms, wecom
+from notifications.channels import MAX_ATTEMPTS, PermanentDeliveryError, absolute_link, dingtalk, ratelimit, sms, wecom
 from notifications.models import (
     Channel,
     ChannelAddress,
@@ -164,6 +164,7 @@ def personal_messages(
 def send_personal(message: OutboxMessage) -> None:
     """Send one personal message; raises the channel's delivery errors."""
     link = absolute_link(message.notification.link) if message.notification_id and message.notification else ""
+    ratelimit.take(message.channel)
     if message.channel == Channel.SMS:
         config = sms.SmsConfig.from_settings()
         if config is None:

@@ -211,3 +211,23 @@ def test_gateway_unknown_param_variable_refused(settings):
     config = sms.SmsConfig(url="https://sms.example.gov.cn/send", params={"to": "${phone}"})
     with pytest.raises(ValidationError, match="变量“phone”不存在"):
         config.validate()
+
+
+# --- per-vendor rate limits ---
+
+
+def test_rate_limit_per_second_and_minute(settings):
+    from notifications.channels import ratelimit
+
+    cache.clear()
+    settings.PB_CHANNEL_RATE_LIMITS = {"sms": (2, 3)}
+    ratelimit.take("sms", now=1000.0)
+    ratelimit.take("sms", now=1000.5)
+    with pytest.raises(TransientDeliveryError, match="每秒 2 条"):
+        ratelimit.take("sms", now=1000.7)
+    ratelimit.take("sms", now=1001.0)  # a new second: the minute's third call
+    with pytest.raises(TransientDeliveryError, match="每分钟 3 条"):
+        ratelimit.take("sms", now=1001.5)
+    ratelimit.take("sms", now=1080.0)  # a new minute
+    ratelimit.take("wecom", now=1000.0)  # another vendor's own limits
+    cache.clear()

@@ -92,3 +92,14 @@ def test_delivery_report_page_for_org_admin(cast, django_assert_max_num_queries)
     assert by_channel == {("sms", 1, 1), ("wecom", 1, 0)}
     assert "号码无效" in response.content.decode()
     assert cast.client("secretary_a").get(f"/notifications/rules/{cast.A.pk}/deliveries/").status_code == 403
+
+
+def test_preferences_page_switches_personal_channels(cast):
+    from notifications.models import NotificationPreference
+
+    client = cast.client("member_a")
+    page = client.get("/notifications/settings/").content.decode()
+    assert "同时通过短信接收提醒" in page and "企业微信" in page
+    assert client.post("/notifications/settings/", {"email_enabled": "on", "wecom_enabled": "on"}).status_code == 302
+    pref = NotificationPreference.objects.get(user=cast.users["member_a"])
+    assert (pref.sms_enabled, pref.wecom_enabled, pref.dingtalk_enabled) == (False, True, False)
