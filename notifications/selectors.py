@@ -48,6 +48,7 @@ class EffectiveSetting:
     day_of_month: str | None
     # The organization whose override decided each value (None = the rule's default).
     source_path: str | None = None
+    channels: tuple[str, ...] | None = None  # personal channels; None = every configured one
 
     @property
     def is_default(self) -> bool:
@@ -68,7 +69,7 @@ class SettingsResolver:
     def for_paths(cls, paths: Iterable[str]) -> SettingsResolver:
         prefixes = {prefix for path in paths for prefix in path_prefixes(path)}
         rows = ReminderSetting.objects.filter(organization__path__in=prefixes).values(
-            "organization__path", "rule", "enabled", "offset", "grace_days", "day_of_month"
+            "organization__path", "rule", "enabled", "offset", "grace_days", "day_of_month", "channels"
         )
         return cls(rows)
 
@@ -80,6 +81,7 @@ class SettingsResolver:
         rule = get_rule(code)
         enabled, offset, grace, day = rule.default_enabled, rule.offset, rule.grace_days, rule.day_of_month
         source = None
+        channels: tuple[str, ...] | None = None
         for prefix in path_prefixes(path):
             row = self._by_path.get(prefix, {}).get(code)
             if row is None:
@@ -92,7 +94,9 @@ class SettingsResolver:
                 grace, source = row["grace_days"], prefix
             if row["day_of_month"] and rule.has_day_of_month:
                 day, source = row["day_of_month"], prefix
-        result = EffectiveSetting(rule, enabled, offset, grace, day, source)
+            if row.get("channels") is not None:
+                channels = tuple(row["channels"])
+        result = EffectiveSetting(rule, enabled, offset, grace, day, source, channels)
         self._cache[key] = result
         return result
 

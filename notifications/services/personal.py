@@ -127,13 +127,18 @@ def sms_text(title: str) -> str:
 
 
 def personal_messages(
-    notifications: list[Notification], contacts: PersonalContacts, now: datetime, channels: list[str]
+    notifications: list[Notification],
+    contacts: PersonalContacts,
+    now: datetime,
+    channels: list[str] | dict[tuple[int, str], list[str]],
 ) -> list[OutboxMessage]:
-    """Unsaved outbox rows: one per notification and enabled channel with an address."""
+    """Unsaved outbox rows: one per notification and channel (a list, or chosen per (organization,
+    rule)) where the recipient has an address and has not switched the channel off."""
     rows = []
     hold = quiet_until(now)
     for n in notifications:
-        for channel in channels:
+        chosen = channels if isinstance(channels, list) else channels.get((n.organization_id, n.rule), [])
+        for channel in chosen:
             to = contacts.address_for(n.recipient_id, channel)
             if not to:
                 continue

@@ -211,3 +211,16 @@ def test_reminders_about_one_person_never_go_to_a_group():
 def test_long_title_fits_one_sms_segment():
     text = personal.sms_text("很长的标题" * 30)
     assert len(text) <= 70 and text.startswith("【党建提醒】")
+
+
+def test_organization_chooses_channels_per_rule(cast, member, fake, clock):
+    from django.core.exceptions import ValidationError
+
+    from notifications.services.reminder_settings import reminder_setting_update
+
+    with pytest.raises(ValidationError, match="未知的消息渠道"):
+        reminder_setting_update(user=cast.users["org_admin_p"], organization=cast.P, rule=RULE, channels=["fax"])
+    reminder_setting_update(user=cast.users["org_admin_p"], organization=cast.P, rule=RULE, channels=["wecom"])
+    reminder_setting_update(user=cast.users["org_admin_p"], organization=cast.P, rule=RULE, offset=3)  # kept
+    reminder_run_inline(on=date(2025, 4, 1))
+    assert "wecom" in member_rows(cast) and "sms" not in member_rows(cast)
