@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from members import crypto
 from members.models import PHONE_FIELD, Member
+from members.validators import mask_phone
 from notifications.channels import MAX_ATTEMPTS, PermanentDeliveryError, absolute_link, dingtalk, ratelimit, sms, wecom
 from notifications.models import (
     Channel,
@@ -144,6 +145,7 @@ def personal_messages(
                 continue
             body, segments, due = n.body, 0, now
             if channel == Channel.SMS:
+                to = mask_phone(to)  # the number stays encrypted in the member record (read when sent)
                 body = sms_text(n.title)
                 segments = sms.segments(body)
                 due = hold or now
@@ -174,8 +176,9 @@ def send_personal(message: OutboxMessage) -> None:
         config = sms.SmsConfig.from_settings()
         if config is None:
             raise PermanentDeliveryError("短信网关未配置")
+        mobile = _mobile_for(message)
         sms_budget_check(message)
-        sms.send_sms(config, mobile=message.to_address, content=message.body, msgid=message.idempotency_key)
+        sms.send_sms(config, mobile=mobile, content=message.body, msgid=message.idempotency_key)
     elif message.channel == Channel.WECOM:
         wecom_config = wecom.WecomConfig.from_settings()
         if wecom_config is None:
@@ -192,6 +195,21 @@ def send_personal(message: OutboxMessage) -> None:
         )
     else:  # pragma: no cover - the outbox routes only personal channels here
         raise PermanentDeliveryError(f"未知渠道：{message.channel}")
+
+
+def _mobile_for(message: OutboxMessage) -> str:
+    """The recipient's current mobile number, decrypted from the member record at send time."""
+    if not message.notification_id or message.notification is None:
+        return message.to_address
+    cipher = (
+        Member.objects.filter(user_id=message.notification.recipient_id)
+        .exclude(phone_cipher="")
+        .values_list("phone_cipher", flat=True)
+        .first()
+    )
+    if not cipher:
+        raise PermanentDeliveryError("党员档案中没有联系电话")
+    return crypto.decrypt(cipher, field=PHONE_FIELD)
 
 
 def _root_org(org_id: int | None) -> Organization | None:

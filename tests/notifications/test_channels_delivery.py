@@ -128,6 +128,7 @@ def test_sms_scan_in_the_day_sent_at_once(cast, member, fake, clock):
     clock.set(2025, 4, 1, 10, 0)
     reminder_run_inline(on=date(2025, 4, 1))
     assert member_rows(cast)["sms"].next_attempt_at == clock.now
+    assert member_rows(cast)["sms"].to_address == "138****8000"  # the number stays in the member record
     deliver_all()
     assert len(fake.delivered["sms"]) == 1
 
