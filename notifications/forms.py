@@ -69,6 +69,9 @@ class WebhookForm(forms.Form):
 
 class PreferenceForm(forms.Form):
     email_enabled = forms.BooleanField(label="同时通过邮件接收提醒", required=False)
+    sms_enabled = forms.BooleanField(label="同时通过短信接收提醒（夜间 21:00–8:00 不发送）", required=False)
+    wecom_enabled = forms.BooleanField(label="同时通过企业微信接收提醒", required=False)
+    dingtalk_enabled = forms.BooleanField(label="同时通过钉钉接收提醒", required=False)
     muted_rules = forms.MultipleChoiceField(
         label="不接收以下提醒",
         choices=[(rule.code, rule.label) for rule in OPT_OUT_RULES],

@@ -41,6 +41,9 @@ class ReminderSetting(models.Model):
     offset = models.IntegerField("提前/间隔", null=True, blank=True)
     grace_days = models.IntegerField("宽限天数", null=True, blank=True)
     day_of_month = models.CharField("每月日期", max_length=4, blank=True)
+    # Personal channels this rule uses here (["sms", "wecom", "dingtalk"] or fewer); null inherits
+    # (default: every configured channel).
+    channels = models.JSONField("外发渠道", null=True, blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -109,6 +112,9 @@ class NotificationPreference(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     email_enabled = models.BooleanField("接收邮件提醒", default=True)
+    sms_enabled = models.BooleanField("接收短信提醒", default=True)
+    wecom_enabled = models.BooleanField("接收企业微信提醒", default=True)
+    dingtalk_enabled = models.BooleanField("接收钉钉提醒", default=True)
     muted_rules = models.JSONField("不接收的提醒", default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -365,6 +371,12 @@ class Notification(models.Model):
 class Channel(models.TextChoices):
     EMAIL = "email", "邮件"
     WEBHOOK = "webhook", "群机器人"
+    SMS = "sms", "短信"
+    WECOM = "wecom", "企业微信"
+    DINGTALK = "dingtalk", "钉钉"
+
+
+PERSONAL_CHANNELS = (Channel.SMS, Channel.WECOM, Channel.DINGTALK)
 
 
 class OutboxStatus(models.TextChoices):
@@ -400,6 +412,8 @@ class OutboxMessage(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    # SMS only: the segments the text takes (what the gateway bills, what the budget counts).
+    segments = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -429,3 +443,43 @@ class OutboxMessage(models.Model):
     @property
     def idempotency_key(self) -> str:
         return f"pb-outbox-{self.pk}"
+
+
+class ChannelAddress(models.Model):
+    """A user's addresses on the work apps (the unit's own user ids). The mobile number comes
+    from the member record (encrypted there), never copied here."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    wecom_userid = models.CharField("企业微信账号", max_length=64, blank=True)
+    dingtalk_userid = models.CharField("钉钉账号", max_length=64, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "消息渠道账号"
+        verbose_name_plural = "消息渠道账号"
+
+    def __str__(self) -> str:
+        return f"{self.user}"
+
+
+class SmsBudget(models.Model):
+    """SMS segments used by a top-level organization in a month; reserved with a conditional
+    UPDATE before each send, so concurrent workers never pass the limit."""
+
+    scope_org_field = "organization"
+
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField("月份")
+    limit = models.PositiveIntegerField("额度（条）")
+    used = models.PositiveIntegerField("已用（条）", default=0)
+    warned_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "短信额度"
+        verbose_name_plural = "短信额度"
+        constraints = [models.UniqueConstraint(fields=["organization", "month"], name="uniq_sms_budget_month")]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.month:%Y-%m} {self.used}/{self.limit}"

@@ -8,19 +8,23 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from core.access import VIEW, get_scope
 from core.roles import Role
 from notifications.models import (
+    Channel,
     Notice,
     NoticeRecipient,
     Notification,
     NotificationPreference,
+    OutboxMessage,
+    OutboxStatus,
     ReminderSetting,
     WebhookEndpoint,
 )
-from notifications.rules import RULES, RuleDef, get_rule
+from notifications.rules import RULES, RULES_BY_CODE, RuleDef, get_rule
 from organizations.choices import OrgType
 from organizations.models import Organization, RoleAssignment
 
@@ -44,6 +48,7 @@ class EffectiveSetting:
     day_of_month: str | None
     # The organization whose override decided each value (None = the rule's default).
     source_path: str | None = None
+    channels: tuple[str, ...] | None = None  # personal channels; None = every configured one
 
     @property
     def is_default(self) -> bool:
@@ -64,7 +69,7 @@ class SettingsResolver:
     def for_paths(cls, paths: Iterable[str]) -> SettingsResolver:
         prefixes = {prefix for path in paths for prefix in path_prefixes(path)}
         rows = ReminderSetting.objects.filter(organization__path__in=prefixes).values(
-            "organization__path", "rule", "enabled", "offset", "grace_days", "day_of_month"
+            "organization__path", "rule", "enabled", "offset", "grace_days", "day_of_month", "channels"
         )
         return cls(rows)
 
@@ -76,6 +81,7 @@ class SettingsResolver:
         rule = get_rule(code)
         enabled, offset, grace, day = rule.default_enabled, rule.offset, rule.grace_days, rule.day_of_month
         source = None
+        channels: tuple[str, ...] | None = None
         for prefix in path_prefixes(path):
             row = self._by_path.get(prefix, {}).get(code)
             if row is None:
@@ -88,7 +94,9 @@ class SettingsResolver:
                 grace, source = row["grace_days"], prefix
             if row["day_of_month"] and rule.has_day_of_month:
                 day, source = row["day_of_month"], prefix
-        result = EffectiveSetting(rule, enabled, offset, grace, day, source)
+            if row.get("channels") is not None:
+                channels = tuple(row["channels"])
+        result = EffectiveSetting(rule, enabled, offset, grace, day, source, channels)
         self._cache[key] = result
         return result
 
@@ -264,3 +272,47 @@ def notice_read_summary(*, notice: Notice) -> dict[str, int]:
     counts["unread"] = counts["delivered"] - counts["read"]
     counts["offline"] = counts["total"] - counts["delivered"]
     return counts
+
+
+# --- delivery report (#19.3) -----------------------------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    rows: list[dict[str, Any]]  # channel, rule, sent, failed, pending
+    failures: list[OutboxMessage]
+
+
+def delivery_report(*, organization: Organization, since: Any, failures: int = 50) -> DeliveryReport:
+    """The external deliveries of the organization's subtree since a time: counts by channel and
+    rule (2 queries in all). Callers check ``can_manage_reminders`` first."""
+    rule_expr = Coalesce("notification__rule", "dispatch__rule", Value(""))
+    base = OutboxMessage.objects.filter(organization__path__startswith=organization.path, created_at__gte=since)
+    counts = (
+        base.annotate(rule_code=rule_expr)
+        .values("channel", "rule_code")
+        .annotate(
+            sent=Count("pk", filter=Q(status=OutboxStatus.SENT)),
+            failed=Count("pk", filter=Q(status=OutboxStatus.FAILED)),
+            pending=Count("pk", filter=Q(status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING])),
+        )
+        .order_by("channel", "rule_code")
+    )
+    labels = dict(Channel.choices)
+    rows = []
+    for row in counts:
+        rule = RULES_BY_CODE.get(row["rule_code"])
+        rows.append(
+            {
+                **row,
+                "channel_label": labels.get(row["channel"], row["channel"]),
+                "rule_label": rule.label if rule else ("通知" if not row["rule_code"] else row["rule_code"]),
+            }
+        )
+    failed = list(
+        base.filter(status=OutboxStatus.FAILED)
+        .select_related("notification")
+        .only("pk", "channel", "subject", "last_error", "created_at", "attempts", "notification__rule")
+        .order_by("-pk")[:failures]
+    )
+    return DeliveryReport(rows, failed)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("rules/", views.rules, name="rules"),
     path("rules/<int:pk>/", views.rules, name="rules-org"),
     path("rules/<int:pk>/webhook/", views.webhook_edit, name="webhook"),
+    path("rules/<int:pk>/deliveries/", views.delivery_report, name="deliveries"),
     path("rules/<int:pk>/<slug:code>/", views.rule_edit, name="rule-edit"),
     path("notices/", views.notice_list, name="notices"),
     path("notices/new/", views.notice_create, name="notice-create"),

@@ -3,6 +3,7 @@ and notices with read receipts. Thin: parse input, call selectors/services, rend
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -100,7 +102,13 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 @login_required
 def preferences(request: HttpRequest) -> HttpResponse:
     pref = selectors.preference_for(user=request.user)
-    initial = {"email_enabled": pref.email_enabled, "muted_rules": pref.muted_rules}
+    initial = {
+        "email_enabled": pref.email_enabled,
+        "sms_enabled": pref.sms_enabled,
+        "wecom_enabled": pref.wecom_enabled,
+        "dingtalk_enabled": pref.dingtalk_enabled,
+        "muted_rules": pref.muted_rules,
+    }
     form = PreferenceForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -108,6 +116,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 user=request.user,
                 email_enabled=form.cleaned_data["email_enabled"],
                 muted_rules=form.cleaned_data["muted_rules"],
+                sms_enabled=form.cleaned_data["sms_enabled"],
+                wecom_enabled=form.cleaned_data["wecom_enabled"],
+                dingtalk_enabled=form.cleaned_data["dingtalk_enabled"],
             )
         except ValidationError as exc:
             _attach_errors(form, exc)
@@ -335,3 +346,18 @@ def notice_read(request: HttpRequest, pk: int) -> HttpResponse:
         "notifications/notice_read.html",
         {"notice": notice, "n": notification, "inbox_url": reverse("notifications:inbox")},
     )
+
+
+# --- delivery report (#19.3) -----------------------------------------------------------------
+
+
+@login_required
+def delivery_report(request: HttpRequest, pk: int) -> HttpResponse:
+    org = get_for_user(Organization, request.user, VIEW, pk=pk)
+    if not selectors.can_manage_reminders(request.user, org):
+        raise PermissionDenied("只有组织部门（党委）工作人员可以查看发送报告")
+    days = request.GET.get("days", "30")
+    days = int(days) if days.isdigit() and 1 <= int(days) <= 366 else 30
+    since = timezone.now() - timedelta(days=days)
+    report = selectors.delivery_report(organization=org, since=since)
+    return render(request, "notifications/delivery_report.html", {"org": org, "report": report, "days": days})

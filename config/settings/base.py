@@ -404,6 +404,31 @@ PB_WEBHOOK_ALLOWED_HOSTS = env_list("PB_WEBHOOK_ALLOWED_HOSTS", [])
 PB_REVEAL_PER_HOUR = env_int("PB_REVEAL_PER_HOUR", 60, minimum=1)
 PB_EXACT_SEARCH_PER_HOUR = env_int("PB_EXACT_SEARCH_PER_HOUR", 30, minimum=1)
 PB_EXPORT_PER_HOUR = env_int("PB_EXPORT_PER_HOUR", 30, minimum=1)
+# Personal channels (#19, docs/notifications.md "Channels"): vendor/gateway hosts that may be
+# loopback/private (an intranet 政务短信 gateway, the fakes in tests) must be listed here.
+PB_CHANNEL_ALLOWED_HOSTS = env_list("PB_CHANNEL_ALLOWED_HOSTS", [])
+PB_SMS = {
+    "url": env_str("PB_SMS_URL", ""),
+    "method": env_str("PB_SMS_METHOD", "POST"),
+    "format": env_str("PB_SMS_FORMAT", "json"),
+    "secret": env_str("PB_SMS_SECRET", ""),
+    "success_pattern": env_str("PB_SMS_SUCCESS_PATTERN", ""),
+    "transient_pattern": env_str("PB_SMS_TRANSIENT_PATTERN", ""),
+}
+PB_SMS_QUIET_HOURS = (env_int("PB_SMS_QUIET_START", 21, minimum=0), env_int("PB_SMS_QUIET_END", 8, minimum=0))
+PB_SMS_MONTHLY_BUDGET = env_int("PB_SMS_MONTHLY_BUDGET", 2000, minimum=0)  # segments per top-level org
+PB_WECOM = {
+    "base_url": env_str("PB_WECOM_BASE_URL", ""),
+    "corp_id": env_str("PB_WECOM_CORP_ID", ""),
+    "secret": env_str("PB_WECOM_SECRET", ""),
+    "agent_id": env_str("PB_WECOM_AGENT_ID", ""),
+}
+PB_DINGTALK = {
+    "base_url": env_str("PB_DINGTALK_BASE_URL", ""),
+    "app_key": env_str("PB_DINGTALK_APP_KEY", ""),
+    "app_secret": env_str("PB_DINGTALK_APP_SECRET", ""),
+    "agent_id": env_str("PB_DINGTALK_AGENT_ID", ""),
+}
 PB_NOTIFY_FAULT_PAUSE = env_int("PB_NOTIFY_FAULT_PAUSE_MS", 0, minimum=0) / 1000  # fault tests only
 CELERY_BEAT_SCHEDULE["notifications-scan"] = {
     "task": "notifications.run_daily",

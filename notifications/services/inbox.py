@@ -17,8 +17,17 @@ from notifications.rules import RULES_BY_CODE
 
 
 @transaction.atomic
-def preference_update(*, user: Any, email_enabled: bool, muted_rules: Iterable[str]) -> NotificationPreference:
-    """Store the user's own reminder preferences (e-mail on/off, greetings muted)."""
+def preference_update(
+    *,
+    user: Any,
+    email_enabled: bool,
+    muted_rules: Iterable[str],
+    sms_enabled: bool | None = None,
+    wecom_enabled: bool | None = None,
+    dingtalk_enabled: bool | None = None,
+) -> NotificationPreference:
+    """Store the user's own reminder preferences (e-mail, SMS, 企业微信, 钉钉 on/off; greetings
+    muted). A channel switch left None keeps its value."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         raise PermissionDenied("请先登录")
     muted = sorted(set(muted_rules))
@@ -31,6 +40,13 @@ def preference_update(*, user: Any, email_enabled: bool, muted_rules: Iterable[s
     pref, _ = NotificationPreference.objects.select_for_update().get_or_create(user=user)
     pref.email_enabled = email_enabled
     pref.muted_rules = muted
+    for name, value in (
+        ("sms_enabled", sms_enabled),
+        ("wecom_enabled", wecom_enabled),
+        ("dingtalk_enabled", dingtalk_enabled),
+    ):
+        if value is not None:
+            setattr(pref, name, value)
     pref.save()
     return pref
 

@@ -19,7 +19,15 @@ from django.db.models import F
 from django.utils import timezone
 
 from notifications import channels
-from notifications.models import Channel, Notification, NotificationPreference, OutboxMessage, OutboxStatus
+from notifications.models import (
+    PERSONAL_CHANNELS,
+    Channel,
+    Notification,
+    NotificationPreference,
+    OutboxMessage,
+    OutboxStatus,
+)
+from notifications.services import personal
 from notifications.tasks import deliver, deliver_batch  # no circle: tasks import services only in their bodies
 
 logger = logging.getLogger(__name__)
@@ -123,8 +131,12 @@ def outbox_deliver(*, message_id: int) -> DeliveryResult:
     )
     if not claimed:
         return DeliveryResult("skipped")
-    message = OutboxMessage.objects.select_related("webhook").get(pk=message_id)
+    message = OutboxMessage.objects.select_related("webhook", "notification").get(pk=message_id)
     mine = OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.SENDING, claimed_at=now)
+    morning = personal.held_for_quiet_hours(message, now)
+    if morning is not None:  # no SMS at night: back to PENDING until the morning, attempt not counted
+        mine.update(status=OutboxStatus.PENDING, next_attempt_at=morning, attempts=F("attempts") - 1)
+        return DeliveryResult("held")
     try:
         _send(message)
     except channels.TransientDeliveryError as exc:
@@ -147,6 +159,9 @@ def outbox_deliver(*, message_id: int) -> DeliveryResult:
 
 
 def _send(message: OutboxMessage) -> None:
+    if message.channel in PERSONAL_CHANNELS:
+        personal.send_personal(message)
+        return
     if message.channel == Channel.EMAIL:
         channels.send_email(to=message.to_address, subject=message.subject, body=message.body)
         return

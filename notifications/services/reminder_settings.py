@@ -10,7 +10,7 @@ from django.db import transaction
 
 from audit.services import audit_log
 from core.numbers import is_number
-from notifications.models import ReminderSetting
+from notifications.models import PERSONAL_CHANNELS, ReminderSetting
 from notifications.rules import LAST_DAY, RULES_BY_CODE
 from notifications.selectors import can_manage_reminders
 from organizations.models import Organization
@@ -42,6 +42,7 @@ def reminder_setting_update(
     offset: int | None = None,
     grace_days: int | None = None,
     day_of_month: str = "",
+    channels: list[str] | None = None,
 ) -> ReminderSetting | None:
     """Store (or clear) an organization's override of one rule for its whole subtree.
 
@@ -76,11 +77,20 @@ def reminder_setting_update(
                 day_of_month = _clean_day_of_month(day_of_month)
             except ValidationError as exc:
                 errors.update({key: value[0] for key, value in exc.message_dict.items()})
+    if channels is not None:
+        unknown = [c for c in channels if c not in PERSONAL_CHANNELS]
+        if unknown:
+            errors["channels"] = f"未知的消息渠道：{unknown[0]}（可选：短信、企业微信、钉钉）"
+        channels = [c for c in PERSONAL_CHANNELS if c in channels]
     if errors:
         raise ValidationError(errors)
     existing = ReminderSetting.objects.select_for_update().filter(organization=organization, rule=rule).first()
     detail = {"rule": rule, "enabled": enabled, "offset": offset, "grace_days": grace_days, "day": day_of_month}
-    if enabled is None and offset is None and grace_days is None and not day_of_month:
+    if channels is not None:
+        detail["channels"] = channels
+    elif existing is not None:
+        channels = existing.channels  # not given: kept
+    if enabled is None and offset is None and grace_days is None and not day_of_month and channels is None:
         if existing is not None:
             audit_log(event="reminder_setting_clear", obj=existing, organization=organization, detail=detail)
             existing.delete()
@@ -90,6 +100,7 @@ def reminder_setting_update(
     setting.offset = offset
     setting.grace_days = grace_days
     setting.day_of_month = day_of_month
+    setting.channels = channels
     setting.updated_by = user
     setting.save()
     audit_log(event="reminder_setting_update", obj=setting, organization=organization, detail=detail)

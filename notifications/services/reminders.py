@@ -20,8 +20,9 @@ from notifications.models import (
 )
 from notifications.rules import MEMBER, PARENT_ADMIN, SECRETARY
 from notifications.scan.context import Candidate
-from notifications.selectors import RecipientResolver
+from notifications.selectors import RecipientResolver, SettingsResolver
 from notifications.services.outbox import UserContacts, email_messages, enqueue_on_commit
+from notifications.services.personal import PersonalContacts, configured_channels, personal_messages
 from organizations.models import Organization
 
 
@@ -37,6 +38,20 @@ def candidate_recipients(candidate: Candidate, resolver: RecipientResolver) -> l
             users.append(candidate.member_user_id)
     users += candidate.extra_recipients
     return list(dict.fromkeys(users))
+
+
+def rule_channels(
+    planned: list[tuple[Candidate, list[int]]], configured: list[str]
+) -> dict[tuple[int, str], list[str]]:
+    """(organization id, rule) → the personal channels its effective setting chooses (one query)."""
+    if not configured:
+        return {}
+    resolver = SettingsResolver.for_paths({c.org.path for c, _ in planned})
+    chosen = {}
+    for candidate, _ in planned:
+        picked = resolver.get(candidate.org.path, candidate.rule).channels
+        chosen[(candidate.org.pk, candidate.rule)] = [c for c in configured if picked is None or c in picked]
+    return chosen
 
 
 def reminder_candidates_write(*, candidates: list[Candidate], on: date) -> int:
@@ -57,6 +72,7 @@ def reminder_candidates_write(*, candidates: list[Candidate], on: date) -> int:
         if users:
             planned.append((candidate, users))
     users = UserContacts.load(u for _, ids in planned for u in ids)
+    personal_channels = configured_channels()
     opt_out = {c.rule for c, _ in planned if c.definition.user_opt_out}
     if opt_out:
         planned = [
@@ -132,6 +148,8 @@ def reminder_candidates_write(*, candidates: list[Candidate], on: date) -> int:
                 )
         Notification.objects.bulk_create(notifications, batch_size=1000)
         email_rows = email_messages(notifications, users, now)
+        contacts = PersonalContacts.load({n.recipient_id for n in notifications}, personal_channels)
+        email_rows += personal_messages(notifications, contacts, now, rule_channels(planned, personal_channels))
         OutboxMessage.objects.bulk_create(email_rows + webhook_rows, batch_size=1000)
         enqueue_on_commit(email_rows, webhook_rows)
     return len(won)
