@@ -581,6 +581,9 @@ PB_REPLICA_VIEWS = frozenset(
         "api-organization-compliance",
         "inspection-report-pdf",
         "inspection-report-xlsx",
+        "api-organization-ledger",
+        "api-organization-party-statistics",
+        "members:party-statistics",
     }
 )
 PB_REPLICA_TASKS = frozenset({"assessments.report_generate", "assessments.report_generate_chunk"})
