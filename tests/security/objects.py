@@ -41,6 +41,7 @@ def seed_org_objects(
     secretary's user, ``member`` a member record whose user is ``member_user``; ``other_org`` receives
     a pending transfer. Every free-text field starts with ``marker`` (the canary crawl looks for it)."""
     from activities.calendar import calendar_feed_create
+    from activities.elections.models import Election, ElectionTiming
     from activities.models import Attachment, FollowUp, Plan, StudyRecord, Talk
     from activities.services.inputs import AttendanceInput, MeetingInput
     from activities.services.meetings import meeting_save
@@ -219,12 +220,32 @@ def seed_org_objects(
         "ledger_batch": ledger_batch,
         "report": report,
         "rectification": rectification,
+        "election": Election.objects.create(
+            organization=org, timing=ElectionTiming.ON_TIME, opened_on=date(2026, 3, 1), committee_seats=5
+        ),
         "user": secretary,
         "role": secretary.roles.first(),
     }
 
 
 ROUTE_OBJECTS: dict[str, Any] = {
+    # 换届选举 (#16) and the delivery report (#19)
+    "activities:election_open": "org",
+    "activities:election": "election",
+    "activities:election_pdf": lambda objects: {"pk": objects["election"].pk, "kind": "candidates"},
+    "notifications:deliveries": "org",
+    "election-detail": "election",
+    "election-assembly": "election",
+    "election-candidates": "election",
+    "election-candidates-approval": "election",
+    "election-candidates-submit": "election",
+    "election-leave-empty": "election",
+    "election-officers": "election",
+    "election-report": "election",
+    "election-request-approval": "election",
+    "election-request-record": "election",
+    "election-result-approval": "election",
+    "election-rounds": "election",
     # organizations
     "organizations:detail": "org",
     "organizations:edit": "org",

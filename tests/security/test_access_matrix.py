@@ -136,7 +136,10 @@ def test_role_endpoint_verb_matrix(cast, clients):
     cases = sum(len(codes) for row in observed.values() for codes in row.values())
     print(f"access matrix: {len(observed)} routes, {sum(len(r) for r in observed.values())} route×verb, {cases} cases")
     errors = [
-        f"{name} {method}: {codes}" for name, row in observed.items() for method, codes in row.items() if "E" in codes
+        f"{name} {method}: {codes}"
+        for name, row in observed.items()
+        for method, codes in row.items()
+        if "E" in codes and name != "readyz"  # 503 is readiness's answer while no beat runs (#18.2)
     ]
     assert not errors, "Server errors (E) in the matrix run:\n" + "\n".join(errors)
     check_hard_rules(observed)
