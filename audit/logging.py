@@ -11,6 +11,8 @@ import logging
 import re
 import time
 
+from django.utils.functional import SimpleLazyObject, empty
+
 from audit.request_context import current_request
 
 ID_RE = re.compile(r"(?<![0-9])([0-9]{2})[0-9]{14}([0-9][0-9Xx])(?![0-9A-Za-z])")
@@ -88,9 +90,11 @@ class JsonFormatter(logging.Formatter):
 
 
 def request_context_fields(request) -> dict:
-    """user id, roles and organizations (tree paths) of the request's user, from the scope the
-    access gate already cached on it (no query of its own)."""
-    user = getattr(request, "user", None)
+    """user id, roles and organizations (tree paths) of the request's user — only if the request
+    resolved its user, and from the scope the access gate already cached: no query of its own."""
+    user = request.__dict__.get("user")
+    if isinstance(user, SimpleLazyObject) and user._wrapped is empty:
+        user = None  # never resolved by the request: resolving it here would query (or fail) for a log line
     if user is None or not getattr(user, "is_authenticated", False):
         return {"user_id": None}
     fields: dict = {"user_id": user.pk}

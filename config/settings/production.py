@@ -17,19 +17,22 @@ _missing = [
     for name, value in (("FIELD_ENCRYPTION_KEY", FIELD_ENCRYPTION_KEY), ("FIELD_HASH_KEY", FIELD_HASH_KEY))
     if not value
 ]
+# Every missing secret is named at once, so a deployer fixes the environment in one go.
+_problems = []
 if _missing:
-    raise ImproperlyConfigured(
+    _problems.append(
         f"{' and '.join(_missing)}: set in production (they are not derived from SECRET_KEY there). "
         "Generate: FIELD_ENCRYPTION_KEY=v1:<key>, FIELD_HASH_KEY=<key>, each key from "
         'python -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())"'
     )
-
 # The audit chain key (#21.10) must not be derivable from anything the app's database or code holds.
 if len(env_str("AUDIT_HMAC_KEY", "")) < 32:
-    raise ImproperlyConfigured(
+    _problems.append(
         "AUDIT_HMAC_KEY: set a random value of at least 32 characters in production (audit chain key, "
         "kept outside the database; see docs/security.md)"
     )
+if _problems:
+    raise ImproperlyConfigured("; ".join(_problems))
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

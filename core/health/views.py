@@ -8,12 +8,16 @@ balancer reads the status code (200 ready, 503 not), monitoring reads each check
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
+
+from asgiref.sync import async_to_sync
 
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 from health_check.exceptions import HealthCheckException, ServiceWarning
 
 from core.health.checks import readiness_checks
@@ -21,6 +25,7 @@ from core.health.checks import readiness_checks
 log = logging.getLogger("core.health")
 
 
+@require_GET
 @never_cache
 def healthz(request):
     return JsonResponse({"status": "ok", "time": timezone.now().isoformat()})
@@ -29,7 +34,10 @@ def healthz(request):
 def run_check(check) -> dict:
     started = time.perf_counter()
     try:
-        check.run()
+        if inspect.iscoroutinefunction(check.run):
+            async_to_sync(check.run)()  # e.g. health_check's Cache check is a coroutine
+        else:
+            check.run()
     except ServiceWarning as exc:
         state, detail = "warn", exc.message
     except HealthCheckException as exc:
@@ -45,6 +53,7 @@ def run_check(check) -> dict:
     return entry
 
 
+@require_GET
 @never_cache
 def readyz(request):
     checks = {type(check).__name__.lower(): run_check(check) for check in readiness_checks()}

@@ -14,6 +14,7 @@ from django.test import Client, override_settings
 from members.models import Member
 from members.services import member_update
 from organizations.models import Organization
+from tests.api_helpers import if_match
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,9 @@ pytestmark = pytest.mark.django_db
 def test_21_5_api_patch_of_a_procedure_field_is_refused_naming_the_procedure(cast, field, value, procedure):
     member = cast.member_a_record
     before = Member.objects.filter(pk=member.pk).values("stage", "joined_on", "full_on", "membership_status").get()
-    response = cast.api("secretary_a").patch(f"/api/v1/members/{member.pk}/", {field: value}, format="json")
+    api = cast.api("secretary_a")
+    url = f"/api/v1/members/{member.pk}/"
+    response = api.patch(url, {field: value}, format="json", **if_match(api, url))
     assert response.status_code == 400
     assert procedure in response.json()[field][0]
     assert Member.objects.filter(pk=member.pk).values(*before).get() == before
@@ -40,7 +43,9 @@ def test_21_5_api_applicant_to_full_in_one_request_is_refused(cast):
     member = cast.member_a_record
     Member.objects.filter(pk=member.pk).update(stage="applicant", joined_on=None, full_on=None)
     body = {"stage": "full", "joined_on": "2020-01-01", "full_on": "2021-01-01"}
-    response = cast.api("secretary_a").patch(f"/api/v1/members/{member.pk}/", body, format="json")
+    api = cast.api("secretary_a")
+    url = f"/api/v1/members/{member.pk}/"
+    response = api.patch(url, body, format="json", **if_match(api, url))
     assert response.status_code == 400
     assert set(response.json()) >= {"stage", "joined_on", "full_on"}
     assert Member.objects.get(pk=member.pk).stage == "applicant"
@@ -49,7 +54,9 @@ def test_21_5_api_applicant_to_full_in_one_request_is_refused(cast):
 def test_21_5_other_fields_still_edit_and_unchanged_values_pass(cast):
     member = cast.member_a_record
     body = {"employer": "测试单位", "stage": member.stage, "membership_status": "normal"}
-    response = cast.api("secretary_a").patch(f"/api/v1/members/{member.pk}/", body, format="json")
+    api = cast.api("secretary_a")
+    url = f"/api/v1/members/{member.pk}/"
+    response = api.patch(url, body, format="json", **if_match(api, url))
     assert response.status_code == 200, response.content
     assert Member.objects.get(pk=member.pk).employer == "测试单位"
 

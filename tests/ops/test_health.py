@@ -74,7 +74,31 @@ def test_readyz_reports_an_unreachable_broker(client, settings, monkeypatch):
     assert "127.0.0.1" not in body["checks"]["broker"]["detail"]  # no addresses or credentials
 
 
+def test_readyz_fails_when_the_cache_does_not_keep_a_value(client, settings):
+    """The cache check is a coroutine in django-health-check: it must actually run."""
+    heartbeat()
+    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["cache"]["status"] == "fail"
+
+
 def test_probes_are_exempt_from_the_https_redirect(client, settings):
     settings.SECURE_SSL_REDIRECT = True
     assert client.get("/healthz").status_code == 200
     assert client.get("/organizations/").status_code == 301
+
+
+def test_the_request_log_line_never_resolves_the_user_itself(rf):
+    """A request that never looked at its user (or whose session store is down) logs no user:
+    resolving it for a log line would query, or fail after the response was built."""
+    from django.utils.functional import SimpleLazyObject
+
+    from audit.logging import request_context_fields
+
+    def unreachable():
+        raise AssertionError("the log line resolved the user")
+
+    request = rf.get("/healthz")
+    request.user = SimpleLazyObject(unreachable)
+    assert request_context_fields(request) == {"user_id": None}

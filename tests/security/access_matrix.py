@@ -10,8 +10,8 @@ from __future__ import annotations
 ROLES = ["anon", "member_a", "secretary_a", "secretary_b", "org_admin_p", "auditor_p", "sysadmin", "secadmin"]
 
 MATRIX: dict[str, dict[str, str]] = {
-    "healthz": {"GET": "AAAAAAAA", "POST": "AAAAAAAA"},
-    "readyz": {"GET": "EEEEEEEE", "POST": "EEEEEEEE"},
+    "healthz": {"GET": "AAAAAAAA", "POST": "NNNNNNNN"},
+    "readyz": {"GET": "EEEEEEEE", "POST": "NNNNNNNN"},
     "activities:elections": {"GET": "DDAAAADD", "POST": "DDAAAADD"},
     "activities:election_open": {"GET": "DDRDRRDD", "POST": "DDRDRRDD"},
     "activities:election": {"GET": "DDADAADD", "POST": "DDDDDDDD"},

@@ -31,6 +31,7 @@ def _run(settings_module: str, *args: str, **extra: str) -> subprocess.Completed
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "dangjian.example.gov.cn",
         "CSRF_TRUSTED_ORIGINS": "https://dangjian.example.gov.cn",
+        "AUDIT_HMAC_KEY": secrets.token_urlsafe(48),  # required beside the field keys (#21.10)
         **extra,
     }
     return subprocess.run([sys.executable, "manage.py", *args], env=env, cwd=ROOT, capture_output=True, text=True)

@@ -35,7 +35,7 @@ from tests.security.objects import route_value, seed_objects
 pytestmark = pytest.mark.django_db
 
 # activities:feed is authenticated by its secret token (a calendar app subscribes without a session).
-PUBLIC = {"login", "api-token", "activities:feed"}
+PUBLIC = {"login", "api-token", "activities:feed", "healthz", "readyz"}  # probes: status only, no data
 # Routes where the auditor may write: its own session, account, inbox and calendar feed.
 AUDITOR_OWN = {
     "api-token",  # logging in to the API

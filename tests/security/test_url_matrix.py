@@ -10,6 +10,8 @@ pytestmark = pytest.mark.django_db
 # Pattern names (or path prefixes) that are public on purpose.
 PUBLIC = {
     "login",  # the login form itself
+    "healthz",  # load-balancer probes (#18.2): status only, no data
+    "readyz",
     "api-token",  # POST username/password → token (it is a login)
     # activities: a user's personal iCalendar feed. Calendar apps cannot log in, so the URL carries a
     # secret token (only its hash is stored); a wrong or revoked token is a 404.
