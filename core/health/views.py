@@ -13,7 +13,6 @@ import logging
 import time
 
 from asgiref.sync import async_to_sync
-
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
