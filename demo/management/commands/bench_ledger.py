@@ -9,9 +9,7 @@ duration. Run it on a scratch PostgreSQL database filled with ``seed_demo``/``be
 from __future__ import annotations
 
 import io
-import multiprocessing as mp
 import os
-import time
 import zipfile
 
 from django.core.management.base import BaseCommand, CommandError
@@ -22,7 +20,7 @@ from assessments.choices import BatchStatus
 from assessments.ledger.batch import CHUNK, ledger_batch_zip_path
 from assessments.models import LedgerBatch
 from core.dates import today
-from demo.ledger_worker import ledger_worker
+from demo.chunk_worker import run_chunks
 from organizations.choices import BRANCH_TYPES
 from organizations.models import Organization
 
@@ -54,20 +52,14 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"{len(ids)} 个党支部的 {year} 年台账（PDF，ZIP），{workers} 个工作进程")
         connection.close()  # children open their own connections
-        ctx = mp.get_context("spawn")
-        queue, results = ctx.Queue(), ctx.Queue()
-        for start in range(0, len(ids), CHUNK):
-            queue.put(ids[start : start + CHUNK])
-        for _ in range(workers):
-            queue.put(None)
-        started = time.perf_counter()
-        processes = [ctx.Process(target=ledger_worker, args=(queue, results, batch.pk)) for _ in range(workers)]
-        for process in processes:
-            process.start()
-        stats = [results.get() for _ in processes]
-        for process in processes:
-            process.join()
-        wall = time.perf_counter() - started
+        chunks = [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
+        wall, stats = run_chunks(
+            target="assessments.ledger.batch:ledger_generate_chunk",
+            ids_kw="org_ids",
+            batch_id=batch.pk,
+            chunks=chunks,
+            workers=workers,
+        )
         batch.refresh_from_db()
         pages: list[int] = []
         if batch.zip_file:

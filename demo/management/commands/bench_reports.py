@@ -18,7 +18,6 @@ chunks of report ids from a queue and runs the same service the Celery chunk tas
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import time
 
@@ -31,7 +30,7 @@ from assessments.periods import previous_quarter, quarter_period
 from assessments.reports.fonts import cjk_font
 from assessments.tasks import report_generate_chunk_task
 from core.dates import today
-from demo.report_worker import report_worker
+from demo.chunk_worker import run_chunks
 from organizations.choices import OrgType
 from organizations.models import Organization
 
@@ -67,7 +66,6 @@ def _celery_run(*, batch_id: int, chunks: list[list[int]], workers: int, timeout
     import uuid
 
     from django.conf import settings
-
 
     queue = f"bench-reports-{uuid.uuid4().hex[:8]}"
     procs = []
@@ -136,26 +134,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--timeout", type=int, default=1200, help="--celery 时最长等待秒数")
 
-    @staticmethod
-    def _mp_run(*, batch_id: int, chunks: list[list[int]], workers: int) -> tuple[float, list[dict]]:
-        ctx = mp.get_context("spawn")
-        queue = ctx.Queue()
-        results = ctx.Queue()
-        for ids in chunks:
-            queue.put(ids)
-        for _ in range(workers):
-            queue.put(None)
-        started = time.perf_counter()
-        processes = [ctx.Process(target=report_worker, args=(queue, results, batch_id)) for _ in range(workers)]
-        for process in processes:
-            process.start()
-        stats = [results.get() for _ in processes]
-        for process in processes:
-            process.join()
-        return time.perf_counter() - started, stats
-
     def handle(self, *args, branches, workers, year, quarter, rollups, celery=False, timeout=1200, **options):
-
         if branches < 1 or workers < 1:
             raise CommandError("--branches 和 --workers 至少为 1")
         if not year or not quarter:
@@ -208,7 +187,14 @@ class Command(BaseCommand):
         if celery:
             wall, stats = _celery_run(batch_id=batch.pk, chunks=chunks, workers=workers, timeout=timeout)
         else:
-            wall, stats = self._mp_run(batch_id=batch.pk, chunks=chunks, workers=workers)
+            wall, stats = run_chunks(
+                target="assessments.services.reports:report_generate_chunk",
+                ids_kw="report_ids",
+                keys=("done", "skipped", "failed"),
+                batch_id=batch.pk,
+                chunks=chunks,
+                workers=workers,
+            )
         load_after = os.getloadavg()[0]
 
         done = InspectionReport.objects.filter(pk__in=report_ids, status=ReportStatus.DONE)
