@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -61,7 +61,9 @@ class SanctionOutputSerializer(serializers.ModelSerializer):
 class SanctionInputSerializer(StrictInputSerializer):
     kind = serializers.ChoiceField(choices=SanctionKind.choices)
     decided_on = serializers.DateField()
-    until = serializers.DateField(required=False, allow_null=True, default=None, help_text="留党察看、限期改正的期满日期")
+    until = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="留党察看、限期改正的期满日期"
+    )
     basis = serializers.CharField(max_length=100, help_text="决定的文号")
     deciding_organization = serializers.PrimaryKeyRelatedField(
         queryset=Organization.objects.all(), required=False, allow_null=True, default=None
@@ -71,7 +73,9 @@ class SanctionInputSerializer(StrictInputSerializer):
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if data.get("deciding_organization") is None and not data.get("deciding_body", "").strip():
-            raise serializers.ValidationError({"deciding_organization": "请选择作出决定的党组织，或填写系统外的决定机关"})
+            raise serializers.ValidationError(
+                {"deciding_organization": "请选择作出决定的党组织，或填写系统外的决定机关"}
+            )
         return data
 
 
@@ -123,52 +127,55 @@ def _member(request: Request, pk: int) -> Member:
     return member
 
 
-class MemberSanctionsView(StrictQueryParamsMixin, APIView):
+class _MemberRecordView(StrictQueryParamsMixin, APIView):
+    """A member's discipline records of one kind: GET lists them, POST records one through its service.
+
+    Subclasses name the serializers, the selector and the service; both verbs pass ``_member``'s gate.
+    """
+
+    output_serializer: type[serializers.Serializer]
+    input_serializer: type[serializers.Serializer]
+    listing: Any  # selector(member=...) -> rows
+    recording: Any  # service(member=..., recorded_by=..., **validated) -> row
+
+    def get(self, request: Request, pk: int) -> Response:
+        member = _member(request, pk)
+        return Response(self.output_serializer(self.listing(member=member), many=True).data)
+
+    def post(self, request: Request, pk: int) -> Response:
+        member = _member(request, pk)
+        serializer = self.input_serializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        row = self.recording(member=member, recorded_by=request.user, **serializer.validated_data)
+        return Response(self.output_serializer(row).data, status=status.HTTP_201_CREATED)
+
+
+def _schema(output: type, input_: type) -> Any:
+    return extend_schema_view(
+        get=extend_schema(responses=output(many=True)),
+        post=extend_schema(request=input_, responses={201: output}),
+    )
+
+
+@_schema(SanctionOutputSerializer, SanctionInputSerializer)
+class MemberSanctionsView(_MemberRecordView):
     """党员的处分和组织处置：列表与登记（开除党籍、除名同时办理党籍状态变更）。"""
 
-    @extend_schema(responses=SanctionOutputSerializer(many=True))
-    def get(self, request: Request, pk: int) -> Response:
-        member = _member(request, pk)
-        return Response(SanctionOutputSerializer(member_sanctions(member=member), many=True).data)
-
-    @extend_schema(request=SanctionInputSerializer, responses={201: SanctionOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
-        member = _member(request, pk)
-        serializer = SanctionInputSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        sanction = services.member_sanction_record(member=member, recorded_by=request.user, **serializer.validated_data)
-        return Response(SanctionOutputSerializer(sanction).data, status=status.HTTP_201_CREATED)
+    output_serializer, input_serializer = SanctionOutputSerializer, SanctionInputSerializer
+    listing, recording = staticmethod(member_sanctions), staticmethod(services.member_sanction_record)
 
 
-class MemberRightsSuspensionsView(StrictQueryParamsMixin, APIView):
+@_schema(RightsSuspensionOutputSerializer, RightsSuspensionInputSerializer)
+class MemberRightsSuspensionsView(_MemberRecordView):
     """党员被留置、逮捕期间暂停权利（表决权、选举权、被选举权）的记录：列表与登记。"""
 
-    @extend_schema(responses=RightsSuspensionOutputSerializer(many=True))
-    def get(self, request: Request, pk: int) -> Response:
-        member = _member(request, pk)
-        return Response(RightsSuspensionOutputSerializer(member_rights_suspensions(member=member), many=True).data)
-
-    @extend_schema(request=RightsSuspensionInputSerializer, responses={201: RightsSuspensionOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
-        member = _member(request, pk)
-        serializer = RightsSuspensionInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        row = services.rights_suspension_record(member=member, recorded_by=request.user, **serializer.validated_data)
-        return Response(RightsSuspensionOutputSerializer(row).data, status=status.HTTP_201_CREATED)
+    output_serializer, input_serializer = RightsSuspensionOutputSerializer, RightsSuspensionInputSerializer
+    listing, recording = staticmethod(member_rights_suspensions), staticmethod(services.rights_suspension_record)
 
 
-class MemberStatusChangesView(StrictQueryParamsMixin, APIView):
+@_schema(StatusChangeOutputSerializer, StatusChangeInputSerializer)
+class MemberStatusChangesView(_MemberRecordView):
     """党籍状态变更（停止党籍、恢复党籍、除名、去世）：历史与办理。党籍状态只能经此变更。"""
 
-    @extend_schema(responses=StatusChangeOutputSerializer(many=True))
-    def get(self, request: Request, pk: int) -> Response:
-        member = _member(request, pk)
-        return Response(StatusChangeOutputSerializer(member_status_changes(member=member), many=True).data)
-
-    @extend_schema(request=StatusChangeInputSerializer, responses={201: StatusChangeOutputSerializer})
-    def post(self, request: Request, pk: int) -> Response:
-        member = _member(request, pk)
-        serializer = StatusChangeInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        change = services.member_status_change(member=member, recorded_by=request.user, **serializer.validated_data)
-        return Response(StatusChangeOutputSerializer(change).data, status=status.HTTP_201_CREATED)
+    output_serializer, input_serializer = StatusChangeOutputSerializer, StatusChangeInputSerializer
+    listing, recording = staticmethod(member_status_changes), staticmethod(services.member_status_change)
