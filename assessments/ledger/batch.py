@@ -27,12 +27,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from assessments.choices import BatchStatus
-from assessments.ledger.services import FORMATS, ledger_file_build
+from assessments.ledger.services import ledger_file_build, year_and_format
 from assessments.models import LedgerBatch
 from assessments.services.reports import is_subtree_admin
 from assessments.tasks import ledger_batch_plan_task
 from audit.services import audit_log
-from core.dates import today
 from organizations.choices import BRANCH_TYPES
 from organizations.models import Organization
 
@@ -59,15 +58,7 @@ def ledger_batch_request(*, organization: Organization, year: Any, fmt: str, use
     if not is_subtree_admin(user, organization):
         raise PermissionDenied("只有组织部门（org_admin）可以批量生成台账")
     errors: dict[str, str] = {}
-    try:
-        year = int(year)
-    except (TypeError, ValueError):
-        errors["year"] = "请填写年度（如 2026）"
-    else:
-        if not 2000 <= year <= today().year:
-            errors["year"] = f"年度应在 2000 至 {today().year} 之间"
-    if fmt not in FORMATS:
-        errors["fmt"] = "格式应为 pdf 或 xlsx"
+    year = year_and_format(year, fmt, errors=errors, fmt_field="fmt")
     if not errors and not branches_of(organization):
         errors["organization"] = "该组织下没有党支部"
     if errors:

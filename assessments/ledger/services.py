@@ -27,19 +27,26 @@ from organizations.models import Organization
 FORMATS = ("pdf", "xlsx")
 
 
-def check_ledger_request(*, organization: Organization, year: Any, fmt: str) -> int:
-    errors: dict[str, str] = {}
-    if organization.org_type not in BRANCH_TYPES:
-        errors["organization"] = "组织生活台账按党支部生成；党委请使用批量生成"
+def year_and_format(year: Any, fmt: str, *, errors: dict[str, str], fmt_field: str) -> int | None:
+    """The 台账's year as a number (None when it is not one), adding what is wrong to ``errors``."""
     try:
         year = int(year)
     except (TypeError, ValueError):
         errors["year"] = "请填写年度（如 2026）"
+        year = None
     else:
         if not 2000 <= year <= today().year:
             errors["year"] = f"年度应在 2000 至 {today().year} 之间"
     if fmt not in FORMATS:
-        errors["format"] = "格式应为 pdf 或 xlsx"
+        errors[fmt_field] = "格式应为 pdf 或 xlsx"
+    return year
+
+
+def check_ledger_request(*, organization: Organization, year: Any, fmt: str) -> int:
+    errors: dict[str, str] = {}
+    if organization.org_type not in BRANCH_TYPES:
+        errors["organization"] = "组织生活台账按党支部生成；党委请使用批量生成"
+    year = year_and_format(year, fmt, errors=errors, fmt_field="format")
     if errors:
         raise ValidationError(errors)
     return year
