@@ -229,3 +229,32 @@ def test_building_the_ledger_takes_the_same_queries_for_more_meetings(branch_yea
     with django_assert_num_queries(len(first.captured_queries)):
         ledger = build_ledger(cast.A, YEAR)
     assert len(ledger.meetings) == 9
+
+
+@pytest.mark.parametrize(
+    ("year", "fmt", "errors"),
+    [
+        ("abc", "pdf", {"year": "请填写年度（如 2026）"}),
+        (1999, "pdf", {"year": "年度应在 2000 至"}),
+        (dt.date.today().year + 1, "pdf", {"year": "年度应在 2000 至"}),  # next year: not yet
+        (YEAR, "doc", {"fmt": "格式应为 pdf 或 xlsx"}),
+    ],
+)
+def test_year_and_format_are_checked_alike_for_a_branch_and_a_batch(cast, year, fmt, errors):
+    from django.core.exceptions import ValidationError
+
+    from assessments.ledger.batch import ledger_batch_request
+    from assessments.ledger.services import check_ledger_request
+    from assessments.models import LedgerBatch
+
+    with pytest.raises(ValidationError) as batch_refusal:
+        ledger_batch_request(organization=cast.P, year=year, fmt=fmt, user=cast.users["org_admin_p"])
+    with pytest.raises(ValidationError) as branch_refusal:
+        check_ledger_request(organization=cast.A, year=year, fmt=fmt)
+    file_errors = {("format" if k == "fmt" else k): v for k, v in errors.items()}  # the API's parameter name
+    for refusal, expected in ((batch_refusal, errors), (branch_refusal, file_errors)):
+        got = {field: " ".join(messages) for field, messages in refusal.value.message_dict.items()}
+        assert got.keys() == expected.keys()
+        assert all(expected[field] in got[field] for field in expected)
+    assert not LedgerBatch.objects.exists()
+    assert check_ledger_request(organization=cast.A, year=str(YEAR), fmt="xlsx") == YEAR
