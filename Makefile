@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+# Test processes (pytest-xdist); PYTEST_WORKERS=0 runs the suite in this one process.
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test install lint migrations-check check-deploy bench clean vendor openapi wheelhouse install-offline
 
@@ -24,7 +26,7 @@ run: $(STAMP)
 
 ## The whole test suite (DATABASE_URL / CELERY_BROKER_URL select PostgreSQL / Redis).
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

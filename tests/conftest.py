@@ -22,6 +22,14 @@ from organizations.choices import OrgType
 from tests.factories import MemberFactory, UserFactory, assign, make_org
 
 
+def pytest_collection_modifyitems(config, items):
+    """`make test` runs in parallel (pytest-xdist, --dist loadgroup): the tests that start real
+    workers, Redis servers or a replica (marked ``services``) all go to one process, one at a time."""
+    for item in items:
+        if item.get_closest_marker("services"):
+            item.add_marker(pytest.mark.xdist_group("services"))
+
+
 @dataclass
 class Cast:
     P: Any
