@@ -25,7 +25,7 @@ from activities.elections.selectors import (
     election_next_step,
     post_states,
 )
-from activities.elections.services import afterwards, prepare, voting
+from activities.elections.services import afterwards, authorize_step, prepare, voting
 from activities.services.inputs import AttendanceInput
 from core.access import VIEW, get_for_user
 from core.api.filters import ChoiceFilter, IdFilter, SelectorFilterSet, validated_filterset
@@ -269,6 +269,10 @@ class ElectionFilterSet(SelectorFilterSet):
 # --- views ---------------------------------------------------------------------------------------
 
 
+# Steps recorded by the organization above (its 批复); the rest are the branch's own.
+UPPER_STEPS = frozenset({"request_approval", "candidates_approval", "result_approval"})
+
+
 def _id(value: str, field: str) -> int:
     if not is_number(value) or int(value) < 1:
         raise ValidationError({field: "应为正整数 ID"})
@@ -300,6 +304,14 @@ class ElectionViewSet(GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
+    def _step(self, serializer_class: Any) -> tuple[Election, dict[str, Any]]:
+        """The election through the gate (404), the actor's right to this step (403), then the
+        input (400): nobody learns from a refused body what they could not have done anyway.
+        The services authorize again (the service contract)."""
+        election = self._election()
+        authorize_step(self.request.user, election, upper=self.action in UPPER_STEPS)
+        return election, self._input(serializer_class)
+
     def _done(self, election: Election, code: int = status.HTTP_200_OK) -> Response:
         fresh = election_detail_queryset(self.request.user).get(pk=election.pk)
         return Response(ElectionOutput(fresh).data, status=code)
@@ -314,38 +326,36 @@ class ElectionViewSet(GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
     @extend_schema(request=ElectionRequestInput, responses={200: ElectionOutput})
     @action(detail=True, methods=["post"], url_path="request")
     def request_record(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(ElectionRequestInput)
-        return self._done(prepare.election_request_record(actor=request.user, election=self._election(), **data))
+        election, data = self._step(ElectionRequestInput)
+        return self._done(prepare.election_request_record(actor=request.user, election=election, **data))
 
     @extend_schema(request=ElectionApprovalInput, responses={200: ElectionOutput})
     @action(detail=True, methods=["post"], url_path="request-approval")
     def request_approval(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(ElectionApprovalInput)
-        return self._done(prepare.election_request_approve(actor=request.user, election=self._election(), **data))
+        election, data = self._step(ElectionApprovalInput)
+        return self._done(prepare.election_request_approve(actor=request.user, election=election, **data))
 
     @extend_schema(request=ElectionCandidatesInput, responses={200: ElectionOutput})
     @action(detail=True, methods=["post"])
     def candidates(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(ElectionCandidatesInput)
+        election, data = self._step(ElectionCandidatesInput)
         items = [prepare.CandidateInput(member_id=c["member"], post=c["post"]) for c in data["candidates"]]
-        return self._done(
-            prepare.election_candidates_set(actor=request.user, election=self._election(), candidates=items)
-        )
+        return self._done(prepare.election_candidates_set(actor=request.user, election=election, candidates=items))
 
     @extend_schema(request=ElectionSubmitInput, responses={200: ElectionOutput})
     @action(detail=True, methods=["post"], url_path="candidates-submit")
     def candidates_submit(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(ElectionSubmitInput)
-        return self._done(prepare.election_candidates_submit(actor=request.user, election=self._election(), **data))
+        election, data = self._step(ElectionSubmitInput)
+        return self._done(prepare.election_candidates_submit(actor=request.user, election=election, **data))
 
     @extend_schema(request=ElectionCandidatesApprovalInput, responses={200: ElectionOutput})
     @action(detail=True, methods=["post"], url_path="candidates-approval")
     def candidates_approval(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(ElectionCandidatesApprovalInput)
+        election, data = self._step(ElectionCandidatesApprovalInput)
         return self._done(
             prepare.election_candidates_approve(
                 actor=request.user,
-                election=self._election(),
+                election=election,
                 approved_on=data.get("approved_on"),
                 approval_no=data["approval_no"],
                 approve=data["approve"],
@@ -355,13 +365,13 @@ class ElectionViewSet(GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
     @extend_schema(request=ElectionAssemblyInput, responses={200: ElectionOutput})
     @action(detail=True, methods=["post"])
     def assembly(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(ElectionAssemblyInput)
+        election, data = self._step(ElectionAssemblyInput)
         attendance = [
             AttendanceInput(member_id=a["member"], status=a["status"], reason=a["reason"]) for a in data["attendance"]
         ]
         election = voting.election_assembly_record(
             actor=request.user,
-            election=self._election(),
+            election=election,
             held_on=data["held_on"],
             attendance=attendance,
             place=data["place"],
@@ -372,8 +382,7 @@ class ElectionViewSet(GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
     @extend_schema(request=ElectionRoundInput, responses={201: ElectionOutput})
     @action(detail=True, methods=["post"])
     def rounds(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(ElectionRoundInput)
-        election = self._election()
+        election, data = self._step(ElectionRoundInput)
         voting.election_round_record(
             actor=request.user,
             election=election,
@@ -400,19 +409,19 @@ class ElectionViewSet(GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
     @extend_schema(request=ElectionLeaveEmptyInput, responses={200: ElectionOutput})
     @action(detail=True, methods=["post"], url_path="leave-empty")
     def leave_empty(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(ElectionLeaveEmptyInput)
-        return self._done(voting.election_seats_leave_empty(actor=request.user, election=self._election(), **data))
+        election, data = self._step(ElectionLeaveEmptyInput)
+        return self._done(voting.election_seats_leave_empty(actor=request.user, election=election, **data))
 
     @extend_schema(request=ElectionOfficersInput, responses={200: ElectionOutput})
     @action(detail=True, methods=["post"])
     def officers(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(ElectionOfficersInput)
+        election, data = self._step(ElectionOfficersInput)
         duties: dict[int, str] = {}
         for key, code in data.get("duties", {}).items():
             duties[_id(str(key), "duties")] = code
         election = afterwards.election_officers_record(
             actor=request.user,
-            election=self._election(),
+            election=election,
             held_on=data["held_on"],
             present=data["present"],
             secretary_id=data["secretary"],
@@ -426,11 +435,11 @@ class ElectionViewSet(GatedViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
     @extend_schema(request=ElectionReportInput, responses={200: ElectionOutput})
     @action(detail=True, methods=["post"])
     def report(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(ElectionReportInput)
-        return self._done(afterwards.election_report(actor=request.user, election=self._election(), **data))
+        election, data = self._step(ElectionReportInput)
+        return self._done(afterwards.election_report(actor=request.user, election=election, **data))
 
     @extend_schema(request=ElectionApprovalInput, responses={200: ElectionOutput})
     @action(detail=True, methods=["post"], url_path="result-approval")
     def result_approval(self, request: Request, pk: str | None = None) -> Response:
-        data = self._input(ElectionApprovalInput)
-        return self._done(afterwards.election_result_approve(actor=request.user, election=self._election(), **data))
+        election, data = self._step(ElectionApprovalInput)
+        return self._done(afterwards.election_result_approve(actor=request.user, election=election, **data))

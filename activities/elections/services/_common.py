@@ -43,6 +43,14 @@ def authorize_upper(actor: Any, election: Election) -> Organization:
     return upper
 
 
+def authorize_step(actor: Any, election: Election, *, upper: bool) -> None:
+    """Whether ``actor`` may take a step of ``election``: the organization above's (``upper``) or the branch's."""
+    if upper:
+        authorize_upper(actor, election)
+    else:
+        authorize_branch(actor, election)
+
+
 def require_text(value: str, field: str, label: str) -> str:
     text = (value or "").strip()
     if not text:
