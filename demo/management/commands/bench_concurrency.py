@@ -27,12 +27,14 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -120,10 +122,11 @@ class Command(BaseCommand):
         bin_dir = Path(sys.executable).parent
         processes: list[subprocess.Popen] = []
         faults: list[str] = []
+        scratch_dir = tempfile.mkdtemp(prefix="pb-bench-concurrency-")
         restart_cmd = self._restart_command(opts) if opts["restart_db_at"] is not None else []
         try:
             subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)  # noqa: S603
-            with tempfile.TemporaryDirectory() as scratch:
+            with nullcontext(scratch_dir) as scratch:  # removed after the processes stop (the beat writes there)
                 plan_file = Path(scratch) / "plan.json"
                 self.stdout.write(f"准备数据（{name}）…")
                 subprocess.run(  # noqa: S603 - our own manage.py, validated ints
@@ -160,6 +163,7 @@ class Command(BaseCommand):
         finally:
             for process in processes:
                 self._stop(process)
+            shutil.rmtree(scratch_dir, ignore_errors=True)
             if opts["drop"]:
                 admin = self._reconnect(admin, server)  # a real restart closed it
                 with admin.cursor() as cursor:
