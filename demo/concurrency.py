@@ -6,10 +6,14 @@ Three parts, each run where it belongs:
   secretary login per writer on its own branch, one org_admin login per reader on the root, and the
   summary tables rebuilt so the run starts from a recount;
 - ``run_load`` (plain HTTP against a running gunicorn): writers record meetings through the API,
-  each with an ``Idempotency-Key`` (a share of them sent twice at once, as a double tap), while
-  readers poll the root dashboard;
+  each with an ``Idempotency-Key`` (a share of them sent twice at once, as a double tap; a request
+  that fails with 5xx or a dropped connection is retried with the same key, as a phone would),
+  while readers poll the root dashboard and the lost-update probe runs: pairs of clients load the
+  same meeting and both save it (``PUT`` with their ``If-Match``), one changing the title, the
+  other the place;
 - ``concurrency_verify`` (inside the scratch database, after the worker drained): the audit chain
-  (``audit_verify``, forked links), duplicated meetings, and the dashboard against a recount.
+  (``audit_verify``, forked links), duplicated meetings, created meetings missing, silent losses of
+  the probe (a 2xx whose change is not in the final row), and the dashboard against a recount.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import random
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -30,6 +34,7 @@ from urllib.request import Request, urlopen
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.db.models import Count
 
 from activities.choices import MeetingType
 from activities.models import Meeting
@@ -45,6 +50,8 @@ from organizations.choices import OrgType
 from organizations.models import Organization, RoleAssignment
 
 TITLE = "并发基准会议"
+PROBE_TITLE = "冲突探测会议"
+RETRIES = 6  # attempts of one write when the server answers 5xx or drops the connection (a restart)
 PASSWORD = "Bench!concurrency-2026"  # noqa: S105 - throw-away logins of a scratch database
 
 
@@ -90,7 +97,11 @@ class LoadResult:
     statuses: dict[str, Counter] = field(default_factory=dict)
     created: set[int] = field(default_factory=set)
     keys_created: int = 0
+    titles_created: list[str] = field(default_factory=list)
+    gave_up: int = 0  # writes still failing after RETRIES attempts
     errors: list[str] = field(default_factory=list)
+    probe: list[dict[str, Any]] = field(default_factory=list)  # one row per probe save
+    probe_pairs: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, kind: str, status: int, seconds: float) -> None:
@@ -99,26 +110,37 @@ class LoadResult:
             self.statuses.setdefault(kind, Counter())[status] += 1
 
 
-def http(method: str, url: str, *, token: str = "", body: Any = None, key: str = "") -> tuple[int, Any]:
-    """One request with the standard library (no client dependency): (status, parsed JSON or None)."""
+def http_full(
+    method: str, url: str, *, token: str = "", body: Any = None, key: str = "", if_match: str = ""
+) -> tuple[int, Any, dict[str, str]]:
+    """One request with the standard library (no client dependency): (status, parsed JSON or
+    None, response headers)."""
     headers = {"Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Token {token}"
     if key:
         headers["Idempotency-Key"] = key
+    if if_match:
+        headers["If-Match"] = if_match
     data = None
     if body is not None:
         data, headers["Content-Type"] = json.dumps(body).encode("utf-8"), "application/json"
     request = Request(url, data=data, headers=headers, method=method)  # noqa: S310 - http://127.0.0.1 only
     try:
         with urlopen(request, timeout=120) as response:  # noqa: S310
-            status, raw = response.status, response.read()
+            status, raw, got = response.status, response.read(), dict(response.headers)
     except HTTPError as exc:
-        status, raw = exc.code, exc.read()
+        status, raw, got = exc.code, exc.read(), dict(exc.headers or {})
     try:
-        return status, json.loads(raw) if raw else None
+        return status, json.loads(raw) if raw else None, got
     except ValueError:
-        return status, None
+        return status, None, got
+
+
+def http(method: str, url: str, *, token: str = "", body: Any = None, key: str = "") -> tuple[int, Any]:
+    """``http_full`` without the headers: (status, parsed JSON or None)."""
+    status, data, _headers = http_full(method, url, token=token, body=body, key=key)
+    return status, data
 
 
 def login(base: str, username: str) -> str:
@@ -144,11 +166,41 @@ def _meeting_body(spec: dict[str, Any], n: int) -> dict[str, Any]:
     }
 
 
-def _post(token: str, base: str, body: dict[str, Any], key: str) -> tuple[int, float, int | None]:
+def _transient(status: int) -> bool:
+    """A failure a client retries with the same Idempotency-Key: 5xx (503 while the database
+    restarts), 409 (the same key still in flight), or 0 for a dropped connection."""
+    return status == 0 or status == 409 or status >= 500
+
+
+def _send(result: LoadResult, kind: str, method: str, url: str, **kwargs: Any) -> tuple[int, Any, dict[str, str]]:
+    """One attempt, timed and counted under ``kind``; a dropped connection is status 0."""
     started = time.perf_counter()
-    status, data = http("POST", f"{base}/api/v1/meetings/", token=token, body=body, key=key)
-    elapsed = time.perf_counter() - started
-    return status, elapsed, (data or {}).get("id") if status == 201 else None
+    try:
+        status, data, headers = http_full(method, url, **kwargs)
+    except OSError as exc:  # URLError, a reset connection: the server went away mid-request
+        status, data, headers = 0, None, {}
+        with result.lock:
+            if len(result.errors) < 50:
+                result.errors.append(f"{kind}: {exc}")
+    result.add(kind, status, time.perf_counter() - started)
+    return status, data, headers
+
+
+def _post(result: LoadResult, kind: str, token: str, base: str, body: dict[str, Any], key: str) -> int | None:
+    """Record a meeting, retrying a transient failure with the same key; the new id or None."""
+    for attempt in range(RETRIES):
+        status, data, _ = _send(
+            result, kind if attempt == 0 else "write (retry)", "POST", f"{base}/api/v1/meetings/",
+            token=token, body=body, key=key,
+        )  # fmt: skip
+        if status == 201:
+            return (data or {}).get("id")
+        if not _transient(status):
+            return None
+        time.sleep(min(2.0, 0.25 * 2**attempt))
+    with result.lock:
+        result.gave_up += 1
+    return None
 
 
 def _writer(base: str, spec: dict[str, Any], count: int, double: float, rng: random.Random, result: LoadResult) -> None:
@@ -158,42 +210,73 @@ def _writer(base: str, spec: dict[str, Any], count: int, double: float, rng: ran
         for n in range(count):
             body, key = _meeting_body(spec, n), str(uuid.uuid4())
             if rng.random() < double:  # a double tap: the same request twice at once
-                futures = [twin.submit(_post, token, base, body, key), twin.submit(_post, token, base, body, key)]
-                outcomes = [f.result() for f in futures]
-                kinds = ["write", "write (double tap)"]
+                futures = [
+                    twin.submit(_post, result, "write", token, base, body, key),
+                    twin.submit(_post, result, "write (double tap)", token, base, body, key),
+                ]
+                ids = [f.result() for f in futures]
             else:
-                outcomes, kinds = [_post(token, base, body, key)], ["write"]
-            ok = False
-            for kind, (status, elapsed, pk) in zip(kinds, outcomes, strict=True):
-                result.add(kind, status, elapsed)
-                if pk is not None:
-                    ok = True
-                    with result.lock:
-                        result.created.add(pk)
-            if ok:
+                ids = [_post(result, "write", token, base, body, key)]
+            created = {pk for pk in ids if pk is not None}
+            if created:
                 with result.lock:
+                    result.created |= created
                     result.keys_created += 1
-    except OSError as exc:  # URLError is an OSError
-        with result.lock:
-            result.errors.append(f"{spec['username']}: {exc}")
+                    result.titles_created.append(body["title"])
+    finally:
+        twin.shutdown()
+
+
+def _probe(base: str, spec: dict[str, Any], pairs: int, writing: threading.Event, result: LoadResult) -> None:
+    """The lost-update probe: ``pairs`` times, create a draft meeting, let two clients load it
+    (each keeps its ETag), then both save at once — one a new title, the other a new place, each
+    sending the whole record as loaded. With versions exactly one save wins and the other gets
+    412; a 2xx whose change is missing from the final row is a silent loss (counted at verify).
+    Pairs are spread over the load so the faults hit some of them."""
+    token, twin = spec["token"], ThreadPoolExecutor(max_workers=2)
+    try:
+        for k in range(pairs):
+            body = {**_meeting_body(spec, 100_000 + k), "finish": False, "title": f"{PROBE_TITLE} {k}"}
+            pk = _post(result, "probe create", token, base, body, str(uuid.uuid4()))
+            if pk is None:
+                continue
+            url = f"{base}/api/v1/meetings/{pk}/"
+            tags = [_send(result, "probe load", "GET", url, token=token)[2].get("ETag", "") for _ in range(2)]
+            saves = [
+                ("title", {**body, "title": f"{PROBE_TITLE} {k} 甲改"}),
+                ("place", {**body, "place": f"乙改的地点 {k}"}),
+            ]
+            futures = [
+                twin.submit(_send, result, "probe save", "PUT", url, token=token, body=changed, if_match=tag)
+                for (_field, changed), tag in zip(saves, tags, strict=True)
+            ]
+            rows = [
+                {"meeting": pk, "field": name, "value": changed[name], "status": future.result()[0]}
+                for (name, changed), future in zip(saves, futures, strict=True)
+            ]
+            with result.lock:
+                result.probe.extend(rows)
+                result.probe_pairs += 1
+            if writing.is_set():
+                time.sleep(0.5)
     finally:
         twin.shutdown()
 
 
 def _reader(base: str, token: str, root: int, stop: threading.Event, result: LoadResult) -> None:
     while not stop.is_set():
-        started = time.perf_counter()
-        try:
-            status, _ = http("GET", f"{base}/api/v1/organizations/{root}/dashboard/", token=token)
-        except OSError as exc:
-            with result.lock:
-                result.errors.append(f"reader: {exc}")
-            return
-        result.add("dashboard read", status, time.perf_counter() - started)
+        status, _, _ = _send(
+            result, "dashboard read", "GET", f"{base}/api/v1/organizations/{root}/dashboard/", token=token
+        )
+        if status == 0:
+            time.sleep(0.5)  # the server dropped the connection: try again shortly
 
 
-def run_load(*, base: str, plan: dict[str, Any], writes: int, double: float, seed: int) -> LoadResult:
-    """``writes`` meetings in all, shared by the writers; readers poll until the writers finish."""
+def run_load(
+    *, base: str, plan: dict[str, Any], writes: int, double: float, seed: int, probe_pairs: int = 0
+) -> LoadResult:
+    """``writes`` meetings in all, shared by the writers; readers poll until the writers finish;
+    the lost-update probe runs its ``probe_pairs`` alongside."""
     result = LoadResult()
     rng = random.Random(seed)  # noqa: S311 - which requests are doubled, not a secret
     per_writer = [writes // len(plan["writers"]) + (1 if i < writes % len(plan["writers"]) else 0)
@@ -206,11 +289,16 @@ def run_load(*, base: str, plan: dict[str, Any], writes: int, double: float, see
         threading.Thread(target=_writer, args=(base, w, n, double, random.Random(rng.random()), result))  # noqa: S311
         for w, n in zip(plan["writers"], per_writer, strict=True)
     ]
+    writing = threading.Event()
+    writing.set()
+    probe = threading.Thread(target=_probe, args=(base, plan["writers"][0], probe_pairs, writing, result))
     started = time.perf_counter()
-    for thread in readers + writers:
+    for thread in [*readers, *writers, probe]:
         thread.start()
     for thread in writers:
         thread.join()
+    writing.clear()
+    probe.join()
     stop.set()
     for thread in readers:
         thread.join()
@@ -263,17 +351,37 @@ def dashboard_recount_diff() -> int:
     return sum(1 for key in stored.keys() | recount.keys() if stored.get(key) != recount.get(key))
 
 
-def concurrency_verify(*, keys_created: int) -> dict[str, Any]:
+def probe_losses(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """The probe's verdict from the final rows: saves answered 2xx whose value is not there (silent
+    losses), saves answered 412, and pairs where both saves were answered 2xx."""
+    final = {m.pk: m for m in Meeting.objects.filter(pk__in={row["meeting"] for row in rows})}
+    ok_per_pair: dict[int, int] = defaultdict(int)
+    lost = refused = 0
+    for row in rows:
+        if 200 <= row["status"] < 300:
+            ok_per_pair[row["meeting"]] += 1
+            meeting = final.get(row["meeting"])
+            lost += meeting is None or getattr(meeting, row["field"]) != row["value"]
+        refused += row["status"] == 412
+    return {"lost": lost, "refused": refused, "both_saved": sum(1 for n in ok_per_pair.values() if n == 2)}
+
+
+def concurrency_verify(*, titles_created: list[str], probe: list[dict[str, Any]]) -> dict[str, Any]:
     broken = audit_verify()
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) - count(DISTINCT prev_hash) FROM audit_auditevent")
         forked = cursor.fetchone()[0]
-    meetings = Meeting.objects.filter(title__startswith=TITLE).count()
+    meetings = Meeting.objects.filter(title__startswith=TITLE)
+    counts = dict(meetings.values_list("title").annotate(n=Count("id")).values_list("title", "n"))
     return {
         "audit_rows": AuditEvent.objects.count(),
         "audit_broken": len(broken),
         "audit_forked": forked,
-        "meetings": meetings,
-        "duplicates": meetings - keys_created,
+        "meetings": sum(counts.values()),
+        # the same request stored twice (a double tap, or a retry after a lost answer)
+        "duplicates": sum(n - 1 for n in counts.values()),
+        # answered 201, not in the database
+        "missing": sum(1 for title in set(titles_created) if title not in counts),
+        **{f"probe_{name}": value for name, value in probe_losses(probe).items()},
         "dashboard_diff": dashboard_recount_diff(),
     }

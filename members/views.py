@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -21,7 +20,7 @@ from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from core.dates import today
 from core.numbers import as_id, is_number
 from core.paging import CappedPaginator
-from core.versioning import VersionConflict, changed_fields, version_claim, version_parse
+from core.versioning import VersionConflict, changed_fields, form_version, page_conflict, page_edit
 from members import exports, import_jobs, imports, services
 from members.choices import ImportStatus, Stage, TransferKind, TransferStatus
 from members.forms import (
@@ -231,15 +230,12 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     conflict = None
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                expected = version_parse(request.POST.get("row_version"))
-                if expected is not None:
-                    version_claim(member, expected)  # #17.3: a stale copy never overwrites
+            with page_edit(request, member):  # #17.3: a stale copy never overwrites
                 services.member_update(member=member, recorded_by=request.user, **form.member_fields())
         except VersionConflict:
             current = Member.objects.get(pk=member.pk)
             shown = [(n, form.fields[n].label) for n in form.member_fields() if n in form.fields]
-            conflict = {"changes": changed_fields(current, form.member_fields(), shown), "version": current.row_version}
+            conflict = page_conflict(current, changed_fields(current, form.member_fields(), shown))
         except ValidationError as exc:
             _attach_errors(form, exc)
         else:
@@ -250,7 +246,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "member": member,
         "title": f"编辑 {member.name}",
         "conflict": conflict,
-        "row_version": (conflict or {}).get("version") or request.POST.get("row_version") or member.row_version,
+        "row_version": form_version(request, member, conflict),
     }
     return render(request, "members/form.html", context, status=409 if conflict else 200)
 

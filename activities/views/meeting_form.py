@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 
@@ -36,7 +35,7 @@ from activities.views._common import attach_errors, meeting_for, organization_fo
 from core.access import CHANGE, VIEW
 from core.dates import today
 from core.numbers import as_id, is_number
-from core.versioning import VersionConflict, changed_fields, version_claim, version_parse
+from core.versioning import VersionConflict, changed_fields, form_version, page_conflict, page_edit
 from members.models import Member
 from organizations.choices import OrgType
 from organizations.models import Organization
@@ -177,10 +176,7 @@ def _meeting_form(request: HttpRequest, org: Organization, meeting: Meeting | No
         )
     finish = "finish" in post
     try:
-        with transaction.atomic():
-            expected_version = version_parse(post.get("row_version"))
-            if meeting is not None and expected_version is not None:
-                version_claim(meeting, expected_version)  # #17.3: a stale copy never overwrites
+        with page_edit(request, meeting):  # #17.3: a stale copy never overwrites
             saved = meeting_save(
                 user=request.user,
                 organization=org,
@@ -201,12 +197,13 @@ def _meeting_form(request: HttpRequest, org: Organization, meeting: Meeting | No
             typed=typed,
             guests=guests,
             resolutions=typed_res or [_blank_resolution()],
-            conflict={
-                "changes": changed_fields(
+            conflict=page_conflict(
+                current,
+                changed_fields(
                     current, form.cleaned_data, [(name, form.fields[name].label) for name in CONFLICT_FIELDS]
                 ),
-                "version": current.row_version,
-            },
+                note="基本信息相同；出席、请假或决议可能已被修改，请打开当前记录核对。",
+            ),
             status=409,
         )
     except ValidationError as exc:
@@ -325,9 +322,7 @@ def _render_form(
         "type_label": MeetingType(meeting_type).label,
         # The version this form edits: the one first loaded, kept across re-renders; after a
         # conflict the current one (saving again then overwrites knowingly).
-        "row_version": (conflict or {}).get("version")
-        or request.POST.get("row_version")
-        or (meeting.row_version if meeting is not None else ""),
+        "row_version": form_version(request, meeting, conflict),
         "conflict": conflict,
     }
     return render(request, "activities/meeting_form.html", context, status=status)

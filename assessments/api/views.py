@@ -74,7 +74,7 @@ from audit.services import audit_log
 from core.access import CHANGE, VIEW, get_for_user
 from core.api.filters import validated_filterset
 from core.api.mixins import GatedViewMixin, StrictQueryParamsMixin
-from core.api.versioning import versioned_edit, with_etag
+from core.api.versioning import IF_MATCH_PARAMETER, PRECONDITION_RESPONSES, versioned_edit, with_etag
 from core.numbers import is_number
 from organizations.models import Organization
 
@@ -232,17 +232,23 @@ class RatingViewSet(GatedViewMixin, mixins.ListModelMixin, viewsets.GenericViewS
             )
             .get(pk=rating.pk)
         )
-        return Response(s.RatingDetailOutput(rating).data)
+        return with_etag(Response(s.RatingDetailOutput(rating).data), rating)
 
     def retrieve(self, request: Request, pk: Any = None) -> Response:
         return self._detail(self._rating())
 
-    @extend_schema(request=s.ScoresInput, responses={200: s.RatingDetailOutput})
+    @extend_schema(
+        request=s.ScoresInput,
+        parameters=[IF_MATCH_PARAMETER],
+        responses={200: s.RatingDetailOutput, **PRECONDITION_RESPONSES},
+    )
     @action(detail=True, methods=["post"], url_path="self-score")
     def self_score(self, request: Request, pk: Any = None) -> Response:
         rating = self._rating()
         scores = _input(s.ScoresInput, request).as_mapping(review=False)
-        return self._detail(rating_self_score(rating=rating, user=request.user, scores=scores))
+        with versioned_edit(request, rating):  # If-Match: 428 without, 412 when stale (#17.3)
+            rating = rating_self_score(rating=rating, user=request.user, scores=scores)
+        return self._detail(rating)
 
     @extend_schema(request=None, responses={200: s.RatingDetailOutput})
     @action(detail=True, methods=["post"])
@@ -261,12 +267,18 @@ class RatingViewSet(GatedViewMixin, mixins.ListModelMixin, viewsets.GenericViewS
         reason = _input(s.ReasonInput, request).validated_data["reason"]
         return Response(s.RatingOutput(rating_return(rating=rating, user=request.user, reason=reason)).data)
 
-    @extend_schema(request=s.ScoresInput, responses={200: s.RatingDetailOutput})
+    @extend_schema(
+        request=s.ScoresInput,
+        parameters=[IF_MATCH_PARAMETER],
+        responses={200: s.RatingDetailOutput, **PRECONDITION_RESPONSES},
+    )
     @action(detail=True, methods=["post"])
     def review(self, request: Request, pk: Any = None) -> Response:
         rating = self._rating()
         scores = _input(s.ScoresInput, request).as_mapping(review=True)
-        return self._detail(rating_review(rating=rating, user=request.user, scores=scores))
+        with versioned_edit(request, rating):  # If-Match: 428 without, 412 when stale (#17.3)
+            rating = rating_review(rating=rating, user=request.user, scores=scores)
+        return self._detail(rating)
 
     @extend_schema(request=s.PublicityInput, responses={200: s.RatingOutput})
     @action(detail=True, methods=["post"], url_path="start-publicity")

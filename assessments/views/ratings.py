@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from django.contrib import messages
@@ -43,6 +44,7 @@ from assessments.services.ratings import (
 from assessments.views.base import bad_query, errors_to_form, flash_errors, paginate
 from core.access import CHANGE, VIEW, get_for_user, get_scope
 from core.dates import today
+from core.versioning import VersionConflict, changed_values, form_version, page_conflict, page_edit
 from organizations.choices import OrgType
 from organizations.models import Organization
 
@@ -144,11 +146,31 @@ def _parse_scores(post: Any, entries: list[RatingEntry], *, review: bool) -> dic
             values["reason"] = post.get(f"reason-{entry.indicator_id}", "")
         else:
             values["note"] = post.get(f"note-{entry.indicator_id}", "")
-            values["evidence_text"] = post.get(f"evidence-{entry.indicator_id}", "")
+            if f"evidence-{entry.indicator_id}" in post:  # the page has no such field: keep what the API wrote
+                values["evidence_text"] = post[f"evidence-{entry.indicator_id}"]
         scores[entry.indicator_id] = values
     return scores
 
 
+def score_changes(entries: list[RatingEntry], post: Any, *, review: bool) -> list[tuple[str, Any, Any]]:
+    """(label, saved, typed) of the scores a self-assessment or review form posted (#17.3)."""
+    rows: list[tuple[str, Any, Any]] = []
+    for entry in entries:
+        key = f"points-{entry.indicator_id}"
+        if key not in post:
+            continue
+        name = f"{entry.indicator.code} {entry.indicator.name}"
+        if review:
+            rows.append((f"{name} · 审核分", entry.review_points, post.get(key)))
+            rows.append((f"{name} · 调整理由", entry.review_reason, post.get(f"reason-{entry.indicator_id}")))
+        else:
+            rows.append((f"{name} · 自评分", entry.self_points, post.get(key)))
+            rows.append((f"{name} · 说明", entry.self_note, post.get(f"note-{entry.indicator_id}")))
+    return rows
+
+
+# The actions that edit the scores carry the version (#17.3); the others are steps guarded by the status.
+VERSIONED_ACTIONS = {"self_score", "review"}
 RATING_ACTIONS = {
     "self_score",
     "submit",
@@ -231,10 +253,23 @@ def rating_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("indicator__section__order", "indicator__order", "pk")
     )
     forms: dict[str, Any] = {}
+    conflict = None
     if request.method == "POST":
+        action = request.POST.get("action", "")
         try:
-            if _rating_post(request, rating, entries, forms):
+            with page_edit(request, rating) if action in VERSIONED_ACTIONS else nullcontext():
+                done = _rating_post(request, rating, entries, forms)
+            if done:
                 return redirect("assessments:rating-detail", pk=pk)
+        except VersionConflict:
+            current = Rating.objects.get(pk=pk)
+            fresh = list(
+                current.entries.select_related("indicator").order_by(
+                    "indicator__section__order", "indicator__order", "pk"
+                )
+            )
+            changes = changed_values(score_changes(fresh, request.POST, review=action == "review"))
+            conflict = page_conflict(current, changes, note="分数相同；评定的状态可能已变化，请核对。")
         except ValidationError as exc:
             flash_errors(request, exc)
             target = forms.get(request.POST.get("action", ""))
@@ -275,5 +310,7 @@ def rating_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "comment_form": forms.get("comment") or CommentForm(),
         "evidence_form": forms.get("evidence") or EvidenceForm(),
         "bands": list(rating.round.scheme.bands.order_by("-min_points")),
+        "conflict": conflict,
+        "row_version": form_version(request, rating, conflict),
     }
-    return render(request, "assessments/rating_detail.html", context)
+    return render(request, "assessments/rating_detail.html", context, status=409 if conflict else 200)

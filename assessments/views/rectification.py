@@ -25,6 +25,7 @@ from assessments.views.base import bad_query, errors_to_form, paginate
 from core.access import CHANGE, VIEW, get_for_user, get_scope, refuse_read_only, user_can
 from core.dates import today
 from core.numbers import as_id, is_number
+from core.versioning import VersionConflict, changed_values, form_version, page_conflict, page_edit
 from organizations.models import Organization
 
 
@@ -89,25 +90,28 @@ def rectification_detail(request: HttpRequest, pk: int) -> HttpResponse:
     submit_form = RectificationSubmitForm(request.POST if action == "submit" else None)
     sign_form = SignOffForm(request.POST if action == "sign_off" else None)
     evidence_form = EvidenceForm(request.POST, request.FILES) if action == "evidence" else EvidenceForm()
+    conflict = None
     if request.method == "POST":
         refuse_read_only(request.user)
         try:
             if action == "submit" and submit_form.is_valid():
-                rectification_submit(
-                    item=item,
-                    user=request.user,
-                    completion_note=submit_form.cleaned_data["completion_note"],
-                    completed_on=submit_form.cleaned_data["completed_on"],
-                )
+                with page_edit(request, item):  # #17.3: reported against the item as loaded
+                    rectification_submit(
+                        item=item,
+                        user=request.user,
+                        completion_note=submit_form.cleaned_data["completion_note"],
+                        completed_on=submit_form.cleaned_data["completed_on"],
+                    )
                 messages.success(request, "整改情况已报送")
                 return redirect("assessments:rectification-detail", pk=pk)
             if action == "sign_off" and sign_form.is_valid():
-                rectification_sign_off(
-                    item=item,
-                    user=request.user,
-                    accept=sign_form.cleaned_data["accept"],
-                    note=sign_form.cleaned_data["note"],
-                )
+                with page_edit(request, item):  # #17.3: signed off as the reviewer saw it
+                    rectification_sign_off(
+                        item=item,
+                        user=request.user,
+                        accept=sign_form.cleaned_data["accept"],
+                        note=sign_form.cleaned_data["note"],
+                    )
                 messages.success(request, "验收结果已保存")
                 return redirect("assessments:rectification-detail", pk=pk)
             if action == "evidence" and evidence_form.is_valid():
@@ -124,6 +128,13 @@ def rectification_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("assessments:rectification-detail", pk=pk)
             if action not in ("submit", "sign_off", "evidence"):
                 return HttpResponseBadRequest("未知操作")
+        except VersionConflict:
+            item = RectificationItem.objects.select_related("organization", "source_report").get(pk=pk)
+            conflict = page_conflict(
+                item,
+                changed_values(_typed_against(item, action, request.POST)),
+                note="他人修改了这项整改（见上方当前内容），请核对后再提交。",
+            )
         except ValidationError as exc:
             target = {"submit": submit_form, "sign_off": sign_form, "evidence": evidence_form}[action]
             errors_to_form(target, exc)
@@ -141,5 +152,28 @@ def rectification_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "sign_form": sign_form,
             "evidence_form": evidence_form,
             "overdue": item.status == RectificationStatus.OPEN and item.deadline < today(),
+            "conflict": conflict,
+            "row_version": form_version(request, item, conflict),
         },
+        status=409 if conflict else 200,
     )
+
+
+def _typed_against(item: RectificationItem, action: str, post: Any) -> list[tuple[str, Any, Any]]:
+    """(label, saved, typed) for a stale 报送 or 验收 (#17.3): what the other person saved against
+    what this user typed (the record above the forms shows the rest as it is now)."""
+    if action == "submit":
+        return [
+            ("整改完成情况", item.completion_note, post.get("completion_note")),
+            ("完成日期", item.completed_on, post.get("completed_on")),
+        ]
+    verdicts = {"1": "同意销号", "0": "不予销号，退回整改"}
+    saved = ""
+    if item.status == RectificationStatus.CLOSED:
+        saved = verdicts["1"]
+    elif item.reviewed_at is not None:
+        saved = verdicts["0"]
+    return [
+        ("验收结论", saved, verdicts.get(post.get("accept", ""), "")),
+        ("验收意见", item.review_note, post.get("note")),
+    ]

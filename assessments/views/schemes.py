@@ -25,6 +25,7 @@ from assessments.services.schemes import (
 from assessments.views.base import bad_query, errors_to_form, flash_errors, paginate
 from core.access import CHANGE, VIEW, get_for_user, refuse_read_only, user_can
 from core.numbers import is_number
+from core.versioning import VersionConflict, changed_values, form_version, page_conflict, page_edit
 from organizations.choices import OrgType
 from organizations.models import Organization
 
@@ -187,6 +188,84 @@ def _with_blank_rows(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+SCHEME_LABELS = {
+    "name": "方案名称",
+    "year": "适用年度",
+    "org_type": "适用组织类别",
+    "total_points": "满分",
+    "publicity_days": "公示天数",
+    "description": "说明",
+}
+INDICATOR_LABELS = {
+    "name": "名称",
+    "kind": "类型",
+    "method": "评分方式",
+    "metric_code": "系统指标",
+    "mapping_text": "分档",
+    "threshold": "阈值",
+    "max_points": "分值",
+    "veto_cap_stars": "否决后最高星级",
+}
+BAND_LABELS = {
+    "label": "名称",
+    "min_points": "最低分",
+    "max_points": "最高分",
+    "required_indicator": "必备指标",
+    "quota_percent": "名额比例",
+}
+
+
+def _by_key(rows: list[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]]:
+    return {str(row.get(key)): row for row in rows}
+
+
+def _pairs(saved: list[dict[str, Any]], typed: list[dict[str, Any]], key: str) -> list[tuple[str, dict, dict]]:
+    """Rows of both lists matched by ``key``, in the saved order, then the typed-only ones."""
+    a, b = _by_key(saved, key), _by_key(typed, key)
+    return [(k, a.get(k, {}), b.get(k, {})) for k in [*a, *(k for k in b if k not in a)]]
+
+
+def _shown(row: dict[str, Any], name: str) -> Any:
+    value = row.get(name)
+    if name == "kind" and value in IndicatorKind.values:
+        return IndicatorKind(value).label
+    if name == "method" and value in ScoringMethod.values:
+        return ScoringMethod(value).label
+    if name == "org_type" and value in OrgType.values:
+        return OrgType(value).label
+    if name == "mapping_text":
+        return ", ".join(f"{step['min']}:{step['points']}" for step in row.get("mapping") or [])
+    return value
+
+
+def scheme_changes(saved: dict[str, Any], typed: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(label, saved, typed) for every field of a scheme structure, matched section by section
+    and indicator by indicator on their codes and bands on their stars (#17.3 conflict table)."""
+    rows = [(label, _shown(saved, name), _shown(typed, name)) for name, label in SCHEME_LABELS.items()]
+    for code, a, b in _pairs(saved.get("sections", []), typed.get("sections", []), "code"):
+        if not a or not b:
+            rows.append((f"板块 {code}", a.get("name", "（无此板块）"), b.get("name", "（无此板块）")))
+            continue
+        rows += [
+            (f"板块 {code} · 名称", a["name"], b["name"]),
+            (f"板块 {code} · 分值", a["max_points"], b["max_points"]),
+        ]
+        for icode, ia, ib in _pairs(a.get("indicators", []), b.get("indicators", []), "code"):
+            if not ia or not ib:
+                rows.append((f"指标 {icode}", ia.get("name", "（无此指标）"), ib.get("name", "（无此指标）")))
+                continue
+            rows += [
+                (f"指标 {icode} · {label}", _shown(ia, name), _shown(ib, name))
+                for name, label in INDICATOR_LABELS.items()
+            ]
+    for stars, a, b in _pairs(saved.get("bands", []), typed.get("bands", []), "stars"):
+        if not a or not b:
+            rows.append((f"{stars} 星档次", a.get("min_points", "（无此档次）"), b.get("min_points", "（无此档次）")))
+            continue
+        rows += [(f"{stars} 星档次 · {label}", a.get(name), b.get(name)) for name, label in BAND_LABELS.items()]
+    return rows
+
+
 @login_required
 def scheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
     scheme = get_for_user(AssessmentScheme.objects.select_related("organization"), request.user, CHANGE, pk=pk)
@@ -195,10 +274,15 @@ def scheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("assessments:scheme-detail", pk=pk)
     data = scheme_structure(scheme)
     errors: list[str] = []
+    conflict = None
     if request.method == "POST":
         data = _structure_from_post(request.POST, data)
         try:
-            scheme_save(organization=scheme.organization, data=data, scheme=scheme, user=request.user)
+            with page_edit(request, scheme):  # #17.3: a stale copy never overwrites
+                scheme_save(organization=scheme.organization, data=data, scheme=scheme, user=request.user)
+        except VersionConflict:
+            current = AssessmentScheme.objects.get(pk=pk)
+            conflict = page_conflict(current, changed_values(scheme_changes(scheme_structure(current), data)))
         except ValidationError as exc:
             errors = exc.messages
         else:
@@ -211,9 +295,12 @@ def scheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "scheme": scheme,
             "data": _with_blank_rows(data),
             "errors": errors,
+            "conflict": conflict,
+            "row_version": form_version(request, scheme, conflict),
             "org_types": OrgType.choices,
             "kinds": IndicatorKind.choices,
             "methods": ScoringMethod.choices,
             "metrics": list(METRICS.values()),
         },
+        status=409 if conflict else 200,
     )

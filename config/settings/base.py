@@ -193,7 +193,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": PB_BROKER_VISIBILITY_TIMEOUT}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": PB_BROKER_VISIBILITY_TIMEOUT,
+        # Each worker looks for expired unacknowledged tasks every 10 s (kombu's default scans only
+        # every tenth time, so redelivery came up to 100 s after the timeout): a dead worker's task
+        # is handed on within CELERY_VISIBILITY_TIMEOUT + 10 s (tests/dashboard/test_outbox_faults.py).
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+    }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
@@ -72,3 +73,18 @@ def versioned_edit(request: Any, obj: Any) -> Iterator[None]:
 def versioned_call(request: Any, obj: Any, edit: Callable[[], T]) -> T:
     with versioned_edit(request, obj):
         return edit()
+
+
+# For the POST actions that edit a versioned record (a rating's scores, a dues re-fix): the schema
+# the PUT/PATCH operations get from core/api/schema.py.
+IF_MATCH_PARAMETER = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="修改已有记录时必填：GET 时响应中的 ETag（#17.3）",
+)
+PRECONDITION_RESPONSES = {
+    412: OpenApiResponse(description="记录已被他人修改（If-Match 过期），未作修改"),
+    428: OpenApiResponse(description="须带 If-Match 请求头"),
+}

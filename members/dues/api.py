@@ -5,6 +5,7 @@ starts from the access gate; foreign objects are 404; bad input is a 400 with Ch
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,13 @@ from rest_framework.views import APIView
 from core import dates
 from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from core.api.mixins import GatedViewMixin, StrictQueryParamsMixin
+from core.api.versioning import (
+    IF_MATCH_PARAMETER,
+    PRECONDITION_RESPONSES,
+    PreconditionFailed,
+    versioned_edit,
+    with_etag,
+)
 from core.numbers import as_id, is_number
 from members.api.serializers import StrictInputSerializer
 from members.choices import DuesCategory
@@ -407,28 +415,43 @@ class DuesFixingViewSet(
         qs = self.gated_queryset().select_related("member").prefetch_related("income_items")
         return qs.order_by("-year", "member__name", "member_id")
 
-    @extend_schema(request=DuesFixingInputSerializer, responses={201: DuesFixingOutputSerializer})
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        fixing = self.get_object()
+        return with_etag(Response(self.get_serializer(fixing).data), fixing)
+
+    @extend_schema(
+        request=DuesFixingInputSerializer,
+        parameters=[IF_MATCH_PARAMETER],
+        responses={201: DuesFixingOutputSerializer, **PRECONDITION_RESPONSES},
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # A re-fix (``replace``) of a year already fixed names the fixing it replaces: ``If-Match``
+        # with its ETag (428 without, 412 when somebody re-fixed it since, #17.3).
         serializer = DuesFixingInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         member = _member_for(request.user, data["member"])
         items = [(item["kind"], item["amount"]) for item in data.get("income_items") or []]
-        fixing = dues_fixing_create(
-            member=member,
-            year=data["year"],
-            category=data["category"],
-            base=data.get("base"),
-            income_items=items or None,
-            amount=data.get("amount"),
-            voluntary_amount=data.get("voluntary_amount"),
-            fixed_on=data.get("fixed_on") or dates.today(),
-            fixed_by=request.user,
-            note=data["note"],
-            replace=data["replace"],
-        )
+        current = DuesFixing.objects.filter(member=member, year=data["year"]).first()
+        if current is None and request.headers.get("If-Match"):
+            raise PreconditionFailed()  # the fixing it names is gone
+        checked = current is not None and (data["replace"] or request.headers.get("If-Match"))
+        with versioned_edit(request, current) if checked else nullcontext():
+            fixing = dues_fixing_create(
+                member=member,
+                year=data["year"],
+                category=data["category"],
+                base=data.get("base"),
+                income_items=items or None,
+                amount=data.get("amount"),
+                voluntary_amount=data.get("voluntary_amount"),
+                fixed_on=data.get("fixed_on") or dates.today(),
+                fixed_by=request.user,
+                note=data["note"],
+                replace=data["replace"],
+            )
         fixing = DuesFixing.objects.select_related("member").prefetch_related("income_items").get(pk=fixing.pk)
-        return Response(DuesFixingOutputSerializer(fixing).data, status=status.HTTP_201_CREATED)
+        return with_etag(Response(DuesFixingOutputSerializer(fixing).data, status=status.HTTP_201_CREATED), fixing)
 
 
 # --- Approvals ----------------------------------------------------------------------------------

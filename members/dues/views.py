@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,6 +27,7 @@ from audit.throttle import refused_page
 from core import dates
 from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from core.numbers import as_id, is_number
+from core.versioning import VERSION_FIELD, VersionConflict, changed_values, page_conflict, replace_claim, version_parse
 from core.xlsx import new_workbook
 from members.choices import DuesCategory
 from members.dues import import_jobs, imports
@@ -122,9 +124,7 @@ def _month_nav(month: date) -> dict[str, date]:
 @login_required
 def dues_index(request: HttpRequest) -> HttpResponse:
     """党费: the organizations this user looks after; straight to the branch when there is one."""
-    orgs = list(
-        Organization.objects.filter(path__in=get_scope(request.user).reading_paths()).order_by("path")
-    )
+    orgs = list(Organization.objects.filter(path__in=get_scope(request.user).reading_paths()).order_by("path"))
     if len(orgs) == 1:
         return redirect("dues:org", pk=orgs[0].pk)
     if not orgs and get_scope(request.user).member_id:
@@ -331,12 +331,17 @@ def dues_fixings(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @_handle_bad_request
 def dues_fix(request: HttpRequest, pk: int) -> HttpResponse:
-    """Fix one member's monthly amount for a year: the base directly, or from income items."""
+    """Fix one member's monthly amount for a year: the base directly, or from income items.
+
+    The form names the fixing it was loaded with (#17.3: hidden ``fixing``, ``fixing_year`` and
+    ``row_version``); a re-fix against a fixing somebody else saved meanwhile is refused with
+    what changed, keeping what was typed."""
     member = get_for_user(Member.objects.select_related("organization"), request.user, CHANGE, pk=pk)
     year = _year_arg(request)
     existing = DuesFixing.objects.filter(member=member, year=year).prefetch_related("income_items").first()
     initial = {"year": year, "category": member.dues_category, "fixed_on": dates.today(), "base_mode": BaseMode.DIRECT}
     form = FixingForm(request.POST or None, initial=initial)
+    conflict = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         items = form.income_items() if data["base_mode"] == BaseMode.ITEMS else []
@@ -344,24 +349,50 @@ def dues_fix(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, "请至少填写一项收入")
         else:
             try:
-                dues_fixing_create(
-                    member=member,
-                    year=data["year"],
-                    category=data["category"],
-                    base=data["base"] if data["base_mode"] == BaseMode.DIRECT else None,
-                    income_items=items or None,
-                    amount=data["amount"],
-                    voluntary_amount=data["voluntary_amount"],
-                    fixed_on=data["fixed_on"],
-                    fixed_by=request.user,
-                    note=data["note"],
-                    replace=data["replace"],
+                with transaction.atomic():
+                    current = DuesFixing.objects.select_for_update().filter(member=member, year=data["year"]).first()
+                    if VERSION_FIELD in request.POST:
+                        replace_claim(current, *_fixing_seen(request.POST, data["year"]))
+                    dues_fixing_create(
+                        member=member,
+                        year=data["year"],
+                        category=data["category"],
+                        base=data["base"] if data["base_mode"] == BaseMode.DIRECT else None,
+                        income_items=items or None,
+                        amount=data["amount"],
+                        voluntary_amount=data["voluntary_amount"],
+                        fixed_on=data["fixed_on"],
+                        fixed_by=request.user,
+                        note=data["note"],
+                        replace=data["replace"],
+                    )
+            except VersionConflict:
+                existing = (
+                    DuesFixing.objects.filter(member=member, year=data["year"]).prefetch_related("income_items").first()
+                )
+                year = data["year"]
+                conflict = page_conflict(
+                    existing,
+                    changed_values(_fixing_changes(existing, data)),
+                    note="他人已删除该年度的核定。" if existing is None else "",
                 )
             except ValidationError as exc:
                 _attach(form, exc)
             else:
                 messages.success(request, f"已核定 {member.name} {data['year']} 年度党费")
                 return redirect(f"{reverse('dues:member', args=[member.pk])}?year={data['year']}")
+    if conflict is not None or VERSION_FIELD not in request.POST:
+        # The fixing this form re-fixes: as loaded, or after a conflict the current one.
+        seen = {
+            "fixing": existing.pk if existing else 0,
+            "year": year,
+            "version": existing.row_version if existing else 0,
+        }
+    else:
+        seen = {
+            k: request.POST.get(name, "")
+            for k, name in (("fixing", "fixing"), ("year", "fixing_year"), ("version", VERSION_FIELD))
+        }
     return render(
         request,
         "members/dues/fix.html",
@@ -370,14 +401,46 @@ def dues_fix(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "year": year,
             "existing": existing,
+            "conflict": conflict,
+            "seen": seen,
             "items": [
                 (field, EFFECT_LABELS[INCOME_EFFECTS[kind][0]], INCOME_EFFECTS[kind][1])
                 for kind, field in zip(IncomeKind.values, form.item_fields(), strict=True)
             ],
             "categories": DuesCategory.choices,
         },
-        status=400 if form.errors else 200,
+        status=409 if conflict else 400 if form.errors else 200,
     )
+
+
+def _fixing_seen(post: Any, year: int) -> tuple[int, int]:
+    """(pk, version) of the fixing the form was loaded with for ``year``; (0, 0) when it showed
+    none, or showed another year's (the year was changed in the form)."""
+    seen_pk, seen_version = version_parse(post.get("fixing")) or 0, version_parse(post.get(VERSION_FIELD)) or 0
+    if str(post.get("fixing_year", "")) != str(year):
+        return 0, 0
+    return seen_pk, seen_version
+
+
+def _fixing_changes(current: DuesFixing | None, data: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(label, saved, typed) of a stale re-fix (#17.3)."""
+    saved_items = {item.kind: item.amount for item in current.income_items.all()} if current else {}
+    category = dict(DuesCategory.choices)
+    rows: list[tuple[str, Any, Any]] = [
+        ("党费类别", current.get_category_display() if current else "", category.get(data["category"], "")),
+        ("基数来源", current.get_base_mode_display() if current else "", BaseMode(data["base_mode"]).label),
+    ]
+    if data["base_mode"] == BaseMode.DIRECT:
+        rows.append(("计算基数（元/月）", current.base if current else None, data["base"]))
+    else:
+        rows += [(label, saved_items.get(kind), data.get(f"item_{kind}")) for kind, label in IncomeKind.choices]
+    if data.get("amount") is not None:
+        rows.append(("月缴金额（元）", current.monthly_amount if current else None, data["amount"]))
+    rows += [
+        ("核定日期", current.fixed_on if current else None, data["fixed_on"]),
+        ("备注", current.note if current else "", data["note"]),
+    ]
+    return rows
 
 
 def _attach(form: Any, exc: ValidationError) -> None:

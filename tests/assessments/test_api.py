@@ -11,6 +11,7 @@ from assessments.models import InspectionReport, Rating, RectificationItem
 from assessments.periods import quarter_period
 from assessments.seeds import district_branch_scheme
 from assessments.services.reports import inspection_report_generate
+from tests.api_helpers import if_match
 from tests.assessments.helpers import active_scheme, ids, small_scheme_data
 from tests.factories import make_org
 
@@ -81,20 +82,28 @@ def test_rating_steps_through_the_api(cast):
         {"indicator": i["D1"], "points": "0"},
         {"indicator": i["V1"], "points": "0"},
     ]
-    assert admin.post(url + "self-score/", {"scores": scores}, format="json").status_code == 403
-    response = secretary.post(url + "self-score/", {"scores": scores}, format="json")
+    assert admin.post(url + "self-score/", {"scores": scores}, format="json", **if_match(admin, url)).status_code == 403
+    response = secretary.post(url + "self-score/", {"scores": scores}, format="json", **if_match(secretary, url))
     assert response.status_code == 200 and response.json()["self_total"] == "10.00"
     assert (
         secretary.post(
-            url + "self-score/", {"scores": [{"indicator": i["M1"], "points": "99"}]}, format="json"
+            url + "self-score/",
+            {"scores": [{"indicator": i["M1"], "points": "99"}]},
+            format="json",
+            **if_match(secretary, url),
         ).status_code
         == 400
     )
     assert secretary.post(url + "submit/").json()["status"] == "submitted"
-    response = admin.post(url + "review/", {"scores": [{"indicator": i["M1"], "points": "6"}]}, format="json")
+    response = admin.post(
+        url + "review/", {"scores": [{"indicator": i["M1"], "points": "6"}]}, format="json", **if_match(admin, url)
+    )
     assert response.status_code == 400 and "须填写理由" in str(response.json())
     response = admin.post(
-        url + "review/", {"scores": [{"indicator": i["M1"], "points": "6", "reason": "材料不全"}]}, format="json"
+        url + "review/",
+        {"scores": [{"indicator": i["M1"], "points": "6", "reason": "材料不全"}]},
+        format="json",
+        **if_match(admin, url),
     )
     assert response.status_code == 200 and response.json()["review_total"] == "8.00"
     response = admin.post(url + "start-publicity/", {"start": "2026-02-02"}, format="json")

@@ -1,5 +1,6 @@
 """The outbox of the summary tables (#17.4): marks written with the change, drained after the
-commit, and repaired by the sweeper when a refresh fails or its worker dies."""
+commit, and repaired by the sweeper when a refresh fails or its worker dies (a real worker killed
+with kill -9: tests/dashboard/test_outbox_faults.py)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ def test_committed_change_is_refreshed_and_its_marks_removed(built, django_captu
     assert verify_facts() == []
 
 
+@pytest.mark.services  # #17: runs in CI against PostgreSQL and Redis like the other write-path fault tests
 def test_a_refresh_that_raises_after_commit_is_repaired_by_the_sweeper(
     built, monkeypatch, django_capture_on_commit_callbacks
 ):

@@ -5,8 +5,20 @@ migrates it, seeds a small tree with one secretary login per writer and one org_
 reader, starts ``gunicorn -w N`` on ``--port`` and one Celery worker against it (both stopped at
 the end, by their own process ids), then: W writers record ``--writes`` meetings through the API
 (each with an ``Idempotency-Key``; ``--double`` of them sent twice at once) while R readers poll the
-root dashboard. Prints throughput, p50/p95/p99 and status counts per kind, then the verdicts:
-``audit_verify`` and forked links, duplicated meetings, and the dashboard against a full recount.
+root dashboard, and ``--probe-pairs`` pairs of clients load the same meeting and both save it with
+their ``If-Match`` (the lost-update probe). Faults during the run:
+
+- ``--restart-db-at S``: S seconds into the load, run ``--restart-db-cmd`` (default
+  ``pg_ctlcluster --skip-systemctl-redirect <version> main restart``). On a machine others share,
+  pass a command that only cuts this bench's connections instead, e.g.
+  ``--restart-db-cmd "psql -h 127.0.0.1 -U postgres -c \"SELECT pg_terminate_backend(pid) FROM
+  pg_stat_activity WHERE datname='pb_bench_concurrency' AND pid<>pg_backend_pid()\""``;
+- ``--kill-worker-at S``: ``kill -9`` the Celery worker this command started (its whole process
+  group) and start a new one.
+
+Prints throughput, p50/p95/p99 and status counts per kind, then the verdicts after the faults:
+``audit_verify`` and forked links, duplicated and missing meetings, silent losses of the probe (a
+2xx whose change is not in the final row), and the dashboard against a full recount.
 Not a test: nothing here asserts a duration.
 """
 
@@ -14,10 +26,15 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +42,7 @@ import psycopg2
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from demo.concurrency import concurrency_seed, concurrency_verify, http, login, run_load, summary_rows
+from demo.concurrency import RETRIES, concurrency_seed, concurrency_verify, http, login, run_load, summary_rows
 from demo.management.commands.bench import _server_url, _with_db
 
 
@@ -43,6 +60,20 @@ class Command(BaseCommand):
         parser.add_argument("--db", default="pb_bench_concurrency")
         parser.add_argument("--reuse", action="store_true", help="沿用已有临时库（不重建）")
         parser.add_argument("--drop", action="store_true", help="结束后删除临时库")
+        parser.add_argument("--probe-pairs", type=int, default=20, help="丢失更新探测：两客户端同时保存同一会议的次数")
+        parser.add_argument(
+            "--restart-db-at", type=float, default=None, help="运行到第几秒时重启数据库（执行 --restart-db-cmd）"
+        )
+        parser.add_argument(
+            "--restart-db-cmd",
+            default="",
+            help="重启数据库的命令（默认 pg_ctlcluster --skip-systemctl-redirect <版本> main restart）；"
+            "共用的机器上请改为只断开本基准库连接的命令",
+        )
+        parser.add_argument(
+            "--kill-worker-at", type=float, default=None, help="运行到第几秒时 kill -9 Celery worker 并另起一个"
+        )
+        parser.add_argument("--sweep-seconds", type=int, default=30, help="本次运行中看板清扫（beat）的间隔")
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--inside-seed", default="", help="（内部使用）")
         parser.add_argument("--inside-verify", default="", help="（内部使用）")
@@ -56,7 +87,7 @@ class Command(BaseCommand):
             return
         if opts["inside_verify"]:
             path = Path(opts["inside_verify"])
-            verdict = concurrency_verify(keys_created=json.loads(path.read_text(encoding="utf-8"))["keys_created"])
+            verdict = concurrency_verify(**json.loads(path.read_text(encoding="utf-8")))
             path.write_text(json.dumps(verdict), encoding="utf-8")
             return
         if opts["writers"] < 1 or opts["readers"] < 0 or opts["writes"] < opts["writers"]:
@@ -85,13 +116,17 @@ class Command(BaseCommand):
             "PB_REQUIRE_2FA": "false",
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "LOG_LEVEL": "WARNING",
+            "PB_DASHBOARD_SWEEP_SECONDS": str(opts["sweep_seconds"]),
         }
         manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
         bin_dir = Path(sys.executable).parent
         processes: list[subprocess.Popen] = []
+        faults: list[str] = []
+        scratch_dir = tempfile.mkdtemp(prefix="pb-bench-concurrency-")
+        restart_cmd = self._restart_command(opts) if opts["restart_db_at"] is not None else []
         try:
             subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)  # noqa: S603
-            with tempfile.TemporaryDirectory() as scratch:
+            with nullcontext(scratch_dir) as scratch:  # removed after the processes stop (the beat writes there)
                 plan_file = Path(scratch) / "plan.json"
                 self.stdout.write(f"准备数据（{name}）…")
                 subprocess.run(  # noqa: S603 - our own manage.py, validated ints
@@ -101,7 +136,7 @@ class Command(BaseCommand):
                 )  # fmt: skip
                 plan = json.loads(plan_file.read_text(encoding="utf-8"))
                 base = f"http://127.0.0.1:{opts['port']}"
-                processes = self._start(bin_dir, env, opts)
+                processes = self._start(bin_dir, env, opts, Path(scratch))
                 self._wait_ready(base, processes)
                 for spec in plan["writers"] + plan["readers"]:
                     spec["token"] = login(base, spec["username"])
@@ -110,34 +145,115 @@ class Command(BaseCommand):
                     f"运行：{len(plan['writers'])} 个写入者 × 共 {opts['writes']} 次会议录入（{opts['double']:.0%} 同时重复发送），"
                     f"{len(plan['readers'])} 个看板读取者；gunicorn -w {opts['web_workers']}，Celery worker ×1"
                 )
-                result = run_load(base=base, plan=plan, writes=opts["writes"], double=opts["double"], seed=opts["seed"])
+                timers = self._faults(opts, restart_cmd, bin_dir, env, Path(scratch), processes, faults)
+                for timer in timers:
+                    timer.start()
+                result = run_load(
+                    base=base, plan=plan, writes=opts["writes"], double=opts["double"], seed=opts["seed"],
+                    probe_pairs=opts["probe_pairs"],
+                )  # fmt: skip
+                for timer in timers:
+                    timer.cancel()
+                    if timer.is_alive():
+                        timer.join()
                 load_after = os.getloadavg()
-                verdict, waited = self._verify(manage, env, Path(scratch), result.keys_created)
+                verdict, waited = self._verify(
+                    manage, env, Path(scratch), result, wait=max(120, 4 * opts["sweep_seconds"])
+                )
         finally:
             for process in processes:
-                process.terminate()
-            for process in processes:
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+                self._stop(process)
+            shutil.rmtree(scratch_dir, ignore_errors=True)
             if opts["drop"]:
+                admin = self._reconnect(admin, server)  # a real restart closed it
                 with admin.cursor() as cursor:
                     cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.close()
-        self._print(result, verdict, waited, load_before, load_after)
+        self._print(result, verdict, waited, load_before, load_after, faults)
 
-    def _start(self, bin_dir: Path, env: dict[str, str], opts: dict[str, Any]) -> list[subprocess.Popen]:
+    @staticmethod
+    def _reconnect(admin: Any, server: str) -> Any:
+        try:
+            with admin.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            return admin
+        except psycopg2.Error:
+            fresh = psycopg2.connect(_with_db(server, "postgres"))
+            fresh.autocommit = True
+            return fresh
+
+    @staticmethod
+    def _restart_command(opts: dict[str, Any]) -> list[str]:
+        if opts["restart_db_cmd"]:
+            return shlex.split(opts["restart_db_cmd"])
+        versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
+        if not versions:
+            raise CommandError("找不到 /etc/postgresql/<版本>：请用 --restart-db-cmd 指定重启数据库的命令")
+        return ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "restart"]
+
+    def _faults(
+        self,
+        opts: dict[str, Any],
+        restart_cmd: list[str],
+        bin_dir: Path,
+        env: dict[str, str],
+        scratch: Path,
+        processes: list[subprocess.Popen],
+        log: list[str],
+    ) -> list[threading.Timer]:
+        """Timers for the faults, started with the load; each appends what it did to ``log``."""
+        started = time.monotonic()
+        timers = []
+
+        def restart_db() -> None:
+            done = subprocess.run(restart_cmd, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603 - the operator's command
+            log.append(
+                f"第 {time.monotonic() - started:.1f} 秒：重启数据库 `{shlex.join(restart_cmd)}` → 退出码 {done.returncode}"
+                + (f"（{done.stderr.strip()[:200]}）" if done.returncode else "")
+            )
+
+        def kill_worker() -> None:
+            old = processes[1]
+            os.killpg(old.pid, signal.SIGKILL)  # kill -9 the worker we started and its pool children
+            old.wait(timeout=30)
+            processes[1] = self._worker(bin_dir, env, scratch)
+            log.append(
+                f"第 {time.monotonic() - started:.1f} 秒：kill -9 Celery worker（进程组 {old.pid}），新 worker 进程 {processes[1].pid}"
+            )
+
+        if opts["restart_db_at"] is not None:
+            timers.append(threading.Timer(opts["restart_db_at"], restart_db))
+        if opts["kill_worker_at"] is not None:
+            timers.append(threading.Timer(opts["kill_worker_at"], kill_worker))
+        return timers
+
+    def _start(self, bin_dir: Path, env: dict[str, str], opts: dict[str, Any], scratch: Path) -> list[subprocess.Popen]:
         web = subprocess.Popen(  # noqa: S603 - fixed arguments, validated ints
             [str(bin_dir / "gunicorn"), "config.wsgi", "-w", str(opts["web_workers"]), "-b",
              f"127.0.0.1:{opts['port']}", "--timeout", "120", "--log-level", "warning"],
-            env=env, cwd=settings.BASE_DIR,
+            env=env, cwd=settings.BASE_DIR, start_new_session=True,
         )  # fmt: skip
-        worker = subprocess.Popen(  # noqa: S603
-            [str(bin_dir / "celery"), "-A", "config", "worker", "-c", "2", "-l", "WARNING", "-n", "bench@%h"],
-            env=env, cwd=settings.BASE_DIR,
+        return [web, self._worker(bin_dir, env, scratch)]
+
+    @staticmethod
+    def _worker(bin_dir: Path, env: dict[str, str], scratch: Path) -> subprocess.Popen:
+        """One Celery worker with its beat (the dashboard sweep), in its own process group so that
+        a kill reaches its pool children and nothing else."""
+        return subprocess.Popen(  # noqa: S603
+            [str(bin_dir / "celery"), "-A", "config", "worker", "-B", "-s", str(scratch / "beat-schedule"),
+             "-Q", ",".join(settings.PB_CELERY_QUEUES), "-c", "2", "-l", "WARNING", "-n", f"bench-{time.time_ns()}@%h"],
+            env=env, cwd=settings.BASE_DIR, start_new_session=True,
         )  # fmt: skip
-        return [web, worker]
+
+    @staticmethod
+    def _stop(process: subprocess.Popen) -> None:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)
 
     def _wait_ready(self, base: str, processes: list[subprocess.Popen]) -> None:
         deadline = time.monotonic() + 90
@@ -152,33 +268,47 @@ class Command(BaseCommand):
             time.sleep(0.5)
         raise CommandError("gunicorn 未在 90 秒内就绪")
 
-    def _verify(self, manage: list[str], env: dict[str, str], scratch: Path, keys: int) -> tuple[dict, float]:
+    def _verify(
+        self, manage: list[str], env: dict[str, str], scratch: Path, result: Any, *, wait: float
+    ) -> tuple[dict, float]:
         """Run the verdicts inside the scratch database; retry while the worker still refreshes."""
         started = time.monotonic()
         path = scratch / "verify.json"
         while True:
-            path.write_text(json.dumps({"keys_created": keys}), encoding="utf-8")
+            path.write_text(
+                json.dumps({"titles_created": result.titles_created, "probe": result.probe}), encoding="utf-8"
+            )
             subprocess.run([*manage, "bench_concurrency", f"--inside-verify={path}"], env=env, check=True)  # noqa: S603
             verdict = json.loads(path.read_text(encoding="utf-8"))
             waited = time.monotonic() - started
-            if verdict["dashboard_diff"] == 0 or waited > 120:
+            if verdict["dashboard_diff"] == 0 or waited > wait:
                 return verdict, waited
             time.sleep(5)
 
-    def _print(self, result: Any, verdict: dict, waited: float, before: tuple, after: tuple) -> None:
+    def _print(self, result: Any, verdict: dict, waited: float, before: tuple, after: tuple, faults: list[str]) -> None:
         out = self.stdout.write
         out(f"\n用时 {result.seconds:.1f} 秒；负载（1/5/15 分钟）开始 {before[0]:.2f}/{before[1]:.2f}/{before[2]:.2f}，"
             f"结束 {after[0]:.2f}/{after[1]:.2f}/{after[2]:.2f}；{os.cpu_count()} 核")  # fmt: skip
+        for line in faults or ["（本次运行未注入故障）"]:
+            out(f"故障：{line}")
         out("\n| 请求 | 次数 | 每秒 | p50 ms | p95 ms | p99 ms | 状态码 |\n|---|---:|---:|---:|---:|---:|---|")
         for kind, count, rate, p50, p95, p99, statuses in summary_rows(result):
             out(f"| {kind} | {count} | {rate:.1f} | {p50:.0f} | {p95:.0f} | {p99:.0f} | {statuses} |")
         for error in result.errors[:10]:
             out(f"连接错误：{error}")
-        ok = "通过" if verdict["audit_broken"] == 0 and verdict["audit_forked"] == 0 else "未通过"
         out(
-            f"\n审计链：{verdict['audit_rows']} 条，哈希不一致 {verdict['audit_broken']} 条，分叉 {verdict['audit_forked']} 处 → {ok}"
+            f"\n录入：{result.keys_created} 次不同请求成功（库中 {verdict['meetings']} 条），"
+            f"重试 {RETRIES} 次后仍失败 {result.gave_up} 次；冲突探测 {result.probe_pairs} 对，"
+            f"412 共 {verdict['probe_refused']} 次，两次保存都成功 {verdict['probe_both_saved']} 对"
         )
-        out(
-            f"重复：成功录入 {result.keys_created} 次不同请求，库中会议 {verdict['meetings']} 条，重复 {verdict['duplicates']} 条"
-        )
-        out(f"看板与全量重算：{verdict['dashboard_diff']} 项不一致（等待后台刷新 {waited:.0f} 秒）")
+        checks = [
+            ("审计链分叉", verdict["audit_forked"]),
+            (f"审计链哈希不一致（共 {verdict['audit_rows']} 条）", verdict["audit_broken"]),
+            ("重复会议（同一请求存了两条）", verdict["duplicates"]),
+            ("答复 201 而库中没有的会议", verdict["missing"]),
+            ("丢失的修改（答复 2xx 而最终记录中没有）", verdict["probe_lost"]),
+            (f"看板与全量重算不一致（等待后台刷新 {waited:.0f} 秒）", verdict["dashboard_diff"]),
+        ]
+        out("\n| 故障后检查 | 数量 | 结论 |\n|---|---:|---|")
+        for label, count in checks:
+            out(f"| {label} | {count} | {'通过' if count == 0 else '未通过'} |")
