@@ -47,7 +47,7 @@ class Command(BaseCommand):
         procs = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
         self.stdout.write(self.style.SUCCESS(f"\n党建工作管理系统已启动：http://{host}:{port}/"))
         self.stdout.write(
-            f"演示账号：orgadmin / committee / secretary / member / auditor / sysadmin，密码 {DEMO_PASSWORD}"
+            f"演示账号：orgadmin / committee / secretary / member / auditor / sysadmin / secadmin，密码 {DEMO_PASSWORD}"
         )
         self.stdout.write("按 Ctrl+C 停止全部进程。\n")
 
