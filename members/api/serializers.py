@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from core.access import CHANGE, VIEW
+from core.api.output import PlannedOutputMixin
 from members.choices import (
     Degree,
     DuesCategory,
@@ -34,7 +35,7 @@ class StrictInputSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class MemberOutputSerializer(serializers.ModelSerializer):
+class MemberOutputSerializer(PlannedOutputMixin, serializers.ModelSerializer):
     """A member as the API shows it: 公民身份号码 and 联系电话 masked, never in clear."""
 
     organization_name = serializers.CharField(source="organization.name", read_only=True)
