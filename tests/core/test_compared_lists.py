@@ -162,6 +162,21 @@ def test_collection_lists_the_branch_its_groups_and_anyone_with_a_row(cast, bran
     assert data["summary"].paid_count == 6 and data["summary"].due_count == 12
 
 
+def test_meeting_list_reads_neither_the_long_texts_nor_the_organization(cast, branch):
+    from django.test.utils import CaptureQueriesContext
+
+    Meeting.objects.filter(organization=cast.A).update(minutes="很长的会议记录" * 500)
+    api = cast.api("org_admin_p")
+    with CaptureQueriesContext(connection) as captured:
+        response = api.get("/api/v1/meetings/", {"organization": cast.A.pk, "year": YEAR, "page_size": 20})
+    assert response.status_code == 200 and len(response.json()["results"]) == 20
+    assert "minutes" not in response.json()["results"][0]
+    page_sql = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "activities_meeting"."id"')]
+    assert len(page_sql) == 1
+    assert '"minutes"' not in page_sql[0] and '"agenda"' not in page_sql[0]
+    assert '"organizations_organization"."name"' not in page_sql[0]
+
+
 def test_ordering_still_applies_after_the_filterset_is_reused(cast, branch):
     api = cast.api("org_admin_p")
     rows = api.get("/api/v1/members/", {"organization": cast.A.pk, "ordering": "-name", "page_size": 200}).json()
