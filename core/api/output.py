@@ -41,7 +41,9 @@ _UNPLANNED = object()
 
 
 class PlannedOutputMixin:
-    """Mix into a read-only output ``Serializer`` / ``ModelSerializer`` (before it in the bases)."""
+    # Mix into a read-only output ``Serializer`` / ``ModelSerializer`` (before it in the bases).
+    # No docstring: drf-spectacular would take it as the description of every schema component
+    # whose serializer has none of its own.
 
     _plans: ClassVar[dict[type, Any]] = {}
     _plans_lock: ClassVar[threading.Lock] = threading.Lock()
@@ -98,4 +100,3 @@ class PlannedOutputMixin:
             check = value.pk if isinstance(value, PKOnlyObject) else value
             ret[name] = None if check is None else field.to_representation(value)
         return ret
-

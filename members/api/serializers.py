@@ -96,6 +96,15 @@ class MemberOutputSerializer(PlannedOutputMixin, serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @classmethod
+    def columns(cls) -> list[str]:
+        """What the output reads, for ``only()`` on a list (#20.2): the model fields it lists, the
+        birth date (for the year) and the names of the organization and the 党小组. The ciphertexts,
+        hashes and bookkeeping columns stay in the database."""
+        concrete = {f.name for f in Member._meta.concrete_fields}
+        own = [name for name in cls.Meta.fields if name in concrete]
+        return [*own, "birth_date", "organization__name", "party_group__name"]
+
     def get_party_group_name(self, obj: Member) -> str:
         return obj.party_group.name if obj.party_group_id else ""
 

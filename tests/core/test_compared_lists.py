@@ -177,6 +177,20 @@ def test_meeting_list_reads_neither_the_long_texts_nor_the_organization(cast, br
     assert '"organizations_organization"."name"' not in page_sql[0]
 
 
+def test_member_list_reads_what_its_rows_carry_and_no_ciphertext(cast, branch):
+    from django.test.utils import CaptureQueriesContext
+
+    api = cast.api("org_admin_p")
+    with CaptureQueriesContext(connection) as captured:
+        response = api.get("/api/v1/members/", {"organization": cast.A.pk, "page_size": 20})
+    assert response.status_code == 200 and len(response.json()["results"]) == 20
+    page_sql = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "members_member"."id", ')]
+    assert len(page_sql) == 1
+    assert "_cipher" not in page_sql[0] and "_hash" not in page_sql[0]
+    detail = api.get(f"/api/v1/members/{branch[0].pk}/")
+    assert detail.status_code == 200 and detail.has_header("ETag")  # the detail still reads the whole row
+
+
 def test_ordering_still_applies_after_the_filterset_is_reused(cast, branch):
     api = cast.api("org_admin_p")
     rows = api.get("/api/v1/members/", {"organization": cast.A.pk, "ordering": "-name", "page_size": 200}).json()
