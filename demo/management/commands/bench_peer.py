@@ -68,7 +68,9 @@ class Command(BaseCommand):
             jwt_secret=os.environ.get("PEER_JWT_SECRET_KEY") or "bench-peer-" + "0" * 32,
         )
         if not Path(setup.peer_dir, "src", "main.py").exists() or not Path(setup.peer_python).exists():
-            raise CommandError(f"找不到对方项目（{setup.peer_dir}）或其 python（{setup.peer_python}），见 docs/benchmarks.md")
+            raise CommandError(
+                f"找不到对方项目（{setup.peer_dir}）或其 python（{setup.peer_python}），见 docs/benchmarks.md"
+            )
         created = self._ensure_db(server, opts["peer_db"])
         if opts["load"] or opts["load_only"] or created:
             self._load(bench_url, setup)
@@ -141,9 +143,7 @@ class Command(BaseCommand):
                     (peer.port, peer_headers, member_list.peer),
                 ):
                     throughput.append(
-                        measure.concurrent(
-                            port, path, headers, clients=opts["clients"], per_client=opts["per_client"]
-                        )
+                        measure.concurrent(port, path, headers, clients=opts["clients"], per_client=opts["per_client"])
                     )
         self.stdout.write("")
         self.stdout.write("\n".join(measure.table(rows)))
