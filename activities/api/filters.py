@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters
 from django.db.models import Q
 from django.http import Http404
 
 from activities.choices import FollowUpStatus, MeetingStatus, MeetingType, StudySource
 from activities.models import FollowUp, Meeting, Plan, StudyPoints, StudyRecord, Talk
 from core.access import VIEW, get_for_user, user_can
-from core.api.filters import ChoiceFilter, IdFilter, YearFilter, ordering_filter
+from core.api.filters import CachedFormFilterSet, ChoiceFilter, IdFilter, YearFilter, ordering_filter
 from organizations.models import Organization
 
 
@@ -24,7 +23,7 @@ def visible_organization(request: Any, pk: int) -> Organization:
     return org
 
 
-class OrganizationFilterSet(django_filters.FilterSet):
+class OrganizationFilterSet(CachedFormFilterSet):
     """``?organization=`` (党组织 ID): the rows recorded for that organization."""
 
     organization = IdFilter(method="filter_organization", help_text="党组织 ID")

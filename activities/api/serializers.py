@@ -31,6 +31,7 @@ from activities.models import (
     Talk,
 )
 from activities.services.inputs import AttendanceInput, MeetingInput, ResolutionInput
+from core.api.output import PlannedOutputMixin
 
 
 class StrictSerializer(serializers.Serializer):
@@ -238,7 +239,7 @@ MEETING_FIELDS = [
 ]
 
 
-class MeetingListOutputSerializer(serializers.ModelSerializer):
+class MeetingListOutputSerializer(PlannedOutputMixin, serializers.ModelSerializer):
     class Meta:
         model = Meeting
         fields = MEETING_FIELDS

@@ -129,7 +129,25 @@ def ordering_filter(*fields: str) -> django_filters.OrderingFilter:
     )
 
 
-class SelectorFilterSet(django_filters.FilterSet):
+class CachedFormFilterSet(django_filters.FilterSet):
+    """The form class of a FilterSet built once per class, not per request (#20.2).
+
+    django-filter builds a new form class from its filters on every request (each filter makes its
+    form field anew); the fields depend only on the class's filters here (static choices, no
+    request-dependent querysets), so the class is kept. Each request still gets its own form
+    instance (and its own copies of the fields), and its own copies of the filters.
+    """
+
+    _form_classes: ClassVar[dict[type, Any]] = {}
+
+    def get_form_class(self) -> Any:
+        form_class = CachedFormFilterSet._form_classes.get(type(self))
+        if form_class is None:
+            form_class = CachedFormFilterSet._form_classes[type(self)] = super().get_form_class()
+        return form_class
+
+
+class SelectorFilterSet(CachedFormFilterSet):
     """Parameters validated and documented here and applied by the app's selector.
 
     ``selector_params`` names the filters handed to the selector (``selector_kwargs()``); the others
@@ -162,6 +180,14 @@ class FilterSetBackend(DjangoFilterBackend):
     def get_filterset_kwargs(self, request: Any, queryset: Any, view: Any) -> dict[str, Any]:
         return {"data": request.query_params, "queryset": queryset, "request": request}
 
+    def filter_queryset(self, request: Any, queryset: Any, view: Any) -> Any:
+        """A ``SelectorFilterSet`` the view already validated (``validated_filterset``) is applied
+        again to the selector's queryset, not built and validated a second time."""
+        validated = getattr(view, "_validated_filterset", None)
+        if isinstance(validated, SelectorFilterSet) and type(validated) is getattr(view, "filterset_class", None):
+            return validated.filter_queryset(queryset)
+        return super().filter_queryset(request, queryset, view)
+
 
 def validated_filterset(view: Any, queryset: Any = None) -> Any:
     """The view's FilterSet bound to the request's query string, valid or a 400."""
@@ -170,4 +196,6 @@ def validated_filterset(view: Any, queryset: Any = None) -> Any:
     filterset = view.filterset_class(view.request.query_params, queryset=queryset, request=view.request)
     if not filterset.is_valid():
         raise ValidationError(filterset.errors)
+    if queryset is view.queryset:
+        view._validated_filterset = filterset  # the list's FilterSetBackend reuses it
     return filterset

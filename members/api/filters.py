@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters
 from django.db.models import Q
 
 from core.access import VIEW, get_for_user
-from core.api.filters import ChoiceFilter, IdFilter, SearchFilter, SelectorFilterSet, ordering_filter
+from core.api.filters import (
+    CachedFormFilterSet,
+    ChoiceFilter,
+    IdFilter,
+    SearchFilter,
+    SelectorFilterSet,
+    ordering_filter,
+)
 from members.choices import MembershipStatus, Stage, TransferKind, TransferStatus
 from members.models import Member, MemberTransfer
 from members.selectors import ATTENTION_FLAGS
@@ -25,7 +31,7 @@ def organization_subtree_q(request: Any, pk: int, prefix: str = "") -> Q:
     return Q(**{f"{prefix}organization__path__startswith": org.path})
 
 
-class SubtreeFilterSet(django_filters.FilterSet):
+class SubtreeFilterSet(CachedFormFilterSet):
     """``?organization=`` with the organization's subtree included."""
 
     organization = IdFilter(method="filter_organization", help_text="党组织 ID（含下级组织）")

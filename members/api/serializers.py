@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from core.access import CHANGE, VIEW
+from core.api.output import PlannedOutputMixin
 from members.choices import (
     Degree,
     DuesCategory,
@@ -34,7 +35,7 @@ class StrictInputSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class MemberOutputSerializer(serializers.ModelSerializer):
+class MemberOutputSerializer(PlannedOutputMixin, serializers.ModelSerializer):
     """A member as the API shows it: 公民身份号码 and 联系电话 masked, never in clear."""
 
     organization_name = serializers.CharField(source="organization.name", read_only=True)
@@ -94,6 +95,15 @@ class MemberOutputSerializer(serializers.ModelSerializer):
             "flags",
         ]
         read_only_fields = fields
+
+    @classmethod
+    def columns(cls) -> list[str]:
+        """What the output reads, for ``only()`` on a list (#20.2): the model fields it lists, the
+        birth date (for the year) and the names of the organization and the 党小组. The ciphertexts,
+        hashes and bookkeeping columns stay in the database."""
+        concrete = {f.name for f in Member._meta.concrete_fields}
+        own = [name for name in cls.Meta.fields if name in concrete]
+        return [*own, "birth_date", "organization__name", "party_group__name"]
 
     def get_party_group_name(self, obj: Member) -> str:
         return obj.party_group.name if obj.party_group_id else ""

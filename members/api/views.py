@@ -50,7 +50,10 @@ class MemberViewSet(
     serializer_class = MemberOutputSerializer
 
     def get_queryset(self) -> Any:
-        return member_list(user=self.request.user, **validated_filterset(self).selector_kwargs())
+        members = member_list(user=self.request.user, **validated_filterset(self).selector_kwargs())
+        if self.action == "list":
+            members = members.only(*MemberOutputSerializer.columns())  # what the rows carry (#20.2)
+        return members
 
     def get_object(self) -> Member:
         return get_for_user(member_list(user=self.request.user), self.request.user, VIEW, pk=self.kwargs["pk"])

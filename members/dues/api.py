@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from core import dates
 from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from core.api.mixins import GatedViewMixin, StrictQueryParamsMixin
+from core.api.output import PlannedOutputMixin
 from core.api.versioning import (
     IF_MATCH_PARAMETER,
     PRECONDITION_RESPONSES,
@@ -189,7 +190,7 @@ class DuesStandardView(StrictQueryParamsMixin, APIView):
 # --- Ledger ----------------------------------------------------------------------------------
 
 
-class DuesMonthOutputSerializer(serializers.ModelSerializer):
+class DuesMonthOutputSerializer(PlannedOutputMixin, serializers.ModelSerializer):
     member_name = serializers.CharField(source="member.name", read_only=True)
     month = MonthField(read_only=True)
     amount_due = MoneyField(read_only=True)

@@ -125,6 +125,12 @@ def _branch_member_q(org: Organization, prefix: str = "") -> Q:
     )
 
 
+def _branch_org_ids(org: Organization) -> list[int]:
+    """The ids of ``_branch_member_q``: the branch and its 党小组 (one small query)."""
+    groups = Organization.objects.filter(path__startswith=org.path, org_type=OrgType.GROUP).exclude(pk=org.pk)
+    return [org.pk, *groups.values_list("pk", flat=True)]
+
+
 @dataclass
 class CollectionRow:
     member: Member
@@ -165,19 +171,22 @@ class CollectionSummary:
 
 
 def dues_collection(*, organization: Organization, month: date, on: date | None = None) -> dict[str, Any]:
-    """This month's collection for one branch: each member's due/paid/status and the totals (3–4 queries)."""
+    """This month's collection for one branch: each member's due/paid/status and the totals (3–5 queries)."""
     on = on or dates.today()
     month = month_start(month)
     rows = {
         row.member_id: row
         for row in DuesMonth.objects.filter(organization=organization, month=month).select_related("payment")
     }
+    # The branch and its 党小组 as a list of ids: an OR across a join to the organizations would
+    # scan every member of the province (#20.2); with ids both arms use an index (BitmapOr).
     members = list(
         Member.objects.filter(
             Q(pk__in=list(rows))
-            | (
-                _branch_member_q(organization)
-                & Q(stage__in=[Stage.PROBATIONARY, Stage.FULL], membership_status=MembershipStatus.NORMAL)
+            | Q(
+                organization_id__in=_branch_org_ids(organization),
+                stage__in=[Stage.PROBATIONARY, Stage.FULL],
+                membership_status=MembershipStatus.NORMAL,
             )
         ).order_by("name", "pk")
     )
