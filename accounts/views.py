@@ -9,6 +9,7 @@ import qrcode
 import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth import get_user_model, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -31,6 +32,7 @@ from accounts.forms import (
     UserSearchForm,
 )
 from accounts.policy import security_policy
+from accounts.services import tokens
 from audit.services import audit_log
 from organizations.models import RoleAssignment
 
@@ -57,6 +59,15 @@ def lockout_response(request: HttpRequest, original_response: Any = None, creden
 
 
 # --- one's own account ------------------------------------------------------------------------
+
+
+class LogoutView(auth_views.LogoutView):
+    """Web logout (POST): the session ends, and so does every API token of the user (#21.11)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            tokens.tokens_end_all(user=request.user, reason="web_logout")
+        return super().post(request, *args, **kwargs)
 
 
 @login_required

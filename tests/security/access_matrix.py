@@ -160,6 +160,12 @@ MATRIX: dict[str, dict[str, str]] = {
     "audit:list": {"GET": "DDDDDADD", "POST": "DDDDDADD"},
     "audit:export": {"GET": "DDDDDADD", "POST": "DDDDDADD"},
     "api-token": {"POST": "BBBBBBBB"},
+    # #21.11: one's own tokens. A session request has no token to log out (400); only the owner
+    # deletes a token (the object is secretary_a's; everyone else gets 404).
+    "api-logout": {"POST": "DBBBBBBB"},
+    "api-logout-all": {"POST": "DAAAAAAA"},
+    "api-tokens": {"GET": "DAAAAAAA"},
+    "api-token-detail": {"DELETE": "DDADDDDD"},
     "reminder-settings": {"GET": "DBBBBBBB", "POST": "DBBBBDDD"},
     "notification-preferences": {"GET": "DAAAAAAA", "PUT": "DBBBBBBB"},
     "api-dashboard": {"GET": "DDADAADD"},

@@ -39,6 +39,9 @@ PUBLIC = {"login", "api-token", "activities:feed", "healthz", "readyz"}  # probe
 # Routes where the auditor may write: its own session, account, inbox and calendar feed.
 AUDITOR_OWN = {
     "api-token",  # logging in to the API
+    "api-logout",  # ending its own API tokens (#21.11)
+    "api-logout-all",
+    "api-token-detail",
     "logout",
     "accounts:password_change",
     "accounts:otp_setup",

@@ -67,10 +67,10 @@ def _force_password_change(user: Any) -> None:
     AccountSecurity.objects.update_or_create(user=user, defaults={"must_change_password": True})
 
 
-def _drop_tokens(user: Any) -> None:
-    from rest_framework.authtoken.models import Token
+def _drop_tokens(user: Any, *, reason: str = "") -> None:
+    from accounts.services.tokens import tokens_end_all
 
-    Token.objects.filter(user=user).delete()
+    tokens_end_all(user=user, reason=reason)
 
 
 # --- accounts (sysadmin) ----------------------------------------------------------------------
