@@ -351,6 +351,10 @@ CELERY_BEAT_SCHEDULE["disable-dormant-accounts"] = {
     "task": "accounts.disable_dormant_accounts",
     "schedule": crontab(hour=2, minute=41),
 }
+CELERY_BEAT_SCHEDULE["purge-expired-api-tokens"] = {
+    "task": "accounts.purge_expired_tokens",
+    "schedule": crontab(hour=2, minute=47),
+}
 CELERY_BEAT_SCHEDULE["purge-expired-audit-events"] = {
     "task": "audit.purge_expired",
     "schedule": crontab(hour=4, minute=7),

@@ -157,6 +157,12 @@ MATRIX: dict[str, dict[str, str]] = {
     "accounts:user_action": {"GET": "DDDDDDAD", "POST": "DDDDDDRD"},
     "accounts:role_revoke": {"GET": "DNNNNNNN", "POST": "DDDDDDDR"},
     "accounts:security_settings": {"GET": "DDDDDDAA", "POST": "DDDDDDDA"},
+    # #21.14: only a secadmin decides a privileged reset (GET asks, POST decides and goes back);
+    # the e-mailed link is public (it is the credential): it moves into the session and redirects,
+    # and the set-password page refuses a dead link (400).
+    "accounts:reset_decide": {"GET": "DDDDDDDA", "POST": "DDDDDDDR"},
+    "accounts:password_reset_set": {"GET": "BBBBBBBB", "POST": "BBBBBBBB"},
+    "accounts:password_reset_link": {"GET": "RRRRRRRR", "POST": "RRRRRRRR"},
     "audit:list": {"GET": "DDDDDADD", "POST": "DDDDDADD"},
     "audit:export": {"GET": "DDDDDADD", "POST": "DDDDDADD"},
     "api-token": {"POST": "BBBBBBBB"},

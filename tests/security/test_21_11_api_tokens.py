@@ -215,3 +215,14 @@ def test_21_11_existing_plain_tokens_are_hashed_by_the_migration(cast):
     assert abs(row.created - (now - timedelta(hours=1))) < timedelta(seconds=1)
     assert not AuthToken.objects.filter(user=cast.users["secretary_a"]).exists()  # already past the cap
     assert get("/api/v1/organizations/", plain).status_code == 200
+
+
+def test_21_11_expired_tokens_are_purged_daily(cast, settings):
+    from accounts.tasks import purge_expired_tokens
+
+    assert settings.CELERY_BEAT_SCHEDULE["purge-expired-api-tokens"]["task"] == "accounts.purge_expired_tokens"
+    live, _ = AuthToken.objects.create(user=cast.users["member_a"], expiry=timedelta(hours=1))
+    old, _ = AuthToken.objects.create(user=cast.users["member_a"], expiry=timedelta(hours=1))
+    AuthToken.objects.filter(pk=old.pk).update(expiry=timezone.now() - timedelta(minutes=1))
+    assert purge_expired_tokens() == 1
+    assert list(AuthToken.objects.values_list("pk", flat=True)) == [live.pk]
