@@ -35,6 +35,14 @@ class ExpiringTokenAuthentication(TokenAuthentication):
     from its creation (so a cap the secadmin shortens applies to tokens already issued).
     """
 
+    def authenticate(self, request: Any) -> Any:
+        try:
+            return super().authenticate(request)
+        except TokenRefused:
+            raise
+        except exceptions.AuthenticationFailed as exc:  # knox's malformed-header refusals, in English
+            raise TokenRefused(INVALID) from exc
+
     def authenticate_credentials(self, token: Any) -> Any:
         from accounts.services.tokens import token_expires_at
 

@@ -226,3 +226,10 @@ def test_21_11_expired_tokens_are_purged_daily(cast, settings):
     AuthToken.objects.filter(pk=old.pk).update(expiry=timezone.now() - timedelta(minutes=1))
     assert purge_expired_tokens() == 1
     assert list(AuthToken.objects.values_list("pk", flat=True)) == [live.pk]
+
+
+@pytest.mark.parametrize("header", ["Token", "Token a b", "Token " + "z" * 64, "Token \xff\xfe"])
+def test_21_11_malformed_or_unknown_token_is_a_401_in_chinese(cast, header):
+    response = Client().get("/api/v1/organizations/", HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401 and response["WWW-Authenticate"] == "Token"
+    assert response.json()["detail"] == "令牌无效或已注销，请重新登录"
