@@ -1,7 +1,9 @@
-"""API login: username + password (+ a TOTP code for roles that need two factors) → a token.
+"""API login: username + password (+ a TOTP code for roles that need two factors) → a token; and
+the token's own end: logout (this token), logout-all, the list of one's tokens, delete one (#21.11).
 
-Tokens expire after the policy's session cap (``ExpiringTokenAuthentication``), are replaced at each
-login, and are deleted when the password changes or the account is disabled.
+Tokens are hashed at rest (django-rest-knox), expire after the policy's session cap
+(``ExpiringTokenAuthentication``), and end when the user logs out (API or web), changes or resets
+the password, or the account is disabled. See ``accounts.services.tokens``.
 """
 
 from __future__ import annotations
@@ -9,17 +11,25 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate
-from django.utils import timezone
+from django.http import Http404
 from django_otp import devices_for_user
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from knox.models import AuthToken
 from rest_framework import exceptions, serializers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import sessions
+from accounts.services import tokens
 from audit.services import audit_log
 
 INVALID_LOGIN = "用户名或密码不正确"
@@ -49,7 +59,14 @@ class TokenObtainView(APIView):
     @extend_schema(
         request=TokenInputSerializer,
         responses={
-            200: inline_serializer("TokenOutput", {"token": serializers.CharField()}),
+            200: inline_serializer(
+                "TokenOutput",
+                {
+                    "token": serializers.CharField(help_text="只在此处出现一次；服务器只保存其摘要"),
+                    "prefix": serializers.CharField(help_text="令牌前缀，用于列表和注销"),
+                    "expiry": serializers.DateTimeField(),
+                },
+            ),
             400: OpenApiResponse(description="用户名或密码不正确，或字段错误"),
             403: OpenApiResponse(description="需要两步验证码，或须先修改密码"),
             429: OpenApiResponse(description="登录失败次数过多，已临时锁定"),
@@ -82,9 +99,79 @@ class TokenObtainView(APIView):
         if sessions.password_change_reason(user):
             audit_log(event="login_refused", user=user, outcome="failure", detail={"via": "api", "why": "password"})
             raise exceptions.PermissionDenied("请先登录网页修改密码")
-        Token.objects.filter(user=user).delete()
-        token = Token.objects.create(user=user)
-        user.last_login = timezone.now()
-        user.save(update_fields=["last_login"])
-        audit_log(event="login", user=user, detail={"via": "api_token"})
-        return Response({"token": token.key}, status=status.HTTP_200_OK)
+        instance, key = tokens.token_issue(user=user)
+        return Response(
+            {"token": key, "prefix": instance.token_key, "expiry": tokens.token_expires_at(instance)},
+            status=status.HTTP_200_OK,
+        )
+
+
+NOT_A_TOKEN = "该请求未使用令牌登录；网页会话请从页面退出登录"  # noqa: S105  (a message)
+
+
+class TokenSerializer(serializers.Serializer):
+    prefix = serializers.CharField(source="token_key", help_text="令牌的前 15 个字符")
+    created = serializers.DateTimeField()
+    expiry = serializers.SerializerMethodField()
+    current = serializers.SerializerMethodField(help_text="是否为本次请求所用的令牌")
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_expiry(self, obj: AuthToken) -> Any:
+        return serializers.DateTimeField().to_representation(tokens.token_expires_at(obj))
+
+    def get_current(self, obj: AuthToken) -> bool:
+        auth = self.context.get("auth")
+        return isinstance(auth, AuthToken) and auth.token_key == obj.token_key
+
+
+class LogoutView(APIView):
+    """注销本次请求所用的令牌（之后再用它访问返回 401）。"""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None, 400: OpenApiResponse(description=NOT_A_TOKEN)})
+    def post(self, request: Request) -> Response:
+        if not isinstance(request.auth, AuthToken):
+            raise exceptions.ValidationError({"non_field_errors": [NOT_A_TOKEN]})
+        tokens.token_end(user=request.user, prefix=request.auth.token_key, why="logout")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(APIView):
+    """注销本人的全部令牌（所有设备和脚本）。"""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None, responses={200: inline_serializer("LogoutAllOutput", {"ended": serializers.IntegerField()})}
+    )
+    def post(self, request: Request) -> Response:
+        ended = tokens.tokens_end_all(user=request.user, reason="logout_all")
+        return Response({"ended": ended}, status=status.HTTP_200_OK)
+
+
+class TokenListView(APIView):
+    """本人的令牌列表：前缀、创建时间、到期时间（不含令牌本身，也无法从中恢复令牌）。"""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: TokenSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        rows = tokens.tokens_of(user=request.user)
+        return Response(TokenSerializer(rows, many=True, context={"auth": request.auth}).data)
+
+
+class TokenDetailView(APIView):
+    """注销本人的一个令牌（按前缀）。他人的令牌或不存在的前缀返回 404。"""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("prefix", str, OpenApiParameter.PATH, description="令牌前缀")],
+        request=None,
+        responses={204: None, 404: OpenApiResponse(description="未找到")},
+    )
+    def delete(self, request: Request, prefix: str) -> Response:
+        if not tokens.token_end(user=request.user, prefix=prefix):
+            raise Http404
+        return Response(status=status.HTTP_204_NO_CONTENT)

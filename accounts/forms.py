@@ -71,3 +71,36 @@ class SecurityPolicyForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.widget.attrs.setdefault("inputmode", "numeric")
+
+
+class PasswordResetSetForm(forms.Form):
+    """The new password from a reset link (the password policy is applied by the service)."""
+
+    new_password1 = forms.CharField(
+        label="新密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    new_password2 = forms.CharField(
+        label="再次输入新密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    otp = forms.RegexField(
+        label="两步验证码",
+        regex=r"^\s*\d{6}\s*$",
+        required=False,
+        error_messages={"invalid": "请输入 6 位数字验证码"},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 8}),
+    )
+
+    def __init__(self, *args: Any, needs_otp: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not needs_otp:
+            del self.fields["otp"]
+        else:
+            self.fields["otp"].required = True
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("new_password1") and data.get("new_password1") != data.get("new_password2"):
+            self.add_error("new_password2", "两次输入的密码不一致")
+        if data.get("otp"):
+            data["otp"] = data["otp"].strip()
+        return data

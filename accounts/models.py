@@ -92,3 +92,49 @@ class DisplayPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}"
+
+
+class ResetStatus(models.TextChoices):
+    PENDING_APPROVAL = "pending_approval", "待安全管理员批准"
+    SENT = "sent", "已发送重置链接"
+    USED = "used", "已使用"
+    REJECTED = "rejected", "已驳回"
+    CANCELLED = "cancelled", "已作废"
+
+
+class PasswordReset(models.Model):
+    """One password reset (#21.14): a one-time link sent to the user, never a password an admin sees.
+
+    Only the SHA-256 digest of the link's token is kept (``token_digest``); the token itself exists
+    in the e-mail only. A reset of a privileged account waits for a secadmin's approval first.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="password_resets")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="申请人"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="审批人",
+    )
+    privileged = models.BooleanField("特权账号", default=False)
+    status = models.CharField("状态", max_length=20, choices=ResetStatus.choices)
+    token_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField("申请时间", auto_now_add=True)
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+    expires_at = models.DateTimeField("链接到期", null=True, blank=True)
+    used_at = models.DateTimeField("使用时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "密码重置"
+        verbose_name_plural = "密码重置"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_status_display()}"

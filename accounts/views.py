@@ -9,11 +9,12 @@ import qrcode
 import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth import get_user_model, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -25,12 +26,14 @@ from accounts import services, sessions
 from accounts.forms import (
     OtpTokenForm,
     PasswordChangeForm,
+    PasswordResetSetForm,
     RoleGrantForm,
     SecurityPolicyForm,
     UserCreateForm,
     UserSearchForm,
 )
 from accounts.policy import security_policy
+from accounts.services import resets, tokens
 from audit.services import audit_log
 from organizations.models import RoleAssignment
 
@@ -57,6 +60,15 @@ def lockout_response(request: HttpRequest, original_response: Any = None, creden
 
 
 # --- one's own account ------------------------------------------------------------------------
+
+
+class LogoutView(auth_views.LogoutView):
+    """Web logout (POST): the session ends, and so does every API token of the user (#21.11)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            tokens.tokens_end_all(user=request.user, reason="web_logout")
+        return super().post(request, *args, **kwargs)
 
 
 @login_required
@@ -152,7 +164,14 @@ def user_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/user_list.html",
-        {"form": form, "page": page, "search": q, "can_manage": manage, "can_grant": grant},
+        {
+            "form": form,
+            "page": page,
+            "search": q,
+            "can_manage": manage,
+            "can_grant": grant,
+            "pending_resets": resets.pending_resets(actor=request.user),
+        },
     )
 
 
@@ -188,6 +207,8 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": manage,
             "can_grant": grant,
             "grant_form": RoleGrantForm(),
+            "resets": [r for r in resets.pending_resets(actor=request.user) if r.user_id == target.pk],
+            "last_reset": target.password_resets.select_related("requested_by", "approved_by").first(),
         },
     )
 
@@ -196,10 +217,22 @@ def _form_errors(exc: ValidationError) -> str:
     return "；".join(msg for msgs in exc.message_dict.values() for msg in msgs)
 
 
+RESET_NOTE = (
+    "系统会向该账号登记的邮箱发送一次性重置链接，由本人设置新密码；管理员看不到、也设置不了新密码。"
+    "本人设置新密码前原密码仍然有效。系统管理员、安全管理员、审计员和组织部门账号的重置须经安全管理员批准。"
+)
+
+
+def reset_minutes() -> int:
+    from django.conf import settings
+
+    return settings.PB_PASSWORD_RESET_MINUTES
+
+
 ACTION_LABELS = {
     "activate": "启用账号",
     "deactivate": "停用账号",
-    "reset-password": "重置密码",
+    "reset-password": "发送密码重置链接",
     "unlock": "解除登录锁定",
 }
 
@@ -213,8 +246,11 @@ def user_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in ACTION_LABELS:
         return HttpResponseBadRequest("未知操作")
     if request.method != "POST":
+        note = RESET_NOTE if action == "reset-password" else ""
         return render(
-            request, "accounts/confirm.html", {"target": target, "action": action, "label": ACTION_LABELS[action]}
+            request,
+            "accounts/confirm.html",
+            {"target": target, "action": action, "label": ACTION_LABELS[action], "note": note},
         )
     try:
         if action == "activate":
@@ -224,8 +260,16 @@ def user_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             services.user_set_active(actor=request.user, user=target, active=False, reason="管理员停用")
             messages.success(request, "账号已停用")
         elif action == "reset-password":
-            password = services.user_reset_password(actor=request.user, user=target)
-            return render(request, "accounts/one_time_password.html", {"target": target, "password": password})
+            reset = resets.reset_request(actor=request.user, user=target)
+            if reset.status == "pending_approval":
+                messages.success(
+                    request, "该账号是特权账号，重置申请已提交，须由安全管理员批准后才会向本人发送重置链接"
+                )
+            else:
+                messages.success(
+                    request,
+                    f"已向 {resets.mask_email(target.email)} 发送一次性重置链接（{reset_minutes()} 分钟内有效，仅可使用一次）",
+                )
         elif action == "unlock":
             services.user_unlock(actor=request.user, user=target)
             messages.success(request, "已解除登录锁定")
@@ -304,3 +348,77 @@ def security_settings(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "安全参数已保存")
                 return redirect("accounts:security_settings")
     return render(request, "accounts/security_settings.html", {"form": form, "can_edit": grant})
+
+
+# --- password resets (#21.14) -------------------------------------------------------------------
+
+DECISION_LABELS = {"approve": "批准密码重置", "reject": "驳回密码重置"}
+
+
+@login_required
+def reset_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    """A secadmin approves or rejects a privileged account's reset: GET asks, POST decides."""
+    if not services.can_grant_roles(request.user):
+        raise PermissionDenied("仅安全管理员可以审批密码重置")
+    if decision not in DECISION_LABELS:
+        return HttpResponseBadRequest("未知操作")
+    reset = next((r for r in resets.pending_resets(actor=request.user) if r.pk == pk), None)
+    if reset is None:
+        raise Http404("该重置申请不存在、已处理，或须由另一名安全管理员审批")
+    if request.method != "POST":
+        note = f"申请人：{reset.requested_by.username if reset.requested_by else '—'}；" + (
+            "批准后系统向本人邮箱发送一次性重置链接。" if decision == "approve" else "驳回后本次申请作废。"
+        )
+        return render(
+            request,
+            "accounts/confirm.html",
+            {"target": reset.user, "label": DECISION_LABELS[decision], "note": note},
+        )
+    try:
+        resets.reset_decide(actor=request.user, reset_id=reset.pk, approve=decision == "approve")
+    except ValidationError as exc:
+        messages.error(request, _form_errors(exc))
+    else:
+        messages.success(request, "已批准，重置链接已发送给本人" if decision == "approve" else "已驳回该重置申请")
+    return redirect("accounts:user_detail", pk=reset.user_id)
+
+
+RESET_SESSION_KEY = "pb_reset_token"
+
+
+def password_reset_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the e-mail (public). The token moves into the session and the browser goes on to
+    a URL without it, so it does not linger in the address bar, history or a Referer header."""
+    request.session[RESET_SESSION_KEY] = token[:100]
+    return redirect("accounts:password_reset_set")
+
+
+def password_reset_set(request: HttpRequest) -> HttpResponse:
+    """Set a new password from a reset link (public: the link is the credential, plus TOTP if enrolled)."""
+    token = request.session.get(RESET_SESSION_KEY, "")
+    reset = resets.reset_for_token(token)
+    if reset is None:
+        if token:
+            resets.reset_link_refused()
+        return render(request, "accounts/password_reset_set.html", {"invalid": resets.LINK_INVALID}, status=400)
+    form = PasswordResetSetForm(request.POST or None, needs_otp=resets.reset_needs_otp(reset))
+    if request.method == "POST" and form.is_valid():
+        try:
+            resets.reset_complete(
+                token=token, new_password=form.cleaned_data["new_password1"], otp=form.cleaned_data.get("otp", "")
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            request.session.pop(RESET_SESSION_KEY, None)
+            if request.user.is_authenticated:
+                logout(request)
+            messages.success(request, "新密码已设置，请用新密码登录。")
+            return redirect("login")
+    return render(
+        request,
+        "accounts/password_reset_set.html",
+        {"form": form, "target": reset.user},
+        status=200 if request.method == "GET" or form.is_valid() else 400,
+    )

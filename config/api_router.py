@@ -3,7 +3,13 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from accounts.api import TokenObtainView  # POST username + password (+ otp) → token; public: it is the login
+from accounts.api import (  # POST username + password (+ otp) → token (public: it is the login); its end
+    LogoutAllView,
+    LogoutView,
+    TokenDetailView,
+    TokenListView,
+    TokenObtainView,
+)
 from activities.api.views import (
     AttachmentViewSet,
     FollowUpViewSet,
@@ -74,6 +80,10 @@ router.register("rectifications", RectificationViewSet, basename="rectification"
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
+    path("auth/logout/", LogoutView.as_view(), name="api-logout"),
+    path("auth/logout-all/", LogoutAllView.as_view(), name="api-logout-all"),
+    path("auth/tokens/", TokenListView.as_view(), name="api-tokens"),
+    path("auth/tokens/<str:prefix>/", TokenDetailView.as_view(), name="api-token-detail"),
     path("reminder-settings/", ReminderSettingsView.as_view(), name="reminder-settings"),
     path("notification-preferences/", PreferenceView.as_view(), name="notification-preferences"),
     path("", include("dashboard.api_urls")),  # before the router: no clash with its routes
@@ -83,13 +93,19 @@ urlpatterns = [
     path("dues/rollup/", DuesRollupView.as_view(), name="api-dues-rollup"),
     path("development/pipeline/", DevelopmentPipelineView.as_view(), name="api-development-pipeline"),
     # Before the router include: a separate path, so it cannot clash with the organization viewset.
-    path("organizations/<int:pk>/compliance/", OrganizationComplianceView.as_view(), name="api-organization-compliance"),
     path(
-        "organizations/<int:pk>/party-statistics/", PartyStatisticsView.as_view(), name="api-organization-party-statistics"
+        "organizations/<int:pk>/compliance/", OrganizationComplianceView.as_view(), name="api-organization-compliance"
+    ),
+    path(
+        "organizations/<int:pk>/party-statistics/",
+        PartyStatisticsView.as_view(),
+        name="api-organization-party-statistics",
     ),
     path("members/<int:pk>/sanctions/", MemberSanctionsView.as_view(), name="api-member-sanctions"),
     path(
-        "members/<int:pk>/rights-suspensions/", MemberRightsSuspensionsView.as_view(), name="api-member-rights-suspensions"
+        "members/<int:pk>/rights-suspensions/",
+        MemberRightsSuspensionsView.as_view(),
+        name="api-member-rights-suspensions",
     ),
     path("members/<int:pk>/status-changes/", MemberStatusChangesView.as_view(), name="api-member-status-changes"),
     path("organizations/<int:pk>/ledger/", LedgerApi.as_view(), name="api-organization-ledger"),

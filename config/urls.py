@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
+from accounts.views import LogoutView
 from core.health.views import healthz, readyz
 from dashboard.workbench import views as workbench_views
 
@@ -12,7 +13,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", LogoutView.as_view(), name="logout"),  # also ends the user's API tokens
     path("organizations/", include("organizations.urls")),
     path("activities/", include("activities.urls")),
     path("organizations/", include("dashboard.urls")),

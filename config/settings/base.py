@@ -31,7 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # API tokens hashed at rest (#21.11)
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -148,7 +148,7 @@ API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200, minimum=1)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.ScopedPermission"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.CappedPageNumberPagination",
@@ -345,12 +345,22 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True  # only the account's own failures (accounts.lockout, #21.3)
 AXES_HANDLER = "accounts.lockout.AccountScopedHandler"
 AXES_CLIENT_IP_CALLABLE = "audit.request_context.client_ip"
+# API tokens (#21.11): django-rest-knox keeps only a SHA-512 digest and a 15-character lookup prefix.
+# The expiry is set per token from the policy's session cap (accounts.services.tokens), not by knox.
+REST_KNOX = {"AUTH_HEADER_PREFIX": "Token", "TOKEN_TTL": None, "AUTO_REFRESH": False}
+PB_API_TOKENS_PER_USER = env_int("PB_API_TOKENS_PER_USER", 5, minimum=1)  # oldest ends when a login goes over
+# Password reset links (#21.14): minutes a link sent to the user stays valid (single use, hashed at rest).
+PB_PASSWORD_RESET_MINUTES = env_int("PB_PASSWORD_RESET_MINUTES", 30, minimum=5)
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
 AXES_VERBOSE = False  # no usernames (which may be ID or phone numbers) in the logs
 OTP_TOTP_ISSUER = "党建工作管理系统"
 CELERY_BEAT_SCHEDULE["disable-dormant-accounts"] = {
     "task": "accounts.disable_dormant_accounts",
     "schedule": crontab(hour=2, minute=41),
+}
+CELERY_BEAT_SCHEDULE["purge-expired-api-tokens"] = {
+    "task": "accounts.purge_expired_tokens",
+    "schedule": crontab(hour=2, minute=47),
 }
 CELERY_BEAT_SCHEDULE["purge-expired-audit-events"] = {
     "task": "audit.purge_expired",

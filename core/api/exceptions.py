@@ -35,4 +35,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
         exc = exceptions.ValidationError(detail=detail)
     if isinstance(exc, exceptions.ValidationError):
         exc = exceptions.ValidationError(detail=field_errors(exc.detail))
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    scheme = getattr(exc, "auth_scheme", "")
+    if response is not None and scheme and isinstance(exc, exceptions.AuthenticationFailed):
+        # Credentials were presented and refused (a revoked or expired token): 401 with the scheme,
+        # whichever authentication class comes first (DRF answers 403 when it is the session's).
+        response.status_code = 401
+        response["WWW-Authenticate"] = scheme
+    return response

@@ -1,7 +1,7 @@
 """OpenAPI post-processing: document the error responses every endpoint can give.
 
 drf-spectacular documents only the success codes. The API also answers 400 (bad query parameter
-or body, with field errors), 403 (not signed in, or read-only for this user), 404 (outside the
+or body, with field errors), 401 (a token presented but revoked or expired), 403 (not signed in, or read-only for this user), 404 (outside the
 user's scope, or no such object or page) and 413 (body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``), so
 clients and the schemathesis run (tests/security/test_api_fuzz.py) can check every status code.
 POST also takes ``Idempotency-Key`` (409 on reuse with another body, #17.2); PUT/PATCH of the
@@ -21,6 +21,7 @@ ERROR_SCHEMA = {
 
 ERROR_RESPONSES = {
     "400": "请求参数或内容不合规（字段错误）",
+    "401": "令牌无效、已注销或已过期（Authorization: Token …）",
     "403": "未登录，或无权执行此操作",
     "404": "对象不存在或不在本人的权限范围内",
     "413": "请求内容过大",

@@ -157,9 +157,21 @@ MATRIX: dict[str, dict[str, str]] = {
     "accounts:user_action": {"GET": "DDDDDDAD", "POST": "DDDDDDRD"},
     "accounts:role_revoke": {"GET": "DNNNNNNN", "POST": "DDDDDDDR"},
     "accounts:security_settings": {"GET": "DDDDDDAA", "POST": "DDDDDDDA"},
+    # #21.14: only a secadmin decides a privileged reset (GET asks, POST decides and goes back);
+    # the e-mailed link is public (it is the credential): it moves into the session and redirects,
+    # and the set-password page refuses a dead link (400).
+    "accounts:reset_decide": {"GET": "DDDDDDDA", "POST": "DDDDDDDR"},
+    "accounts:password_reset_set": {"GET": "BBBBBBBB", "POST": "BBBBBBBB"},
+    "accounts:password_reset_link": {"GET": "RRRRRRRR", "POST": "RRRRRRRR"},
     "audit:list": {"GET": "DDDDDADD", "POST": "DDDDDADD"},
     "audit:export": {"GET": "DDDDDADD", "POST": "DDDDDADD"},
     "api-token": {"POST": "BBBBBBBB"},
+    # #21.11: one's own tokens. A session request has no token to log out (400); only the owner
+    # deletes a token (the object is secretary_a's; everyone else gets 404).
+    "api-logout": {"POST": "DBBBBBBB"},
+    "api-logout-all": {"POST": "DAAAAAAA"},
+    "api-tokens": {"GET": "DAAAAAAA"},
+    "api-token-detail": {"DELETE": "DDADDDDD"},
     "reminder-settings": {"GET": "DBBBBBBB", "POST": "DBBBBDDD"},
     "notification-preferences": {"GET": "DAAAAAAA", "PUT": "DBBBBBBB"},
     "api-dashboard": {"GET": "DDADAADD"},

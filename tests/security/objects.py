@@ -225,10 +225,29 @@ def seed_org_objects(
         ),
         "user": secretary,
         "role": secretary.roles.first(),
+        "api_token": _api_token(secretary),
     }
 
 
+def _pending_reset(user: Any) -> Any:
+    from accounts.models import PasswordReset, ResetStatus
+
+    return PasswordReset.objects.create(user=user, privileged=True, status=ResetStatus.PENDING_APPROVAL)
+
+
+def _api_token(user: Any) -> str:
+    """The lookup prefix of an API token of ``user`` (#21.11: only its owner may delete it)."""
+    from knox.models import AuthToken
+
+    row, _ = AuthToken.objects.create(user=user)
+    return row.token_key
+
+
 ROUTE_OBJECTS: dict[str, Any] = {
+    "api-token-detail": lambda objects: {"prefix": objects["api_token"]},  # the secretary's own token
+    # #21.14: a reset waiting for a secadmin; a reset link (any token: the page refuses a dead one)
+    "accounts:reset_decide": lambda objects: {"pk": _pending_reset(objects["user"]).pk, "decision": "approve"},
+    "accounts:password_reset_link": lambda objects: {"token": "x" * 43},
     # 换届选举 (#16) and the delivery report (#19)
     "activities:election_open": "org",
     "activities:election": "election",

@@ -36,9 +36,15 @@ pytestmark = pytest.mark.django_db
 
 # activities:feed is authenticated by its secret token (a calendar app subscribes without a session).
 PUBLIC = {"login", "api-token", "activities:feed", "healthz", "readyz"}  # probes: status only, no data
+PUBLIC |= {"accounts:password_reset_link", "accounts:password_reset_set"}  # the e-mailed link is the credential
 # Routes where the auditor may write: its own session, account, inbox and calendar feed.
 AUDITOR_OWN = {
     "api-token",  # logging in to the API
+    "api-logout",  # ending its own API tokens (#21.11)
+    "api-logout-all",
+    "api-token-detail",
+    "accounts:password_reset_link",  # a reset link opened while signed in
+    "accounts:password_reset_set",
     "logout",
     "accounts:password_change",
     "accounts:otp_setup",

@@ -22,7 +22,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, Phase, given, settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def tokens(cast):
     # A few more rows, so list responses have bodies to check against the schema.
     MemberFactory(name="丙党员", organization=cast.A, roster=date(2020, 1, 1))
     MemberFactory(name="丁党员", organization=cast.B, roster=date(2020, 1, 1))
-    return {who: Token.objects.create(user=cast.users[who]).key for who in ROLES if who != "anon"}
+    return {who: AuthToken.objects.create(user=cast.users[who])[1] for who in ROLES if who != "anon"}
 
 
 @pytest.fixture

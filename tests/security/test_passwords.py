@@ -9,7 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.test import Client, override_settings
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from accounts.models import AccountSecurity, PasswordHistory
 from audit.models import AuditEvent
@@ -91,7 +91,7 @@ def test_api_token_refused_while_a_change_is_forced(cast):
 def test_password_change_ends_the_session_and_tokens(cast):
     user = cast.users["secretary_a"]
     set_password(user)
-    Token.objects.create(user=user)
+    AuthToken.objects.create(user=user)
     client = Client()
     login(client, "secretary_a")
     other_device = Client()
@@ -107,7 +107,7 @@ def test_password_change_ends_the_session_and_tokens(cast):
     replay.cookies["sessionid"] = old_cookie
     assert replay.get("/").status_code == 302  # the old session is gone server-side
     assert other_device.get("/").status_code == 302  # every other session ends too
-    assert not Token.objects.filter(user=user).exists()
+    assert not AuthToken.objects.filter(user=user).exists()
     assert AuditEvent.objects.filter(event="password_change", username="secretary_a").count() == 1
     fresh = Client()
     login(fresh, "secretary_a", "N3w!password")

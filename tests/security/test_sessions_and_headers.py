@@ -86,15 +86,19 @@ def test_absolute_session_cap(cast):
 
 
 def test_expired_api_token_is_refused(cast):
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
-    token = Token.objects.create(user=cast.users["member_a"])
-    ok = Client().get("/api/v1/organizations/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    from accounts.services.tokens import token_issue
+
+    row, key = token_issue(user=cast.users["member_a"])
+    ok = Client().get("/api/v1/organizations/", HTTP_AUTHORIZATION=f"Token {key}")
     assert ok.status_code == 200
-    Token.objects.filter(pk=token.pk).update(created=timezone.now() - timedelta(hours=13))
-    expired = Client().get("/api/v1/organizations/", HTTP_AUTHORIZATION=f"Token {token.key}")
-    assert expired.status_code in (401, 403) and "过期" in expired.json()["detail"]
-    assert not Token.objects.filter(pk=token.pk).exists()
+    AuthToken.objects.filter(pk=row.pk).update(created=timezone.now() - timedelta(hours=13))  # past the 12 h cap
+    expired = Client().get("/api/v1/organizations/", HTTP_AUTHORIZATION=f"Token {key}")
+    assert expired.status_code == 401 and "过期" in expired.json()["detail"]
+    AuthToken.objects.filter(pk=row.pk).update(created=timezone.now(), expiry=timezone.now() - timedelta(seconds=1))
+    stored = Client().get("/api/v1/organizations/", HTTP_AUTHORIZATION=f"Token {key}")
+    assert stored.status_code == 401 and "过期" in stored.json()["detail"]
 
 
 PRODUCTION_COOKIES = {

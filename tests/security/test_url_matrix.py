@@ -13,6 +13,9 @@ PUBLIC = {
     "healthz",  # load-balancer probes (#18.2): status only, no data
     "readyz",
     "api-token",  # POST username/password → token (it is a login)
+    # #21.14: the password reset link sent to the user by e-mail (256 random bits, single use, 30 min)
+    "password_reset_link",
+    "password_reset_set",
     # activities: a user's personal iCalendar feed. Calendar apps cannot log in, so the URL carries a
     # secret token (only its hash is stored); a wrong or revoked token is a 404.
     "feed",

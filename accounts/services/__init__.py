@@ -1,6 +1,7 @@
 """Writes for accounts, roles and security parameters (三员: who may do which is checked here).
 
-- sysadmin (or a break-glass superuser): create accounts, activate/deactivate, reset passwords, unlock;
+- sysadmin (or a break-glass superuser): create accounts, activate/deactivate, unlock, ask for a password
+  reset (``accounts.services.resets``: a one-time link to the user; privileged accounts need a secadmin);
 - secadmin (or a superuser): grant and revoke roles within its subtree, set security parameters.
 Every change is written to the audit log in the same transaction.
 """
@@ -67,10 +68,10 @@ def _force_password_change(user: Any) -> None:
     AccountSecurity.objects.update_or_create(user=user, defaults={"must_change_password": True})
 
 
-def _drop_tokens(user: Any) -> None:
-    from rest_framework.authtoken.models import Token
+def _drop_tokens(user: Any, *, reason: str = "") -> None:
+    from accounts.services.tokens import tokens_end_all
 
-    Token.objects.filter(user=user).delete()
+    tokens_end_all(user=user, reason=reason)
 
 
 # --- accounts (sysadmin) ----------------------------------------------------------------------
@@ -116,19 +117,6 @@ def user_set_active(*, actor: Any, user: Any, active: bool, reason: str = "") ->
         detail={"username": user.username, "reason": reason},
     )
     return user
-
-
-@transaction.atomic
-def user_reset_password(*, actor: Any, user: Any) -> str:
-    """A new random one-time password; every session and token of the user ends."""
-    _require(can_manage_accounts(actor))
-    password = random_password()
-    user.set_password(password)
-    user.save()
-    _force_password_change(user)
-    _drop_tokens(user)
-    audit_log(event="password_reset", user=actor, obj=user, detail={"username": user.username})
-    return password
 
 
 @transaction.atomic
