@@ -16,11 +16,12 @@ def profile_ours(bench_url: str, *, runs: int = 50, top: int = 25) -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
-    from rest_framework.authtoken.models import Token
+
+    from accounts.services.tokens import token_issue
 
     admin = get_user_model().objects.get(username="bench_admin")
-    token, _ = Token.objects.get_or_create(user=admin)
-    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _row, key = token_issue(user=admin, via="bench")
+    client = Client(HTTP_AUTHORIZATION=f"Token {key}")
     for op in operations(pick_targets(bench_url)):
         path = op.ours
         for _ in range(3):
