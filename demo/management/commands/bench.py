@@ -71,6 +71,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--extra", default="", help="逗号分隔：seed,import,reminders,reports（存在对应命令时一并测量）"
         )
+        parser.add_argument("--profile", action="store_true", help="打印“固定开销”场景的 cProfile（耗时最多的函数）")
         parser.add_argument("--inside", action="store_true", help="（内部使用）已在临时库中运行")
 
     def handle(self, *args, **opts):
@@ -121,7 +122,7 @@ class Command(BaseCommand):
             f"--seed={opts['seed']}",
             f"--attendance-days={opts['attendance_days']}",
             f"--extra={opts['extra']}",
-        ] + (["--rebuild-facts"] if opts["rebuild_facts"] else [])
+        ] + (["--rebuild-facts"] if opts["rebuild_facts"] else []) + (["--profile"] if opts["profile"] else [])
         try:
             subprocess.run(argv, env=env, check=True)  # noqa: S603 - our own manage.py, validated ints
         finally:
@@ -166,6 +167,10 @@ class Command(BaseCommand):
                 total = sum(seconds for _, seconds, _ in build.timings)
                 rows.append(("生成全部数据（seed）", scale, total * 1000, total * 1000, None, None))
         self._print(rows)
+        if opts["profile"]:
+            from demo.bench_fixed import fixed_cost_profile
+
+            self.stdout.write("\n== 固定开销：令牌认证调用的 cProfile ==\n" + fixed_cost_profile())
         for extra in extras:
             command = EXTRAS.get(extra)
             if command is None:
@@ -233,7 +238,9 @@ class Command(BaseCommand):
             "ON m.organization_id = o.id AND m.membership_status = 'normal' "
             "WHERE o.path LIKE %s AND o.depth = %s GROUP BY o.id"
         )
-        rows: list[tuple] = []
+        from demo.bench_fixed import fixed_cost_rows
+
+        rows: list[tuple] = fixed_cost_rows(runs=runs, scale=scale, timer=self._time)
 
         def page(label: str, url: str, raw: tuple[str, list[Any]] | None, **params: Any) -> None:
             def call() -> None:

@@ -134,7 +134,8 @@ class Command(BaseCommand):
             env=env, cwd=settings.BASE_DIR,
         )  # fmt: skip
         worker = subprocess.Popen(  # noqa: S603
-            [str(bin_dir / "celery"), "-A", "config", "worker", "-c", "2", "-l", "WARNING", "-n", "bench@%h"],
+            [str(bin_dir / "celery"), "-A", "config", "worker", "-c", "2", "-l", "WARNING", "-n", "bench@%h",
+             "-Q", ",".join(settings.PB_CELERY_QUEUES)],
             env=env, cwd=settings.BASE_DIR,
         )  # fmt: skip
         return [web, worker]
