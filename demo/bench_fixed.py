@@ -28,7 +28,7 @@ from django.test import Client
 from demo.bench_data import BENCH_PASSWORD
 
 USERNAME = "bench_secretary"
-TOKEN_URL = "/api/v1/auth/token/"
+LOGIN_URL = "/api/v1/auth/token/"  # the API login that hands out a token
 
 Timer = Callable[[Callable[[], Any], int], tuple[list[float], int]]
 
@@ -48,7 +48,9 @@ def _object_url() -> tuple[str, int]:
 def token_client() -> Client:
     """A client holding an API token, obtained the way a client does (the token login)."""
     client = Client()
-    response = client.post(TOKEN_URL, {"username": USERNAME, "password": BENCH_PASSWORD}, content_type="application/json")
+    response = client.post(
+        LOGIN_URL, {"username": USERNAME, "password": BENCH_PASSWORD}, content_type="application/json"
+    )
     if response.status_code != 200:
         raise CommandError(f"令牌登录失败：HTTP {response.status_code} {response.content[:200]!r}")
     return Client(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")

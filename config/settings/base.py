@@ -52,7 +52,7 @@ MIDDLEWARE = [
     "audit.request_context.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "accounts.session_middleware.IdleSessionMiddleware",  # idle timeout, saved at most once a minute
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -123,7 +123,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 1800, minimum=60)
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle timeout slides without a write per request: accounts.session_middleware saves an
+# unchanged session at most once a minute (REFRESH_SECONDS), so it ends 29–30 minutes after the last request.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -112,17 +112,21 @@ class Command(BaseCommand):
         }
         manage = [sys.executable, "manage.py"]
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)  # noqa: S603
-        argv = [
-            *manage,
-            "bench",
-            "--inside",
-            f"--members={opts['members']}",
-            f"--orgs={opts['orgs']}",
-            f"--runs={opts['runs']}",
-            f"--seed={opts['seed']}",
-            f"--attendance-days={opts['attendance_days']}",
-            f"--extra={opts['extra']}",
-        ] + (["--rebuild-facts"] if opts["rebuild_facts"] else []) + (["--profile"] if opts["profile"] else [])
+        argv = (
+            [
+                *manage,
+                "bench",
+                "--inside",
+                f"--members={opts['members']}",
+                f"--orgs={opts['orgs']}",
+                f"--runs={opts['runs']}",
+                f"--seed={opts['seed']}",
+                f"--attendance-days={opts['attendance_days']}",
+                f"--extra={opts['extra']}",
+            ]
+            + (["--rebuild-facts"] if opts["rebuild_facts"] else [])
+            + (["--profile"] if opts["profile"] else [])
+        )
         try:
             subprocess.run(argv, env=env, check=True)  # noqa: S603 - our own manage.py, validated ints
         finally:
@@ -154,7 +158,6 @@ class Command(BaseCommand):
             for step, seconds, rows in build.timings:
                 self.stdout.write(f"  {step:<16} {rows:>12,} 行  {seconds:8.1f} 秒")
         elif opts["rebuild_facts"]:
-
             started = time.perf_counter()
             count = facts_rebuild(reason="bench")
             self.stdout.write(f"重建汇总表：{count:,} 行，{time.perf_counter() - started:.1f} 秒")
@@ -215,7 +218,6 @@ class Command(BaseCommand):
         from django.contrib.auth import get_user_model
         from django.db import transaction
         from django.test import Client
-
 
         User = get_user_model()
         admin = User.objects.get(username="bench_admin")
