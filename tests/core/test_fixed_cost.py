@@ -153,3 +153,12 @@ def test_the_scope_is_computed_when_the_cache_is_down(cast, monkeypatch):
     with CaptureQueriesContext(connection) as again:
         assert client.get(url).status_code == 200
     assert _role_queries(again)  # computed again: nothing could be cached
+
+
+def test_organization_detail_names_its_parent_without_a_query_of_its_own(cast, django_assert_max_num_queries):
+    client = _session_client(cast.users["org_admin_p"])
+    assert client.get(f"/api/v1/organizations/{cast.P.pk}/").json()["parent_id"] is None  # a root
+    with django_assert_max_num_queries(3):  # session, user, the organization (scope from the cache)
+        body = client.get(f"/api/v1/organizations/{cast.A1.pk}/").json()
+    assert body["parent_id"] == cast.A.pk
+    assert client.get(f"/api/v1/organizations/{cast.A.pk}/").json()["parent_id"] == cast.P.pk
