@@ -233,6 +233,9 @@ CELERY_BEAT_SCHEDULE: dict = {
 # Dirty marks are written with each change and drained after the commit; the sweeper drains what a
 # failed or lost refresh left, and queues a requested rebuild whose task was lost.
 PB_DASHBOARD_SWEEP_SECONDS = env_int("PB_DASHBOARD_SWEEP_SECONDS", 120, minimum=10)
+# The drain runs this many seconds after the commit that queued it, and commits meanwhile share it
+# (dashboard.outbox._queue_drain, #20.3): the summary figures follow a change within a few seconds.
+PB_DASHBOARD_DRAIN_DELAY_SECONDS = env_int("PB_DASHBOARD_DRAIN_DELAY_SECONDS", 2, minimum=0)
 # A dashboard says "数据更新中" while marks older than this wait for its subtree.
 PB_DASHBOARD_STALE_MINUTES = env_int("PB_DASHBOARD_STALE_MINUTES", 5, minimum=1)
 CELERY_BEAT_SCHEDULE["dashboard-sweep"] = {"task": "dashboard.sweep", "schedule": float(PB_DASHBOARD_SWEEP_SECONDS)}
