@@ -29,6 +29,27 @@ from demo.concurrency import concurrency_seed, concurrency_verify, http, login, 
 from demo.management.commands.bench import _server_url, _with_db
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its live descendants (Linux /proc; 0 elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    parents: dict[int, int] = {}
+    usage: dict[int, float] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        usage[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    wanted, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent and child not in wanted]
+        wanted.update(children)
+        frontier.extend(children)
+    return sum(usage.get(p, 0.0) for p in wanted)
+
+
 class Command(BaseCommand):
     help = "并发写入基准：N 个书记经 API 录入会议、M 个组织部门轮询看板（gunicorn + Celery，PostgreSQL），输出吞吐、延迟分位与一致性结论"
 
@@ -106,12 +127,17 @@ class Command(BaseCommand):
                 for spec in plan["writers"] + plan["readers"]:
                     spec["token"] = login(base, spec["username"])
                 load_before = os.getloadavg()
+                cpu_before = [_cpu_seconds(p.pid) for p in processes]
                 self.stdout.write(
                     f"运行：{len(plan['writers'])} 个写入者 × 共 {opts['writes']} 次会议录入（{opts['double']:.0%} 同时重复发送），"
                     f"{len(plan['readers'])} 个看板读取者；gunicorn -w {opts['web_workers']}，Celery worker ×1"
                 )
                 result = run_load(base=base, plan=plan, writes=opts["writes"], double=opts["double"], seed=opts["seed"])
                 load_after = os.getloadavg()
+                cpu = [
+                    after - before
+                    for before, after in zip(cpu_before, [_cpu_seconds(p.pid) for p in processes], strict=True)
+                ]
                 verdict, waited = self._verify(manage, env, Path(scratch), result.keys_created)
         finally:
             for process in processes:
@@ -126,6 +152,13 @@ class Command(BaseCommand):
                     cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.close()
         self._print(result, verdict, waited, load_before, load_after)
+        # CPU seconds the server processes used during the load, whatever else ran on the machine:
+        # the figure to compare across runs on a shared machine (#20.3).
+        writes = max(1, result.keys_created)
+        self.stdout.write(
+            f"服务器 CPU（负载期间）：gunicorn {cpu[0]:.1f} 秒（每次录入 {cpu[0] / writes * 1000:.0f} ms，含看板读取），"
+            f"Celery worker {cpu[1]:.1f} 秒（每次录入 {cpu[1] / writes * 1000:.0f} ms：汇总刷新）"
+        )
 
     def _start(self, bin_dir: Path, env: dict[str, str], opts: dict[str, Any]) -> list[subprocess.Popen]:
         web = subprocess.Popen(  # noqa: S603 - fixed arguments, validated ints
