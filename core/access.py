@@ -21,6 +21,7 @@ and optionally ``scope_member_field`` (the path to the owning Member, for member
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import reduce
@@ -41,6 +42,7 @@ class Organization(Protocol):
 
     path: str
     org_type: str
+
 
 VIEW = "view"
 CHANGE = "change"
@@ -238,14 +240,28 @@ def register_identity_source(source: Callable[[Any], Identity | None]) -> None:
 
 
 def get_scope(user: Any) -> Scope:
-    """The user's scope, cached on the user object for the rest of the request (two queries)."""
+    """The user's scope: cached on the user object for the rest of the request, and in the shared
+    cache across requests (``SCOPE_CACHE_SECONDS``), so a request usually resolves it with one
+    cache read and no query; computed from the role assignments and the member record (two
+    queries) when the shared copy is missing or older than the last ``forget_all_scopes``."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Scope()
     cached = getattr(user, "_pb_scope", None)
     if cached is not None:
         return cached
+    shared, generation = _shared_scope(user.pk)
+    if shared is None:
+        shared = _compute_scope(user)
+        _store_shared_scope(user.pk, shared, generation)
+    user._pb_scope = shared
+    return shared
+
+
+def _compute_scope(user: Any) -> Scope:
     if _grant_source is None or _identity_source is None:
-        raise ImproperlyConfigured("the access gate has no grant/identity source: are organizations and members installed?")
+        raise ImproperlyConfigured(
+            "the access gate has no grant/identity source: are organizations and members installed?"
+        )
 
     scope = Scope()
     roles: set[str] = set()
@@ -272,12 +288,73 @@ def get_scope(user: Any) -> Scope:
     if identity and Role.MEMBER in roles:
         scope.org_rules[VIEW].append(Rule(identity.org_path, ORG_ONLY))
     scope.roles = frozenset(roles)
-    user._pb_scope = scope
     return scope
 
 
+# --- The shared scope cache (#20.1) ----------------------------------------------------------------
+# One entry per user, ``(generation, scope)``, beside one generation token. ``forget_all_scopes``
+# replaces the token, which retires every entry at once; the apps that own what a scope is made of
+# call it when that changes (organizations: role assignments, tree moves, deleted organizations;
+# members: a member record's account link or organization), right away and again after the commit,
+# so a request that computed a scope from the old rows while the change was in flight stores it
+# under a token that is already retired. Writes that send no signal are bounded by the timeout.
+SCOPE_CACHE_SECONDS = 300
+SCOPE_GENERATION_KEY = "pb:scope:generation"
+
+
+def _scope_key(user_pk: Any) -> str:
+    return f"pb:scope:{user_pk}"
+
+
+def _shared_scope(user_pk: Any) -> tuple[Scope | None, str | None]:
+    """(the cached scope if still current, the current generation); one cache round trip."""
+    from django.core.cache import cache
+
+    try:
+        found = cache.get_many([SCOPE_GENERATION_KEY, _scope_key(user_pk)])
+    except Exception:  # the cache is down: compute (a query or two), never refuse the request
+        return None, None
+    generation = found.get(SCOPE_GENERATION_KEY)
+    entry = found.get(_scope_key(user_pk))
+    if generation is not None and isinstance(entry, tuple) and entry[0] == generation:
+        return entry[1], generation
+    return None, generation
+
+
+def _store_shared_scope(user_pk: Any, scope: Scope, generation: str | None) -> None:
+    from django.core.cache import cache
+
+    try:
+        if generation is None:
+            cache.add(SCOPE_GENERATION_KEY, uuid.uuid4().hex, None)
+            generation = cache.get(SCOPE_GENERATION_KEY)
+            if generation is None:
+                return
+        cache.set(_scope_key(user_pk), (generation, scope), SCOPE_CACHE_SECONDS)
+    except Exception:  # a cache outage only costs the next request its two queries
+        return
+
+
+def forget_all_scopes() -> None:
+    """Retire every cached scope: now and once the current transaction commits."""
+    from django.db import transaction
+
+    _new_generation()
+    transaction.on_commit(_new_generation)
+
+
+def _new_generation() -> None:
+    from django.core.cache import cache
+
+    try:
+        cache.set(SCOPE_GENERATION_KEY, uuid.uuid4().hex, None)
+    except Exception:  # the entries still expire after SCOPE_CACHE_SECONDS
+        return
+
+
 def forget_scope(user: Any) -> None:
-    """Drop the cached scope (after role assignments change within one request)."""
+    """Drop the scope cached on this user object (after role assignments change within one
+    request). The shared copies are retired by the owners' signals (``forget_all_scopes``)."""
     if hasattr(user, "_pb_scope"):
         del user._pb_scope
 
@@ -365,7 +442,9 @@ def authorize(user: Any, obj: Any, action: str = CHANGE, *, message: str = "无�
         raise PermissionDenied(message)
 
 
-def authorize_organizations(user: Any, organizations: Iterable[Organization], *, message: str = "无权修改该对象") -> None:
+def authorize_organizations(
+    user: Any, organizations: Iterable[Organization], *, message: str = "无权修改该对象"
+) -> None:
     """``authorize`` for a batch that changes the data of several organizations."""
     if user is None:
         return

@@ -18,7 +18,9 @@ import threading
 from collections.abc import Iterable
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -49,20 +51,55 @@ def outbox_mark(*, org_ids: Iterable[int], families: Iterable[str]) -> None:
 def _queue_drain() -> None:
     """One drain per commit however many marks it wrote: the first callback of the commit sends
     it, the others find the count at zero. (Marks of a rolled-back transaction only make the
-    next commit send one drain more than needed.)"""
+    next commit send one drain more than needed.)
+
+    With a worker (not eager), commits also share drains (#20.3): the drain is sent
+    ``PB_DASHBOARD_DRAIN_DELAY_SECONDS`` later, and a commit that finds one already queued and
+    not yet started (the ``DRAIN_QUEUED_KEY`` flag, cleared by the drain before it reads the
+    marks) sends none — that drain will read its marks. In a rush the worker refreshes each
+    organization and its ancestors once per batch instead of once per meeting, and the web
+    workers keep the CPU. A lost flag or message costs at most the sweeper's delay."""
     if not getattr(_local, "marks", 0):
         return
     _local.marks = 0
+    delay = settings.PB_DASHBOARD_DRAIN_DELAY_SECONDS
+    eager = bool(current_app.conf.task_always_eager)
+    if not eager and delay and not _claim_drain_flag(delay):
+        return  # a queued drain has not started yet: it will take these marks
     try:
-        dashboard_drain.delay()
+        if eager or not delay:
+            dashboard_drain.delay()
+        else:
+            dashboard_drain.apply_async(countdown=delay)
     except Exception:  # broker unreachable: the marks are committed, the sweeper drains them
+        _clear_drain_flag()
         logger.exception("dashboard drain not queued; the sweeper will process the marks")
+
+
+DRAIN_QUEUED_KEY = "pb:dashboard:drain-queued"
+
+
+def _claim_drain_flag(delay: int) -> bool:
+    """True when no drain is queued (the caller sends one); the flag outlives the countdown a
+    little, so a drain held up by a busy worker is not joined by a second one at once."""
+    try:
+        return bool(cache.add(DRAIN_QUEUED_KEY, 1, delay + 30))
+    except Exception:  # cache down: send the drain (one per commit, as without the flag)
+        return True
+
+
+def _clear_drain_flag() -> None:
+    try:
+        cache.delete(DRAIN_QUEUED_KEY)
+    except Exception:  # the flag expires by itself
+        logger.warning("dashboard drain flag not cleared; it expires on its own")
 
 
 def outbox_drain(*, limit: int = DRAIN_BATCH) -> int:
     """Recompute the facts of the marked organizations; returns the number of marks processed.
 
     Marks whose refresh fails stay (logged) for the next drain or the sweeper."""
+    _clear_drain_flag()  # before reading the marks: a commit from now on queues its own drain
     pending = DashboardDirty.objects.order_by("family").values_list("family", flat=True).distinct()
     done = 0
     for family in list(pending):

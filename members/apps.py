@@ -17,5 +17,8 @@ class MembersConfig(AppConfig):
         # A malformed FIELD_ENCRYPTION_KEY / FIELD_HASH_KEY stops start-up with its name.
         check_configuration()
         register_identity_source(member_identity_for)
+        from members import scope_cache
+
+        scope_cache.connect()
         register_member_sections()
         register_member_count_source(organization_member_counts, subtree=organization_subtree_member_counts)

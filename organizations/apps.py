@@ -10,3 +10,6 @@ class OrganizationsConfig(AppConfig):
         from organizations.models import role_grants_for
 
         register_grant_source(role_grants_for)
+        from organizations import scope_cache
+
+        scope_cache.connect()

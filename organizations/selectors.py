@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Substr
 
 from core.access import VIEW
 from core.dates import add_months, today
@@ -65,6 +65,15 @@ def organization_with_flag_data(queryset: QuerySet[Organization]) -> QuerySet[Or
         term_expires_on=Subquery(current_term.values("expires_on")[:1]),
         term_extended_until=Subquery(current_term.values("extended_until")[:1]),
         committee_size=count_subquery(committee_positions, "term__organization"),
+    )
+
+
+def organization_with_parent_id(queryset: QuerySet[Organization]) -> QuerySet[Organization]:
+    """Annotate ``parent_pk``, the parent's id, in the same query (a root gets None): one object's
+    detail needs no second query for it (#20.1)."""
+    parent_path = Substr(OuterRef("path"), 1, (OuterRef("depth") - 1) * Organization.steplen)
+    return queryset.annotate(
+        parent_pk=Subquery(Organization.objects.filter(path=parent_path).order_by().values("pk")[:1])
     )
 
 
@@ -125,9 +134,7 @@ def organization_detail(*, org: Organization, children_search: str = "", childre
         organization_with_flag_data(Organization.objects.filter(pk=org.pk))
     ).get()
     terms = list(CommitteeTerm.objects.filter(organization=org).order_by("-number"))
-    positions = list(
-        Position.objects.filter(term__organization=org).select_related("term").in_rank_order()
-    )
+    positions = list(Position.objects.filter(term__organization=org).select_related("term").in_rank_order())
     by_term: dict[int, list[Position]] = {}
     for position in positions:
         by_term.setdefault(position.term_id, []).append(position)

@@ -52,7 +52,7 @@ MIDDLEWARE = [
     "audit.request_context.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "accounts.session_middleware.IdleSessionMiddleware",  # idle timeout, saved at most once a minute
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -123,7 +123,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 1800, minimum=60)
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle timeout slides without a write per request: accounts.session_middleware saves an
+# unchanged session at most once a minute (REFRESH_SECONDS), so it ends 29–30 minutes after the last request.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -238,6 +240,9 @@ CELERY_BEAT_SCHEDULE: dict = {
 # Dirty marks are written with each change and drained after the commit; the sweeper drains what a
 # failed or lost refresh left, and queues a requested rebuild whose task was lost.
 PB_DASHBOARD_SWEEP_SECONDS = env_int("PB_DASHBOARD_SWEEP_SECONDS", 120, minimum=10)
+# The drain runs this many seconds after the commit that queued it, and commits meanwhile share it
+# (dashboard.outbox._queue_drain, #20.3): the summary figures follow a change within a few seconds.
+PB_DASHBOARD_DRAIN_DELAY_SECONDS = env_int("PB_DASHBOARD_DRAIN_DELAY_SECONDS", 2, minimum=0)
 # A dashboard says "数据更新中" while marks older than this wait for its subtree.
 PB_DASHBOARD_STALE_MINUTES = env_int("PB_DASHBOARD_STALE_MINUTES", 5, minimum=1)
 CELERY_BEAT_SCHEDULE["dashboard-sweep"] = {"task": "dashboard.sweep", "schedule": float(PB_DASHBOARD_SWEEP_SECONDS)}

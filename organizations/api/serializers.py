@@ -37,6 +37,8 @@ class OrganizationOutputSerializer(serializers.ModelSerializer):
         ]
 
     def get_parent_id(self, obj: Organization) -> int | None:
+        if hasattr(obj, "parent_pk"):  # annotated by organization_with_parent_id (one object's detail)
+            return obj.parent_pk
         parents = self.context.get("parent_ids", {})
         return parents.get(obj.parent_path)
 

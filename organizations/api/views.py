@@ -23,7 +23,7 @@ from organizations.api.serializers import (
     OrganizationOutputSerializer,
 )
 from organizations.models import CommitteeTerm, Organization, Position
-from organizations.selectors import organization_list, organization_with_flag_data
+from organizations.selectors import organization_list, organization_with_flag_data, organization_with_parent_id
 
 
 class OrganizationViewSet(GatedViewMixin, viewsets.ModelViewSet):
@@ -53,12 +53,13 @@ class OrganizationViewSet(GatedViewMixin, viewsets.ModelViewSet):
         return self.get_paginated_response(data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        org = self.get_object()
-        return Response(OrganizationOutputSerializer(org, context=self._with_parent_ids([org])).data)
+        org = self.get_object()  # its parent's id annotated: one query for the whole answer
+        return Response(OrganizationOutputSerializer(org, context=self.get_serializer_context()).data)
 
     def get_object(self) -> Organization:
         pk = self.kwargs["pk"]
-        org = get_for_user(organization_with_flag_data(Organization.objects.all()), self.request.user, VIEW, pk=pk)
+        queryset = organization_with_parent_id(organization_with_flag_data(Organization.objects.all()))
+        org = get_for_user(queryset, self.request.user, VIEW, pk=pk)
         self.check_object_permissions(self.request, org)
         return org
 

@@ -14,10 +14,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts import sessions
+from accounts.session_middleware import REFRESH_SECONDS, REFRESHED_AT
 from audit.models import AuditEvent
 from tests.security.conftest import PASSWORD, login, set_password
 
@@ -56,7 +59,8 @@ def test_logout_kills_the_session_server_side(cast):
 
 
 def test_idle_timeout_of_30_minutes(cast):
-    assert settings.SESSION_COOKIE_AGE == 1800 and settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_COOKIE_AGE == 1800
+    assert "accounts.session_middleware.IdleSessionMiddleware" in settings.MIDDLEWARE
     set_password(cast.users["secretary_a"])
     client = Client()
     login(client, "secretary_a")
@@ -68,6 +72,60 @@ def test_idle_timeout_of_30_minutes(cast):
     Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(minutes=1))
     response = client.get("/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def _session_writes(captured) -> list[str]:
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith(("UPDATE", "INSERT")) and "django_session" in q["sql"]
+    ]
+
+
+def test_requests_within_a_minute_do_not_write_the_session(cast):
+    """#20.1: the idle timeout slides at most once a minute, not with a write per request."""
+    set_password(cast.users["secretary_a"])
+    client = Client()
+    login(client, "secretary_a")
+    assert client.get("/").status_code == 200
+    key = client.cookies["sessionid"].value
+    expiry = Session.objects.get(session_key=key).expire_date
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/").status_code == 200
+        assert client.get(f"/api/v1/organizations/{cast.A.pk}/").status_code == 200
+    assert _session_writes(captured) == []
+    assert Session.objects.get(session_key=key).expire_date == expiry
+
+
+def test_idle_timeout_slides_after_a_minute_of_use(cast):
+    set_password(cast.users["secretary_a"])
+    client = Client()
+    login(client, "secretary_a")
+    assert client.get("/").status_code == 200
+    key = client.cookies["sessionid"].value
+    # The last refresh was 61 seconds ago and the stored expiry 29 minutes away.
+    session = client.session
+    session[REFRESHED_AT] = session[REFRESHED_AT] - REFRESH_SECONDS - 1
+    session.save()
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() + timedelta(minutes=29))
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/").status_code == 200
+    assert _session_writes(captured)
+    expiry = Session.objects.get(session_key=key).expire_date
+    assert timedelta(minutes=29, seconds=50) < expiry - timezone.now() <= timedelta(minutes=30)
+
+
+def test_api_token_calls_create_no_session(cast):
+    set_password(cast.users["secretary_a"])
+    response = Client().post(
+        "/api/v1/auth/token/", {"username": "secretary_a", "password": PASSWORD}, content_type="application/json"
+    )
+    client = Client(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    before = Session.objects.count()
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(f"/api/v1/organizations/{cast.A.pk}/").status_code == 200
+    assert _session_writes(captured) == [] and Session.objects.count() == before
+    assert "sessionid" not in client.cookies
 
 
 def test_absolute_session_cap(cast):

@@ -71,6 +71,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--extra", default="", help="逗号分隔：seed,import,reminders,reports（存在对应命令时一并测量）"
         )
+        parser.add_argument("--profile", action="store_true", help="打印“固定开销”场景的 cProfile（耗时最多的函数）")
         parser.add_argument("--inside", action="store_true", help="（内部使用）已在临时库中运行")
 
     def handle(self, *args, **opts):
@@ -111,17 +112,21 @@ class Command(BaseCommand):
         }
         manage = [sys.executable, "manage.py"]
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)  # noqa: S603
-        argv = [
-            *manage,
-            "bench",
-            "--inside",
-            f"--members={opts['members']}",
-            f"--orgs={opts['orgs']}",
-            f"--runs={opts['runs']}",
-            f"--seed={opts['seed']}",
-            f"--attendance-days={opts['attendance_days']}",
-            f"--extra={opts['extra']}",
-        ] + (["--rebuild-facts"] if opts["rebuild_facts"] else [])
+        argv = (
+            [
+                *manage,
+                "bench",
+                "--inside",
+                f"--members={opts['members']}",
+                f"--orgs={opts['orgs']}",
+                f"--runs={opts['runs']}",
+                f"--seed={opts['seed']}",
+                f"--attendance-days={opts['attendance_days']}",
+                f"--extra={opts['extra']}",
+            ]
+            + (["--rebuild-facts"] if opts["rebuild_facts"] else [])
+            + (["--profile"] if opts["profile"] else [])
+        )
         try:
             subprocess.run(argv, env=env, check=True)  # noqa: S603 - our own manage.py, validated ints
         finally:
@@ -153,7 +158,6 @@ class Command(BaseCommand):
             for step, seconds, rows in build.timings:
                 self.stdout.write(f"  {step:<16} {rows:>12,} 行  {seconds:8.1f} 秒")
         elif opts["rebuild_facts"]:
-
             started = time.perf_counter()
             count = facts_rebuild(reason="bench")
             self.stdout.write(f"重建汇总表：{count:,} 行，{time.perf_counter() - started:.1f} 秒")
@@ -166,6 +170,10 @@ class Command(BaseCommand):
                 total = sum(seconds for _, seconds, _ in build.timings)
                 rows.append(("生成全部数据（seed）", scale, total * 1000, total * 1000, None, None))
         self._print(rows)
+        if opts["profile"]:
+            from demo.bench_fixed import fixed_cost_profile
+
+            self.stdout.write("\n== 固定开销：令牌认证调用的 cProfile ==\n" + fixed_cost_profile())
         for extra in extras:
             command = EXTRAS.get(extra)
             if command is None:
@@ -211,7 +219,6 @@ class Command(BaseCommand):
         from django.db import transaction
         from django.test import Client
 
-
         User = get_user_model()
         admin = User.objects.get(username="bench_admin")
         secretary = User.objects.get(username="bench_secretary")
@@ -233,7 +240,9 @@ class Command(BaseCommand):
             "ON m.organization_id = o.id AND m.membership_status = 'normal' "
             "WHERE o.path LIKE %s AND o.depth = %s GROUP BY o.id"
         )
-        rows: list[tuple] = []
+        from demo.bench_fixed import fixed_cost_rows
+
+        rows: list[tuple] = fixed_cost_rows(runs=runs, scale=scale, timer=self._time)
 
         def page(label: str, url: str, raw: tuple[str, list[Any]] | None, **params: Any) -> None:
             def call() -> None:

@@ -46,6 +46,27 @@ from demo.concurrency import RETRIES, concurrency_seed, concurrency_verify, http
 from demo.management.commands.bench import _server_url, _with_db
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its live descendants (Linux /proc; 0 elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    parents: dict[int, int] = {}
+    usage: dict[int, float] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        usage[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    wanted, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent and child not in wanted]
+        wanted.update(children)
+        frontier.extend(children)
+    return sum(usage.get(p, 0.0) for p in wanted)
+
+
 class Command(BaseCommand):
     help = "并发写入基准：N 个书记经 API 录入会议、M 个组织部门轮询看板（gunicorn + Celery，PostgreSQL），输出吞吐、延迟分位与一致性结论"
 
@@ -141,6 +162,8 @@ class Command(BaseCommand):
                 for spec in plan["writers"] + plan["readers"]:
                     spec["token"] = login(base, spec["username"])
                 load_before = os.getloadavg()
+                cpu_before = [_cpu_seconds(p.pid) for p in processes]
+                pids_before = [p.pid for p in processes]
                 self.stdout.write(
                     f"运行：{len(plan['writers'])} 个写入者 × 共 {opts['writes']} 次会议录入（{opts['double']:.0%} 同时重复发送），"
                     f"{len(plan['readers'])} 个看板读取者；gunicorn -w {opts['web_workers']}，Celery worker ×1"
@@ -157,6 +180,12 @@ class Command(BaseCommand):
                     if timer.is_alive():
                         timer.join()
                 load_after = os.getloadavg()
+                cpu = [
+                    after - before if pid == p.pid else None  # a killed and restarted worker: not comparable
+                    for before, after, pid, p in zip(
+                        cpu_before, [_cpu_seconds(p.pid) for p in processes], pids_before, processes, strict=True
+                    )
+                ]
                 verdict, waited = self._verify(
                     manage, env, Path(scratch), result, wait=max(120, 4 * opts["sweep_seconds"])
                 )
@@ -170,6 +199,16 @@ class Command(BaseCommand):
                     cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.close()
         self._print(result, verdict, waited, load_before, load_after, faults)
+        # CPU seconds the server processes used during the load, whatever else ran on the machine:
+        # the figure to compare across runs on a shared machine (#20.3).
+        writes = max(1, result.keys_created)
+        parts = []
+        for label, seconds, what in (("gunicorn", cpu[0], "含看板读取"), ("Celery worker", cpu[1], "汇总刷新")):
+            if seconds is None:
+                parts.append(f"{label}：中途被杀并重启，不可比")
+            else:
+                parts.append(f"{label} {seconds:.1f} 秒（每次录入 {seconds / writes * 1000:.0f} ms，{what}）")
+        self.stdout.write("服务器 CPU（负载期间）：" + "，".join(parts))
 
     @staticmethod
     def _reconnect(admin: Any, server: str) -> Any:
