@@ -7,10 +7,11 @@ from typing import Any
 
 from django import forms
 
-from notifications.models import NoticeAudience, NoticeKind, NoticeTarget, WebhookKind
+from notifications.models import RULE_CHANNELS, Channel, NoticeAudience, NoticeKind, NoticeTarget, WebhookKind
 from notifications.rules import OPT_OUT_RULES, RuleDef
 
 ENABLED_CHOICES = [("", "继承上级设置"), ("on", "开启"), ("off", "关闭")]
+CHANNEL_MODE_CHOICES = [("", "继承上级设置"), ("choose", "本组织指定（勾选下列渠道）")]
 
 
 class InboxFilterForm(forms.Form):
@@ -24,6 +25,14 @@ class ReminderSettingForm(forms.Form):
     grace_days = forms.IntegerField(label="宽限天数", required=False)
     day_of_month = forms.CharField(
         label="每月日期", required=False, max_length=4, help_text="1–28 或“月末”（last）；留空表示继承"
+    )
+    channel_mode = forms.ChoiceField(label="发送渠道", choices=CHANNEL_MODE_CHOICES, required=False)
+    channels = forms.MultipleChoiceField(
+        label="外发渠道",
+        choices=[(c, Channel(c).label) for c in RULE_CHANNELS],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="站内消息始终发送；只在已开通的渠道、且本人登记了账号或号码并未关闭时外发。都不勾选即只发站内消息。",
     )
 
     def __init__(self, *args: Any, rule: RuleDef, **kwargs: Any) -> None:
@@ -51,6 +60,8 @@ class ReminderSettingForm(forms.Form):
             "offset": data.get("offset"),
             "grace_days": data.get("grace_days"),
             "day_of_month": data.get("day_of_month") or "",
+            # Ticking a channel is choosing; "inherit" with nothing ticked clears the choice.
+            "channels": list(chosen) if (chosen := data.get("channels")) or data.get("channel_mode") else None,
         }
 
 

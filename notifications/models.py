@@ -41,8 +41,8 @@ class ReminderSetting(models.Model):
     offset = models.IntegerField("提前/间隔", null=True, blank=True)
     grace_days = models.IntegerField("宽限天数", null=True, blank=True)
     day_of_month = models.CharField("每月日期", max_length=4, blank=True)
-    # Personal channels this rule uses here (["sms", "wecom", "dingtalk"] or fewer); null inherits
-    # (default: every configured channel).
+    # Outside channels this rule uses here (["email", "sms", "wecom", "dingtalk"] or fewer; [] =
+    # the inbox only); null inherits (default: every configured channel).
     channels = models.JSONField("外发渠道", null=True, blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -377,6 +377,8 @@ class Channel(models.TextChoices):
 
 
 PERSONAL_CHANNELS = (Channel.SMS, Channel.WECOM, Channel.DINGTALK)
+# What an organization picks per reminder rule (the in-app inbox is always written).
+RULE_CHANNELS = (Channel.EMAIL, *PERSONAL_CHANNELS)
 
 
 class OutboxStatus(models.TextChoices):

@@ -186,6 +186,8 @@ def rule_edit(request: HttpRequest, pk: int, code: str) -> HttpResponse:
             "offset": own.offset,
             "grace_days": own.grace_days,
             "day_of_month": own.day_of_month,
+            "channel_mode": "" if own.channels is None else "choose",
+            "channels": own.channels or [],
         }
     form = ReminderSettingForm(request.POST or None, rule=rule, initial=initial)
     if request.method == "POST" and form.is_valid():

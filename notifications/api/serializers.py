@@ -4,7 +4,16 @@ from typing import Any
 
 from rest_framework import serializers
 
-from notifications.models import Notice, NoticeAudience, NoticeKind, NoticeRecipient, NoticeTarget, Notification
+from notifications.models import (
+    RULE_CHANNELS,
+    Channel,
+    Notice,
+    NoticeAudience,
+    NoticeKind,
+    NoticeRecipient,
+    NoticeTarget,
+    Notification,
+)
 from notifications.rules import OPT_OUT_RULES, RULE_CHOICES
 
 
@@ -54,6 +63,7 @@ class ReminderSettingOutputSerializer(serializers.Serializer):
     inherited_from = serializers.IntegerField(allow_null=True)
     overridden_here = serializers.BooleanField()
     user_opt_out = serializers.BooleanField()
+    channels = serializers.ListField(child=serializers.CharField(), allow_null=True)
 
 
 class ReminderSettingInputSerializer(StrictInputSerializer):
@@ -63,6 +73,13 @@ class ReminderSettingInputSerializer(StrictInputSerializer):
     offset = serializers.IntegerField(required=False, allow_null=True, default=None)
     grace_days = serializers.IntegerField(required=False, allow_null=True, default=None)
     day_of_month = serializers.CharField(required=False, allow_blank=True, default="", max_length=4)
+    # Outside channels of the rule here ([] = the inbox only); null inherits; omitted keeps.
+    channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=[(c, Channel(c).label) for c in RULE_CHANNELS]),
+        required=False,
+        allow_null=True,
+        max_length=len(RULE_CHANNELS),
+    )
 
 
 class PreferenceSerializer(StrictInputSerializer):

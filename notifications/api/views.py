@@ -116,6 +116,7 @@ def _setting_rows(org: Organization) -> list[dict[str, Any]]:
                 "inherited_from": paths.get(eff.source_path or ""),
                 "overridden_here": row.own is not None,
                 "user_opt_out": row.rule.user_opt_out,
+                "channels": list(eff.channels) if eff.channels is not None else None,
             }
         )
     return rows

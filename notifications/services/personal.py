@@ -29,6 +29,7 @@ from members.models import PHONE_FIELD, Member
 from members.validators import mask_phone
 from notifications.channels import MAX_ATTEMPTS, PermanentDeliveryError, absolute_link, dingtalk, ratelimit, sms, wecom
 from notifications.models import (
+    PERSONAL_CHANNELS,
     Channel,
     ChannelAddress,
     Notification,
@@ -140,6 +141,8 @@ def personal_messages(
     for n in notifications:
         chosen = channels if isinstance(channels, list) else channels.get((n.organization_id, n.rule), [])
         for channel in chosen:
+            if channel not in PERSONAL_CHANNELS:
+                continue  # e-mail has its own rows
             to = contacts.address_for(n.recipient_id, channel)
             if not to:
                 continue

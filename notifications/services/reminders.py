@@ -43,7 +43,8 @@ def candidate_recipients(candidate: Candidate, resolver: RecipientResolver) -> l
 def rule_channels(
     planned: list[tuple[Candidate, list[int]]], configured: list[str]
 ) -> dict[tuple[int, str], list[str]]:
-    """(organization id, rule) → the personal channels its effective setting chooses (one query)."""
+    """(organization id, rule) → the outside channels (e-mail and the configured personal ones)
+    its effective setting chooses (one query)."""
     if not configured:
         return {}
     resolver = SettingsResolver.for_paths({c.org.path for c, _ in planned})
@@ -72,7 +73,7 @@ def reminder_candidates_write(*, candidates: list[Candidate], on: date) -> int:
         if users:
             planned.append((candidate, users))
     users = UserContacts.load(u for _, ids in planned for u in ids)
-    personal_channels = configured_channels()
+    outside_channels = [Channel.EMAIL, *configured_channels()]
     opt_out = {c.rule for c, _ in planned if c.definition.user_opt_out}
     if opt_out:
         planned = [
@@ -147,9 +148,11 @@ def reminder_candidates_write(*, candidates: list[Candidate], on: date) -> int:
                     )
                 )
         Notification.objects.bulk_create(notifications, batch_size=1000)
-        email_rows = email_messages(notifications, users, now)
-        contacts = PersonalContacts.load({n.recipient_id for n in notifications}, personal_channels)
-        email_rows += personal_messages(notifications, contacts, now, rule_channels(planned, personal_channels))
+        chosen = rule_channels(planned, outside_channels)
+        by_email = [n for n in notifications if Channel.EMAIL in chosen.get((n.organization_id, n.rule), ())]
+        email_rows = email_messages(by_email, users, now)
+        contacts = PersonalContacts.load({n.recipient_id for n in notifications}, outside_channels[1:])
+        email_rows += personal_messages(notifications, contacts, now, chosen)
         OutboxMessage.objects.bulk_create(email_rows + webhook_rows, batch_size=1000)
         enqueue_on_commit(email_rows, webhook_rows)
     return len(won)
