@@ -103,9 +103,26 @@ class NoticeForm(forms.Form):
     )
     send_email = forms.BooleanField(label="同时发送邮件（已登记邮箱的人员）", required=False)
     send_webhook = forms.BooleanField(label="同时推送到本组织群机器人", required=False)
+    channels = forms.MultipleChoiceField(
+        label="同时发送到个人",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="发给登记了号码或账号、且未关闭该渠道的接收人；短信夜间 21:00–8:00 不发，次日 8:00 发出，计入本单位短信额度。",
+    )
     client_token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
-    def __init__(self, *args: Any, organizations: list[Any], members: list[Any], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        organizations: list[Any],
+        members: list[Any],
+        personal_channels: list[str] = (),  # type: ignore[assignment]
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organization"].choices = [(org.pk, org.name) for org in organizations]
+        if personal_channels:
+            self.fields["channels"].choices = [(c, Channel(c).label) for c in personal_channels]
+        else:
+            del self.fields["channels"]
         self.fields["members"].choices = [(m.pk, f"{m.name}（{m.organization}）") for m in members]

@@ -248,6 +248,8 @@ class Notice(models.Model):
     audience = models.CharField("接收人", max_length=20, choices=NoticeAudience.choices, default=NoticeAudience.MEMBERS)
     send_email = models.BooleanField("同时发送邮件", default=False)
     send_webhook = models.BooleanField("同时推送到群机器人", default=False)
+    # Personal channels chosen by the sender (["sms", "wecom", "dingtalk"] or fewer).
+    channels = models.JSONField("同时发送的个人渠道", default=list, blank=True)
     recipient_count = models.PositiveIntegerField("送达人数", default=0)
     offline_count = models.PositiveIntegerField("未开通账号人数", default=0)
     # Re-submitting the same form (double click, retry) does not send twice.

@@ -32,6 +32,7 @@ from notifications.services.inbox import (
     preference_update,
 )
 from notifications.services.notices import notice_send
+from notifications.services.personal import configured_channels
 from notifications.services.reminder_settings import reminder_setting_update
 from notifications.services.webhooks import webhook_configure, webhook_remove
 from organizations.choices import OrgType
@@ -285,7 +286,13 @@ def notice_create(request: HttpRequest) -> HttpResponse:
             qs = qs.filter(name__icontains=search)
         members = list(qs[:300])
     initial = {"organization": selected.pk} if selected else {}
-    form = NoticeForm(request.POST or None, organizations=organizations, members=members, initial=initial)
+    form = NoticeForm(
+        request.POST or None,
+        organizations=organizations,
+        members=members,
+        initial=initial,
+        personal_channels=configured_channels(),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         org = get_for_user(Organization, request.user, CHANGE, pk=data["organization"])
@@ -301,6 +308,7 @@ def notice_create(request: HttpRequest) -> HttpResponse:
                 member_ids=data["members"],
                 send_email=data["send_email"],
                 send_webhook=data["send_webhook"],
+                channels=data.get("channels") or [],
                 client_token=data["client_token"],
             )
         except ValidationError as exc:

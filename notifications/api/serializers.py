@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from notifications.models import (
+    PERSONAL_CHANNELS,
     RULE_CHANNELS,
     Channel,
     Notice,
@@ -104,6 +105,7 @@ class NoticeOutputSerializer(serializers.ModelSerializer):
             "body",
             "target",
             "audience",
+            "channels",
             "sender_name",
             "recipient_count",
             "offline_count",
@@ -122,6 +124,11 @@ class NoticeInputSerializer(StrictInputSerializer):
     members = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=5000)
     send_email = serializers.BooleanField(default=False)
     send_webhook = serializers.BooleanField(default=False)
+    channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=[(c, Channel(c).label) for c in PERSONAL_CHANNELS]),
+        required=False,
+        max_length=len(PERSONAL_CHANNELS),
+    )
     client_token = serializers.UUIDField(required=False)
 
 

@@ -116,16 +116,21 @@ def quiet_until(now: datetime) -> datetime | None:
     return morning
 
 
-def sms_text(title: str) -> str:
-    """The approved reminder template filled in; a long title is shortened to fit the budget."""
-    template = getattr(settings, "PB_SMS_TEMPLATES", None) or sms.DEFAULT_TEMPLATES
+def sms_text(title: str, *, kind: str = "reminder") -> str:
+    """The approved template of the kind (``reminder`` or ``notice``) filled in; a long title is
+    shortened to fit one segment."""
+    templates = getattr(settings, "PB_SMS_TEMPLATES", None) or sms.DEFAULT_TEMPLATES
+    template = templates.get(kind) or sms.DEFAULT_TEMPLATES[kind]
     hint = "请登录党建系统查看办理。"
     for cut in range(len(title), -1, -1):
         try:
-            return sms.render(template["reminder"], {"title": title[:cut], "hint": hint}, max_segments=1)
+            return sms.render(template, {"title": title[:cut], "hint": hint}, max_segments=1)
         except ValidationError:
             continue
-    return sms.render(template["reminder"], {"title": "", "hint": ""}, max_segments=1)
+    return sms.render(template, {"title": "", "hint": ""}, max_segments=1)
+
+
+WORK_APP_BODY_CHARS = 500
 
 
 def personal_messages(
@@ -134,8 +139,9 @@ def personal_messages(
     now: datetime,
     channels: list[str] | dict[tuple[int, str], list[str]],
 ) -> list[OutboxMessage]:
-    """Unsaved outbox rows: one per notification and channel (a list, or chosen per (organization,
-    rule)) where the recipient has an address and has not switched the channel off."""
+    """Unsaved outbox rows: one per notification and channel (a list — a notice's — or chosen per
+    (organization, rule) for reminders) where the recipient has an address and has not switched
+    the channel off."""
     rows = []
     hold = quiet_until(now)
     for n in notifications:
@@ -147,9 +153,12 @@ def personal_messages(
             if not to:
                 continue
             body, segments, due = n.body, 0, now
+            if len(body) > WORK_APP_BODY_CHARS:  # a long notice: the start, the link opens the rest
+                body = body[: WORK_APP_BODY_CHARS - 1] + "…"
             if channel == Channel.SMS:
                 to = mask_phone(to)  # the number stays encrypted in the member record (read when sent)
-                body = sms_text(n.title)
+                kind = "notice" if n.category == NotificationCategory.NOTICE else "reminder"
+                body = sms_text(n.title, kind=kind)
                 segments = sms.segments(body)
                 due = hold or now
             rows.append(
