@@ -40,7 +40,13 @@ from members.dues.api import (
     DuesStandardView,
 )
 from members.statistics.api import PartyStatisticsView
-from notifications.api.views import NoticeViewSet, NotificationViewSet, PreferenceView, ReminderSettingsView
+from notifications.api.views import (
+    ChannelAddressImportView,
+    NoticeViewSet,
+    NotificationViewSet,
+    PreferenceView,
+    ReminderSettingsView,
+)
 from organizations.api.views import OrganizationViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -75,6 +81,7 @@ router.register("rectifications", RectificationViewSet, basename="rectification"
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
     path("reminder-settings/", ReminderSettingsView.as_view(), name="reminder-settings"),
+    path("channel-addresses/import/", ChannelAddressImportView.as_view(), name="channel-address-import"),
     path("notification-preferences/", PreferenceView.as_view(), name="notification-preferences"),
     path("", include("dashboard.api_urls")),  # before the router: no clash with its routes
     path("assessment-metrics/", MetricListApi.as_view(), name="api-assessment-metrics"),
@@ -83,13 +90,19 @@ urlpatterns = [
     path("dues/rollup/", DuesRollupView.as_view(), name="api-dues-rollup"),
     path("development/pipeline/", DevelopmentPipelineView.as_view(), name="api-development-pipeline"),
     # Before the router include: a separate path, so it cannot clash with the organization viewset.
-    path("organizations/<int:pk>/compliance/", OrganizationComplianceView.as_view(), name="api-organization-compliance"),
     path(
-        "organizations/<int:pk>/party-statistics/", PartyStatisticsView.as_view(), name="api-organization-party-statistics"
+        "organizations/<int:pk>/compliance/", OrganizationComplianceView.as_view(), name="api-organization-compliance"
+    ),
+    path(
+        "organizations/<int:pk>/party-statistics/",
+        PartyStatisticsView.as_view(),
+        name="api-organization-party-statistics",
     ),
     path("members/<int:pk>/sanctions/", MemberSanctionsView.as_view(), name="api-member-sanctions"),
     path(
-        "members/<int:pk>/rights-suspensions/", MemberRightsSuspensionsView.as_view(), name="api-member-rights-suspensions"
+        "members/<int:pk>/rights-suspensions/",
+        MemberRightsSuspensionsView.as_view(),
+        name="api-member-rights-suspensions",
     ),
     path("members/<int:pk>/status-changes/", MemberStatusChangesView.as_view(), name="api-member-status-changes"),
     path("organizations/<int:pk>/ledger/", LedgerApi.as_view(), name="api-organization-ledger"),

@@ -126,3 +126,9 @@ class NoticeForm(forms.Form):
         else:
             del self.fields["channels"]
         self.fields["members"].choices = [(m.pk, f"{m.name}（{m.organization}）") for m in members]
+
+
+class AddressImportForm(forms.Form):
+    file = forms.FileField(
+        label="表格文件（XLSX 或 CSV）", help_text="列：登录账号、企业微信账号、钉钉账号；不超过 5 MB"
+    )

@@ -145,3 +145,15 @@ class NoticeRecipientOutputSerializer(serializers.ModelSerializer):
         if obj.notification is None:
             return "offline"
         return "read" if obj.notification.read_at else "unread"
+
+
+class AddressImportInputSerializer(StrictInputSerializer):
+    organization = serializers.IntegerField()
+    file = serializers.FileField()
+    commit = serializers.BooleanField(default=False)
+
+
+class AddressImportOutputSerializer(serializers.Serializer):
+    rows = serializers.IntegerField(help_text="数据行数")
+    errors = serializers.ListField(child=serializers.CharField(), help_text="每一处错误（含行号）")
+    saved = serializers.IntegerField(help_text="已保存的人数（仅 commit=true）")
