@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.cache import cache
 
-from notifications.channels import PermanentDeliveryError, TransientDeliveryError, transport
+from notifications.channels import InvalidRecipientError, PermanentDeliveryError, TransientDeliveryError, transport
 
 EXPIRY_MARGIN_SECONDS = 300
 
@@ -59,7 +59,7 @@ class WorkApp:
         """The delivery error for a vendor code: expiry and busy codes are transient, an unknown
         user is permanent with its own message, any other code is permanent."""
         if code in self.invalid_user_codes:
-            return PermanentDeliveryError(f"{self.label}账号无效：{code}")
+            return InvalidRecipientError(f"{self.label}账号无效：{code}")
         message = f"{stage}失败：{code} {str(reply.get('errmsg', ''))[:80]}"
         if code in self.transient_codes or code in self.expired_codes:
             return TransientDeliveryError(message)

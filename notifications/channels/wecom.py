@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from notifications.channels import PermanentDeliveryError, tokens
+from notifications.channels import InvalidRecipientError, PermanentDeliveryError, tokens
 
 DEFAULT_BASE_URL = "https://qyapi.weixin.qq.com"
 TOKEN_EXPIRED = {42001, 40014}  # access_token expired / invalid
@@ -81,5 +81,5 @@ def send_textcard(config: WecomConfig, *, userids: list[str], title: str, descri
     }
     reply = API.call(config, "/cgi-bin/message/send", payload, stage="企业微信发送")
     if reply.get("invaliduser"):
-        raise PermanentDeliveryError(f"企业微信账号无效：{reply['invaliduser']}"[:200])
+        raise InvalidRecipientError(f"企业微信账号无效：{reply['invaliduser']}"[:200])
     return reply

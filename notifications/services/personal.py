@@ -199,14 +199,28 @@ def send_personal(message: OutboxMessage) -> None:
             wecom_config, userids=[message.to_address], title=message.subject, description=message.body, url=link
         )
     elif message.channel == Channel.DINGTALK:
-        ding_config = dingtalk.DingtalkConfig.from_settings()
-        if ding_config is None:
-            raise PermanentDeliveryError("钉钉未配置")
-        dingtalk.send_work_notice(
-            ding_config, userids=[message.to_address], title=message.subject, text=message.body, url=link
-        )
+        send_dingtalk_group([message], counted=True)
     else:  # pragma: no cover - the outbox routes only personal channels here
         raise PermanentDeliveryError(f"未知渠道：{message.channel}")
+
+
+def send_dingtalk_group(messages: list[OutboxMessage], *, counted: bool = False) -> None:
+    """One 钉钉 work notice (``asyncsend_v2``) to the recipients of several outbox rows of the same
+    message (same title, text and link; at most 100): one call, one rate-limit token."""
+    first = messages[0]
+    if not counted:
+        ratelimit.take(Channel.DINGTALK)
+    ding_config = dingtalk.DingtalkConfig.from_settings()
+    if ding_config is None:
+        raise PermanentDeliveryError("钉钉未配置")
+    link = absolute_link(first.notification.link) if first.notification_id and first.notification else ""
+    dingtalk.send_work_notice(
+        ding_config,
+        userids=[m.to_address for m in messages][: dingtalk.MAX_USERS_PER_CALL],
+        title=first.subject,
+        text=first.body,
+        url=link,
+    )
 
 
 def _mobile_for(message: OutboxMessage) -> str:
