@@ -487,3 +487,37 @@ class SmsBudget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} {self.month:%Y-%m} {self.used}/{self.limit}"
+
+
+class ChannelCredential(models.Model):
+    """A top-level organization's own account on a vendor (its own 企业微信 corp, 钉钉 app or SMS
+    gateway), used for the messages of its whole tree instead of the settings. The non-secret
+    values are in ``config``; the secret is encrypted (AES-GCM, ``members.crypto``, its own field
+    name as associated data) and never shown back or logged."""
+
+    scope_org_field = "organization"
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="+", verbose_name="党组织"
+    )
+    channel = models.CharField("渠道", max_length=10, choices=[(c.value, c.label) for c in PERSONAL_CHANNELS])
+    config = models.JSONField("配置", default=dict, blank=True)
+    secret_cipher = models.TextField(blank=True)
+    enabled = models.BooleanField("启用", default=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "消息渠道凭据"
+        verbose_name_plural = "消息渠道凭据"
+        constraints = [models.UniqueConstraint(fields=["organization", "channel"], name="uniq_channel_credential")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} · {self.get_channel_display()}"
+
+    def __repr__(self) -> str:  # never the secret, not even encrypted
+        return f"<ChannelCredential org={self.organization_id} channel={self.channel}>"

@@ -301,7 +301,7 @@ def notice_create(request: HttpRequest) -> HttpResponse:
         organizations=organizations,
         members=members,
         initial=initial,
-        personal_channels=configured_channels(),
+        personal_channels=configured_channels(organization=selected),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -33,7 +33,11 @@ class DingtalkConfig:
 
     @classmethod
     def from_settings(cls) -> DingtalkConfig | None:
-        raw: dict[str, Any] = getattr(settings, "PB_DINGTALK", None) or {}
+        return cls.from_mapping(getattr(settings, "PB_DINGTALK", None) or {})
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any]) -> DingtalkConfig | None:
+        """From ``PB_DINGTALK`` or an organization's stored credential; None when incomplete."""
         if not (raw.get("app_key") and raw.get("app_secret") and raw.get("agent_id")):
             return None
         return cls(

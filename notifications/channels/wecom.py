@@ -34,7 +34,11 @@ class WecomConfig:
 
     @classmethod
     def from_settings(cls) -> WecomConfig | None:
-        raw: dict[str, Any] = getattr(settings, "PB_WECOM", None) or {}
+        return cls.from_mapping(getattr(settings, "PB_WECOM", None) or {})
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any]) -> WecomConfig | None:
+        """From ``PB_WECOM`` or an organization's stored credential; None when incomplete."""
         if not (raw.get("corp_id") and raw.get("secret") and raw.get("agent_id")):
             return None
         return cls(

@@ -96,7 +96,7 @@ def notice_send(
     if target == NoticeTarget.MEMBERS and not member_ids:
         errors["members"] = "请选择至少一名党员"
     channels = [str(c) for c in channels]
-    available = configured_channels()
+    available = configured_channels(organization=organization)
     for channel in channels:
         if channel not in PERSONAL_CHANNELS:
             errors["channels"] = f"未知的消息渠道：{channel[:20]}（可选：短信、企业微信、钉钉）"

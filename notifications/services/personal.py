@@ -40,6 +40,7 @@ from notifications.models import (
     SmsBudget,
 )
 from notifications.selectors import STEP, RecipientResolver
+from notifications.services.credentials import ChannelAvailability, channel_config
 from organizations.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -47,16 +48,15 @@ logger = logging.getLogger(__name__)
 BUDGET_WARN_RATIO = 0.8
 
 
-def configured_channels() -> list[str]:
-    """The personal channels with credentials in settings."""
-    found = []
-    if sms.SmsConfig.from_settings():
-        found.append(Channel.SMS)
-    if wecom.WecomConfig.from_settings():
-        found.append(Channel.WECOM)
-    if dingtalk.DingtalkConfig.from_settings():
-        found.append(Channel.DINGTALK)
-    return found
+def configured_channels(*, organization: Organization | None = None) -> list[str]:
+    """The personal channels with credentials: in settings, or (for ``organization``'s tree) its
+    top-level organization's own."""
+    availability = ChannelAvailability.load([organization.path] if organization is not None else [])
+    return (
+        availability.for_path(organization.path)
+        if organization is not None
+        else sorted(availability.from_settings, key=PERSONAL_CHANNELS.index)
+    )
 
 
 @dataclass
@@ -185,14 +185,14 @@ def send_personal(message: OutboxMessage) -> None:
     link = absolute_link(message.notification.link) if message.notification_id and message.notification else ""
     ratelimit.take(message.channel)
     if message.channel == Channel.SMS:
-        config = sms.SmsConfig.from_settings()
+        config = channel_config(Channel.SMS, message.organization_id)
         if config is None:
             raise PermanentDeliveryError("短信网关未配置")
         mobile = _mobile_for(message)
         sms_budget_check(message)
         sms.send_sms(config, mobile=mobile, content=message.body, msgid=message.idempotency_key)
     elif message.channel == Channel.WECOM:
-        wecom_config = wecom.WecomConfig.from_settings()
+        wecom_config = channel_config(Channel.WECOM, message.organization_id)
         if wecom_config is None:
             raise PermanentDeliveryError("企业微信未配置")
         wecom.send_textcard(
@@ -210,7 +210,7 @@ def send_dingtalk_group(messages: list[OutboxMessage], *, counted: bool = False)
     first = messages[0]
     if not counted:
         ratelimit.take(Channel.DINGTALK)
-    ding_config = dingtalk.DingtalkConfig.from_settings()
+    ding_config = channel_config(Channel.DINGTALK, first.organization_id)
     if ding_config is None:
         raise PermanentDeliveryError("钉钉未配置")
     link = absolute_link(first.notification.link) if first.notification_id and first.notification else ""
