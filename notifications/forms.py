@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 from django import forms
 
-from notifications.models import RULE_CHANNELS, Channel, NoticeAudience, NoticeKind, NoticeTarget, WebhookKind
+from notifications.models import (
+    PERSONAL_CHANNELS,
+    RULE_CHANNELS,
+    Channel,
+    NoticeAudience,
+    NoticeKind,
+    NoticeTarget,
+    WebhookKind,
+)
 from notifications.rules import OPT_OUT_RULES, RuleDef
 
 ENABLED_CHOICES = [("", "继承上级设置"), ("on", "开启"), ("off", "关闭")]
@@ -132,3 +141,34 @@ class AddressImportForm(forms.Form):
     file = forms.FileField(
         label="表格文件（XLSX 或 CSV）", help_text="列：登录账号、企业微信账号、钉钉账号；不超过 5 MB"
     )
+
+
+class CredentialForm(forms.Form):
+    channel = forms.ChoiceField(label="渠道", choices=[(c, Channel(c).label) for c in PERSONAL_CHANNELS])
+    config = forms.CharField(
+        label="配置（JSON）",
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        max_length=5000,
+        help_text=(
+            '企业微信：{"corp_id": "…", "agent_id": 1000002}；钉钉：{"app_key": "…", "agent_id": 123}；'
+            '短信：{"url": "https://…", "method": "POST", "format": "json", "params": {…}, "success_pattern": "…"}。'
+            "不要把密钥写在这里。"
+        ),
+    )
+    secret = forms.CharField(
+        label="密钥（Secret）",
+        max_length=500,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="加密保存，保存后不再显示；留空则保留原密钥",
+    )
+    enabled = forms.BooleanField(label="启用（停用后使用系统设置）", required=False, initial=True)
+
+    def clean_config(self) -> dict[str, Any]:
+        try:
+            value = json.loads(self.cleaned_data["config"] or "{}")
+        except ValueError as exc:
+            raise forms.ValidationError("配置不是有效的 JSON") from exc
+        if not isinstance(value, dict):
+            raise forms.ValidationError("配置应为 JSON 对象（{…}）")
+        return value

@@ -15,6 +15,7 @@ urlpatterns = [
     path("rules/<int:pk>/webhook/", views.webhook_edit, name="webhook"),
     path("rules/<int:pk>/deliveries/", views.delivery_report, name="deliveries"),
     path("rules/<int:pk>/addresses/", views.address_import, name="addresses"),
+    path("rules/<int:pk>/credentials/", views.credentials_edit, name="credentials"),
     path("rules/<int:pk>/addresses/template.xlsx", views.address_template, name="addresses-template"),
     path("rules/<int:pk>/<slug:code>/", views.rule_edit, name="rule-edit"),
     path("notices/", views.notice_list, name="notices"),

@@ -26,6 +26,7 @@ from members.models import Member
 from notifications import selectors
 from notifications.forms import (
     AddressImportForm,
+    CredentialForm,
     InboxFilterForm,
     NoticeForm,
     PreferenceForm,
@@ -34,7 +35,7 @@ from notifications.forms import (
 )
 from notifications.models import Notice, Notification
 from notifications.rules import CATEGORIES, RULES, RULES_BY_CODE
-from notifications.services import addresses
+from notifications.services import addresses, credentials
 from notifications.services.inbox import (
     notice_open,
     notification_mark_all_read,
@@ -446,3 +447,31 @@ def address_import(request: HttpRequest, pk: int) -> HttpResponse:
             "preview_rows": PREVIEW_ROWS,
         },
     )
+
+
+# --- a unit's own vendor credentials (#19) ---------------------------------------------------
+
+
+@never_cache
+@login_required
+def credentials_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """A top-level organization's own 企业微信 / 钉钉 / SMS accounts; the secret is write-only."""
+    org = get_for_user(Organization, request.user, VIEW, pk=pk)
+    if org.depth != 1 or not selectors.can_manage_reminders(request.user, org):
+        raise PermissionDenied("只有上级党委（顶级组织）的组织部门工作人员可以配置本单位的消息渠道")
+    form = CredentialForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("remove"):
+        channel = request.POST.get("remove", "")
+        if credentials.channel_credential_remove(user=request.user, organization=org, channel=channel):
+            messages.success(request, "已删除本单位的该渠道账号，改用系统设置")
+        return redirect("notifications:credentials", pk=org.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            credentials.channel_credential_save(user=request.user, organization=org, **form.cleaned_data)
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        else:
+            messages.success(request, "已保存（密钥已加密保存）")
+            return redirect("notifications:credentials", pk=org.pk)
+    rows = credentials.credentials_status(organization=org)
+    return render(request, "notifications/credentials.html", {"org": org, "form": form, "rows": rows})

@@ -184,3 +184,21 @@ def test_vendor_error_never_carries_the_secret(cast, fake, member):
     assert outbox_deliver(message_id=row.pk).status == "failed"
     row.refresh_from_db()
     assert row.status == OutboxStatus.FAILED and "40001" in row.last_error and UNIT_SECRET not in row.last_error
+
+
+def test_credentials_page_saves_and_never_shows_the_secret(cast, fake):
+    client = cast.client("org_admin_p")
+    url = f"/notifications/rules/{cast.P.pk}/credentials/"
+    page = client.get(url).content.decode()
+    assert "本单位消息渠道账号" in page and "沿用系统设置" in page and "未开通" in page
+    bad = client.post(url, {"channel": "wecom", "config": "{not json", "secret": UNIT_SECRET, "enabled": "on"})
+    assert bad.status_code == 200 and "不是有效的 JSON" in bad.content.decode()
+    assert UNIT_SECRET not in bad.content.decode()  # not even echoed back into the form
+    config = f'{{"corp_id": "ww-unit", "agent_id": 1000005, "base_url": "{fake.base_url}"}}'
+    saved = client.post(url, {"channel": "wecom", "config": config, "secret": UNIT_SECRET, "enabled": "on"})
+    assert saved.status_code == 302 and channel_config("wecom", cast.A.pk).secret == UNIT_SECRET
+    page = client.get(url).content.decode()
+    assert "本单位账号" in page and "ww-unit" in page and "已设置（加密保存）" in page and UNIT_SECRET not in page
+    assert client.post(url, {"remove": "wecom"}).status_code == 302 and not ChannelCredential.objects.exists()
+    assert client.get(f"/notifications/rules/{cast.A.pk}/credentials/").status_code == 403  # a branch
+    assert cast.client("secretary_a").get(url).status_code == 404

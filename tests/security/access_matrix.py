@@ -19,6 +19,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "notifications:deliveries": {"GET": "DDDDADDD", "POST": "DDDDADDD"},
     "notifications:addresses": {"GET": "DDDDADDD", "POST": "DDDDADDD"},
     "notifications:addresses-template": {"GET": "DDDDADDD", "POST": "DNNNNNNN"},
+    "notifications:credentials": {"GET": "DDDDADDD", "POST": "DDDDADDD"},
     "election-list": {"GET": "DAAAAAAA", "POST": "DBBBBDDD"},
     "election-detail": {"GET": "DDADAADD"},
     "election-assembly": {"POST": "DBBBBDDD"},

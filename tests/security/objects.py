@@ -302,6 +302,7 @@ ROUTE_OBJECTS: dict[str, Any] = {
     "notifications:webhook": "org",
     "notifications:addresses": "org",
     "notifications:addresses-template": "org",
+    "notifications:credentials": lambda o: {"pk": o["org"].get_root().pk},  # a top-level organization's
     "notifications:rule-edit": lambda o: {"pk": o["org"].pk, "code": "dues_collection"},
     "notifications:notice-detail": "notice",
     "notifications:notice-read": "notice",
