@@ -90,19 +90,13 @@ urlpatterns = [
     path("dues/rollup/", DuesRollupView.as_view(), name="api-dues-rollup"),
     path("development/pipeline/", DevelopmentPipelineView.as_view(), name="api-development-pipeline"),
     # Before the router include: a separate path, so it cannot clash with the organization viewset.
+    path("organizations/<int:pk>/compliance/", OrganizationComplianceView.as_view(), name="api-organization-compliance"),
     path(
-        "organizations/<int:pk>/compliance/", OrganizationComplianceView.as_view(), name="api-organization-compliance"
-    ),
-    path(
-        "organizations/<int:pk>/party-statistics/",
-        PartyStatisticsView.as_view(),
-        name="api-organization-party-statistics",
+        "organizations/<int:pk>/party-statistics/", PartyStatisticsView.as_view(), name="api-organization-party-statistics"
     ),
     path("members/<int:pk>/sanctions/", MemberSanctionsView.as_view(), name="api-member-sanctions"),
     path(
-        "members/<int:pk>/rights-suspensions/",
-        MemberRightsSuspensionsView.as_view(),
-        name="api-member-rights-suspensions",
+        "members/<int:pk>/rights-suspensions/", MemberRightsSuspensionsView.as_view(), name="api-member-rights-suspensions"
     ),
     path("members/<int:pk>/status-changes/", MemberStatusChangesView.as_view(), name="api-member-status-changes"),
     path("organizations/<int:pk>/ledger/", LedgerApi.as_view(), name="api-organization-ledger"),

@@ -241,6 +241,7 @@ def _month_day(rng: random.Random, year: int, month: int, on: date) -> date | No
 
 
 def _meetings(orgs: list[Organization], rng: random.Random, on: date) -> int:
+
     year = on.year
     now = timezone.now()
     rows: list[tuple] = []
@@ -403,6 +404,7 @@ def _dues(rng: random.Random, on: date) -> int:
 
 
 def _development(rng: random.Random, on: date) -> int:
+
     rows = []
     for pk, org, stage in (
         Member.objects.filter(stage__in=[Stage.APPLICANT, Stage.ACTIVIST], membership_status=MembershipStatus.NORMAL)

@@ -542,10 +542,7 @@ def _branch_secretary_member(branch: Organization) -> Member:
         return seat.member
     member = (
         Member.objects.filter(
-            organization=branch,
-            stage=Stage.FULL,
-            membership_status=MembershipStatus.NORMAL,
-            full_on__lte=add_years(on, -1),
+            organization=branch, stage=Stage.FULL, membership_status=MembershipStatus.NORMAL, full_on__lte=add_years(on, -1)
         )
         .order_by("pk")
         .first()

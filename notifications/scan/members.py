@@ -164,11 +164,7 @@ def sanctions_ending(ctx: ScanContext) -> Iterator[Candidate]:
         if not setting.enabled or on < sanction.until - timedelta(days=setting.offset or 0):
             continue
         name, label = sanction.member.name, sanction.get_kind_display()
-        after = (
-            "讨论恢复其党员权利，或按规定予以除名"
-            if sanction.kind == "probation"
-            else "考察改正情况；仍无转变的按规定予以除名"
-        )
+        after = "讨论恢复其党员权利，或按规定予以除名" if sanction.kind == "probation" else "考察改正情况；仍无转变的按规定予以除名"
         yield Candidate(
             code,
             org,

@@ -153,6 +153,7 @@ class Command(BaseCommand):
             for step, seconds, rows in build.timings:
                 self.stdout.write(f"  {step:<16} {rows:>12,} 行  {seconds:8.1f} 秒")
         elif opts["rebuild_facts"]:
+
             started = time.perf_counter()
             count = facts_rebuild(reason="bench")
             self.stdout.write(f"重建汇总表：{count:,} 行，{time.perf_counter() - started:.1f} 秒")
@@ -209,6 +210,7 @@ class Command(BaseCommand):
         from django.contrib.auth import get_user_model
         from django.db import transaction
         from django.test import Client
+
 
         User = get_user_model()
         admin = User.objects.get(username="bench_admin")

@@ -68,6 +68,7 @@ def _celery_run(*, batch_id: int, chunks: list[list[int]], workers: int, timeout
 
     from django.conf import settings
 
+
     queue = f"bench-reports-{uuid.uuid4().hex[:8]}"
     procs = []
     for n in range(workers):
@@ -154,6 +155,7 @@ class Command(BaseCommand):
         return time.perf_counter() - started, stats
 
     def handle(self, *args, branches, workers, year, quarter, rollups, celery=False, timeout=1200, **options):
+
         if branches < 1 or workers < 1:
             raise CommandError("--branches 和 --workers 至少为 1")
         if not year or not quarter:

@@ -75,9 +75,7 @@ class Command(BaseCommand):
         if phase == "failover":
             meeting = record_demo_meeting(rng, branch, held_on)
             body = self._dashboard(client, root)
-            result.update(
-                wrote_meeting=meeting.pk, dashboard_ok=bool(body), replica_configured=replica.replica_configured()
-            )
+            result.update(wrote_meeting=meeting.pk, dashboard_ok=bool(body), replica_configured=replica.replica_configured())
             self.stdout.write(json.dumps(result))
             return
         if not replica.replica_configured():
