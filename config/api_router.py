@@ -46,7 +46,13 @@ from members.dues.api import (
     DuesStandardView,
 )
 from members.statistics.api import PartyStatisticsView
-from notifications.api.views import NoticeViewSet, NotificationViewSet, PreferenceView, ReminderSettingsView
+from notifications.api.views import (
+    ChannelAddressImportView,
+    NoticeViewSet,
+    NotificationViewSet,
+    PreferenceView,
+    ReminderSettingsView,
+)
 from organizations.api.views import OrganizationViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -85,6 +91,7 @@ urlpatterns = [
     path("auth/tokens/", TokenListView.as_view(), name="api-tokens"),
     path("auth/tokens/<str:prefix>/", TokenDetailView.as_view(), name="api-token-detail"),
     path("reminder-settings/", ReminderSettingsView.as_view(), name="reminder-settings"),
+    path("channel-addresses/import/", ChannelAddressImportView.as_view(), name="channel-address-import"),
     path("notification-preferences/", PreferenceView.as_view(), name="notification-preferences"),
     path("", include("dashboard.api_urls")),  # before the router: no clash with its routes
     path("assessment-metrics/", MetricListApi.as_view(), name="api-assessment-metrics"),

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 from django import forms
 
-from notifications.models import NoticeAudience, NoticeKind, NoticeTarget, WebhookKind
+from notifications.models import (
+    PERSONAL_CHANNELS,
+    RULE_CHANNELS,
+    Channel,
+    NoticeAudience,
+    NoticeKind,
+    NoticeTarget,
+    WebhookKind,
+)
 from notifications.rules import OPT_OUT_RULES, RuleDef
 
 ENABLED_CHOICES = [("", "继承上级设置"), ("on", "开启"), ("off", "关闭")]
+CHANNEL_MODE_CHOICES = [("", "继承上级设置"), ("choose", "本组织指定（勾选下列渠道）")]
 
 
 class InboxFilterForm(forms.Form):
@@ -24,6 +34,14 @@ class ReminderSettingForm(forms.Form):
     grace_days = forms.IntegerField(label="宽限天数", required=False)
     day_of_month = forms.CharField(
         label="每月日期", required=False, max_length=4, help_text="1–28 或“月末”（last）；留空表示继承"
+    )
+    channel_mode = forms.ChoiceField(label="发送渠道", choices=CHANNEL_MODE_CHOICES, required=False)
+    channels = forms.MultipleChoiceField(
+        label="外发渠道",
+        choices=[(c, Channel(c).label) for c in RULE_CHANNELS],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="站内消息始终发送；只在已开通的渠道、且本人登记了账号或号码并未关闭时外发。都不勾选即只发站内消息。",
     )
 
     def __init__(self, *args: Any, rule: RuleDef, **kwargs: Any) -> None:
@@ -51,6 +69,8 @@ class ReminderSettingForm(forms.Form):
             "offset": data.get("offset"),
             "grace_days": data.get("grace_days"),
             "day_of_month": data.get("day_of_month") or "",
+            # Ticking a channel is choosing; "inherit" with nothing ticked clears the choice.
+            "channels": list(chosen) if (chosen := data.get("channels")) or data.get("channel_mode") else None,
         }
 
 
@@ -92,9 +112,63 @@ class NoticeForm(forms.Form):
     )
     send_email = forms.BooleanField(label="同时发送邮件（已登记邮箱的人员）", required=False)
     send_webhook = forms.BooleanField(label="同时推送到本组织群机器人", required=False)
+    channels = forms.MultipleChoiceField(
+        label="同时发送到个人",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="发给登记了号码或账号、且未关闭该渠道的接收人；短信夜间 21:00–8:00 不发，次日 8:00 发出，计入本单位短信额度。",
+    )
     client_token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
-    def __init__(self, *args: Any, organizations: list[Any], members: list[Any], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        organizations: list[Any],
+        members: list[Any],
+        personal_channels: list[str] = (),  # type: ignore[assignment]
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organization"].choices = [(org.pk, org.name) for org in organizations]
+        if personal_channels:
+            self.fields["channels"].choices = [(c, Channel(c).label) for c in personal_channels]
+        else:
+            del self.fields["channels"]
         self.fields["members"].choices = [(m.pk, f"{m.name}（{m.organization}）") for m in members]
+
+
+class AddressImportForm(forms.Form):
+    file = forms.FileField(
+        label="表格文件（XLSX 或 CSV）", help_text="列：登录账号、企业微信账号、钉钉账号；不超过 5 MB"
+    )
+
+
+class CredentialForm(forms.Form):
+    channel = forms.ChoiceField(label="渠道", choices=[(c, Channel(c).label) for c in PERSONAL_CHANNELS])
+    config = forms.CharField(
+        label="配置（JSON）",
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        max_length=5000,
+        help_text=(
+            '企业微信：{"corp_id": "…", "agent_id": 1000002}；钉钉：{"app_key": "…", "agent_id": 123}；'
+            '短信：{"url": "https://…", "method": "POST", "format": "json", "params": {…}, "success_pattern": "…"}。'
+            "不要把密钥写在这里。"
+        ),
+    )
+    secret = forms.CharField(
+        label="密钥（Secret）",
+        max_length=500,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="加密保存，保存后不再显示；留空则保留原密钥",
+    )
+    enabled = forms.BooleanField(label="启用（停用后使用系统设置）", required=False, initial=True)
+
+    def clean_config(self) -> dict[str, Any]:
+        try:
+            value = json.loads(self.cleaned_data["config"] or "{}")
+        except ValueError as exc:
+            raise forms.ValidationError("配置不是有效的 JSON") from exc
+        if not isinstance(value, dict):
+            raise forms.ValidationError("配置应为 JSON 对象（{…}）")
+        return value

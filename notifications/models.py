@@ -41,8 +41,8 @@ class ReminderSetting(models.Model):
     offset = models.IntegerField("提前/间隔", null=True, blank=True)
     grace_days = models.IntegerField("宽限天数", null=True, blank=True)
     day_of_month = models.CharField("每月日期", max_length=4, blank=True)
-    # Personal channels this rule uses here (["sms", "wecom", "dingtalk"] or fewer); null inherits
-    # (default: every configured channel).
+    # Outside channels this rule uses here (["email", "sms", "wecom", "dingtalk"] or fewer; [] =
+    # the inbox only); null inherits (default: every configured channel).
     channels = models.JSONField("外发渠道", null=True, blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -248,6 +248,8 @@ class Notice(models.Model):
     audience = models.CharField("接收人", max_length=20, choices=NoticeAudience.choices, default=NoticeAudience.MEMBERS)
     send_email = models.BooleanField("同时发送邮件", default=False)
     send_webhook = models.BooleanField("同时推送到群机器人", default=False)
+    # Personal channels chosen by the sender (["sms", "wecom", "dingtalk"] or fewer).
+    channels = models.JSONField("同时发送的个人渠道", default=list, blank=True)
     recipient_count = models.PositiveIntegerField("送达人数", default=0)
     offline_count = models.PositiveIntegerField("未开通账号人数", default=0)
     # Re-submitting the same form (double click, retry) does not send twice.
@@ -377,6 +379,8 @@ class Channel(models.TextChoices):
 
 
 PERSONAL_CHANNELS = (Channel.SMS, Channel.WECOM, Channel.DINGTALK)
+# What an organization picks per reminder rule (the in-app inbox is always written).
+RULE_CHANNELS = (Channel.EMAIL, *PERSONAL_CHANNELS)
 
 
 class OutboxStatus(models.TextChoices):
@@ -483,3 +487,37 @@ class SmsBudget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} {self.month:%Y-%m} {self.used}/{self.limit}"
+
+
+class ChannelCredential(models.Model):
+    """A top-level organization's own account on a vendor (its own 企业微信 corp, 钉钉 app or SMS
+    gateway), used for the messages of its whole tree instead of the settings. The non-secret
+    values are in ``config``; the secret is encrypted (AES-GCM, ``members.crypto``, its own field
+    name as associated data) and never shown back or logged."""
+
+    scope_org_field = "organization"
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="+", verbose_name="党组织"
+    )
+    channel = models.CharField("渠道", max_length=10, choices=[(c.value, c.label) for c in PERSONAL_CHANNELS])
+    config = models.JSONField("配置", default=dict, blank=True)
+    secret_cipher = models.TextField(blank=True)
+    enabled = models.BooleanField("启用", default=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "消息渠道凭据"
+        verbose_name_plural = "消息渠道凭据"
+        constraints = [models.UniqueConstraint(fields=["organization", "channel"], name="uniq_channel_credential")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} · {self.get_channel_display()}"
+
+    def __repr__(self) -> str:  # never the secret, not even encrypted
+        return f"<ChannelCredential org={self.organization_id} channel={self.channel}>"

@@ -48,11 +48,18 @@ class EffectiveSetting:
     day_of_month: str | None
     # The organization whose override decided each value (None = the rule's default).
     source_path: str | None = None
-    channels: tuple[str, ...] | None = None  # personal channels; None = every configured one
+    channels: tuple[str, ...] | None = None  # outside channels; None = every configured one
 
     @property
     def is_default(self) -> bool:
         return self.source_path is None
+
+    @property
+    def channel_labels(self) -> str:
+        """The channels in Chinese, the inbox first (it is always written)."""
+        if self.channels is None:
+            return "站内消息及全部已开通渠道"
+        return "、".join(["站内消息", *(str(Channel(c).label) for c in self.channels if c in Channel.values)])
 
 
 class SettingsResolver:

@@ -15,16 +15,27 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 
 from core.access import CHANGE, VIEW, get_for_user, get_scope
 from core.numbers import as_id, is_number
+from members import exports
 from members.choices import MembershipStatus
 from members.models import Member
 from notifications import selectors
-from notifications.forms import InboxFilterForm, NoticeForm, PreferenceForm, ReminderSettingForm, WebhookForm
+from notifications.forms import (
+    AddressImportForm,
+    CredentialForm,
+    InboxFilterForm,
+    NoticeForm,
+    PreferenceForm,
+    ReminderSettingForm,
+    WebhookForm,
+)
 from notifications.models import Notice, Notification
 from notifications.rules import CATEGORIES, RULES, RULES_BY_CODE
+from notifications.services import addresses, credentials
 from notifications.services.inbox import (
     notice_open,
     notification_mark_all_read,
@@ -32,6 +43,7 @@ from notifications.services.inbox import (
     preference_update,
 )
 from notifications.services.notices import notice_send
+from notifications.services.personal import configured_channels
 from notifications.services.reminder_settings import reminder_setting_update
 from notifications.services.webhooks import webhook_configure, webhook_remove
 from organizations.choices import OrgType
@@ -186,6 +198,8 @@ def rule_edit(request: HttpRequest, pk: int, code: str) -> HttpResponse:
             "offset": own.offset,
             "grace_days": own.grace_days,
             "day_of_month": own.day_of_month,
+            "channel_mode": "" if own.channels is None else "choose",
+            "channels": own.channels or [],
         }
     form = ReminderSettingForm(request.POST or None, rule=rule, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -283,7 +297,13 @@ def notice_create(request: HttpRequest) -> HttpResponse:
             qs = qs.filter(name__icontains=search)
         members = list(qs[:300])
     initial = {"organization": selected.pk} if selected else {}
-    form = NoticeForm(request.POST or None, organizations=organizations, members=members, initial=initial)
+    form = NoticeForm(
+        request.POST or None,
+        organizations=organizations,
+        members=members,
+        initial=initial,
+        personal_channels=configured_channels(organization=selected),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         org = get_for_user(Organization, request.user, CHANGE, pk=data["organization"])
@@ -299,6 +319,7 @@ def notice_create(request: HttpRequest) -> HttpResponse:
                 member_ids=data["members"],
                 send_email=data["send_email"],
                 send_webhook=data["send_webhook"],
+                channels=data.get("channels") or [],
                 client_token=data["client_token"],
             )
         except ValidationError as exc:
@@ -361,3 +382,96 @@ def delivery_report(request: HttpRequest, pk: int) -> HttpResponse:
     since = timezone.now() - timedelta(days=days)
     report = selectors.delivery_report(organization=org, since=since)
     return render(request, "notifications/delivery_report.html", {"org": org, "report": report, "days": days})
+
+
+# --- channel addresses import (#19) ----------------------------------------------------------
+
+PREVIEW_ROWS = 50
+
+
+def _org_for_addresses(request: HttpRequest, pk: int) -> Organization:
+    org = get_for_user(Organization, request.user, VIEW, pk=pk)
+    if not selectors.can_manage_reminders(request.user, org):
+        raise PermissionDenied("只有组织部门（党委）工作人员可以导入消息渠道账号")
+    return org
+
+
+@login_required
+@require_GET
+def address_template(request: HttpRequest, pk: int) -> HttpResponse:
+    _org_for_addresses(request, pk)
+    response = HttpResponse(addresses.address_template_xlsx(), content_type=exports.XLSX_TYPE)
+    response["Content-Disposition"] = exports.attachment("消息渠道账号导入模板.xlsx")
+    return response
+
+
+@never_cache
+@login_required
+def address_import(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upload → preview (every bad row by line number, nothing saved) → 导入 (the previewed file,
+    re-checked, all or nothing)."""
+    org = _org_for_addresses(request, pk)
+    form = AddressImportForm(request.POST or None, request.FILES or None)
+    preview, token = None, ""
+    if request.method == "POST" and request.POST.get("action") == "commit":
+        try:
+            result = addresses.channel_address_commit(
+                user=request.user, organization=org, token=request.POST.get("token", "")
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return redirect("notifications:addresses", pk=org.pk)
+        messages.success(request, f"已保存 {result.saved} 人的企业微信/钉钉账号")
+        return redirect("notifications:rules-org", pk=org.pk)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > addresses.LIMITS.max_bytes:
+            form.add_error("file", f"文件过大（上限 {addresses.LIMITS.max_bytes // (1024 * 1024)} MB）")
+        else:
+            try:
+                preview, token = addresses.channel_address_stage(
+                    user=request.user, organization=org, data=upload.read()
+                )
+            except ValidationError as exc:
+                _attach_errors(form, exc)
+    return render(
+        request,
+        "notifications/address_import.html",
+        {
+            "org": org,
+            "form": form,
+            "preview": preview,
+            "token": token,
+            "shown": preview.rows[:PREVIEW_ROWS] if preview else [],
+            "preview_rows": PREVIEW_ROWS,
+        },
+    )
+
+
+# --- a unit's own vendor credentials (#19) ---------------------------------------------------
+
+
+@never_cache
+@login_required
+def credentials_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """A top-level organization's own 企业微信 / 钉钉 / SMS accounts; the secret is write-only."""
+    org = get_for_user(Organization, request.user, VIEW, pk=pk)
+    if org.depth != 1 or not selectors.can_manage_reminders(request.user, org):
+        raise PermissionDenied("只有上级党委（顶级组织）的组织部门工作人员可以配置本单位的消息渠道")
+    form = CredentialForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("remove"):
+        channel = request.POST.get("remove", "")
+        if credentials.channel_credential_remove(user=request.user, organization=org, channel=channel):
+            messages.success(request, "已删除本单位的该渠道账号，改用系统设置")
+        return redirect("notifications:credentials", pk=org.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            credentials.channel_credential_save(user=request.user, organization=org, **form.cleaned_data)
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        else:
+            messages.success(request, "已保存（密钥已加密保存）")
+            return redirect("notifications:credentials", pk=org.pk)
+    rows = credentials.credentials_status(organization=org)
+    return render(request, "notifications/credentials.html", {"org": org, "form": form, "rows": rows})

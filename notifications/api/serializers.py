@@ -4,7 +4,17 @@ from typing import Any
 
 from rest_framework import serializers
 
-from notifications.models import Notice, NoticeAudience, NoticeKind, NoticeRecipient, NoticeTarget, Notification
+from notifications.models import (
+    PERSONAL_CHANNELS,
+    RULE_CHANNELS,
+    Channel,
+    Notice,
+    NoticeAudience,
+    NoticeKind,
+    NoticeRecipient,
+    NoticeTarget,
+    Notification,
+)
 from notifications.rules import OPT_OUT_RULES, RULE_CHOICES
 
 
@@ -54,6 +64,7 @@ class ReminderSettingOutputSerializer(serializers.Serializer):
     inherited_from = serializers.IntegerField(allow_null=True)
     overridden_here = serializers.BooleanField()
     user_opt_out = serializers.BooleanField()
+    channels = serializers.ListField(child=serializers.CharField(), allow_null=True)
 
 
 class ReminderSettingInputSerializer(StrictInputSerializer):
@@ -63,6 +74,13 @@ class ReminderSettingInputSerializer(StrictInputSerializer):
     offset = serializers.IntegerField(required=False, allow_null=True, default=None)
     grace_days = serializers.IntegerField(required=False, allow_null=True, default=None)
     day_of_month = serializers.CharField(required=False, allow_blank=True, default="", max_length=4)
+    # Outside channels of the rule here ([] = the inbox only); null inherits; omitted keeps.
+    channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=[(c, Channel(c).label) for c in RULE_CHANNELS]),
+        required=False,
+        allow_null=True,
+        max_length=len(RULE_CHANNELS),
+    )
 
 
 class PreferenceSerializer(StrictInputSerializer):
@@ -87,6 +105,7 @@ class NoticeOutputSerializer(serializers.ModelSerializer):
             "body",
             "target",
             "audience",
+            "channels",
             "sender_name",
             "recipient_count",
             "offline_count",
@@ -105,6 +124,11 @@ class NoticeInputSerializer(StrictInputSerializer):
     members = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=5000)
     send_email = serializers.BooleanField(default=False)
     send_webhook = serializers.BooleanField(default=False)
+    channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=[(c, Channel(c).label) for c in PERSONAL_CHANNELS]),
+        required=False,
+        max_length=len(PERSONAL_CHANNELS),
+    )
     client_token = serializers.UUIDField(required=False)
 
 
@@ -121,3 +145,15 @@ class NoticeRecipientOutputSerializer(serializers.ModelSerializer):
         if obj.notification is None:
             return "offline"
         return "read" if obj.notification.read_at else "unread"
+
+
+class AddressImportInputSerializer(StrictInputSerializer):
+    organization = serializers.IntegerField()
+    file = serializers.FileField()
+    commit = serializers.BooleanField(default=False)
+
+
+class AddressImportOutputSerializer(serializers.Serializer):
+    rows = serializers.IntegerField(help_text="数据行数")
+    errors = serializers.ListField(child=serializers.CharField(), help_text="每一处错误（含行号）")
+    saved = serializers.IntegerField(help_text="已保存的人数（仅 commit=true）")

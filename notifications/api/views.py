@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,6 +21,8 @@ from core.numbers import as_id, is_number
 from notifications import selectors
 from notifications.api.filters import NotificationFilterSet
 from notifications.api.serializers import (
+    AddressImportInputSerializer,
+    AddressImportOutputSerializer,
     NoticeInputSerializer,
     NoticeOutputSerializer,
     NoticeRecipientOutputSerializer,
@@ -29,6 +32,8 @@ from notifications.api.serializers import (
     ReminderSettingOutputSerializer,
 )
 from notifications.models import Notice, Notification
+from notifications.services.addresses import LIMITS as ADDRESS_LIMITS
+from notifications.services.addresses import channel_address_import
 from notifications.services.inbox import notification_mark_all_read, notification_mark_read, preference_update
 from notifications.services.notices import notice_send
 from notifications.services.reminder_settings import reminder_setting_update
@@ -116,6 +121,7 @@ def _setting_rows(org: Organization) -> list[dict[str, Any]]:
                 "inherited_from": paths.get(eff.source_path or ""),
                 "overridden_here": row.own is not None,
                 "user_opt_out": row.rule.user_opt_out,
+                "channels": list(eff.channels) if eff.channels is not None else None,
             }
         )
     return rows
@@ -166,3 +172,28 @@ class PreferenceView(StrictQueryParamsMixin, APIView):
         serializer.is_valid(raise_exception=True)
         pref = preference_update(user=request.user, **serializer.validated_data)
         return Response({"email_enabled": pref.email_enabled, "muted_rules": pref.muted_rules})
+
+
+class ChannelAddressImportView(StrictQueryParamsMixin, APIView):
+    """消息渠道账号导入（企业微信/钉钉账号，XLSX 或 CSV，列：登录账号、企业微信账号、钉钉账号）：
+    commit=false 预览，列出每一处错误（含行号），不保存；commit=true 重新检查同一文件，全部保存或
+    全部不保存（有错误时 400）。仅组织部门（org_admin），仅本组织及下级组织的党员。"""
+
+    # JSON too: a request without a file is then a 400 with field errors, not a 415.
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(
+        request={"multipart/form-data": AddressImportInputSerializer}, responses=AddressImportOutputSerializer
+    )
+    def post(self, request: Request) -> Response:
+        serializer = AddressImportInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        org = get_for_user(Organization, request.user, VIEW, pk=data["organization"])
+        if not selectors.can_manage_reminders(request.user, org):
+            raise PermissionDenied("只有组织部门（党委）工作人员可以导入消息渠道账号")
+        upload = data["file"]
+        if upload.size > ADDRESS_LIMITS.max_bytes:
+            raise ValidationError({"file": [f"文件过大（上限 {ADDRESS_LIMITS.max_bytes // (1024 * 1024)} MB）"]})
+        result = channel_address_import(user=request.user, organization=org, data=upload.read(), commit=data["commit"])
+        return Response({"rows": len(result.rows), "errors": result.errors, "saved": result.saved})

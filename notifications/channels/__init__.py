@@ -47,6 +47,11 @@ class PermanentDeliveryError(DeliveryError):
     """A bad address, 4xx, a rejected signature: retrying will not help."""
 
 
+class InvalidRecipientError(PermanentDeliveryError):
+    """The vendor does not know a recipient (企业微信 invaliduser/60111, 钉钉 33012). A call to many
+    recipients refused for this is retried one by one, so only the unknown ones fail."""
+
+
 def backoff_seconds(attempt: int, *, rng: random.Random | None = None) -> float:
     """Exponential backoff with jitter: base·2^(attempt-1), capped, then a random 50–100 %."""
     rng = rng or random.Random()

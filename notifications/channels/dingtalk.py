@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from notifications.channels import PermanentDeliveryError, TransientDeliveryError, tokens, transport
+from notifications.channels import PermanentDeliveryError, tokens
 
 DEFAULT_BASE_URL = "https://oapi.dingtalk.com"
 TOKEN_EXPIRED = {40014, 42001, 88}  # invalid / expired access_token
@@ -21,6 +21,7 @@ TRANSIENT = {-1, 90002, 90018, 143106}  # system busy, frequency limits
 INVALID_USER = {33012, 60121}  # invalid userid / user not found
 USERID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_USERS_PER_CALL = 100
+SEND_PATH = "/topapi/message/corpconversation/asyncsend_v2"
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,11 @@ class DingtalkConfig:
 
     @classmethod
     def from_settings(cls) -> DingtalkConfig | None:
-        raw: dict[str, Any] = getattr(settings, "PB_DINGTALK", None) or {}
+        return cls.from_mapping(getattr(settings, "PB_DINGTALK", None) or {})
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any]) -> DingtalkConfig | None:
+        """From ``PB_DINGTALK`` or an organization's stored credential; None when incomplete."""
         if not (raw.get("app_key") and raw.get("app_secret") and raw.get("agent_id")):
             return None
         return cls(
@@ -50,27 +55,16 @@ def validate_userid(value: str) -> str:
     return value
 
 
-def _token_key(config: DingtalkConfig) -> str:
-    return tokens.cache_key("dingtalk", config.app_key, config.app_secret)
-
-
-def _raise_for(code: Any, reply: dict[str, Any], *, stage: str) -> None:
-    message = f"{stage}失败：{code} {str(reply.get('errmsg', ''))[:80]}"
-    if code in TRANSIENT or code in TOKEN_EXPIRED:
-        raise TransientDeliveryError(message)
-    if code in INVALID_USER:
-        raise PermanentDeliveryError(f"钉钉账号无效：{code}")
-    raise PermanentDeliveryError(message)
-
-
-def _fetch_token(config: DingtalkConfig) -> tuple[str, int]:
-    reply = transport.call_json(
-        "GET", f"{config.base_url}/gettoken", query={"appkey": config.app_key, "appsecret": config.app_secret}
-    )
-    code = reply.get("errcode", 0)
-    if code != 0 or not reply.get("access_token"):
-        _raise_for(code, reply, stage="获取钉钉令牌")
-    return str(reply["access_token"]), int(reply.get("expires_in", 7200))
+API = tokens.WorkApp(
+    vendor="dingtalk",
+    label="钉钉",
+    auth_path="/gettoken",
+    credentials=lambda config: (config.app_key, config.app_secret),
+    token_query=lambda config: {"appkey": config.app_key, "appsecret": config.app_secret},
+    expired_codes=frozenset(TOKEN_EXPIRED),
+    transient_codes=frozenset(TRANSIENT),
+    invalid_user_codes=frozenset(INVALID_USER),
+)
 
 
 def chunks(userids: list[str]) -> list[list[str]]:
@@ -93,25 +87,8 @@ def send_work_notice(
         }
     else:
         msg = {"msgtype": "text", "text": {"content": f"【{title}】\n{text}"}}
-    key = _token_key(config)
     replies = []
     for batch in chunks(userids):
         payload = {"agent_id": config.agent_id, "userid_list": ",".join(batch), "msg": msg}
-        for attempt in (1, 2):
-            token = tokens.get_token(key, lambda: _fetch_token(config))
-            reply = transport.call_json(
-                "POST",
-                f"{config.base_url}/topapi/message/corpconversation/asyncsend_v2",
-                query={"access_token": token},
-                payload=payload,
-            )
-            code = reply.get("errcode", 0)
-            if code in TOKEN_EXPIRED:
-                tokens.drop_token(key)
-                if attempt == 1:
-                    continue
-            if code != 0:
-                _raise_for(code, reply, stage="钉钉发送")
-            replies.append(reply)
-            break
+        replies.append(API.call(config, SEND_PATH, payload, stage="钉钉发送"))
     return replies

@@ -110,7 +110,11 @@ class SmsConfig:
 
     @classmethod
     def from_settings(cls) -> SmsConfig | None:
-        raw: dict[str, Any] = getattr(settings, "PB_SMS", None) or {}
+        return cls.from_mapping(getattr(settings, "PB_SMS", None) or {})
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any]) -> SmsConfig | None:
+        """From ``PB_SMS`` or an organization's stored credential; None without a URL."""
         if not raw.get("url"):
             return None
         return cls(

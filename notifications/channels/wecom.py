@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from notifications.channels import PermanentDeliveryError, TransientDeliveryError, tokens, transport
+from notifications.channels import InvalidRecipientError, PermanentDeliveryError, tokens
 
 DEFAULT_BASE_URL = "https://qyapi.weixin.qq.com"
 TOKEN_EXPIRED = {42001, 40014}  # access_token expired / invalid
@@ -34,7 +34,11 @@ class WecomConfig:
 
     @classmethod
     def from_settings(cls) -> WecomConfig | None:
-        raw: dict[str, Any] = getattr(settings, "PB_WECOM", None) or {}
+        return cls.from_mapping(getattr(settings, "PB_WECOM", None) or {})
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any]) -> WecomConfig | None:
+        """From ``PB_WECOM`` or an organization's stored credential; None when incomplete."""
         if not (raw.get("corp_id") and raw.get("secret") and raw.get("agent_id")):
             return None
         return cls(
@@ -52,27 +56,16 @@ def validate_userid(value: str) -> str:
     return value
 
 
-def _token_key(config: WecomConfig) -> str:
-    return tokens.cache_key("wecom", config.corp_id, config.secret)
-
-
-def _fetch_token(config: WecomConfig) -> tuple[str, int]:
-    reply = transport.call_json(
-        "GET", f"{config.base_url}/cgi-bin/gettoken", query={"corpid": config.corp_id, "corpsecret": config.secret}
-    )
-    code = reply.get("errcode", 0)
-    if code != 0 or not reply.get("access_token"):
-        _raise_for(code, reply, stage="获取企业微信令牌")
-    return str(reply["access_token"]), int(reply.get("expires_in", 7200))
-
-
-def _raise_for(code: Any, reply: dict[str, Any], *, stage: str) -> None:
-    message = f"{stage}失败：{code} {str(reply.get('errmsg', ''))[:80]}"
-    if code in TRANSIENT or code in TOKEN_EXPIRED:
-        raise TransientDeliveryError(message)
-    if code in INVALID_USER:
-        raise PermanentDeliveryError(f"企业微信账号无效：{code}")
-    raise PermanentDeliveryError(message)
+API = tokens.WorkApp(
+    vendor="wecom",
+    label="企业微信",
+    auth_path="/cgi-bin/gettoken",
+    credentials=lambda config: (config.corp_id, config.secret),
+    token_query=lambda config: {"corpid": config.corp_id, "corpsecret": config.secret},
+    expired_codes=frozenset(TOKEN_EXPIRED),
+    transient_codes=frozenset(TRANSIENT),
+    invalid_user_codes=frozenset(INVALID_USER),
+)
 
 
 def send_textcard(config: WecomConfig, *, userids: list[str], title: str, description: str, url: str) -> dict[str, Any]:
@@ -90,20 +83,7 @@ def send_textcard(config: WecomConfig, *, userids: list[str], title: str, descri
         "enable_duplicate_check": 1,
         "duplicate_check_interval": DUPLICATE_CHECK_SECONDS,
     }
-    key = _token_key(config)
-    for attempt in (1, 2):
-        token = tokens.get_token(key, lambda: _fetch_token(config))
-        reply = transport.call_json(
-            "POST", f"{config.base_url}/cgi-bin/message/send", query={"access_token": token}, payload=payload
-        )
-        code = reply.get("errcode", 0)
-        if code in TOKEN_EXPIRED:
-            tokens.drop_token(key)
-            if attempt == 1:
-                continue
-        if code != 0:
-            _raise_for(code, reply, stage="企业微信发送")
-        if reply.get("invaliduser"):
-            raise PermanentDeliveryError(f"企业微信账号无效：{reply['invaliduser']}"[:200])
-        return reply
-    raise TransientDeliveryError("企业微信令牌刷新后仍无效")  # pragma: no cover - loop always returns/raises
+    reply = API.call(config, "/cgi-bin/message/send", payload, stage="企业微信发送")
+    if reply.get("invaliduser"):
+        raise InvalidRecipientError(f"企业微信账号无效：{reply['invaliduser']}"[:200])
+    return reply

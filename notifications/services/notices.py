@@ -18,8 +18,9 @@ from core.access import CHANGE, get_scope, user_can
 from core.roles import Role
 from members.choices import MembershipStatus, Stage
 from members.models import Member
-from notifications import channels
+from notifications.channels import MAX_ATTEMPTS
 from notifications.models import (
+    PERSONAL_CHANNELS,
     Channel,
     Notice,
     NoticeAudience,
@@ -32,6 +33,7 @@ from notifications.models import (
     WebhookEndpoint,
 )
 from notifications.services.outbox import UserContacts, email_messages, enqueue_on_commit
+from notifications.services.personal import PersonalContacts, configured_channels, personal_messages
 from organizations.choices import OrgType
 from organizations.models import Organization, RoleAssignment
 
@@ -55,10 +57,15 @@ def notice_send(
     member_ids: Iterable[int] = (),
     send_email: bool = False,
     send_webhook: bool = False,
+    channels: Iterable[str] = (),
     client_token: uuid.UUID | str | None = None,
 ) -> Notice:
     """Send a notice (通知) through the gate: only to organizations and members the sender may
-    change. Re-submitting with the same ``client_token`` returns the notice already sent."""
+    change. Re-submitting with the same ``client_token`` returns the notice already sent.
+
+    ``channels``: personal channels (SMS, 企业微信, 钉钉) to send it on too, one outbox row per
+    recipient and channel, as for reminders (opt-outs, SMS quiet hours and budget apply); a
+    channel without credentials is refused."""
     scope = get_scope(sender)
     if not scope.may_send_notices or not user_can(sender, CHANGE, organization):
         raise ValidationError({"organization": "您无权向该组织发送通知"})
@@ -88,6 +95,16 @@ def notice_send(
     member_ids = sorted({int(pk) for pk in member_ids})
     if target == NoticeTarget.MEMBERS and not member_ids:
         errors["members"] = "请选择至少一名党员"
+    channels = [str(c) for c in channels]
+    available = configured_channels(organization=organization)
+    for channel in channels:
+        if channel not in PERSONAL_CHANNELS:
+            errors["channels"] = f"未知的消息渠道：{channel[:20]}（可选：短信、企业微信、钉钉）"
+            break
+        if channel not in available:
+            errors["channels"] = f"{Channel(channel).label}尚未开通，不能通过它发送"
+            break
+    channels = [c for c in PERSONAL_CHANNELS if c in channels]
     if errors:
         raise ValidationError(errors)
     existing = Notice.objects.filter(sender=sender, client_token=token).first()
@@ -113,6 +130,7 @@ def notice_send(
             audience=audience,
             send_email=send_email,
             send_webhook=send_webhook,
+            channels=channels,
             recipient_count=len(user_ids),
             offline_count=len(addressees) - len(user_ids),
             client_token=token,
@@ -150,6 +168,9 @@ def notice_send(
         )
         now = timezone.now()
         email_rows = email_messages(notifications, users, now) if send_email else []
+        if channels:
+            contacts = PersonalContacts.load(user_ids, channels)
+            email_rows += personal_messages(notifications, contacts, now, channels)
         webhook_rows = []
         endpoint = WebhookEndpoint.objects.filter(organization=organization, enabled=True).first()
         if send_webhook and endpoint is not None:
@@ -162,7 +183,7 @@ def notice_send(
                     subject=f"【{notice.get_kind_display()}】{title}"[:200],
                     body=body[:2000],
                     next_attempt_at=now,
-                    max_attempts=channels.MAX_ATTEMPTS,
+                    max_attempts=MAX_ATTEMPTS,
                 )
             )
         OutboxMessage.objects.bulk_create(email_rows + webhook_rows, batch_size=1000)
@@ -170,7 +191,13 @@ def notice_send(
             event="notice_send",
             obj=notice,
             organization=organization,
-            detail={"recipients": len(addressees), "online": len(user_ids), "target": target, "audience": audience},
+            detail={
+                "recipients": len(addressees),
+                "online": len(user_ids),
+                "target": target,
+                "audience": audience,
+                "channels": channels,
+            },
         )
         enqueue_on_commit(email_rows, webhook_rows)
     return notice

@@ -27,7 +27,7 @@ from notifications.models import (
     OutboxMessage,
     OutboxStatus,
 )
-from notifications.services import personal
+from notifications.services import batching, personal
 from notifications.tasks import deliver, deliver_batch  # no circle: tasks import services only in their bodies
 
 logger = logging.getLogger(__name__)
@@ -137,25 +137,39 @@ def outbox_deliver(*, message_id: int) -> DeliveryResult:
     if morning is not None:  # no SMS at night: back to PENDING until the morning, attempt not counted
         mine.update(status=OutboxStatus.PENDING, next_attempt_at=morning, attempts=F("attempts") - 1)
         return DeliveryResult("held")
+    if message.channel == Channel.DINGTALK:  # with the due rows of the same message: one call
+        group = [message, *batching.dingtalk_siblings_claim(message, now)]
+        outcomes = batching.dingtalk_group_send(group)
+        results = [_record(row, outcomes[row.pk], now) for row in group]
+        return results[0]
     try:
         _send(message)
-    except channels.TransientDeliveryError as exc:
+    except channels.DeliveryError as exc:
+        return _record(message, exc, now)
+    return _record(message, None, now)
+
+
+def _record(message: OutboxMessage, error: channels.DeliveryError | None, now: Any) -> DeliveryResult:
+    """Write the outcome of one claimed row (only if this worker's claim still holds)."""
+    mine = OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.SENDING, claimed_at=now)
+    message_id = message.pk
+    if error is None:
+        mine.update(status=OutboxStatus.SENT, sent_at=timezone.now(), last_error="")
+        return DeliveryResult("sent")
+    if isinstance(error, channels.TransientDeliveryError):
         if message.attempts >= message.max_attempts:
-            mine.update(status=OutboxStatus.FAILED, last_error=str(exc)[:500])
-            logger.error("outbox %s failed after %s attempts: %s", message_id, message.attempts, exc)
+            mine.update(status=OutboxStatus.FAILED, last_error=str(error)[:500])
+            logger.error("outbox %s failed after %s attempts: %s", message_id, message.attempts, error)
             return DeliveryResult("failed")
         delay = channels.backoff_seconds(message.attempts)
         mine.update(
-            status=OutboxStatus.PENDING, next_attempt_at=now + timedelta(seconds=delay), last_error=str(exc)[:500]
+            status=OutboxStatus.PENDING, next_attempt_at=now + timedelta(seconds=delay), last_error=str(error)[:500]
         )
-        logger.warning("outbox %s attempt %s failed (%s); retry in %.0fs", message_id, message.attempts, exc, delay)
+        logger.warning("outbox %s attempt %s failed (%s); retry in %.0fs", message_id, message.attempts, error, delay)
         return DeliveryResult("retry", delay)
-    except channels.PermanentDeliveryError as exc:
-        mine.update(status=OutboxStatus.FAILED, last_error=str(exc)[:500])
-        logger.error("outbox %s failed permanently: %s", message_id, exc)
-        return DeliveryResult("failed")
-    mine.update(status=OutboxStatus.SENT, sent_at=timezone.now(), last_error="")
-    return DeliveryResult("sent")
+    mine.update(status=OutboxStatus.FAILED, last_error=str(error)[:500])
+    logger.error("outbox %s failed permanently: %s", message_id, error)
+    return DeliveryResult("failed")
 
 
 def _send(message: OutboxMessage) -> None:

@@ -29,6 +29,7 @@ from members.models import PHONE_FIELD, Member
 from members.validators import mask_phone
 from notifications.channels import MAX_ATTEMPTS, PermanentDeliveryError, absolute_link, dingtalk, ratelimit, sms, wecom
 from notifications.models import (
+    PERSONAL_CHANNELS,
     Channel,
     ChannelAddress,
     Notification,
@@ -39,6 +40,7 @@ from notifications.models import (
     SmsBudget,
 )
 from notifications.selectors import STEP, RecipientResolver
+from notifications.services.credentials import ChannelAvailability, channel_config
 from organizations.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -46,16 +48,15 @@ logger = logging.getLogger(__name__)
 BUDGET_WARN_RATIO = 0.8
 
 
-def configured_channels() -> list[str]:
-    """The personal channels with credentials in settings."""
-    found = []
-    if sms.SmsConfig.from_settings():
-        found.append(Channel.SMS)
-    if wecom.WecomConfig.from_settings():
-        found.append(Channel.WECOM)
-    if dingtalk.DingtalkConfig.from_settings():
-        found.append(Channel.DINGTALK)
-    return found
+def configured_channels(*, organization: Organization | None = None) -> list[str]:
+    """The personal channels with credentials: in settings, or (for ``organization``'s tree) its
+    top-level organization's own."""
+    availability = ChannelAvailability.load([organization.path] if organization is not None else [])
+    return (
+        availability.for_path(organization.path)
+        if organization is not None
+        else sorted(availability.from_settings, key=PERSONAL_CHANNELS.index)
+    )
 
 
 @dataclass
@@ -115,16 +116,21 @@ def quiet_until(now: datetime) -> datetime | None:
     return morning
 
 
-def sms_text(title: str) -> str:
-    """The approved reminder template filled in; a long title is shortened to fit the budget."""
-    template = getattr(settings, "PB_SMS_TEMPLATES", None) or sms.DEFAULT_TEMPLATES
+def sms_text(title: str, *, kind: str = "reminder") -> str:
+    """The approved template of the kind (``reminder`` or ``notice``) filled in; a long title is
+    shortened to fit one segment."""
+    templates = getattr(settings, "PB_SMS_TEMPLATES", None) or sms.DEFAULT_TEMPLATES
+    template = templates.get(kind) or sms.DEFAULT_TEMPLATES[kind]
     hint = "请登录党建系统查看办理。"
     for cut in range(len(title), -1, -1):
         try:
-            return sms.render(template["reminder"], {"title": title[:cut], "hint": hint}, max_segments=1)
+            return sms.render(template, {"title": title[:cut], "hint": hint}, max_segments=1)
         except ValidationError:
             continue
-    return sms.render(template["reminder"], {"title": "", "hint": ""}, max_segments=1)
+    return sms.render(template, {"title": "", "hint": ""}, max_segments=1)
+
+
+WORK_APP_BODY_CHARS = 500
 
 
 def personal_messages(
@@ -133,20 +139,26 @@ def personal_messages(
     now: datetime,
     channels: list[str] | dict[tuple[int, str], list[str]],
 ) -> list[OutboxMessage]:
-    """Unsaved outbox rows: one per notification and channel (a list, or chosen per (organization,
-    rule)) where the recipient has an address and has not switched the channel off."""
+    """Unsaved outbox rows: one per notification and channel (a list — a notice's — or chosen per
+    (organization, rule) for reminders) where the recipient has an address and has not switched
+    the channel off."""
     rows = []
     hold = quiet_until(now)
     for n in notifications:
         chosen = channels if isinstance(channels, list) else channels.get((n.organization_id, n.rule), [])
         for channel in chosen:
+            if channel not in PERSONAL_CHANNELS:
+                continue  # e-mail has its own rows
             to = contacts.address_for(n.recipient_id, channel)
             if not to:
                 continue
             body, segments, due = n.body, 0, now
+            if len(body) > WORK_APP_BODY_CHARS:  # a long notice: the start, the link opens the rest
+                body = body[: WORK_APP_BODY_CHARS - 1] + "…"
             if channel == Channel.SMS:
                 to = mask_phone(to)  # the number stays encrypted in the member record (read when sent)
-                body = sms_text(n.title)
+                kind = "notice" if n.category == NotificationCategory.NOTICE else "reminder"
+                body = sms_text(n.title, kind=kind)
                 segments = sms.segments(body)
                 due = hold or now
             rows.append(
@@ -173,28 +185,42 @@ def send_personal(message: OutboxMessage) -> None:
     link = absolute_link(message.notification.link) if message.notification_id and message.notification else ""
     ratelimit.take(message.channel)
     if message.channel == Channel.SMS:
-        config = sms.SmsConfig.from_settings()
+        config = channel_config(Channel.SMS, message.organization_id)
         if config is None:
             raise PermanentDeliveryError("短信网关未配置")
         mobile = _mobile_for(message)
         sms_budget_check(message)
         sms.send_sms(config, mobile=mobile, content=message.body, msgid=message.idempotency_key)
     elif message.channel == Channel.WECOM:
-        wecom_config = wecom.WecomConfig.from_settings()
+        wecom_config = channel_config(Channel.WECOM, message.organization_id)
         if wecom_config is None:
             raise PermanentDeliveryError("企业微信未配置")
         wecom.send_textcard(
             wecom_config, userids=[message.to_address], title=message.subject, description=message.body, url=link
         )
     elif message.channel == Channel.DINGTALK:
-        ding_config = dingtalk.DingtalkConfig.from_settings()
-        if ding_config is None:
-            raise PermanentDeliveryError("钉钉未配置")
-        dingtalk.send_work_notice(
-            ding_config, userids=[message.to_address], title=message.subject, text=message.body, url=link
-        )
+        send_dingtalk_group([message], counted=True)
     else:  # pragma: no cover - the outbox routes only personal channels here
         raise PermanentDeliveryError(f"未知渠道：{message.channel}")
+
+
+def send_dingtalk_group(messages: list[OutboxMessage], *, counted: bool = False) -> None:
+    """One 钉钉 work notice (``asyncsend_v2``) to the recipients of several outbox rows of the same
+    message (same title, text and link; at most 100): one call, one rate-limit token."""
+    first = messages[0]
+    if not counted:
+        ratelimit.take(Channel.DINGTALK)
+    ding_config = channel_config(Channel.DINGTALK, first.organization_id)
+    if ding_config is None:
+        raise PermanentDeliveryError("钉钉未配置")
+    link = absolute_link(first.notification.link) if first.notification_id and first.notification else ""
+    dingtalk.send_work_notice(
+        ding_config,
+        userids=[m.to_address for m in messages][: dingtalk.MAX_USERS_PER_CALL],
+        title=first.subject,
+        text=first.body,
+        url=link,
+    )
 
 
 def _mobile_for(message: OutboxMessage) -> str:

@@ -10,10 +10,20 @@ from django.db import transaction
 
 from audit.services import audit_log
 from core.numbers import is_number
-from notifications.models import PERSONAL_CHANNELS, ReminderSetting
+from notifications.models import RULE_CHANNELS, Channel, ReminderSetting
 from notifications.rules import LAST_DAY, RULES_BY_CODE
 from notifications.selectors import can_manage_reminders
 from organizations.models import Organization
+
+
+class _Keep:
+    """The default of ``channels``: leave the stored choice as it is."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: Any = _Keep()
 
 
 def _clean_day_of_month(value: str) -> str:
@@ -42,11 +52,13 @@ def reminder_setting_update(
     offset: int | None = None,
     grace_days: int | None = None,
     day_of_month: str = "",
-    channels: list[str] | None = None,
+    channels: list[str] | None = KEEP,
 ) -> ReminderSetting | None:
     """Store (or clear) an organization's override of one rule for its whole subtree.
 
-    Empty values inherit. Returns None when every value is empty (the override is removed)."""
+    Empty values inherit. ``channels``: the outside channels the rule uses here (a list of
+    ``RULE_CHANNELS``; ``[]`` = the inbox only), ``None`` inherits, not given keeps what is stored.
+    Returns None when every value is empty (the override is removed)."""
     if not can_manage_reminders(user, organization):
         raise ValidationError({"organization": "只有上级组织部门（党委）工作人员可以调整本组织及下级组织的提醒设置"})
     definition = RULES_BY_CODE.get(rule)
@@ -77,19 +89,20 @@ def reminder_setting_update(
                 day_of_month = _clean_day_of_month(day_of_month)
             except ValidationError as exc:
                 errors.update({key: value[0] for key, value in exc.message_dict.items()})
-    if channels is not None:
-        unknown = [c for c in channels if c not in PERSONAL_CHANNELS]
+    if channels is not None and channels is not KEEP:
+        unknown = [c for c in channels if c not in RULE_CHANNELS]
         if unknown:
-            errors["channels"] = f"未知的消息渠道：{unknown[0]}（可选：短信、企业微信、钉钉）"
-        channels = [c for c in PERSONAL_CHANNELS if c in channels]
+            choices = "、".join(str(Channel(c).label) for c in RULE_CHANNELS)
+            errors["channels"] = f"未知的消息渠道：{str(unknown[0])[:20]}（可选：{choices}）"
+        channels = [c for c in RULE_CHANNELS if c in channels]
     if errors:
         raise ValidationError(errors)
     existing = ReminderSetting.objects.select_for_update().filter(organization=organization, rule=rule).first()
     detail = {"rule": rule, "enabled": enabled, "offset": offset, "grace_days": grace_days, "day": day_of_month}
-    if channels is not None:
+    if channels is KEEP:
+        channels = existing.channels if existing is not None else None
+    else:
         detail["channels"] = channels
-    elif existing is not None:
-        channels = existing.channels  # not given: kept
     if enabled is None and offset is None and grace_days is None and not day_of_month and channels is None:
         if existing is not None:
             audit_log(event="reminder_setting_clear", obj=existing, organization=organization, detail=detail)

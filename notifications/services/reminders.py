@@ -21,8 +21,9 @@ from notifications.models import (
 from notifications.rules import MEMBER, PARENT_ADMIN, SECRETARY
 from notifications.scan.context import Candidate
 from notifications.selectors import RecipientResolver, SettingsResolver
+from notifications.services.credentials import ChannelAvailability
 from notifications.services.outbox import UserContacts, email_messages, enqueue_on_commit
-from notifications.services.personal import PersonalContacts, configured_channels, personal_messages
+from notifications.services.personal import PersonalContacts, personal_messages
 from organizations.models import Organization
 
 
@@ -41,15 +42,15 @@ def candidate_recipients(candidate: Candidate, resolver: RecipientResolver) -> l
 
 
 def rule_channels(
-    planned: list[tuple[Candidate, list[int]]], configured: list[str]
+    planned: list[tuple[Candidate, list[int]]], available: ChannelAvailability
 ) -> dict[tuple[int, str], list[str]]:
-    """(organization id, rule) → the personal channels its effective setting chooses (one query)."""
-    if not configured:
-        return {}
+    """(organization id, rule) → the outside channels (e-mail, and the personal ones configured
+    for its top-level organization) its effective setting chooses (one query)."""
     resolver = SettingsResolver.for_paths({c.org.path for c, _ in planned})
     chosen = {}
     for candidate, _ in planned:
         picked = resolver.get(candidate.org.path, candidate.rule).channels
+        configured = [Channel.EMAIL, *available.for_path(candidate.org.path)]
         chosen[(candidate.org.pk, candidate.rule)] = [c for c in configured if picked is None or c in picked]
     return chosen
 
@@ -72,7 +73,7 @@ def reminder_candidates_write(*, candidates: list[Candidate], on: date) -> int:
         if users:
             planned.append((candidate, users))
     users = UserContacts.load(u for _, ids in planned for u in ids)
-    personal_channels = configured_channels()
+    available = ChannelAvailability.load({c.org.path for c in candidates})
     opt_out = {c.rule for c, _ in planned if c.definition.user_opt_out}
     if opt_out:
         planned = [
@@ -147,9 +148,11 @@ def reminder_candidates_write(*, candidates: list[Candidate], on: date) -> int:
                     )
                 )
         Notification.objects.bulk_create(notifications, batch_size=1000)
-        email_rows = email_messages(notifications, users, now)
-        contacts = PersonalContacts.load({n.recipient_id for n in notifications}, personal_channels)
-        email_rows += personal_messages(notifications, contacts, now, rule_channels(planned, personal_channels))
+        chosen = rule_channels(planned, available)
+        by_email = [n for n in notifications if Channel.EMAIL in chosen.get((n.organization_id, n.rule), ())]
+        email_rows = email_messages(by_email, users, now)
+        contacts = PersonalContacts.load({n.recipient_id for n in notifications}, available.any())
+        email_rows += personal_messages(notifications, contacts, now, chosen)
         OutboxMessage.objects.bulk_create(email_rows + webhook_rows, batch_size=1000)
         enqueue_on_commit(email_rows, webhook_rows)
     return len(won)

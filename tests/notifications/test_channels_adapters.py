@@ -132,6 +132,55 @@ def test_dingtalk_token_refresh_and_errors(fake):
         dingtalk.send_work_notice(config, userids=["ghost"], title="t", text="x", url="")
 
 
+# --- the shared token protocol (both vendors) ---
+
+
+def _send(vendor, fake, **kw):
+    if vendor == "wecom":
+        return wecom.send_textcard(wecom_config(fake), userids=["u1"], title="t", description="d", url="", **kw)
+    return dingtalk.send_work_notice(dingtalk_config(fake), userids=["u1"], title="t", text="d", url="", **kw)
+
+
+TOKEN_PATH = {"wecom": "/cgi-bin/gettoken", "dingtalk": "/gettoken"}
+SEND_PATH = {"wecom": "/cgi-bin/message/send", "dingtalk": "/topapi/message/corpconversation/asyncsend_v2"}
+EXPIRY_CODE = {"wecom": 42001, "dingtalk": 88}
+
+
+@pytest.mark.parametrize("vendor", ["wecom", "dingtalk"])
+def test_token_refreshed_once_only_then_transient(fake, vendor):
+    fake.fail(f"{vendor}_send", EXPIRY_CODE[vendor], EXPIRY_CODE[vendor])  # expired, and again after refresh
+    with pytest.raises(TransientDeliveryError, match=str(EXPIRY_CODE[vendor])):
+        _send(vendor, fake)
+    assert len(fake.calls(TOKEN_PATH[vendor])) == 2 and len(fake.calls(SEND_PATH[vendor])) == 2
+    _send(vendor, fake)  # the bad token was dropped: the next send fetches a fresh one and succeeds
+    assert len(fake.calls(TOKEN_PATH[vendor])) == 3 and len(fake.delivered[vendor]) == 1
+
+
+@pytest.mark.parametrize(
+    ("vendor", "code", "error"),
+    [
+        ("wecom", 45009, TransientDeliveryError),
+        ("dingtalk", 90002, TransientDeliveryError),
+        ("wecom", 40013, PermanentDeliveryError),
+        ("dingtalk", 40089, PermanentDeliveryError),
+    ],
+)
+def test_token_fetch_errors_mapped_by_vendor_code(fake, vendor, code, error):
+    fake.fail(f"{vendor}_token", code)
+    with pytest.raises(
+        error, match=f"获取{wecom.API.label if vendor == 'wecom' else dingtalk.API.label}令牌失败：{code}"
+    ):
+        _send(vendor, fake)
+    assert fake.calls(SEND_PATH[vendor]) == []
+
+
+def test_token_cache_key_per_credentials_without_the_secret():
+    a = wecom.WecomConfig(corp_id="ww1", secret="s3cret-a", agent_id=1)
+    b = wecom.WecomConfig(corp_id="ww1", secret="s3cret-b", agent_id=1)
+    assert wecom.API.key(a) != wecom.API.key(b) != dingtalk.API.key(dingtalk.DingtalkConfig("ww1", "s3cret-a", 1))
+    assert "s3cret" not in wecom.API.key(a)
+
+
 # --- SMS ---
 
 

@@ -61,8 +61,11 @@ def test_wrong_header_and_not_xlsx_refused(cast):
         user=cast.users["org_admin_p"], organization=cast.P, data=out.getvalue(), commit=False
     )
     assert "表头应为" in result.errors[0]
-    with pytest.raises(ValidationError, match="XLSX"):
-        channel_address_import(user=cast.users["org_admin_p"], organization=cast.P, data=b"name,id", commit=False)
+    as_csv = channel_address_import(user=cast.users["org_admin_p"], organization=cast.P, data=b"name,id", commit=False)
+    assert "表头应为" in as_csv.errors[0]  # a CSV with the wrong header
+    for junk in (b"%PDF-1.4\x00\xff\xfe", b"", b"PK\x03\x04broken zip"):
+        with pytest.raises(ValidationError, match="XLSX"):
+            channel_address_import(user=cast.users["org_admin_p"], organization=cast.P, data=junk, commit=False)
 
 
 def test_only_org_admin_imports(cast):

@@ -319,6 +319,9 @@ ROUTE_OBJECTS: dict[str, Any] = {
     "notifications:read": "notification",
     "notifications:rules-org": "org",
     "notifications:webhook": "org",
+    "notifications:addresses": "org",
+    "notifications:addresses-template": "org",
+    "notifications:credentials": lambda o: {"pk": o["org"].get_root().pk},  # a top-level organization's
     "notifications:rule-edit": lambda o: {"pk": o["org"].pk, "code": "dues_collection"},
     "notifications:notice-detail": "notice",
     "notifications:notice-read": "notice",
