@@ -49,7 +49,7 @@ def test_21_16_a_real_workers_output_masks_id_numbers(broker, tmp_path):
     with log.open("wb") as out:
         worker = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR, stdout=out, stderr=subprocess.STDOUT)
     try:
-        client = Celery(broker=broker)
+        client = Celery(broker=broker, set_as_current=False)  # never replace the app other tests route with
         result_id = client.send_task(
             "tests.security.probe_log", args=[NUMBER[:9], NUMBER[9:] + " 13812345678"], queue=queue
         ).id
