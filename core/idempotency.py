@@ -4,7 +4,9 @@ One mechanism for the API and the pages: the first request with a key claims a r
 (``IdempotencyRecord``, unique per user and key) before it runs; a repeat with the same
 fingerprint waits for the first to finish and gets its response again; a repeat with another body
 is refused (409). Failed requests (4xx/5xx, or a form shown again with errors) release the key,
-so the client may correct and resend. Records are kept a day (``PB_IDEMPOTENCY_TTL_HOURS``) and
+so the client may correct and resend. The claim, the request's work and the kept response share
+one transaction, so an object is never committed without its key's response (a twin's claim waits
+on the key's unique index until that transaction ends). Records are kept a day (``PB_IDEMPOTENCY_TTL_HOURS``) and
 purged by the beat task ``core.purge_idempotency_records``.
 
 - API: the ``Idempotency-Key`` header on any POST (``core.api.idempotency.IdempotencyKeyMixin``,
@@ -154,18 +156,17 @@ class OnceTokenMiddleware:
             or not KEY_RE.match(token := request.POST.get(FORM_FIELD, ""))
         ):
             return self.get_response(request)
-        claim = idempotency_claim(user=user, key=f"form:{token}", fingerprint=fingerprint("POST", request.path, ""))
-        if claim.conflict:
-            return HttpResponse(claim.conflict, status=409, content_type="text/plain; charset=utf-8")
-        if claim.replay is not None:
-            return idempotency_replay(claim.replay)
-        try:
+        # Claim, work and kept redirect in one transaction (see core.api.idempotency): a failure
+        # after the form's own commit rolls the object back with its claim, so a resend makes one.
+        with transaction.atomic():
+            claim = idempotency_claim(user=user, key=f"form:{token}", fingerprint=fingerprint("POST", request.path, ""))
+            if claim.conflict:
+                return HttpResponse(claim.conflict, status=409, content_type="text/plain; charset=utf-8")
+            if claim.replay is not None:
+                return idempotency_replay(claim.replay)
             response = self.get_response(request)
-        except BaseException:
-            idempotency_release(claim.record)
-            raise
-        if 300 <= response.status_code < 400 and response.get("Location"):
-            idempotency_complete(claim.record, response)
-        else:
-            idempotency_release(claim.record)
-        return response
+            if 300 <= response.status_code < 400 and response.get("Location"):
+                idempotency_complete(claim.record, response)
+            else:
+                idempotency_release(claim.record)
+            return response

@@ -1,13 +1,15 @@
 """The API's ``Idempotency-Key`` header (#17.2): every POST may carry one (see core/idempotency.py).
 
 Same key and same body → the first response again (header ``Idempotent-Replayed: true``); same key
-and another body → 409; a request still running → the twin waits for it, then replays it.
+and another body → 409; a request still running → the twin waits for it, then replays it. A POST
+with a key runs in one transaction with its claim and its kept response.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 
@@ -75,9 +77,14 @@ class IdempotencyKeyMixin:
         return response
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
+        if request.method != "POST" or HEADER not in request.headers:
             return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        # The claim, the work and the kept response commit together or not at all: a failure after
+        # the object's own commit (a database restart) would otherwise leave an object whose key
+        # says "still running", and a later retry would make a second one. A concurrent twin's
+        # claim waits on the key's unique index until this transaction ends, then replays it.
+        try:
+            with transaction.atomic():
+                return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
         finally:
-            record, self._idempotency = self._idempotency, None
-            if record is not None:  # an uncaught exception: the request did not finish
-                idempotency_release(record)
+            self._idempotency = None  # an uncaught exception rolled the claim back with the rest

@@ -52,15 +52,20 @@ def test_17_2_same_key_other_body_is_a_409(cast, people):
 @pytest.mark.django_db
 def test_17_2_keys_are_per_user_and_malformed_keys_are_a_400(cast, people):
     key = str(uuid.uuid4())
-    assert cast.api("secretary_a").post(
-        "/api/v1/meetings/", body(cast, people), format="json", HTTP_IDEMPOTENCY_KEY=key
-    ).status_code == 201
+    assert (
+        cast.api("secretary_a")
+        .post("/api/v1/meetings/", body(cast, people), format="json", HTTP_IDEMPOTENCY_KEY=key)
+        .status_code
+        == 201
+    )
     # Another user with the same key runs their own request (and never sees the first response).
     response = cast.api("org_admin_p").post(
         "/api/v1/meetings/", body(cast, people), format="json", HTTP_IDEMPOTENCY_KEY=key
     )
     assert response.status_code == 201 and "Idempotent-Replayed" not in response
-    bad = cast.api("secretary_a").post("/api/v1/meetings/", body(cast, people), format="json", HTTP_IDEMPOTENCY_KEY="短")
+    bad = cast.api("secretary_a").post(
+        "/api/v1/meetings/", body(cast, people), format="json", HTTP_IDEMPOTENCY_KEY="短"
+    )
     assert bad.status_code == 400 and "Idempotency-Key" in bad.json()
 
 
@@ -148,3 +153,57 @@ def test_17_2_a_claim_left_by_a_dead_request_is_taken_over(cast):
     assert claim.record is not None and not claim.conflict
     running = idempotency_claim(user=user, key="api:left-behind", fingerprint="f", wait=0)
     assert running.conflict  # a claim still running (fresh) is not taken over
+
+
+@pytest.mark.django_db
+def test_17_2_a_failure_after_the_objects_commit_leaves_neither_object_nor_claim(cast, people, monkeypatch):
+    """The database goes away between the meeting's commit and keeping its response: before, the
+    meeting stayed while its key said "still running", and a retry after that made a second one."""
+    from django.db import OperationalError
+
+    from core.api import idempotency as api_idempotency
+
+    def lost(record, response):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    api = APIClient(raise_request_exception=False)
+    api.force_authenticate(cast.users["secretary_a"])
+    key, payload = str(uuid.uuid4()), body(cast, people)
+    monkeypatch.setattr(api_idempotency, "idempotency_complete", lost)
+    failed = api.post("/api/v1/meetings/", payload, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert failed.status_code == 503  # the database-down answer
+    assert Meeting.objects.count() == 0 and not IdempotencyRecord.objects.exists()
+    monkeypatch.undo()
+    retried = api.post("/api/v1/meetings/", payload, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    again = api.post("/api/v1/meetings/", payload, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert retried.status_code == again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert Meeting.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_17_2_a_page_form_failing_after_its_commit_is_rolled_back_with_its_token(cast, people, monkeypatch):
+    from django.db import OperationalError
+
+    import core.idempotency
+
+    def lost(record, response):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    client = cast.client("secretary_a")
+    client.raise_request_exception = False
+    form = {
+        "member": cast.member_a_record.pk,
+        "source": "training",
+        "studied_on": "2026-03-02",
+        "hours": "2",
+        "title": "党课培训",
+        "_once": uuid.uuid4().hex,
+    }
+    monkeypatch.setattr(core.idempotency, "idempotency_complete", lost)
+    assert client.post(f"/activities/org/{cast.A.pk}/study/", form).status_code == 503
+    assert not StudyRecord.objects.filter(title="党课培训").exists() and not IdempotencyRecord.objects.exists()
+    monkeypatch.undo()
+    first = client.post(f"/activities/org/{cast.A.pk}/study/", form)
+    again = client.post(f"/activities/org/{cast.A.pk}/study/", form)
+    assert first.status_code == again.status_code == 302 and again["Location"] == first["Location"]
+    assert StudyRecord.objects.filter(title="党课培训").count() == 1
