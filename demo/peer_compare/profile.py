@@ -17,7 +17,7 @@ def profile_ours(bench_url: str, *, runs: int = 50, top: int = 25) -> None:
     from django.db import connection
     from django.test import Client
 
-    from accounts.services.tokens import token_issue
+    from accounts.services.tokens import token_issue  # import-here: with the Django imports above, once set up
 
     admin = get_user_model().objects.get(username="bench_admin")
     _row, key = token_issue(user=admin, via="bench")
