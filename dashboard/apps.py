@@ -19,6 +19,11 @@ class DashboardConfig(AppConfig):
 
         sources_apps.register()
         signals.connect()
+        # The organization pages read their subtree member totals from the facts when current.
+        from dashboard.org_totals import subtree_totals_from_facts
+        from organizations.selectors import register_subtree_facts_reader
+
+        register_subtree_facts_reader(subtree_totals_from_facts)
         # Facts never built by this version of the code (or a request pending): build them.
         from django.db.models.signals import post_migrate
 

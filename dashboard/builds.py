@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from dashboard.models import DashboardBuild
@@ -53,17 +53,33 @@ class FactsState:
         }
 
 
-def facts_state() -> FactsState:
-    """Complete (one small query), or being (re)built (three)."""
+def _last_complete_build() -> DashboardBuild | None:
+    """The newest finished build of the current facts version, annotated ``pending``: whether a
+    rebuild was requested after it started (one small query)."""
     complete = DashboardBuild.objects.filter(
         finished_at__isnull=False, version=FACTS_VERSION, started_at__isnull=False
     ).order_by("-started_at")
-    requests = DashboardBuild.objects.filter(finished_at__isnull=True).exclude(reason=NIGHTLY)
-    last = (
+    return (
         DashboardBuild.objects.filter(pk=Subquery(complete.values("pk")[:1]))
-        .annotate(pending=Exists(requests.filter(requested_at__gt=OuterRef("started_at"))))
+        .annotate(pending=Exists(_rebuild_requests().filter(requested_at__gt=OuterRef("started_at"))))
         .first()
     )
+
+
+def _rebuild_requests() -> QuerySet[DashboardBuild]:
+    return DashboardBuild.objects.filter(finished_at__isnull=True).exclude(reason=NIGHTLY)
+
+
+def facts_ready() -> bool:
+    """The summary tables are complete for the current facts version (one small query)."""
+    last = _last_complete_build()
+    return last is not None and not last.pending
+
+
+def facts_state() -> FactsState:
+    """Complete (one small query), or being (re)built (three)."""
+    requests = _rebuild_requests()
+    last = _last_complete_build()
     if last is not None and not last.pending:
         return FactsState(ready=True, started_at=last.started_at)
     pending = requests if last is None else requests.filter(requested_at__gt=last.started_at)

@@ -34,6 +34,13 @@ _member_count_source: Callable[[], dict[str, Any]] | None = None
 _subtree_count_source: Callable[[], dict[str, Any]] | None = None
 
 
+# The same two subtree totals can be read from the summary tables the dashboard keeps (one indexed
+# lookup per organization instead of counting every member of the subtree): the dashboard app
+# registers a reader that returns those annotations, or None when its facts are not complete or
+# marks for ``within``'s subtree have waited too long, and the recount is used.
+_subtree_facts_reader: Callable[[Organization | None], dict[str, Any] | None] | None = None
+
+
 def register_member_count_source(
     source: Callable[[], dict[str, Any]], subtree: Callable[[], dict[str, Any]] | None = None
 ) -> None:
@@ -42,11 +49,21 @@ def register_member_count_source(
     _subtree_count_source = subtree
 
 
-def organization_with_member_totals(queryset: QuerySet[Organization]) -> QuerySet[Organization]:
-    """Annotate the subtree member totals (one correlated subquery each, same single query)."""
+def register_subtree_facts_reader(reader: Callable[[Organization | None], dict[str, Any] | None]) -> None:
+    global _subtree_facts_reader
+    _subtree_facts_reader = reader
+
+
+def organization_with_member_totals(
+    queryset: QuerySet[Organization], *, within: Organization | None = None
+) -> QuerySet[Organization]:
+    """Annotate the subtree member totals ``subtree_party_member_count`` / ``subtree_full_member_count``
+    (same single query): from the summary tables when they are complete and current for ``within``'s
+    subtree (None: the whole tree), else by counting the members."""
     if _subtree_count_source is None:
         raise ImproperlyConfigured("no member count source: is the members app installed?")
-    return queryset.annotate(**_subtree_count_source())
+    annotations = _subtree_facts_reader(within) if _subtree_facts_reader is not None else None
+    return queryset.annotate(**(annotations or _subtree_count_source()))
 
 
 def organization_with_flag_data(queryset: QuerySet[Organization]) -> QuerySet[Organization]:
@@ -131,7 +148,7 @@ def organization_detail(*, org: Organization, children_search: str = "", childre
     organizations come a page at a time (a city committee may have thousands), optionally
     filtered by name."""
     annotated = organization_with_member_totals(
-        organization_with_flag_data(Organization.objects.filter(pk=org.pk))
+        organization_with_flag_data(Organization.objects.filter(pk=org.pk)), within=org
     ).get()
     terms = list(CommitteeTerm.objects.filter(organization=org).order_by("-number"))
     positions = list(Position.objects.filter(term__organization=org).select_related("term").in_rank_order())
@@ -143,7 +160,7 @@ def organization_detail(*, org: Organization, children_search: str = "", childre
     children_qs = Organization.objects.children_of(org)
     if children_search:
         children_qs = children_qs.filter(Q(name__icontains=children_search) | Q(short_name__icontains=children_search))
-    children_qs = organization_with_member_totals(organization_with_flag_data(children_qs))
+    children_qs = organization_with_member_totals(organization_with_flag_data(children_qs), within=org)
     page = Paginator(children_qs.order_by("path"), CHILDREN_PAGE_SIZE).get_page(children_page)
     children = list(page.object_list)
     ancestors = list(Organization.objects.ancestors_of(org))

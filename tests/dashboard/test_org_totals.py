@@ -54,3 +54,53 @@ def test_tree_page_shows_subtree_totals(data):
     counts = {org.name: org.subtree_party_member_count for org, _flags, _indent in page.context["items"]}
     assert counts["中共测试委员会"] == 7
     assert "党员 7" in page.content.decode()
+
+
+def _member_counting_queries(queries) -> list[str]:
+    """Queries that count members over a subtree (members joined to organizations by path)."""
+    subtree_count = 'FROM "members_member" U0 INNER JOIN "organizations_organization"'
+    return [q["sql"] for q in queries if subtree_count in q["sql"]]
+
+
+def test_pages_read_the_subtree_totals_from_the_summary_tables_when_current(data):
+    """At 100,000 members the recount made the root page 300 ms; the cumulative facts give the
+    same figures by one indexed lookup per organization (#20)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = data.client("org_admin_p")
+    client.get(f"/organizations/{data.P.pk}/")
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(f"/organizations/{data.P.pk}/")
+    assert page.context["org"].subtree_party_member_count == 7
+    assert page.context["org"].subtree_full_member_count == 6
+    children = {child.name: child.subtree_party_member_count for child, _flags in page.context["children"]}
+    assert children == {"第一党支部": 5, "第二党支部": 1}
+    assert not _member_counting_queries(queries.captured_queries)
+    assert any("dashboard_dashboardfact" in q["sql"] for q in queries.captured_queries)
+
+
+def test_pages_count_the_members_while_the_facts_are_not_current(cast, data):
+    """No complete build, or a change waiting longer than the dashboard allows: the recount, so the
+    page never shows a stale figure the dashboard would flag."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from dashboard.models import DashboardBuild, DashboardDirty
+
+    client = data.client("org_admin_p")
+    MemberFactory(organization=cast.A)  # its refresh never ran (no on_commit here): the facts say 7
+    DashboardDirty.objects.create(
+        organization_id=cast.A.pk, family="members", created_at=timezone.now() - timedelta(minutes=30)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(f"/organizations/{cast.P.pk}/")
+    assert page.context["org"].subtree_party_member_count == 8
+    assert _member_counting_queries(queries.captured_queries)
+    DashboardDirty.objects.all().delete()
+    assert client.get(f"/organizations/{cast.P.pk}/").context["org"].subtree_party_member_count == 7  # the facts
+    DashboardBuild.objects.all().delete()  # never built
+    assert client.get(f"/organizations/{cast.P.pk}/").context["org"].subtree_party_member_count == 8
