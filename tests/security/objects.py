@@ -20,6 +20,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 
 from organizations.choices import PositionCode
+from organizations.models import Organization
 
 
 def seed_objects(cast: Any) -> dict[str, Any]:
@@ -321,7 +322,9 @@ ROUTE_OBJECTS: dict[str, Any] = {
     "notifications:webhook": "org",
     "notifications:addresses": "org",
     "notifications:addresses-template": "org",
-    "notifications:credentials": lambda o: {"pk": o["org"].get_root().pk},  # a top-level organization's
+    "notifications:credentials": lambda o: {
+        "pk": Organization.objects.get(path=o["org"].path[: Organization.steplen]).pk
+    },  # a top-level organization's
     "notifications:rule-edit": lambda o: {"pk": o["org"].pk, "code": "dues_collection"},
     "notifications:notice-detail": "notice",
     "notifications:notice-read": "notice",
