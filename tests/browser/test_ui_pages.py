@@ -86,6 +86,12 @@ def _pages(cast) -> dict[str, list[tuple[str, str]]]:
             ("rectifications", "/assessments/rectifications/"),
             ("ratings", "/assessments/ratings/"),
             ("members", "/members/"),
+            ("rules", f"/notifications/rules/{P}/"),
+            ("rule-edit", f"/notifications/rules/{P}/dues_collection/"),
+            ("deliveries", f"/notifications/rules/{P}/deliveries/"),
+            ("addresses", f"/notifications/rules/{P}/addresses/"),
+            ("credentials", f"/notifications/rules/{P}/credentials/"),
+            ("notice-new", "/notifications/notices/new/"),
         ],
         "member_a": [
             ("workbench", "/"),
