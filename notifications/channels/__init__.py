@@ -131,6 +131,45 @@ def dingtalk_sign(secret: str, timestamp: str) -> str:
     return base64.b64encode(mac.digest()).decode("ascii")
 
 
+def exchange(
+    method: str,
+    url: str,
+    *,
+    body: bytes | None,
+    headers: dict[str, str],
+    allowed: list[str],
+    timeout: float,
+    max_reply: int = 65536,
+) -> tuple[int, bytes]:
+    """One HTTP request to ``url`` over a connection pinned to its checked address (#21.7,
+    ``core.outbound``), for robots and the personal channels alike. Returns (status, reply) for a
+    2xx; a refused destination or another 4xx is permanent, network trouble, 429 and 5xx transient.
+    A redirect is an error too: nothing is followed elsewhere."""
+    parts = urllib.parse.urlsplit(url)
+    target = parts.path or "/"
+    if parts.query:
+        target += f"?{parts.query}"
+    try:
+        connection = pinned_connection(parts.scheme, parts.hostname or "", parts.port, allowed=allowed, timeout=timeout)
+    except UnsafeDestination as exc:
+        raise PermanentDeliveryError(str(exc)) from exc
+    except OSError as exc:
+        raise TransientDeliveryError(f"连接失败：{exc.__class__.__name__}") from exc
+    try:
+        connection.request(method, target, body=body, headers=headers)
+        response = connection.getresponse()
+        status, text = response.status, response.read(max_reply)
+    except (OSError, http.client.HTTPException) as exc:  # timeouts, refused connections, broken replies
+        raise TransientDeliveryError(f"连接失败：{exc.__class__.__name__}") from exc
+    finally:
+        connection.close()
+    if status == 429 or status >= 500:
+        raise TransientDeliveryError(f"HTTP {status}")
+    if not 200 <= status < 300:
+        raise PermanentDeliveryError(f"HTTP {status}")
+    return status, text
+
+
 def post_webhook(*, url: str, kind: str, secret: str, payload: dict[str, Any], idempotency_key: str) -> None:
     try:
         validate_webhook_url(url)  # checked again when sent: the allow-list may have changed since
@@ -149,37 +188,14 @@ def post_webhook(*, url: str, kind: str, secret: str, payload: dict[str, Any], i
         if kind == "dingtalk":
             sep = "&" if "?" in url else "?"
             url = f"{url}{sep}timestamp={timestamp}&sign={urllib.parse.quote_plus(dingtalk_sign(secret, timestamp))}"
-    parts = urllib.parse.urlsplit(url)
-    target = parts.path or "/"
-    if parts.query:
-        target += f"?{parts.query}"
-    try:
-        # Resolved now, every address checked, and connected to the checked one (#21.7, core.outbound).
-        connection = pinned_connection(
-            parts.scheme,
-            parts.hostname or "",
-            parts.port,
-            allowed=getattr(settings, "PB_WEBHOOK_ALLOWED_HOSTS", []),
-            timeout=WEBHOOK_TIMEOUT_SECONDS,
-        )
-    except UnsafeDestination as exc:
-        raise PermanentDeliveryError(str(exc)) from exc
-    except OSError as exc:
-        raise TransientDeliveryError(f"连接失败：{exc.__class__.__name__}") from exc
-    try:
-        connection.request("POST", target, body=body, headers=headers)
-        response = connection.getresponse()
-        status = response.status
-        text = response.read(65536)
-    except (OSError, http.client.HTTPException) as exc:  # timeouts, refused connections, broken replies
-        raise TransientDeliveryError(f"连接失败：{exc.__class__.__name__}") from exc
-    finally:
-        connection.close()
-    # A redirect is an error too: a robot URL is never followed elsewhere.
-    if status == 429 or status >= 500:
-        raise TransientDeliveryError(f"HTTP {status}")
-    if not 200 <= status < 300:
-        raise PermanentDeliveryError(f"HTTP {status}")
+    _status, text = exchange(
+        "POST",
+        url,
+        body=body,
+        headers=headers,
+        allowed=getattr(settings, "PB_WEBHOOK_ALLOWED_HOSTS", []),
+        timeout=WEBHOOK_TIMEOUT_SECONDS,
+    )
     _check_robot_reply(text)
 
 

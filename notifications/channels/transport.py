@@ -8,7 +8,6 @@ or body; they are never logged (errors carry the status and the vendor's code on
 
 from __future__ import annotations
 
-import http.client
 import json
 import urllib.parse
 from typing import Any
@@ -16,8 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from core.outbound import UnsafeDestination, check_url_host, pinned_connection
-from notifications.channels import PermanentDeliveryError, TransientDeliveryError
+from core.outbound import UnsafeDestination, check_url_host
+from notifications.channels import PermanentDeliveryError, TransientDeliveryError, exchange
 
 TIMEOUT_SECONDS = 5
 MAX_REPLY_BYTES = 65536
@@ -66,35 +65,20 @@ def call(
     except ValidationError as exc:
         raise PermanentDeliveryError("；".join(exc.messages)) from exc
     parts = urllib.parse.urlsplit(url)
-    target = parts.path or "/"
     params = urllib.parse.urlencode(query or {})
     joined = "&".join(p for p in (parts.query, params) if p)
-    if joined:
-        target += f"?{joined}"
     all_headers = {"User-Agent": "partybuilding-notifier/1", **(headers or {})}
     if body is not None:
         all_headers["Content-Type"] = content_type
-    try:
-        connection = pinned_connection(
-            parts.scheme, parts.hostname or "", parts.port, allowed=allowed_hosts(), timeout=TIMEOUT_SECONDS
-        )
-    except UnsafeDestination as exc:
-        raise PermanentDeliveryError(str(exc)) from exc
-    except OSError as exc:
-        raise TransientDeliveryError(f"连接失败：{exc.__class__.__name__}") from exc
-    try:
-        connection.request(method, target, body=body, headers=all_headers)
-        response = connection.getresponse()
-        status, text = response.status, response.read(MAX_REPLY_BYTES)
-    except (OSError, http.client.HTTPException) as exc:
-        raise TransientDeliveryError(f"连接失败：{exc.__class__.__name__}") from exc
-    finally:
-        connection.close()
-    if status == 429 or status >= 500:
-        raise TransientDeliveryError(f"HTTP {status}")
-    if not 200 <= status < 300:
-        raise PermanentDeliveryError(f"HTTP {status}")
-    return status, text
+    return exchange(
+        method,
+        urllib.parse.urlunsplit(parts._replace(query=joined)),
+        body=body,
+        headers=all_headers,
+        allowed=allowed_hosts(),
+        timeout=TIMEOUT_SECONDS,
+        max_reply=MAX_REPLY_BYTES,
+    )
 
 
 def call_json(method: str, url: str, *, query: dict[str, str] | None = None, payload: Any = None) -> dict[str, Any]:
