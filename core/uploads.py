@@ -146,6 +146,14 @@ def _reencode(content: bytes, content_type: str) -> bytes:
         raise ValidationError({"file": "图片文件不完整或已损坏，无法读取"}) from exc
 
 
+def read_sheet_upload(upload: Any, *, max_bytes: int) -> bytes:
+    """The bytes of an uploaded spreadsheet (imports), refused by its declared size before it is
+    read into memory: ``ValidationError({"file": …})``."""
+    if upload.size > max_bytes:
+        raise ValidationError({"file": f"文件过大（上限 {max_bytes // (1024 * 1024) or 1} MB），请分批导入"})
+    return upload.read()
+
+
 def check_upload(*, name: str, content: bytes, max_bytes: int) -> CheckedFile:
     """Validate one upload; returns the bytes to store (re-encoded for images) and the content
     type found in them. Every upload of the app goes through here (UP-2)."""

@@ -18,8 +18,10 @@ from django.views.decorators.http import require_POST
 from audit.throttle import refused_page
 from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from core.dates import today
+from core.forms import attach_errors
 from core.numbers import as_id, is_number
 from core.paging import CappedPaginator
+from core.uploads import read_sheet_upload
 from core.versioning import VersionConflict, changed_fields, form_version, page_conflict, page_edit
 from members import exports, import_jobs, imports, services
 from members.choices import ImportStatus, Stage, TransferKind, TransferStatus
@@ -53,13 +55,6 @@ def _require_manager(request: HttpRequest) -> None:
     """Member lists are for secretaries, org_admins and auditors; members use their own page."""
     if not get_scope(request.user).works_with_data:
         raise Http404("页面不存在")
-
-
-def _attach_errors(form: Any, exc: ValidationError, field_map: dict[str, str] | None = None) -> None:
-    field_map = field_map or {}
-    for field, errors in exc.message_dict.items():
-        name = field_map.get(field, field)
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def _filters(request: HttpRequest) -> tuple[MemberSearchForm, dict[str, Any]]:
@@ -206,7 +201,7 @@ def member_create(request: HttpRequest) -> HttpResponse:
                 **form.member_fields(),
             )
         except ValidationError as exc:
-            _attach_errors(
+            attach_errors(
                 form,
                 exc,
                 {
@@ -237,7 +232,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
             shown = [(n, form.fields[n].label) for n in form.member_fields() if n in form.fields]
             conflict = page_conflict(current, changed_fields(current, form.member_fields(), shown))
         except ValidationError as exc:
-            _attach_errors(form, exc)
+            attach_errors(form, exc)
         else:
             messages.success(request, "已保存")
             return redirect("members:detail", pk=member.pk)
@@ -274,7 +269,7 @@ def transfer_new(request: HttpRequest, pk: int) -> HttpResponse:
                 note=data["note"],
             )
         except ValidationError as exc:
-            _attach_errors(form, exc)
+            attach_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -329,7 +324,7 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 else:
                     services.transfer_complete_outgoing(transfer=transfer, user=request.user, receipt_on=on)
             except ValidationError as exc:
-                _attach_errors(form, exc, {"receipt_on": "on"})
+                attach_errors(form, exc, {"receipt_on": "on"})
             else:
                 messages.success(request, "已办理")
                 return redirect("members:transfer-detail", pk=transfer.pk)
@@ -358,20 +353,17 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     form = ImportUploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if upload.size > imports.MAX_BYTES:
-            form.add_error("file", f"文件过大（上限 {imports.MAX_BYTES // (1024 * 1024)} MB），请分批导入")
+        try:
+            batch = import_jobs.import_upload(
+                user=request.user,
+                scope=form.cleaned_data["organization"],
+                data=read_sheet_upload(upload, max_bytes=imports.MAX_BYTES),
+                file_name=upload.name,
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
         else:
-            try:
-                batch = import_jobs.import_upload(
-                    user=request.user,
-                    scope=form.cleaned_data["organization"],
-                    data=upload.read(),
-                    file_name=upload.name,
-                )
-            except ValidationError as exc:
-                _attach_errors(form, exc)
-            else:
-                return redirect("members:import-batch", pk=batch.pk)
+            return redirect("members:import-batch", pk=batch.pk)
     batches = list(ImportBatch.objects.visible_to(request.user, VIEW).select_related("organization", "created_by")[:10])
     return render(request, "members/import.html", {"form": form, "batches": batches})
 

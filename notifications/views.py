@@ -19,7 +19,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from core.access import CHANGE, VIEW, get_for_user, get_scope
+from core.forms import attach_errors
 from core.numbers import as_id, is_number
+from core.uploads import read_sheet_upload
 from members import exports
 from members.choices import MembershipStatus
 from members.models import Member
@@ -50,11 +52,6 @@ from organizations.choices import OrgType
 from organizations.models import Organization
 
 PAGE_SIZE = 30
-
-
-def _attach_errors(form: Any, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 # --- inbox -----------------------------------------------------------------------------------
@@ -133,7 +130,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 dingtalk_enabled=form.cleaned_data["dingtalk_enabled"],
             )
         except ValidationError as exc:
-            _attach_errors(form, exc)
+            attach_errors(form, exc)
         else:
             messages.success(request, "个人提醒设置已保存")
             return redirect("notifications:preferences")
@@ -206,7 +203,7 @@ def rule_edit(request: HttpRequest, pk: int, code: str) -> HttpResponse:
         try:
             reminder_setting_update(user=request.user, organization=org, rule=code, **form.service_kwargs())
         except ValidationError as exc:
-            _attach_errors(form, exc)
+            attach_errors(form, exc)
         else:
             messages.success(request, f"已保存“{rule.label}”的设置（适用于{org}及其下级组织）")
             return redirect("notifications:rules-org", pk=org.pk)
@@ -232,7 +229,7 @@ def webhook_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             webhook_configure(user=request.user, organization=org, **form.cleaned_data)
         except ValidationError as exc:
-            _attach_errors(form, exc)
+            attach_errors(form, exc)
         else:
             messages.success(request, "群机器人已保存")
             return redirect("notifications:rules-org", pk=org.pk)
@@ -323,7 +320,7 @@ def notice_create(request: HttpRequest) -> HttpResponse:
                 client_token=data["client_token"],
             )
         except ValidationError as exc:
-            _attach_errors(form, exc)
+            attach_errors(form, exc)
         else:
             messages.success(request, f"通知已发送，{notice.recipient_count} 人在系统内收到")
             return redirect("notifications:notice-detail", pk=notice.pk)
@@ -425,16 +422,11 @@ def address_import(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"已保存 {result.saved} 人的企业微信/钉钉账号")
         return redirect("notifications:rules-org", pk=org.pk)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        if upload.size > addresses.LIMITS.max_bytes:
-            form.add_error("file", f"文件过大（上限 {addresses.LIMITS.max_bytes // (1024 * 1024)} MB）")
-        else:
-            try:
-                preview, token = addresses.channel_address_stage(
-                    user=request.user, organization=org, data=upload.read()
-                )
-            except ValidationError as exc:
-                _attach_errors(form, exc)
+        try:
+            data = read_sheet_upload(form.cleaned_data["file"], max_bytes=addresses.LIMITS.max_bytes)
+            preview, token = addresses.channel_address_stage(user=request.user, organization=org, data=data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
     return render(
         request,
         "notifications/address_import.html",
@@ -469,7 +461,7 @@ def credentials_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             credentials.channel_credential_save(user=request.user, organization=org, **form.cleaned_data)
         except ValidationError as exc:
-            _attach_errors(form, exc)
+            attach_errors(form, exc)
         else:
             messages.success(request, "已保存（密钥已加密保存）")
             return redirect("notifications:credentials", pk=org.pk)

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 
 from core.access import CHANGE, VIEW, get_for_user, user_can
+from core.forms import attach_errors
 from core.numbers import as_id, is_number
 from organizations import services
 from organizations.forms import (
@@ -79,7 +80,7 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.organization_update(org=org, parent=parent, user=request.user, **data)
         except ValidationError as exc:
-            _attach_errors(form, exc)
+            attach_errors(form, exc, {"parent": "parent_code"})
         else:
             messages.success(request, "已保存")
             return redirect("organizations:detail", pk=org.pk)
@@ -102,18 +103,11 @@ def organization_create(request: HttpRequest) -> HttpResponse:
         try:
             org = services.organization_create(parent=parent, user=request.user, **data)
         except ValidationError as exc:
-            _attach_errors(form, exc)
+            attach_errors(form, exc, {"parent": "parent_code"})
         else:
             messages.success(request, f"已新建 {org}")
             return redirect("organizations:detail", pk=org.pk)
     return render(request, "organizations/form.html", {"form": form, "org": None, "title": "新建党组织"})
-
-
-def _attach_errors(form: OrganizationForm, exc: ValidationError) -> None:
-    field_map = {"parent": "parent_code"}
-    for field, errors in exc.message_dict.items():
-        name = field_map.get(field, field)
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def _term_form_view(request: HttpRequest, org: Organization, form: Any, action: Any, title: str) -> HttpResponse:
@@ -169,7 +163,11 @@ def position_assign(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("organizations:detail", pk=org.pk)
     form = PositionAssignForm(request.POST or None)
     return _term_form_view(
-        request, org, form, lambda data: services.position_assign(term=term, user=request.user, **data), f"任命职务 · {org}"
+        request,
+        org,
+        form,
+        lambda data: services.position_assign(term=term, user=request.user, **data),
+        f"任命职务 · {org}",
     )
 
 

@@ -3,8 +3,6 @@ for those who may change the member's record."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from core.access import VIEW, get_for_user
+from core.forms import attach_errors
 from members.discipline import services
 from members.discipline.forms import RightsSuspensionForm, SanctionForm, StatusChangeForm
 from members.discipline.selectors import (
@@ -33,11 +32,6 @@ def _deciding_organizations(member: Member) -> list[Organization]:
     step = Organization.steplen
     paths = [org.path[: step * i] for i in range(1, org.depth + 1)]
     return list(Organization.objects.filter(path__in=paths).order_by("-depth"))
-
-
-def _attach(form: Any, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @never_cache
@@ -73,7 +67,7 @@ def member_discipline(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.success(request, "已办理党籍状态变更")
                 return redirect("members:discipline", pk=member.pk)
             except ValidationError as exc:
-                _attach(form, exc)
+                attach_errors(form, exc)
     return render(
         request,
         "members/discipline.html",

@@ -27,6 +27,7 @@ from audit.throttle import refused_page
 from core import dates
 from core.access import CHANGE, VIEW, get_for_user, get_scope, user_can
 from core.numbers import as_id, is_number
+from core.uploads import read_sheet_upload
 from core.versioning import VERSION_FIELD, VersionConflict, changed_values, page_conflict, replace_claim, version_parse
 from core.xlsx import new_workbook
 from members.choices import DuesCategory
@@ -555,21 +556,18 @@ def dues_import(request: HttpRequest, pk: int) -> HttpResponse:
     form = ImportUploadForm(request.POST or None, request.FILES or None, initial={"year": dates.today().year})
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if upload.size > imports.MAX_BYTES:
-            form.add_error("file", "文件过大（上限 5 MB）")
+        try:
+            batch = import_jobs.dues_import_upload(
+                organization=org,
+                year=form.cleaned_data["year"],
+                data=read_sheet_upload(upload, max_bytes=imports.MAX_BYTES),
+                filename=upload.name,
+                user=request.user,
+            )
+        except ValidationError as exc:
+            _attach(form, exc)
         else:
-            try:
-                batch = import_jobs.dues_import_upload(
-                    organization=org,
-                    year=form.cleaned_data["year"],
-                    data=upload.read(),
-                    filename=upload.name,
-                    user=request.user,
-                )
-            except ValidationError as exc:
-                _attach(form, exc)
-            else:
-                return redirect("dues:import-batch", pk=batch.pk)
+            return redirect("dues:import-batch", pk=batch.pk)
     batches = list(DuesImportBatch.objects.visible_to(request.user, VIEW).filter(organization=org)[:10])
     return render(
         request,

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from core.access import VIEW, get_for_user
 from core.api.mixins import GatedViewMixin, StrictQueryParamsMixin
 from core.numbers import as_id, is_number
+from core.uploads import read_sheet_upload
 from notifications import selectors
 from notifications.api.filters import NotificationFilterSet
 from notifications.api.serializers import (
@@ -192,8 +193,6 @@ class ChannelAddressImportView(StrictQueryParamsMixin, APIView):
         org = get_for_user(Organization, request.user, VIEW, pk=data["organization"])
         if not selectors.can_manage_reminders(request.user, org):
             raise PermissionDenied("只有组织部门（党委）工作人员可以导入消息渠道账号")
-        upload = data["file"]
-        if upload.size > ADDRESS_LIMITS.max_bytes:
-            raise ValidationError({"file": [f"文件过大（上限 {ADDRESS_LIMITS.max_bytes // (1024 * 1024)} MB）"]})
-        result = channel_address_import(user=request.user, organization=org, data=upload.read(), commit=data["commit"])
+        upload = read_sheet_upload(data["file"], max_bytes=ADDRESS_LIMITS.max_bytes)
+        result = channel_address_import(user=request.user, organization=org, data=upload, commit=data["commit"])
         return Response({"rows": len(result.rows), "errors": result.errors, "saved": result.saved})
