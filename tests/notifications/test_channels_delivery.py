@@ -5,7 +5,7 @@ user, opt-outs, the monthly SMS budget."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -32,23 +32,6 @@ from notifications.services.sweep import notifications_sweep
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RULE = "dues_arrears_warning"
-
-
-class Clock:
-    def __init__(self, monkeypatch) -> None:
-        self.now = datetime(2025, 4, 1, 10, 0, tzinfo=SHANGHAI)
-        monkeypatch.setattr(timezone, "now", lambda: self.now)
-
-    def set(self, *args: int) -> None:
-        self.now = datetime(*args, tzinfo=SHANGHAI)
-
-    def advance(self, **kw: float) -> None:
-        self.now += timedelta(**kw)
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    return Clock(monkeypatch)
 
 
 @pytest.fixture

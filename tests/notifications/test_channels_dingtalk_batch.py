@@ -6,12 +6,11 @@ never in the group."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.cache import cache
-from django.utils import timezone
 
 from notifications.channels.fakes import FakeVendors
 from notifications.models import ChannelAddress, Notice, OutboxMessage, OutboxStatus
@@ -22,17 +21,6 @@ from tests.factories import MemberFactory, UserFactory
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SEND = "/topapi/message/corpconversation/asyncsend_v2"
-
-
-class Clock:
-    def __init__(self, monkeypatch) -> None:
-        self.now = datetime(2025, 4, 1, 10, 0, tzinfo=SHANGHAI)
-        monkeypatch.setattr(timezone, "now", lambda: self.now)
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    return Clock(monkeypatch)
 
 
 @pytest.fixture

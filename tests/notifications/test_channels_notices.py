@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from notifications.channels.fakes import FakeVendors
 from notifications.models import ChannelAddress, Notice, OutboxMessage, OutboxStatus
@@ -23,17 +22,6 @@ from notifications.services.sweep import notifications_sweep
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-class Clock:
-    def __init__(self, monkeypatch) -> None:
-        self.now = datetime(2025, 4, 1, 10, 0, tzinfo=SHANGHAI)
-        monkeypatch.setattr(timezone, "now", lambda: self.now)
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    return Clock(monkeypatch)
 
 
 @pytest.fixture
