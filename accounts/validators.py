@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.hashers import check_password
+from django.contrib.auth.password_validation import MinimumLengthValidator, get_default_password_validators
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -114,3 +115,18 @@ class LocalCommonPasswordValidator:
 
     def get_help_text(self) -> str:
         return "不能使用常见密码（如 Admin@123、Huawei@123），不能由过少的不同字符组成。"
+
+
+def password_rules_text() -> str:
+    """The password rules as the forms state them, from the validators and the security policy in
+    force (a secadmin's history count included), so the hint never disagrees with the check."""
+    from accounts.policy import security_policy
+
+    validators = get_default_password_validators()
+    length = next((v.min_length for v in validators if isinstance(v, MinimumLengthValidator)), 8)
+    classes = next((v.min_classes for v in validators if isinstance(v, CharacterClassesValidator)), 3)
+    history = security_policy().password_history_count
+    return (
+        f"至少 {length} 位，包含大写字母、小写字母、数字、特殊字符中的至少 {classes} 类，"
+        f"不能是常见密码，不能与最近 {history} 次的密码相同。"
+    )

@@ -34,6 +34,7 @@ from accounts.forms import (
 )
 from accounts.policy import security_policy
 from accounts.services import resets, tokens
+from accounts.validators import password_rules_text
 from audit.services import audit_log
 from organizations.models import RoleAssignment
 
@@ -80,7 +81,11 @@ def password_change(request: HttpRequest) -> HttpResponse:
         logout(request)  # the session ends server-side; every other session fails its auth hash
         messages.success(request, "密码已修改，请用新密码重新登录。")
         return redirect("login")
-    return render(request, "accounts/password_change.html", {"form": form, "reason": reason})
+    return render(
+        request,
+        "accounts/password_change.html",
+        {"form": form, "reason": reason, "password_rules": password_rules_text()},
+    )
 
 
 def _qr_svg(data: str) -> str:
@@ -419,6 +424,6 @@ def password_reset_set(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/password_reset_set.html",
-        {"form": form, "target": reset.user},
+        {"form": form, "target": reset.user, "password_rules": password_rules_text()},
         status=200 if request.method == "GET" or form.is_valid() else 400,
     )

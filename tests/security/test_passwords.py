@@ -13,6 +13,8 @@ from knox.models import AuthToken
 
 from accounts.models import AccountSecurity, PasswordHistory
 from audit.models import AuditEvent
+from core.roles import Role
+from tests.factories import UserFactory, assign
 from tests.security.conftest import PASSWORD, login, set_password
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +139,16 @@ def test_max_age_is_a_setting(cast):
     client = Client()
     login(client, "member_a")
     assert client.get("/")["Location"].startswith("/account/password/")
+
+
+def test_the_forms_state_the_rules_in_force(cast):
+    """The hint under the password fields follows the validators and the secadmin's history count."""
+    from accounts.services import security_policy_update
+
+    client = cast.client("secretary_a")
+    assert "至少 8 位" in client.get("/account/password/").content.decode()
+    secadmin = UserFactory(username="sec_hint")
+    assign(secadmin, cast.P, Role.SECADMIN)
+    security_policy_update(actor=secadmin, password_history_count=7)
+    page = client.get("/account/password/").content.decode()
+    assert "不能与最近 7 次的密码相同" in page and "最近 5 次" not in page
