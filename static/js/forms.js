@@ -99,7 +99,7 @@
   function storeKey(form) { return "pb-draft:" + form.getAttribute("data-draft"); }
   function skip(el) { return !el.name || el.name === "csrfmiddlewaretoken" || el.type === "file" || el.type === "password" || el.type === "submit"; }
 
-  function save(form) {
+  function collect(form) {
     var data = {};
     Array.prototype.forEach.call(form.elements, function (el) {
       if (skip(el)) { return; }
@@ -108,6 +108,11 @@
       if (el.tagName === "SELECT" && el.multiple) { data["[]" + el.name] = Array.prototype.filter.call(el.options, function (o) { return o.selected; }).map(function (o) { return o.value; }); return; }
       if (el.type !== "hidden") { data[el.name] = el.value; }
     });
+    return data;
+  }
+
+  function save(form) {
+    var data = collect(form);
     try { localStorage.setItem(storeKey(form), JSON.stringify({ at: Date.now(), data: data })); } catch (e) { /* storage full or off */ }
   }
 
@@ -168,8 +173,37 @@
 
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
   // A part of the page replaced by htmx (the roster after a type or date change): recount, keep saving.
+  // The answer is rendered from the values sent with the request; whatever the user typed or ticked
+  // while it was on its way (a slow phone network) is carried over into the new form, and the field
+  // being typed in keeps the focus.
+  var sent = null;
+  var typedMeanwhile = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-draft]");
+    sent = form ? collect(form) : null;
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-draft]");
+    if (!form && event.target.matches && event.target.matches("form[data-draft]")) { form = event.target; }
+    typedMeanwhile = null;
+    if (!form || !sent) { return; }
+    var now = collect(form);
+    var changed = {};
+    Object.keys(now).forEach(function (name) {
+      if (JSON.stringify(now[name]) !== JSON.stringify(sent[name])) { changed[name] = now[name]; }
+    });
+    var active = document.activeElement;
+    typedMeanwhile = { data: changed, focus: active && form.contains(active) ? active.name : null };
+  });
   document.addEventListener("htmx:afterSwap", function () {
     var form = document.querySelector("form[data-draft]");
+    if (form && typedMeanwhile) {
+      restore(form, typedMeanwhile.data);
+      var focus = typedMeanwhile.focus && form.querySelector("[name='" + typedMeanwhile.focus + "']:not([type=hidden])");
+      if (focus) { focus.focus({ preventScroll: true }); }
+    }
+    typedMeanwhile = null;
+    sent = null;
     if (form && !form.hasAttribute("data-draft-bound")) { form.setAttribute("data-draft-restore", "0"); initDraft(form); save(form); }
     countVoters();
   });

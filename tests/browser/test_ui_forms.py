@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from activities.defaults import compliance_defaults_install
@@ -50,6 +51,7 @@ def test_meeting_form_counts_voters_refreshes_roster_and_points_at_faults(secret
     page.fill("input[name=held_on]", today().isoformat())
     page.locator("input[name=held_on]").dispatch_event("change")
     expect(page.locator("input[name=roster_date]")).to_have_value(today().isoformat())
+    _htmx_settled(page)
     assert page.evaluate("window.__stay") == 1
     assert "新来的" in page.inner_text("#attendance")
     assert page.input_value("input[name=title]") == "季度党员大会"
@@ -69,6 +71,47 @@ def test_meeting_form_counts_voters_refreshes_roster_and_points_at_faults(secret
     links.last.click()
     assert page.evaluate("document.activeElement && document.activeElement.name") not in (None, "")
     assert not Meeting.objects.exists()
+
+
+def _htmx_settled(page) -> None:
+    """No roster refresh still on its way (a title's change event fires on blur and asks too)."""
+    page.wait_for_function("!document.querySelector('.htmx-request')")
+    page.wait_for_load_state("networkidle")
+
+
+def test_typing_while_the_roster_refresh_is_on_its_way_is_kept(secretary, phone_page):
+    """A slow phone network: the secretary changes the date, then types the times and the topic and
+    ticks 请假 before the refreshed roster arrives. The refreshed form was rendered from the values
+    sent with the request; what was typed meanwhile must survive the swap, and the focus stays."""
+    cast, page = secretary, phone_page
+    login(page, "secretary_a", PASSWORD)
+    yesterday = today() - dt.timedelta(days=1)
+    page.goto(f"/activities/org/{cast.A.pk}/meetings/new/?type=general_assembly&date={yesterday.isoformat()}")
+    held = []
+    page.route("**/meetings/new/**", lambda route: held.append(route) if route.request.method == "POST" else route.continue_())
+    page.fill("input[name=held_on]", today().isoformat())
+    page.locator("input[name=held_on]").dispatch_event("change")
+    page.wait_for_function("document.querySelector('.htmx-request') !== null")
+    page.fill("input[name=start_time]", "14:30")
+    page.fill("input[name=title]", "在路上填写的主题")
+    page.locator("li.att-row", has_text="李华").locator("label:has-text('请假')").click()
+    page.locator("input[name=place]").focus()
+    page.keyboard.type("党员活动室")
+    assert held, "the roster refresh was not sent"
+    page.unroute("**/meetings/new/**")
+    for route in held:
+        try:
+            route.continue_()
+        except PlaywrightError:  # a later change replaced (aborted) this request: hx-sync="this:replace"
+            continue
+    expect(page.locator("input[name=roster_date]")).to_have_value(today().isoformat())
+    _htmx_settled(page)
+    assert page.input_value("input[name=start_time]") == "14:30"
+    assert page.input_value("input[name=title]") == "在路上填写的主题"
+    assert page.input_value("input[name=place]") == "党员活动室"
+    assert page.locator("li.att-row", has_text="李华").locator("input[value=leave]").is_checked()
+    assert page.evaluate("document.activeElement && document.activeElement.name") == "place"
+    assert "有表决权实到 3 人" in page.locator(".voters-line").first.inner_text()  # 4 on the roster, one on leave
 
 
 def test_meeting_form_draft_survives_a_reload(secretary, phone_page):
