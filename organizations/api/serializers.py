@@ -5,12 +5,13 @@ from typing import Any
 from rest_framework import serializers
 
 from core.access import CHANGE, VIEW, user_can
+from core.api.output import PlannedOutputMixin
 from organizations.choices import OrgType, UnitRelation
 from organizations.models import CommitteeTerm, Organization, Position
 from organizations.selectors import organization_flags
 
 
-class OrganizationOutputSerializer(serializers.ModelSerializer):
+class OrganizationOutputSerializer(PlannedOutputMixin, serializers.ModelSerializer):
     parent_id = serializers.SerializerMethodField()
     flags = serializers.SerializerMethodField()
     org_type_display = serializers.CharField(source="get_org_type_display", read_only=True)

@@ -12,9 +12,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.access import CHANGE, VIEW, get_for_user
+from core.access import CHANGE, VIEW, get_for_user, get_prepared_for_user
 from core.api.filters import validated_filterset
 from core.api.mixins import GatedViewMixin
+from core.prepared import PreparedLookup
 from organizations import services
 from organizations.api.filters import OrganizationFilterSet
 from organizations.api.serializers import (
@@ -24,6 +25,9 @@ from organizations.api.serializers import (
 )
 from organizations.models import CommitteeTerm, Organization, Position
 from organizations.selectors import organization_list, organization_with_flag_data, organization_with_parent_id
+
+# One organization with its flags' data and its parent's id: compiled once per process (#20.1).
+ORGANIZATION_DETAIL = PreparedLookup(Organization, lambda qs: organization_with_parent_id(organization_with_flag_data(qs)))
 
 
 class OrganizationViewSet(GatedViewMixin, viewsets.ModelViewSet):
@@ -57,9 +61,7 @@ class OrganizationViewSet(GatedViewMixin, viewsets.ModelViewSet):
         return Response(OrganizationOutputSerializer(org, context=self.get_serializer_context()).data)
 
     def get_object(self) -> Organization:
-        pk = self.kwargs["pk"]
-        queryset = organization_with_parent_id(organization_with_flag_data(Organization.objects.all()))
-        org = get_for_user(queryset, self.request.user, VIEW, pk=pk)
+        org = get_prepared_for_user(ORGANIZATION_DETAIL, self.request.user, self.kwargs["pk"])
         self.check_object_permissions(self.request, org)
         return org
 
