@@ -15,7 +15,11 @@ from knox.models import AuthToken
 from knox.settings import CONSTANTS
 from rest_framework import exceptions
 
+from core.prepared import PreparedRowsWithRelated
+
 INVALID = "令牌无效或已注销，请重新登录"
+# The token rows of one lookup prefix with their user: compiled once per process (#20.1).
+_TOKENS_BY_PREFIX = PreparedRowsWithRelated(AuthToken, "token_key", "user")
 EXPIRED = "令牌已过期，请重新登录"
 
 
@@ -52,7 +56,7 @@ class ExpiringTokenAuthentication(TokenAuthentication):
         except (UnicodeDecodeError, TypeError, ValueError, binascii.Error) as exc:
             raise TokenRefused(INVALID) from exc
         prefix = key[: CONSTANTS.TOKEN_KEY_LENGTH]
-        for row in AuthToken.objects.filter(token_key=prefix).select_related("user"):
+        for row in _TOKENS_BY_PREFIX.rows(prefix):
             if not compare_digest(digest, row.digest):
                 continue
             if token_expires_at(row) < timezone.now():

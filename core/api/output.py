@@ -40,6 +40,28 @@ _PLAIN = (
 _UNPLANNED = object()
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
+def _writer(field: Any) -> Any:
+    """How one column's value is written: DRF's ``to_representation`` of the field, or the value
+    itself where that is what DRF would write (a ``str`` through a ``CharField``, a bool through a
+    ``BooleanField``, an ``int`` through an ``IntegerField``, anything through a ``ReadOnlyField``)."""
+    kind = type(field)
+    if kind is serializers.ReadOnlyField:
+        return _same
+    same_types = {serializers.CharField: str, serializers.BooleanField: bool, serializers.IntegerField: int}.get(kind)
+    if same_types is None:
+        return field.to_representation
+    convert = field.to_representation
+
+    def write(value: Any) -> Any:
+        return value if type(value) is same_types else convert(value)
+
+    return write
+
+
 class PlannedOutputMixin:
     # Mix into a read-only output ``Serializer`` / ``ModelSerializer`` (before it in the bases).
     # No docstring: drf-spectacular would take it as the description of every schema component
@@ -62,6 +84,10 @@ class PlannedOutputMixin:
 
     @classmethod
     def _build_plan(cls, prototype: Any) -> Any:
+        model = getattr(getattr(cls, "Meta", None), "model", None)
+        # A model's own column is a plain attribute (never a callable): read it directly, without
+        # DRF's generic attribute walk.
+        columns = {f.attname for f in model._meta.concrete_fields if not f.is_relation} if model else set()
         steps = []
         for field in prototype._readable_fields:
             if isinstance(field, serializers.SerializerMethodField):
@@ -75,6 +101,9 @@ class PlannedOutputMixin:
             else:
                 attrs = field.source_attrs
                 display = len(attrs) == 1 and attrs[0].startswith("get_") and attrs[0].endswith("_display")
+                if not display and len(attrs) == 1 and attrs[0] in columns:
+                    steps.append(("column", field.field_name, attrs[0], _writer(field)))
+                    continue
                 steps.append(("display" if display else "attr", field.field_name, attrs, field))
         return steps
 
@@ -84,6 +113,10 @@ class PlannedOutputMixin:
             return super().to_representation(instance)
         ret: dict[str, Any] = {}
         for kind, name, source, field in plan:
+            if kind == "column":
+                value = getattr(instance, source)
+                ret[name] = None if value is None else field(value)
+                continue
             if kind == "method":
                 ret[name] = getattr(self, source)(instance)
                 continue

@@ -88,3 +88,26 @@ def test_api_detail_of_an_organization_outside_scope_is_404(cast):
     assert client.get(f"/api/v1/organizations/{cast.B.pk}/").status_code == 404
     assert client.get(f"/api/v1/organizations/{cast.Q.pk}/").status_code == 404
     assert client.get("/api/v1/organizations/0/").status_code == 404
+
+
+def test_token_rows_with_their_user_in_one_query(cast):
+    from knox.models import AuthToken
+
+    from accounts.authentication import _TOKENS_BY_PREFIX
+    from accounts.services.tokens import token_issue
+
+    row, key = token_issue(user=cast.users["secretary_a"], via="test")
+    token_issue(user=cast.users["secretary_b"], via="test")
+    prefix = row.token_key
+    with CaptureQueriesContext(connection) as queries:
+        rows = _TOKENS_BY_PREFIX.rows(prefix)
+        assert [r.user.username for r in rows] == ["secretary_a"]  # the user came with the row
+    assert len(queries) == 1
+    expected = AuthToken.objects.select_related("user").get(token_key=prefix)
+    got = rows[0]
+    for field in AuthToken._meta.concrete_fields:
+        assert getattr(got, field.attname) == getattr(expected, field.attname), field.name
+    for field in type(expected.user)._meta.concrete_fields:
+        assert getattr(got.user, field.attname) == getattr(expected.user, field.attname), field.name
+    assert _TOKENS_BY_PREFIX.rows("no-such-prefix") == []
+    assert _TOKENS_BY_PREFIX.rows("x' OR '1'='1") == []
