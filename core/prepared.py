@@ -18,10 +18,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models, router
+from django.db import connections, models, router
 
 # Keys no row has: they mark where the real key goes among the compiled parameters.
-_PLACEHOLDER = -7_305_118_263
+_PLACEHOLDER = -2_130_518_263  # inside a 32-bit key's range (an AutoField refuses others)
 _TEXT_PLACEHOLDER = "\u2063prepared-key\u2063"
 
 
@@ -48,6 +48,10 @@ class PreparedLookup:
                 compiled = self._compiled[using] = (sql, tuple(params), slots[0])
         return compiled
 
+    def _key_range(self, using: str) -> tuple[int | None, int | None]:
+        field = self.model._meta.pk
+        return connections[using].ops.integer_field_range(field.get_internal_type())
+
     def get(self, pk: Any) -> Any | None:
         """The row with primary key ``pk`` (annotations as attributes), or None. A key that is not
         an integer is no row."""
@@ -59,6 +63,9 @@ class PreparedLookup:
             return None
         using = router.db_for_read(self.model)
         sql, frozen, slot = self._statement(using)
+        low, high = self._key_range(using)
+        if (low is not None and key < low) or (high is not None and key > high):
+            return None  # beyond the column's type: no row (the ORM answers the same way)
         params = list(frozen)
         params[slot] = key
         rows = list(self.model._default_manager.db_manager(using).raw(sql, params))

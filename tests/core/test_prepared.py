@@ -40,7 +40,7 @@ def test_the_row_and_its_annotations_equal_the_orm_query(cast):
     assert ORGANIZATION_DETAIL.get(cast.A.pk).parent_pk == cast.P.pk
 
 
-@pytest.mark.parametrize("key", ["abc", "", None, "1.5", "9999999999", -7_305_118_263, "12; DROP TABLE x"])
+@pytest.mark.parametrize("key", ["abc", "", None, "1.5", "9999999999", "99999999999999999999", -(2**63), -2_130_518_263, "12; DROP TABLE x"])
 def test_a_key_that_is_no_row_is_none(cast, key):
     assert ORGANIZATION_DETAIL.get(key) is None
 
@@ -111,3 +111,12 @@ def test_token_rows_with_their_user_in_one_query(cast):
         assert getattr(got.user, field.attname) == getattr(expected.user, field.attname), field.name
     assert _TOKENS_BY_PREFIX.rows("no-such-prefix") == []
     assert _TOKENS_BY_PREFIX.rows("x' OR '1'='1") == []
+
+
+def test_a_user_key_beyond_the_column_type_is_no_user(cast):
+    from accounts.backends import AccountBackend
+
+    user = cast.users["secretary_a"]
+    assert AccountBackend().get_user(user.pk) == user
+    assert AccountBackend().get_user(2**40) is None
+    assert AccountBackend().get_user("x") is None
