@@ -499,3 +499,26 @@ def test_planned_meeting_detail_output_is_drfs(cast, fifty, monkeypatch):
     monkeypatch.setattr(output.PlannedOutputMixin, "_plans", drf_only)
     assert api.get(url).json() == read
     assert MeetingViewSet()._output(meeting, new=True) == answer
+
+
+# One meeting recorded as the rush's writers record it (#20.3: bench_concurrency): with an
+# Idempotency-Key, 50 attendees, 3 resolutions (one with a follow-up item). The statements, held:
+# the request's transaction and the key's claim (2 savepoints here, BEGIN/COMMIT in production:
+# 5), the organization, the roster with its vote checks (1), the meeting, its two dashboard marks
+# (1), the attendance, resolutions, follow-up and credit (4, bulk), the audit chain's head lock,
+# event and head (3), the key's kept answer (1). Token authentication adds 1 in production (the
+# test client authenticates without it; the scope comes from the cache).
+RECORD_MEETING_QUERIES = 17
+
+
+def test_recording_a_meeting_takes_a_fixed_number_of_statements(cast, fifty, django_assert_num_queries):
+    api = cast.api("secretary_a")
+    api.get("/api/v1/meetings/")  # warm the per-process caches (the scope)
+    with django_assert_num_queries(RECORD_MEETING_QUERIES) as captured:
+        response = api.post("/api/v1/meetings/", body(cast, fifty), format="json", HTTP_IDEMPOTENCY_KEY="rush-0001-key")
+    assert response.status_code == 201, response.json()
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert sum(s.startswith("SAVEPOINT") for s in sql) == 2, sql  # the request's and the claim's
+    assert sum(s.startswith('SELECT "members_member"') for s in sql) == 1, sql  # the roster
+    assert not any("members_membersanction" in s and s.startswith('SELECT "members_membersanction"') for s in sql)
+    assert sum(s.startswith('INSERT INTO "activities_attendance"') for s in sql) == 1
