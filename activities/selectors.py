@@ -26,6 +26,7 @@ from activities.models import (
     Talk,
 )
 from core.access import VIEW, get_scope
+from core.compiled import compiled_rows
 from members.choices import MembershipStatus, Stage
 from members.discipline.selectors import with_vote_withheld_on
 from members.models import Member, OrganizationMembership
@@ -170,8 +171,7 @@ def meeting_roster(
         taken = {p.key for p in expected}
         others = [Person(key=f"m{m.pk}", name=m.name, member=m) for m in roster if f"m{m.pk}" not in taken]
         return MeetingRoster(expected=expected, others=others, committee_size=len(expected))
-    # One query: the roster with each member's 留党察看 / suspended rights of the day.
-    roster = list(with_vote_withheld_on(_roster_queryset(organization=organization, on=on), on))
+    roster = _roster_with_votes_on(organization=organization, on=on)
     expected = [
         Person(
             key=f"m{m.pk}",
@@ -183,6 +183,22 @@ def meeting_roster(
         for m in roster
     ]
     return MeetingRoster(expected=expected, others=[])
+
+
+def _roster_with_votes_on(*, organization: Organization, on: date) -> list[Member]:
+    """The roster with each member's 留党察看 / suspended rights of the day (``vote_withheld``), in
+    one query. A branch's or a 党委's roster depends only on the path and the day: its SQL is
+    compiled once per process (``core.compiled``; every meeting recorded reads it, #20.3)."""
+    if organization.org_type == OrgType.GROUP:
+        return list(with_vote_withheld_on(_roster_queryset(organization=organization, on=on), on))
+    subtree = organization.org_type in (OrgType.COMMITTEE, OrgType.GENERAL_BRANCH)
+
+    def build(path: str, on: date) -> QuerySet[Member]:
+        shape = Organization(path=path, org_type=organization.org_type)
+        return with_vote_withheld_on(_roster_queryset(organization=shape, on=on), on)
+
+    key = "activities.roster.subtree" if subtree else "activities.roster.branch"
+    return compiled_rows(key, build, path=organization.path, on=on)
 
 
 def lecturer_candidates_on(*, organization: Organization, on: date) -> list[Position]:

@@ -1,0 +1,66 @@
+"""``core.compiled.compiled_rows``: a queryset's SQL kept per process, its values bound per call;
+the same rows as the ORM, LIKE patterns escaped, and shapes it cannot match left to the ORM."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.db.models import Q
+
+from activities.selectors import _roster_queryset, _roster_with_votes_on
+from core import compiled
+from core.compiled import compiled_rows
+from members.discipline.selectors import with_vote_withheld_on
+from organizations.choices import OrgType
+from organizations.models import Organization
+from tests.activities.conftest import add_members
+from tests.factories import make_org
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_plans(monkeypatch):
+    monkeypatch.setattr(compiled, "_plans", {})
+
+
+def _names(name_start: str, since: date):
+    return Organization.objects.filter(
+        Q(name__startswith=name_start) | Q(short_name=name_start), created_at__date__gte=since
+    ).order_by("path")
+
+
+def test_rows_are_the_orms_for_every_value_and_like_patterns_are_escaped(cast):
+    make_org("50%_折扣党支部", parent=cast.P)
+    make_org("50ab折扣党支部", parent=cast.P)
+    for start in ("第", "第一", "50%_", "50", "中共", "无此组织"):
+        rows = compiled_rows("test.names", _names, name_start=start, since=date(2000, 1, 1))
+        assert [o.pk for o in rows] == [o.pk for o in _names(start, date(2000, 1, 1))], start
+    assert [o.name for o in compiled_rows("test.names", _names, name_start="50%_", since=date(2000, 1, 1))] == [
+        "50%_折扣党支部"
+    ]
+    assert compiled_rows("test.names", _names, name_start="第", since=date(2999, 1, 1)) == []
+    plan = compiled._plans[("test.names", "postgresql")]
+    assert plan is not compiled._UNUSABLE
+
+
+def test_a_shape_that_depends_on_its_values_is_left_to_the_orm(cast):
+    def build(name: str):
+        qs = Organization.objects.filter(name=name)
+        return qs.filter(org_type=OrgType.BRANCH) if name.startswith("第") else qs
+
+    assert [o.pk for o in compiled_rows("test.shape", build, name="第一党支部")] == [cast.A.pk]
+    assert compiled._plans[("test.shape", "postgresql")] is compiled._UNUSABLE
+    assert [o.pk for o in compiled_rows("test.shape", build, name="中共测试委员会")] == [cast.P.pk]
+
+
+def test_meeting_roster_read_through_the_kept_sql_is_the_orms(cast):
+    add_members(cast.A, full=4, probationary=2)
+    add_members(cast.B, full=3, prefix="乙")
+    for org in (cast.A, cast.B, cast.P, cast.A1):
+        for on in (date(2025, 1, 1), date(2026, 3, 10)):
+            kept = _roster_with_votes_on(organization=org, on=on)
+            orm = list(with_vote_withheld_on(_roster_queryset(organization=org, on=on), on))
+            assert [(m.pk, m.name, m.vote_withheld) for m in kept] == [(m.pk, m.name, m.vote_withheld) for m in orm]
+    assert len(_roster_with_votes_on(organization=cast.A, on=date(2026, 3, 10))) >= 6
