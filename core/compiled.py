@@ -11,7 +11,9 @@ matched that way, or whose first real values give other SQL, is not kept: every 
 through the ORM, as before. The contract: ``build`` gives the same SQL text whatever the values
 (a shape that depends on them, such as an ``if`` on a value, needs one key per shape).
 
-Values are strings, integers or dates (what the placeholders can stand for).
+Values are strings, integers, dates or datetimes (what the placeholders can stand for). Rows are read from
+the database the routers pick for the model (the replica for heavy reads, core.replica), as the
+ORM would.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import Model, QuerySet
 
 _UNUSABLE = object()
-_plans: dict[tuple[str, str], Any] = {}
+_plans: dict[str, Any] = {}
 _lock = threading.Lock()
 
 
@@ -34,8 +36,10 @@ def _placeholder(value: Any, index: int, variant: int) -> Any:
         raise TypeError("compiled_rows: no placeholder for booleans")
     if isinstance(value, int):
         return -(1_000_003 + 1_000 * index + variant)
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return dt.date(1901 + variant, 1 + index, 1 + index)
+    if isinstance(value, dt.datetime):
+        return dt.datetime(1901 + variant, 1 + index % 12, 1 + index, 1, tzinfo=value.tzinfo)
+    if isinstance(value, dt.date):
+        return dt.date(1901 + variant, 1 + index % 12, 1 + index)
     if isinstance(value, str):
         return f"QZ{index}V{variant}ZQ"  # letters and digits: nothing a LIKE pattern escapes
     raise TypeError(f"compiled_rows: no placeholder for {type(value).__name__}")
@@ -52,7 +56,7 @@ def _plan(build: Callable[..., QuerySet], values: dict[str, Any], using: str) ->
     queryset = build(**first)
     sql_a, params_a = queryset.query.get_compiler(using).as_sql()
     sql_b, params_b = build(**second).query.get_compiler(using).as_sql()
-    sql_real, _params = build(**values).query.get_compiler(using).as_sql()
+    sql_real, _real_params = build(**values).query.get_compiler(using).as_sql()
     if sql_a != sql_b or sql_real != sql_a or len(params_a) != len(params_b):
         return _UNUSABLE
     slots: list[tuple[str, Any]] = []
@@ -76,20 +80,27 @@ def _plan(build: Callable[..., QuerySet], values: dict[str, Any], using: str) ->
     return queryset.model, sql_a, slots
 
 
-def compiled_rows(key: str, build: Callable[..., QuerySet], *, using: str = "default", **values: Any) -> list[Model]:
+def compiled_rows(key: str, build: Callable[..., QuerySet], *, using: str | None = None, **values: Any) -> list[Model]:
     """The rows of ``build(**values)``, with the SQL of ``build`` compiled once per process under
-    ``key`` (one key per queryset shape: ``build`` must give the same query for any values)."""
-    connection = connections[using]
-    cache_key = (key, connection.vendor)
-    plan = _plans.get(cache_key)
+    ``key`` (one key per queryset shape: ``build`` must give the same query for any values). Read
+    from ``using``, else from the database the routers pick for the model, as the ORM would."""
+    plan = _plans.get(key)
     if plan is None:
         with _lock:
-            plan = _plans.get(cache_key)
+            plan = _plans.get(key)
             if plan is None:
-                plan = _plans[cache_key] = _plan(build, values, using)
-    if plan is _UNUSABLE:
-        return list(build(**values))
-    model, sql, slots = plan
+                plan = _plans[key] = _plan(build, values, DEFAULT_DB_ALIAS)
+    if plan is not _UNUSABLE:
+        model, sql, slots = plan
+        alias = using or router.db_for_read(model)
+        connection = connections[alias]
+        if connection.vendor == connections[DEFAULT_DB_ALIAS].vendor:
+            return list(model._default_manager.using(alias).raw(sql, _params(slots, values, connection)))
+    queryset = build(**values)
+    return list(queryset.using(using) if using else queryset)
+
+
+def _params(slots: list[tuple[str, Any]], values: dict[str, Any], connection: Any) -> list[Any]:
     params = []
     for kind, slot in slots:
         if kind == "constant":
@@ -99,4 +110,4 @@ def compiled_rows(key: str, build: Callable[..., QuerySet], *, using: str = "def
         else:
             name, parts = slot
             params.append(connection.ops.prep_for_like_query(values[name]).join(parts))
-    return list(model._default_manager.using(using).raw(sql, params))
+    return params

@@ -41,7 +41,7 @@ def test_rows_are_the_orms_for_every_value_and_like_patterns_are_escaped(cast):
         "50%_折扣党支部"
     ]
     assert compiled_rows("test.names", _names, name_start="第", since=date(2999, 1, 1)) == []
-    plan = compiled._plans[("test.names", "postgresql")]
+    plan = compiled._plans["test.names"]
     assert plan is not compiled._UNUSABLE
 
 
@@ -51,7 +51,7 @@ def test_a_shape_that_depends_on_its_values_is_left_to_the_orm(cast):
         return qs.filter(org_type=OrgType.BRANCH) if name.startswith("第") else qs
 
     assert [o.pk for o in compiled_rows("test.shape", build, name="第一党支部")] == [cast.A.pk]
-    assert compiled._plans[("test.shape", "postgresql")] is compiled._UNUSABLE
+    assert compiled._plans["test.shape"] is compiled._UNUSABLE
     assert [o.pk for o in compiled_rows("test.shape", build, name="中共测试委员会")] == [cast.P.pk]
 
 
