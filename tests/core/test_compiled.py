@@ -64,3 +64,16 @@ def test_meeting_roster_read_through_the_kept_sql_is_the_orms(cast):
             orm = list(with_vote_withheld_on(_roster_queryset(organization=org, on=on), on))
             assert [(m.pk, m.name, m.vote_withheld) for m in kept] == [(m.pk, m.name, m.vote_withheld) for m in orm]
     assert len(_roster_with_votes_on(organization=cast.A, on=date(2026, 3, 10))) >= 6
+
+
+def test_rows_are_read_from_the_database_the_routers_pick(cast, monkeypatch):
+    asked = []
+
+    def db_for_read(model, **hints):
+        asked.append(model)
+        return "default"
+
+    monkeypatch.setattr(compiled.router, "db_for_read", db_for_read)
+    rows = compiled_rows("test.names", _names, name_start="第", since=date(2000, 1, 1))
+    rows = compiled_rows("test.names", _names, name_start="第一", since=date(2000, 1, 1))
+    assert [o.pk for o in rows] == [cast.A.pk, cast.A1.pk] and asked[-1] is Organization
