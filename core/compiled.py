@@ -7,8 +7,8 @@ twice (two different sets), compiles both, and keeps the SQL only when the two a
 and every parameter either stays the same or is one of the placeholders (as given, or inside a
 ``LIKE`` pattern). Each call then runs that SQL with its own values through ``Model.objects.raw``
 (the same model instances, annotations as attributes). A query whose parameters cannot be
-matched that way, or whose first real values give other SQL, is not kept: every call builds it
-through the ORM, as before. The contract: ``build`` gives the same SQL text whatever the values
+matched that way, or whose first real values give other SQL or other parameters than the
+substitution would, is not kept: every call builds it through the ORM, as before. The contract: ``build`` gives the same SQL text whatever the values
 (a shape that depends on them, such as an ``if`` on a value, needs one key per shape).
 
 Values are strings, integers, dates or datetimes (what the placeholders can stand for). Rows are read from
@@ -31,17 +31,26 @@ _plans: dict[str, Any] = {}
 _lock = threading.Lock()
 
 
+def _letters(index: int, alphabet: str) -> str:
+    return "".join(alphabet[int(digit)] for digit in str(index))
+
+
 def _placeholder(value: Any, index: int, variant: int) -> Any:
+    """Two placeholders per value that differ in every part a build could derive something from
+    (each character and the length of a string; the year, month, day and hour of a date)."""
     if isinstance(value, bool):
         raise TypeError("compiled_rows: no placeholder for booleans")
     if isinstance(value, int):
-        return -(1_000_003 + 1_000 * index + variant)
+        return -(1_000_003 + 1_000 * index + 7 * variant)
     if isinstance(value, dt.datetime):
-        return dt.datetime(1901 + variant, 1 + index % 12, 1 + index, 1, tzinfo=value.tzinfo)
+        month, day = (1 + index % 12, 1 + index % 28) if variant == 0 else (1 + (index + 5) % 12, 3 + index % 25)
+        return dt.datetime(1901 + 2 * variant, month, day, 1 + 5 * variant, tzinfo=value.tzinfo)
     if isinstance(value, dt.date):
-        return dt.date(1901 + variant, 1 + index % 12, 1 + index)
+        month, day = (1 + index % 12, 1 + index % 28) if variant == 0 else (1 + (index + 5) % 12, 3 + index % 25)
+        return dt.date(1901 + 2 * variant, month, day)
     if isinstance(value, str):
-        return f"QZ{index}V{variant}ZQ"  # letters and digits: nothing a LIKE pattern escapes
+        # letters only: nothing a LIKE pattern escapes
+        return "qzqz" + _letters(index, "abcdefghij") if variant == 0 else "vwvwvw" + _letters(index, "klmnoprstu")
     raise TypeError(f"compiled_rows: no placeholder for {type(value).__name__}")
 
 
@@ -56,7 +65,7 @@ def _plan(build: Callable[..., QuerySet], values: dict[str, Any], using: str) ->
     queryset = build(**first)
     sql_a, params_a = queryset.query.get_compiler(using).as_sql()
     sql_b, params_b = build(**second).query.get_compiler(using).as_sql()
-    sql_real, _real_params = build(**values).query.get_compiler(using).as_sql()
+    sql_real, params_real = build(**values).query.get_compiler(using).as_sql()
     if sql_a != sql_b or sql_real != sql_a or len(params_a) != len(params_b):
         return _UNUSABLE
     slots: list[tuple[str, Any]] = []
@@ -77,6 +86,8 @@ def _plan(build: Callable[..., QuerySet], values: dict[str, Any], using: str) ->
                 break
         else:
             return _UNUSABLE
+    if _params(slots, values, connections[using]) != list(params_real):
+        return _UNUSABLE  # something derived from a value that the placeholders did not show
     return queryset.model, sql_a, slots
 
 

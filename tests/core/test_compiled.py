@@ -77,3 +77,18 @@ def test_rows_are_read_from_the_database_the_routers_pick(cast, monkeypatch):
     rows = compiled_rows("test.names", _names, name_start="第", since=date(2000, 1, 1))
     rows = compiled_rows("test.names", _names, name_start="第一", since=date(2000, 1, 1))
     assert [o.pk for o in rows] == [cast.A.pk, cast.A1.pk] and asked[-1] is Organization
+
+
+def test_values_derived_at_build_time_are_left_to_the_orm(cast):
+    """A slice or a length of a value is neither a placeholder nor a constant: not kept."""
+
+    def by_prefix(path: str):
+        return Organization.objects.filter(path__startswith=path[:4])
+
+    def by_depth(path: str):
+        return Organization.objects.filter(depth=len(path) // Organization.steplen)
+
+    assert {o.pk for o in compiled_rows("test.prefix", by_prefix, path=cast.A.path)} >= {cast.P.pk, cast.A.pk}
+    assert compiled._plans["test.prefix"] is compiled._UNUSABLE
+    assert {o.pk for o in compiled_rows("test.depth", by_depth, path=cast.A.path)} == {cast.A.pk, cast.B.pk}
+    assert compiled._plans["test.depth"] is compiled._UNUSABLE
