@@ -9,8 +9,17 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from activities.api.serializers import (
+    AttendanceOutputSerializer,
+    FollowUpOutputSerializer,
+    MeetingDetailOutputSerializer,
+    ResolutionOutputSerializer,
+)
+from activities.api.views import MeetingViewSet
 from activities.models import FollowUp, Meeting
 from activities.services.inputs import AttendanceInput, MeetingInput, ResolutionInput
+from activities.services.meetings import meeting_save
+from core.api import output
 from members.models import Member
 from tests.activities.conftest import MEETING_DAY, add_committee, add_members, header, header_values
 from tests.api_helpers import if_match
@@ -457,16 +466,6 @@ def test_planned_meeting_detail_output_is_drfs(cast, fifty, monkeypatch):
     """The detail (the create's answer from the saved rows, and a read) is written by planned
     serializers (#20.3): the same JSON as DRF's own path for the meeting, its attendance (a guest
     among them), its resolutions and their follow-up items."""
-    from activities.api.serializers import (
-        AttendanceOutputSerializer,
-        FollowUpOutputSerializer,
-        MeetingDetailOutputSerializer,
-        ResolutionOutputSerializer,
-    )
-    from activities.api.views import MeetingViewSet
-    from activities.services.meetings import meeting_save
-    from core.api import output
-
     api = cast.api("secretary_a")
     payload = body(cast, fifty)
     payload["attendance"].append({"name": "列席来宾", "status": "attending_nonvoting", "is_speaker": True})

@@ -11,6 +11,8 @@ from django.db.models import Q
 from activities.selectors import _roster_queryset, _roster_with_votes_on
 from core import compiled
 from core.compiled import compiled_rows
+from dashboard.builds import facts_state
+from dashboard.outbox import outbox_stale
 from members.discipline.selectors import with_vote_withheld_on
 from organizations.choices import OrgType
 from organizations.models import Organization
@@ -64,6 +66,15 @@ def test_meeting_roster_read_through_the_kept_sql_is_the_orms(cast):
             orm = list(with_vote_withheld_on(_roster_queryset(organization=org, on=on), on))
             assert [(m.pk, m.name, m.vote_withheld) for m in kept] == [(m.pk, m.name, m.vote_withheld) for m in orm]
     assert len(_roster_with_votes_on(organization=cast.A, on=date(2026, 3, 10))) >= 6
+    for key in ("activities.roster.branch", "activities.roster.subtree"):
+        assert compiled._plans[key] is not compiled._UNUSABLE, key  # read through the kept SQL
+
+
+def test_the_dashboards_state_reads_keep_their_sql(cast):
+    assert not outbox_stale(cast.P)
+    facts_state()
+    for key in ("dashboard.outbox_stale", "dashboard.last_complete_build"):
+        assert compiled._plans[key] is not compiled._UNUSABLE, key
 
 
 def test_rows_are_read_from_the_database_the_routers_pick(cast, monkeypatch):
