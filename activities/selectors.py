@@ -26,8 +26,9 @@ from activities.models import (
     Talk,
 )
 from core.access import VIEW, get_scope
+from core.compiled import compiled_rows
 from members.choices import MembershipStatus, Stage
-from members.discipline.selectors import members_without_vote_on
+from members.discipline.selectors import with_vote_withheld_on
 from members.models import Member, OrganizationMembership
 from members.selectors import in_good_standing_q, member_can_vote_on, member_roster_on
 from organizations.choices import COMMITTEE_POSITIONS, OrgType, PositionCode
@@ -76,18 +77,20 @@ def organization_roster_on(*, organization: Organization, on: date) -> list[Memb
     """Party members of the organization on ``on``: a branch with its 党小组, a 党委/党总支 with its
     whole subtree (one query), a 党小组 as the members of its branch that day who are assigned to
     it (``Member.party_group``, the current assignment, or a roster row in the group; two queries)."""
+    return list(_roster_queryset(organization=organization, on=on))
+
+
+def _roster_queryset(*, organization: Organization, on: date) -> QuerySet[Member]:
     if organization.org_type in (OrgType.COMMITTEE, OrgType.GENERAL_BRANCH):
-        return list(_subtree_roster_on(organization=organization, on=on))
+        return _subtree_roster_on(organization=organization, on=on)
     if organization.org_type == OrgType.GROUP:
         parent = Organization.objects.parent_of(organization)
         if parent is not None:
             in_group = OrganizationMembership.objects.filter(
                 Q(end_on__isnull=True) | Q(end_on__gt=on), organization=organization, start_on__lte=on
             ).values("member_id")
-            return list(
-                member_roster_on(organization=parent, on=on).filter(Q(party_group=organization) | Q(pk__in=in_group))
-            )
-    return list(member_roster_on(organization=organization, on=on))
+            return member_roster_on(organization=parent, on=on).filter(Q(party_group=organization) | Q(pk__in=in_group))
+    return member_roster_on(organization=organization, on=on)
 
 
 POSITION_ORDER = POSITION_RANK  # 书记, 副书记, 组织委员, …
@@ -162,24 +165,40 @@ def meeting_roster(
       停止党籍); only 正式党员 in normal standing vote: not 预备党员 (they attend without a vote),
       nor members under 留党察看 or with rights suspended (留置/逮捕) that day (§2, XJ §5).
     """
-    roster = organization_roster_on(organization=organization, on=on)
     if meeting_type == MeetingType.COMMITTEE or is_center_group:
+        roster = organization_roster_on(organization=organization, on=on)
         expected = committee_members_on(organization=organization, on=on)
         taken = {p.key for p in expected}
         others = [Person(key=f"m{m.pk}", name=m.name, member=m) for m in roster if f"m{m.pk}" not in taken]
         return MeetingRoster(expected=expected, others=others, committee_size=len(expected))
-    no_vote = members_without_vote_on([m.pk for m in roster if member_can_vote_on(m, on)], on)
+    roster = _roster_with_votes_on(organization=organization, on=on)
     expected = [
         Person(
             key=f"m{m.pk}",
             name=m.name,
             member=m,
             is_expected=True,
-            is_voter=member_can_vote_on(m, on) and m.pk not in no_vote,
+            is_voter=member_can_vote_on(m, on) and not m.vote_withheld,
         )
         for m in roster
     ]
     return MeetingRoster(expected=expected, others=[])
+
+
+def _roster_with_votes_on(*, organization: Organization, on: date) -> list[Member]:
+    """The roster with each member's 留党察看 / suspended rights of the day (``vote_withheld``), in
+    one query. A branch's or a 党委's roster depends only on the path and the day: its SQL is
+    compiled once per process (``core.compiled``; every meeting recorded reads it, #20.3)."""
+    if organization.org_type == OrgType.GROUP:
+        return list(with_vote_withheld_on(_roster_queryset(organization=organization, on=on), on))
+    subtree = organization.org_type in (OrgType.COMMITTEE, OrgType.GENERAL_BRANCH)
+
+    def build(path: str, on: date) -> QuerySet[Member]:
+        shape = Organization(path=path, org_type=organization.org_type)
+        return with_vote_withheld_on(_roster_queryset(organization=shape, on=on), on)
+
+    key = "activities.roster.subtree" if subtree else "activities.roster.branch"
+    return compiled_rows(key, build, path=organization.path, on=on)
 
 
 def lecturer_candidates_on(*, organization: Organization, on: date) -> list[Position]:

@@ -85,7 +85,9 @@ def audit_log(
     roles = ""
     if user is not None:
         roles = ",".join(sorted(get_scope(user).roles))
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction (#20.3): nothing continues after a failed audit
+    # insert, the action it records rolls back with it (AUD-5).
+    with transaction.atomic(savepoint=False):
         head = _lock_head()  # held to the commit: writers link one after the other (#17.1)
         prev_hash = head.last_hash
         record = AuditEvent(

@@ -18,6 +18,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from core.compiled import compiled_rows
 from dashboard.models import DashboardBuild
 from dashboard.tasks import dashboard_rebuild
 from organizations.models import Organization
@@ -55,14 +56,20 @@ class FactsState:
 
 def _last_complete_build() -> DashboardBuild | None:
     """The newest finished build of the current facts version, annotated ``pending``: whether a
-    rebuild was requested after it started (one small query)."""
+    rebuild was requested after it started (one small query, read by every dashboard: its SQL is
+    compiled once per process, ``core.compiled``)."""
+    rows = compiled_rows("dashboard.last_complete_build", _last_complete_build_query)
+    return rows[0] if rows else None
+
+
+def _last_complete_build_query() -> QuerySet[DashboardBuild]:
     complete = DashboardBuild.objects.filter(
         finished_at__isnull=False, version=FACTS_VERSION, started_at__isnull=False
     ).order_by("-started_at")
     return (
         DashboardBuild.objects.filter(pk=Subquery(complete.values("pk")[:1]))
         .annotate(pending=Exists(_rebuild_requests().filter(requested_at__gt=OuterRef("started_at"))))
-        .first()
+        .order_by("pk")[:1]
     )
 
 

@@ -16,14 +16,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.compiled import compiled_rows
 from dashboard.facts import FAMILIES, facts_refresh
 from dashboard.models import DashboardDirty
 from dashboard.tasks import dashboard_drain
@@ -127,7 +129,12 @@ def _drain_family(family: str, limit: int) -> int:
 
 
 def outbox_stale(org: Organization) -> bool:
-    """Marks older than ``PB_DASHBOARD_STALE_MINUTES`` wait for ``org``'s subtree (one query)."""
+    """Marks older than ``PB_DASHBOARD_STALE_MINUTES`` wait for ``org``'s subtree (one query, read
+    by every dashboard: its SQL is compiled once per process, ``core.compiled``)."""
     cutoff = timezone.now() - timedelta(minutes=settings.PB_DASHBOARD_STALE_MINUTES)
-    subtree = Organization.objects.filter(path__startswith=org.path).values("pk")
-    return DashboardDirty.objects.filter(created_at__lt=cutoff, organization_id__in=subtree).exists()
+    return bool(compiled_rows("dashboard.outbox_stale", _stale_marks, path=org.path, cutoff=cutoff))
+
+
+def _stale_marks(path: str, cutoff: datetime) -> QuerySet[DashboardDirty]:
+    subtree = Organization.objects.filter(path__startswith=path).values("pk")
+    return DashboardDirty.objects.filter(created_at__lt=cutoff, organization_id__in=subtree).order_by()[:1]

@@ -350,14 +350,28 @@ def _stars(fig: Figures, year: int) -> dict[str, Any]:
     }
 
 
+def _month_tallies(fig: Figures, keys: list[str], on: date) -> dict[str, LifeTally]:
+    """One organizational-life tally per month (the cells of each month read once)."""
+    out: dict[str, LifeTally] = {}
+    for key in keys:
+        tally = out[key] = LifeTally()
+        cells = fig.life.get(key)
+        if cells:
+            passed = _deadline_passed(key, on)
+            for _kind, status, value in cells:
+                _life_add(tally, status, value, passed)
+    return out
+
+
 def _child_row(child: Organization, fig: Figures, period: Period) -> dict[str, Any]:
     stage = fig.metric("stage")
-    life, _ = _life_tallies(fig, period.month_keys, period.on)
+    months = _month_tallies(fig, list(dict.fromkeys([*period.year_keys, *period.month_keys])), period.on)
+    life = LifeTally()
+    for key in period.month_keys:
+        for name in ("done", "late", "overdue", "pending", "waived"):
+            setattr(life, name, getattr(life, name) + getattr(months[key], name))
     dues = _dues(fig, [f"{period.year}-{period.dues_month:02d}"])
-    heat = []
-    for key in period.year_keys:
-        tally, _ = _life_tallies(fig, [key], period.on)
-        heat.append(tally.share)
+    heat = [months[key].share for key in period.year_keys]
     return {
         "id": child.pk,
         "name": str(child),

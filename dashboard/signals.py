@@ -128,8 +128,14 @@ def _queue_tree_rebuild() -> None:
 
 def connect() -> None:
     """Connect the receivers of every watched model (the families are registered by then)."""
+    # One receiver per model and path, with every family that watches it: a meeting saved writes
+    # its 'life' and 'followups' marks in one INSERT, a member saved reads its old organization once.
+    merged: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for label, paths, families in WATCHED:
-        _connect_one(label, paths, families)
+        names = merged.setdefault((label, paths), [])
+        names.extend(family for family in families if family not in names)
+    for (label, paths), families in merged.items():
+        _connect_one(label, paths, tuple(families))
     post_save.connect(_organization_changed, sender=Organization, dispatch_uid="dashboard:org:post", weak=False)
     post_delete.connect(_organization_deleted, sender=Organization, dispatch_uid="dashboard:org:delete", weak=False)
     rows_changed.connect(_rows_changed, dispatch_uid="dashboard:rows_changed", weak=False)

@@ -124,7 +124,7 @@ class MeetingInputSerializer(StrictSerializer):
 # --- meetings: output ------------------------------------------------------------------------------
 
 
-class AttendanceOutputSerializer(serializers.ModelSerializer):
+class AttendanceOutputSerializer(PlannedOutputMixin, serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
 
     class Meta:
@@ -145,7 +145,7 @@ class AttendanceOutputSerializer(serializers.ModelSerializer):
         ]
 
 
-class FollowUpOutputSerializer(serializers.ModelSerializer):
+class FollowUpOutputSerializer(PlannedOutputMixin, serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     meeting_held_on = serializers.SerializerMethodField()
 
@@ -175,7 +175,7 @@ class FollowUpOutputSerializer(serializers.ModelSerializer):
         return meeting.held_on if meeting else None
 
 
-class ResolutionOutputSerializer(serializers.ModelSerializer):
+class ResolutionOutputSerializer(PlannedOutputMixin, serializers.ModelSerializer):
     outcome_display = serializers.CharField(source="get_outcome_display", read_only=True)
     follow_up = serializers.SerializerMethodField()
 
@@ -245,7 +245,7 @@ class MeetingListOutputSerializer(PlannedOutputMixin, serializers.ModelSerialize
         fields = MEETING_FIELDS
 
 
-class MeetingDetailOutputSerializer(serializers.ModelSerializer):
+class MeetingDetailOutputSerializer(PlannedOutputMixin, serializers.ModelSerializer):
     attendance = serializers.SerializerMethodField()
     resolutions = serializers.SerializerMethodField()
     attachments = serializers.SerializerMethodField()

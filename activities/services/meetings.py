@@ -32,6 +32,7 @@ from activities.selectors import COMMITTEE_MIN_SIZE, lecturer_candidates_on, mee
 from activities.services._common import fmt_day
 from activities.services.inputs import AttendanceInput, MeetingInput, ResolutionInput
 from activities.services.meeting_rules import (
+    Counts,
     FollowUpPlan,
     build_attendance,
     build_resolutions,
@@ -67,7 +68,6 @@ def _now() -> dt.datetime:
     return timezone.now()
 
 
-@transaction.atomic
 def meeting_save(
     *,
     user: Any,
@@ -83,7 +83,9 @@ def meeting_save(
     ``finish`` turns a draft into a finished record (it then counts for compliance and study
     hours); a finished meeting stays finished when edited. Attendance is replaced as a whole;
     resolutions are matched by ``id`` so their follow-up items keep their status. The user must
-    record for ``organization`` (its secretary, or an org_admin above).
+    record for ``organization`` (its secretary, or an org_admin above). Everything is checked
+    before the first write; the writes and the audit event are one transaction (or part of the
+    caller's).
     """
     if not get_scope(user).may_record_for(organization):
         raise PermissionDenied("无权为该组织登记会议")
@@ -98,7 +100,6 @@ def meeting_save(
     )
 
 
-@transaction.atomic
 def meeting_save_system(
     *,
     organization: Organization,
@@ -190,7 +191,46 @@ def _save(
         errors.setdefault("study_hours", []).append("请填写计入学时，或填写开始和结束时间以自动计算")
     if errors:
         raise ValidationError(errors)
+    # Checked: from here on only writes, which nothing catches halfway. Inside a caller's
+    # transaction (the API's idempotency claim, a page's version claim) they need no savepoint of
+    # their own: a failure rolls the caller's transaction back with them (#20.3).
+    with transaction.atomic(savepoint=False):
+        return _write(
+            user=user,
+            organization=organization,
+            data=data,
+            meeting=meeting,
+            finish=finish,
+            also=also,
+            rows=rows,
+            counts=counts,
+            quorum=quorum,
+            built=built,
+            existing=existing,
+            people=(chair, chair_name, recorder, recorder_name, lecturer, lecturer_name),
+            hours=hours,
+        )
 
+
+def _write(
+    *,
+    user: Any,
+    organization: Organization,
+    data: MeetingInput,
+    meeting: Meeting | None,
+    finish: bool,
+    also: list[str],
+    rows: list[Attendance],
+    counts: Counts,
+    quorum: str,
+    built: list[tuple[Resolution, FollowUpPlan]],
+    existing: dict[int, Resolution],
+    people: tuple[Any, str, Any, str, Any, str],
+    hours: Decimal | None,
+) -> Meeting:
+    meeting_type: str = data.meeting_type
+    held_on: dt.date = data.held_on  # type: ignore[assignment]  # checked by check_header
+    chair, chair_name, recorder, recorder_name, lecturer, lecturer_name = people
     creating = meeting is None
     meeting = meeting or Meeting(organization=organization, created_by=user)
     for name in MeetingInput.TEXTS:
@@ -203,7 +243,7 @@ def _save(
     meeting.chair, meeting.chair_name = chair, chair_name
     meeting.recorder, meeting.recorder_name = recorder, recorder_name
     meeting.lecturer, meeting.lecturer_name = lecturer, lecturer_name
-    meeting.is_center_group = is_center_group
+    meeting.is_center_group = bool(data.is_center_group)
     meeting.study_hours = data.study_hours
     meeting.expected_count = counts.expected
     meeting.present_count = counts.present

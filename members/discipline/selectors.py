@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.access import CHANGE, user_can
 from members.discipline.models import (
@@ -44,19 +44,33 @@ def member_under_probation_on(member: Member, on: date) -> bool:
     return MemberSanction.objects.filter(probation_in_force_q(on), member=member).exists()
 
 
+def _probation_in_force(on: date) -> QuerySet[MemberSanction]:
+    # No ordering: the model's default one joins the member for nothing.
+    return MemberSanction.objects.filter(probation_in_force_q(on)).order_by()
+
+
+def _rights_suspended(on: date) -> QuerySet[RightsSuspension]:
+    return RightsSuspension.objects.filter(rights_suspended_q(on)).order_by()
+
+
 def members_without_vote_on(member_ids: Iterable[int], on: date) -> set[int]:
     """Of ``member_ids``, those who have no vote on ``on`` although they are 正式党员: under
     留党察看, or with rights suspended (留置/逮捕, XJ §5). Two queries, none when the list is empty."""
     ids = list(member_ids)
     if not ids:
         return set()
-    probation = MemberSanction.objects.filter(probation_in_force_q(on), member_id__in=ids).values_list(
-        "member_id", flat=True
-    )
-    suspended = RightsSuspension.objects.filter(rights_suspended_q(on), member_id__in=ids).values_list(
-        "member_id", flat=True
-    )
+    probation = _probation_in_force(on).filter(member_id__in=ids).values_list("member_id", flat=True)
+    suspended = _rights_suspended(on).filter(member_id__in=ids).values_list("member_id", flat=True)
     return set(probation) | set(suspended)
+
+
+def with_vote_withheld_on(members: QuerySet[Member], on: date) -> QuerySet[Member]:
+    """``members`` annotated with ``vote_withheld`` (True: under 留党察看 or with rights suspended on
+    ``on``): the rule of ``members_without_vote_on`` read in the members' own query (#20.3)."""
+    return members.annotate(
+        vote_withheld=Exists(_probation_in_force(on).filter(member=OuterRef("pk")))
+        | Exists(_rights_suspended(on).filter(member=OuterRef("pk")))
+    )
 
 
 def member_has_vote_on(member: Member, on: date) -> bool:

@@ -9,7 +9,17 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from activities.api.serializers import (
+    AttendanceOutputSerializer,
+    FollowUpOutputSerializer,
+    MeetingDetailOutputSerializer,
+    ResolutionOutputSerializer,
+)
+from activities.api.views import MeetingViewSet
 from activities.models import FollowUp, Meeting
+from activities.services.inputs import AttendanceInput, MeetingInput, ResolutionInput
+from activities.services.meetings import meeting_save
+from core.api import output
 from members.models import Member
 from tests.activities.conftest import MEETING_DAY, add_committee, add_members, header, header_values
 from tests.api_helpers import if_match
@@ -450,3 +460,64 @@ def test_list_endpoints_and_pages_take_constant_queries(cast, today_is, url):
     with CaptureQueriesContext(connection) as large:
         assert client.get(target).status_code == 200
     assert len(small) == len(large), (len(small), len(large))
+
+
+def test_planned_meeting_detail_output_is_drfs(cast, fifty, monkeypatch):
+    """The detail (the create's answer from the saved rows, and a read) is written by planned
+    serializers (#20.3): the same JSON as DRF's own path for the meeting, its attendance (a guest
+    among them), its resolutions and their follow-up items."""
+    api = cast.api("secretary_a")
+    payload = body(cast, fifty)
+    payload["attendance"].append({"name": "列席来宾", "status": "attending_nonvoting", "is_speaker": True})
+    created = api.post("/api/v1/meetings/", payload, format="json")
+    assert created.status_code == 201, created.json()
+    url = f"/api/v1/meetings/{created.json()['id']}/"
+    read = api.get(url).json()
+    assert read["resolutions"][0]["follow_up"]["owner_id"] == fifty[1].pk
+    assert any(row["is_guest"] for row in read["attendance"])
+    meeting = meeting_save(
+        user=cast.users["secretary_a"],
+        organization=cast.A,
+        data=MeetingInput(**header_values()),
+        attendance=[AttendanceInput(member_id=p.pk, status="present") for p in fifty]
+        + [AttendanceInput(name="列席来宾", status="attending_nonvoting")],
+        resolutions=[ResolutionInput(title="决议", votes_for=40, action_required=True, follow_up_owner_id=fifty[1].pk)],
+        finish=True,
+    )
+    answer = MeetingViewSet()._output(meeting, new=True)
+    assert answer["resolutions"][0]["follow_up"] and len(answer["attendance"]) == 51
+    drf_only = {
+        cls: output._UNPLANNED
+        for cls in (
+            MeetingDetailOutputSerializer,
+            AttendanceOutputSerializer,
+            ResolutionOutputSerializer,
+            FollowUpOutputSerializer,
+        )
+    }
+    monkeypatch.setattr(output.PlannedOutputMixin, "_plans", drf_only)
+    assert api.get(url).json() == read
+    assert MeetingViewSet()._output(meeting, new=True) == answer
+
+
+# One meeting recorded as the rush's writers record it (#20.3: bench_concurrency): with an
+# Idempotency-Key, 50 attendees, 3 resolutions (one with a follow-up item). The statements, held:
+# the request's transaction and the key's claim (2 savepoints here, BEGIN/COMMIT in production:
+# 5), the organization, the roster with its vote checks (1), the meeting, its two dashboard marks
+# (1), the attendance, resolutions, follow-up and credit (4, bulk), the audit chain's head lock,
+# event and head (3), the key's kept answer (1). Token authentication adds 1 in production (the
+# test client authenticates without it; the scope comes from the cache).
+RECORD_MEETING_QUERIES = 17
+
+
+def test_recording_a_meeting_takes_a_fixed_number_of_statements(cast, fifty, django_assert_num_queries):
+    api = cast.api("secretary_a")
+    api.get("/api/v1/meetings/")  # warm the per-process caches (the scope)
+    with django_assert_num_queries(RECORD_MEETING_QUERIES) as captured:
+        response = api.post("/api/v1/meetings/", body(cast, fifty), format="json", HTTP_IDEMPOTENCY_KEY="rush-0001-key")
+    assert response.status_code == 201, response.json()
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert sum(s.startswith("SAVEPOINT") for s in sql) == 2, sql  # the request's and the claim's
+    assert sum(s.startswith('SELECT "members_member"') for s in sql) == 1, sql  # the roster
+    assert not any("members_membersanction" in s and s.startswith('SELECT "members_membersanction"') for s in sql)
+    assert sum(s.startswith('INSERT INTO "activities_attendance"') for s in sql) == 1
