@@ -15,7 +15,7 @@ from knox.models import AuthToken
 from knox.settings import CONSTANTS
 from rest_framework import exceptions
 
-from core.prepared import PreparedRowsWithRelated
+from core.compiled import PreparedRowsWithRelated
 
 INVALID = "令牌无效或已注销，请重新登录"
 # The token rows of one lookup prefix with their user: compiled once per process (#20.1).

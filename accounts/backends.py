@@ -8,7 +8,7 @@ from axes.backends import AxesStandaloneBackend
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
-from core.prepared import PreparedLookup
+from core.compiled import PreparedLookup
 from members.models import Member
 
 # Members in these states lose access (AUTH-5): their account is refused even if still active.

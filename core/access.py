@@ -33,7 +33,7 @@ from django.db import models
 from django.db.models import Q
 from django.http import Http404
 
-from core.prepared import PreparedLookup
+from core.compiled import PreparedLookup
 from core.roles import Role
 
 

@@ -14,15 +14,24 @@ substitution would, is not kept: every call builds it through the ORM, as before
 Values are strings, integers, dates or datetimes (what the placeholders can stand for). Rows are read from
 the database the routers pick for the model (the replica for heavy reads, core.replica), as the
 ORM would.
+
+Two fixed-shape reads on every request are built on the same idea (#20.1): ``PreparedLookup`` —
+one row by its primary key, e.g. an organization with the five annotations its flags need (0.2 ms
+of SQL, four times that to build and compile through the ORM) — and ``PreparedRowsWithRelated`` —
+the rows of one key with one forward relation loaded (the API token with its user). Neither holds
+anything of the request: scope is checked on the loaded row (``core.access.get_prepared_for_user``,
+with the rules ``visible_to`` writes as SQL).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import Model, QuerySet
 
@@ -122,3 +131,87 @@ def _params(slots: list[tuple[str, Any]], values: dict[str, Any], connection: An
             name, parts = slot
             params.append(connection.ops.prep_for_like_query(values[name]).join(parts))
     return params
+
+
+_lookup_numbers = itertools.count(1)
+
+
+class PreparedLookup:
+    """One row of ``model`` by its primary key through ``compiled_rows``: ``build`` turns
+    ``Model.objects.filter(pk=…)`` into the full queryset (annotations, ``only`` …; not
+    ``select_related``, which raw rows do not fill). Parameters other than the key are fixed at
+    first use, so ``build`` must not read the clock, the user or settings that change at run time."""
+
+    def __init__(self, model: type[Model], build: Callable[[QuerySet], QuerySet]):
+        self.model = model
+        self._build = build
+        self._key = f"lookup:{model._meta.label}:{next(_lookup_numbers)}"
+
+    def _rows(self, pk: int) -> QuerySet:
+        return self._build(self.model._default_manager.filter(pk=pk))
+
+    def get(self, pk: Any) -> Any | None:
+        """The row with primary key ``pk`` (annotations as attributes), or None. A key that is not
+        an integer, or is beyond the key column's type, is no row (as through the ORM)."""
+        try:
+            key = int(pk)
+        except (TypeError, ValueError):
+            return None
+        if str(key) != str(pk).strip():
+            return None
+        low, high = connections[DEFAULT_DB_ALIAS].ops.integer_field_range(self.model._meta.pk.get_internal_type())
+        if (low is not None and key < low) or (high is not None and key > high):
+            return None
+        rows = compiled_rows(self._key, self._rows, pk=key)
+        return rows[0] if rows else None
+
+
+class PreparedRowsWithRelated:
+    """Rows of ``model`` whose ``key_field`` equals a value, each with its forward relation
+    ``related`` loaded (``select_related`` of one object): one statement, compiled once per
+    process and database, the database's converters applied as the ORM applies them."""
+
+    def __init__(self, model: type[Model], key_field: str, related: str):
+        self.model = model
+        self.key_field = key_field
+        self.related = related
+        self._compiled: dict[str, tuple[str, tuple[Any, ...], int, Any]] = {}
+        self._lock = threading.Lock()
+        self._own = [f.attname for f in model._meta.concrete_fields]
+        self._related_model = model._meta.get_field(related).related_model
+        self._theirs = [f.attname for f in self._related_model._meta.concrete_fields]
+
+    def _statement(self, using: str) -> tuple[str, tuple[Any, ...], int, Any]:
+        compiled = self._compiled.get(using)
+        if compiled is None:
+            with self._lock:
+                placeholder = _placeholder("", 0, 0)
+                queryset = (
+                    self.model._default_manager.using(using)
+                    .filter(**{self.key_field: placeholder})
+                    .values_list(*self._own, *[f"{self.related}__{name}" for name in self._theirs])
+                )
+                compiler = queryset.query.get_compiler(using)
+                sql, params = compiler.as_sql()
+                slots = [i for i, value in enumerate(params) if value == placeholder]
+                if len(slots) != 1:
+                    raise ImproperlyConfigured(f"{self.model.__name__}: the key must appear once in the statement")
+                compiled = self._compiled[using] = (sql, tuple(params), slots[0], compiler)
+        return compiled
+
+    def rows(self, value: str) -> list[Any]:
+        using = router.db_for_read(self.model)
+        sql, frozen, slot, compiler = self._statement(using)
+        params = list(frozen)
+        params[slot] = str(value)
+        with compiler.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
+        out = []
+        split = len(self._own)
+        relation = self.model._meta.get_field(self.related)
+        for row in compiler.results_iter([fetched]):
+            obj = self.model.from_db(using, self._own, row[:split])
+            relation.set_cached_value(obj, self._related_model.from_db(using, self._theirs, row[split:]))
+            out.append(obj)
+        return out

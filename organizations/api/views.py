@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from core.access import CHANGE, VIEW, get_for_user, get_prepared_for_user
 from core.api.filters import validated_filterset
 from core.api.mixins import GatedViewMixin
-from core.prepared import PreparedLookup
+from core.compiled import PreparedLookup
 from organizations import services
 from organizations.api.filters import OrganizationFilterSet
 from organizations.api.serializers import (
