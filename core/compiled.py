@@ -175,28 +175,30 @@ class PreparedRowsWithRelated:
         self.model = model
         self.key_field = key_field
         self.related = related
-        self._compiled: dict[str, tuple[str, tuple[Any, ...], int, Any]] = {}
-        self._lock = threading.Lock()
+        # Per thread: the compiler keeps the connection it compiled with, and a connection belongs
+        # to one thread (gthread workers, the test server): each thread compiles once for itself.
+        self._local = threading.local()
         self._own = [f.attname for f in model._meta.concrete_fields]
         self._related_model = model._meta.get_field(related).related_model
         self._theirs = [f.attname for f in self._related_model._meta.concrete_fields]
 
     def _statement(self, using: str) -> tuple[str, tuple[Any, ...], int, Any]:
-        compiled = self._compiled.get(using)
-        if compiled is None:
-            with self._lock:
-                placeholder = _placeholder("", 0, 0)
-                queryset = (
-                    self.model._default_manager.using(using)
-                    .filter(**{self.key_field: placeholder})
-                    .values_list(*self._own, *[f"{self.related}__{name}" for name in self._theirs])
-                )
-                compiler = queryset.query.get_compiler(using)
-                sql, params = compiler.as_sql()
-                slots = [i for i, value in enumerate(params) if value == placeholder]
-                if len(slots) != 1:
-                    raise ImproperlyConfigured(f"{self.model.__name__}: the key must appear once in the statement")
-                compiled = self._compiled[using] = (sql, tuple(params), slots[0], compiler)
+        mine = self._local.__dict__.setdefault("compiled", {})
+        compiled = mine.get(using)
+        if compiled is not None and compiled[3].connection is connections[using]:
+            return compiled
+        placeholder = _placeholder("", 0, 0)
+        queryset = (
+            self.model._default_manager.using(using)
+            .filter(**{self.key_field: placeholder})
+            .values_list(*self._own, *[f"{self.related}__{name}" for name in self._theirs])
+        )
+        compiler = queryset.query.get_compiler(using)
+        sql, params = compiler.as_sql()
+        slots = [i for i, value in enumerate(params) if value == placeholder]
+        if len(slots) != 1:
+            raise ImproperlyConfigured(f"{self.model.__name__}: the key must appear once in the statement")
+        compiled = mine[using] = (sql, tuple(params), slots[0], compiler)
         return compiled
 
     def rows(self, value: str) -> list[Any]:

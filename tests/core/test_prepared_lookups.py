@@ -123,3 +123,34 @@ def test_a_user_key_beyond_the_column_type_is_no_user(cast):
     assert AccountBackend().get_user(user.pk) == user
     assert AccountBackend().get_user(2**40) is None
     assert AccountBackend().get_user("x") is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_token_rows_from_several_threads(cast):
+    """gthread workers and the test server run requests on several threads; each thread's
+    connection is its own, so the statement must not carry another thread's connection."""
+    import threading
+
+    from django.db import connections
+
+    from accounts.authentication import _TOKENS_BY_PREFIX
+    from accounts.services.tokens import token_issue
+
+    row, _key = token_issue(user=cast.users["secretary_a"], via="test")
+    assert _TOKENS_BY_PREFIX.rows(row.token_key)  # compiled on this thread first
+    found, errors = [], []
+
+    def read():
+        try:
+            found.append([r.user.username for r in _TOKENS_BY_PREFIX.rows(row.token_key)])
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and found == [["secretary_a"]] * 4
