@@ -171,6 +171,26 @@ class Scope:
         """A member's own organization (its path), as opened by the member role."""
         return [rule.path for rule in self.org_rules[VIEW] if rule.reach == ORG_ONLY]
 
+    def shape(self, action: str, *, for_org_model: bool) -> tuple[tuple[str, ...], bool]:
+        """What the SQL of ``visible_to`` depends on besides the paths and the member id: the
+        reach of each rule, in order, and whether the user's own record is added."""
+        rules = list(self.rules[action]) + (list(self.org_rules[action]) if for_org_model else [])
+        return tuple(rule.reach for rule in rules), self.member_id is not None and action == VIEW
+
+    def paths(self, action: str, *, for_org_model: bool) -> list[str]:
+        rules = list(self.rules[action]) + (list(self.org_rules[action]) if for_org_model else [])
+        return [rule.path for rule in rules]
+
+    @classmethod
+    def of_shape(
+        cls, action: str, reaches: tuple[str, ...], paths: list[str], member_id: int | None
+    ) -> Scope:
+        """A scope with these rules (as data rules, not organization-only ones): the twin of a
+        user's scope that a compiled statement is built from."""
+        scope = cls(member_id=member_id)
+        scope.rules[action] = [Rule(path, reach) for path, reach in zip(paths, reaches, strict=True)]
+        return scope
+
     def org_q(self, action: str, prefix: str, *, for_org_model: bool) -> Q | None:
         rules = list(self.rules[action])
         if for_org_model:
@@ -379,9 +399,13 @@ class ScopedQuerySet(models.QuerySet):
     """A QuerySet with ``visible_to(user, action)``: the row filter of the access gate."""
 
     def visible_to(self, user: Any, action: str = VIEW) -> ScopedQuerySet:
+        return self.visible_to_scope(get_scope(user), action)
+
+    def visible_to_scope(self, scope: Scope, action: str = VIEW) -> ScopedQuerySet:
+        """``visible_to`` for a scope in hand (a compiled statement builds it from a scope of
+        placeholder paths with the same rules, ``Scope.shape``)."""
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}")
-        scope = get_scope(user)
         model = self.model
         org_field: str = model.scope_org_field
         member_field: str | None = getattr(model, "scope_member_field", None)

@@ -100,16 +100,65 @@ def _plan(build: Callable[..., QuerySet], values: dict[str, Any], using: str) ->
     return queryset.model, sql_a, slots
 
 
-def compiled_rows(key: str, build: Callable[..., QuerySet], *, using: str | None = None, **values: Any) -> list[Model]:
-    """The rows of ``build(**values)``, with the SQL of ``build`` compiled once per process under
-    ``key`` (one key per queryset shape: ``build`` must give the same query for any values). Read
-    from ``using``, else from the database the routers pick for the model, as the ORM would."""
+def _get_plan(key: str, build: Callable[..., QuerySet], values: dict[str, Any]) -> Any:
     plan = _plans.get(key)
     if plan is None:
         with _lock:
             plan = _plans.get(key)
             if plan is None:
                 plan = _plans[key] = _plan(build, values, DEFAULT_DB_ALIAS)
+    return plan
+
+
+class CompiledList:
+    """What a ``Paginator`` pages (``count()`` and slices) for ``build(**values)``, through two
+    statements compiled once per ``key``: the rows (``LIMIT``/``OFFSET`` bound per call) and their
+    count. The rows are raw model instances: ``build`` annotates what the output needs instead of
+    ``select_related`` (raw rows do not fill relations). A shape the plan cannot match is paged
+    through the ORM, as before."""
+
+    ordered = True
+
+    def __init__(self, key: str, build: Callable[..., QuerySet], **values: Any):
+        self.key = key
+        self.build = build
+        self.values = values
+
+    def _statement(self, suffix: str, build: Callable[..., QuerySet]) -> tuple[Any, str, list[Any]] | None:
+        plan = _get_plan(self.key + suffix, build, self.values)
+        if plan is _UNUSABLE:
+            return None
+        model, sql, slots = plan
+        alias = router.db_for_read(model)
+        connection = connections[alias]
+        if connection.vendor != connections[DEFAULT_DB_ALIAS].vendor:
+            return None
+        return model, sql, _params(slots, self.values, connection)
+
+    def count(self) -> int:
+        statement = self._statement(":count", lambda **v: self.build(**v).order_by().values("pk"))
+        if statement is None:
+            return self.build(**self.values).count()
+        model, sql, params = statement
+        with connections[router.db_for_read(model)].cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) compiled_count", params)  # noqa: S608 - ORM-compiled SQL, values bound
+            return int(cursor.fetchone()[0])
+
+    def __getitem__(self, window: slice) -> list[Model]:
+        start, stop = window.start or 0, window.stop
+        statement = self._statement(":rows", self.build)
+        if statement is None or stop is None or window.step is not None:
+            return list(self.build(**self.values)[window])
+        model, sql, params = statement
+        alias = router.db_for_read(model)
+        return list(model._default_manager.using(alias).raw(f"{sql} LIMIT %s OFFSET %s", [*params, stop - start, start]))
+
+
+def compiled_rows(key: str, build: Callable[..., QuerySet], *, using: str | None = None, **values: Any) -> list[Model]:
+    """The rows of ``build(**values)``, with the SQL of ``build`` compiled once per process under
+    ``key`` (one key per queryset shape: ``build`` must give the same query for any values). Read
+    from ``using``, else from the database the routers pick for the model, as the ORM would."""
+    plan = _get_plan(key, build, values)
     if plan is not _UNUSABLE:
         model, sql, slots = plan
         alias = using or router.db_for_read(model)

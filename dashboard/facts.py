@@ -29,6 +29,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.dates import today
+from dashboard.answers import retire_all
 from dashboard.builds import FACTS_VERSION, Progress
 from dashboard.models import DashboardBuild, DashboardFact
 from organizations.models import Organization
@@ -212,6 +213,7 @@ def facts_refresh(*, org_ids: Iterable[int], families: Iterable[str]) -> int:
         DashboardFact.objects.filter(
             organization_id__in=set(ancestor_ids.values()), cumulative=True, family__in=names, value=0, amount=0
         ).delete()
+        retire_all()  # kept dashboard answers (dashboard.answers) show these figures
     return len(changed)
 
 
@@ -272,6 +274,7 @@ def facts_rebuild(*, families: Iterable[str] | None = None, reason: str = "night
     except Exception:
         _requeue(build)
         raise
+    retire_all()
     rows = DashboardFact.objects.filter(family__in=names).count()
     build.finished_at = timezone.now()
     build.rows = rows

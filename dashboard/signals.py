@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from core.signals import rows_changed, tree_changed
+from dashboard.answers import retire_all
 from dashboard.builds import request_rebuild
 from dashboard.outbox import outbox_mark
 from dashboard.tasks import dashboard_rebuild
@@ -99,16 +100,19 @@ def _connect_one(label: str, paths: tuple[str, ...], families: tuple[str, ...]) 
 def _organization_changed(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
     if not raw:
         dashboard_mark_dirty(org_ids=[instance.pk], families=["flags"])
+        retire_all()  # its name, type or children are in kept dashboard answers
 
 
 def _tree_changed(sender: Any, **kwargs: Any) -> None:
     """``core.signals.tree_changed``: an organization moved (treebeard moves with queryset updates,
     which send no signal): the ancestors of a whole subtree changed. The request for a rebuild is
     written in the same transaction (the dashboards say 统计数据生成中 until it has run)."""
+    retire_all()
     _request_rebuild_once()
 
 
 def _organization_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    retire_all()
     _request_rebuild_once()
 
 

@@ -10,12 +10,13 @@ from typing import Any
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.lookups import DataContains
 from django.db import connection
-from django.db.models import Exists, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Coalesce
 
 from audit.denials import note_out_of_scope
 from audit.models import AuditEvent
-from core.access import CHANGE, VIEW
+from core.access import CHANGE, VIEW, Scope, get_scope
+from core.compiled import CompiledList
 from core.dates import add_months, add_years, today
 from members.changes import field_label
 from members.choices import MembershipStatus, Stage, TransferStatus
@@ -210,15 +211,13 @@ def member_list(
 ) -> QuerySet[Member]:
     """Members the user may see, filtered; one query per page (organization and group joined)."""
     on = on or today()
-    qs = Member.objects.visible_to(user, VIEW).annotate(has_pending_transfer=_pending_transfer())
-    if organization is not None:
-        subtree = Q(organization__path__startswith=organization.path)
-        # A 党小组 is a second assignment inside the branch: its members are those placed in it.
-        qs = qs.filter(subtree | Q(party_group=organization) if organization.org_type == "group" else subtree)
-    if stage:
-        qs = qs.filter(stage=stage)
-    if status:
-        qs = qs.filter(membership_status=status)
+    qs = _filtered(
+        Member.objects.visible_to(user, VIEW),
+        org_path=organization.path if organization is not None else None,
+        group_pk=organization.pk if organization is not None and organization.org_type == "group" else None,
+        stage=stage,
+        status=status,
+    )
     if search:
         qs = qs.filter(member_search_q(search))
     if flag == "lost_contact":
@@ -230,6 +229,77 @@ def member_list(
     elif flag == "attention":
         qs = qs.filter(member_attention_q(on))
     return qs.select_related("organization", "party_group").order_by("organization__path", "name", "pk")
+
+
+def _filtered(
+    qs: QuerySet[Member], *, org_path: str | None, group_pk: int | None, stage: str, status: str
+) -> QuerySet[Member]:
+    """The filters of ``member_list`` that ``member_list_pages`` compiles too."""
+    qs = qs.annotate(has_pending_transfer=_pending_transfer())
+    if org_path is not None:
+        subtree = Q(organization__path__startswith=org_path)
+        # A 党小组 is a second assignment inside the branch: its members are those placed in it.
+        qs = qs.filter(subtree | Q(party_group_id=group_pk) if group_pk is not None else subtree)
+    if stage:
+        qs = qs.filter(stage=stage)
+    if status:
+        qs = qs.filter(membership_status=status)
+    return qs
+
+
+def member_list_pages(
+    *,
+    user: Any,
+    columns: list[str],
+    organization: Organization | None = None,
+    stage: str = "",
+    status: str = "",
+    search: str = "",
+    flag: str = "",
+    ordering: list[str] | None = None,
+) -> CompiledList | None:
+    """The API's member list as a ``CompiledList`` (#20.2): the same rows, in the same order, as
+    ``member_list(...).only(*columns)`` ordered by ``ordering``, read through statements compiled
+    once per shape — the user's scope (its rules' reaches, whether their own record is added) and
+    which filters are given; the paths, ids and choices are the bound values. The organization's
+    and 党小组's names come as ``organization_name`` / ``party_group_name``. None for a search or
+    a flag (their SQL carries dates and character arrays): the caller pages ``member_list``."""
+    if search or flag:
+        return None
+    scope = get_scope(user)
+    reaches, own = scope.shape(VIEW, for_org_model=False)
+    if not reaches and not own:
+        return None
+    group = organization is not None and organization.org_type == "group"
+    order = tuple(ordering or ("organization__path", "name", "pk"))
+    key = f"members.list:{reaches}:{own}:{organization is not None}:{group}:{bool(stage)}:{bool(status)}:{order}:{tuple(columns)}"
+    values: dict[str, Any] = {f"p{i}": path for i, path in enumerate(scope.paths(VIEW, for_org_model=False))}
+    if own:
+        values["mid"] = scope.member_id
+    if organization is not None:
+        values["org"] = organization.path
+        if group:
+            values["group"] = organization.pk
+    if stage:
+        values["stage"] = stage
+    if status:
+        values["status"] = status
+
+    def build(**v: Any) -> QuerySet[Member]:
+        paths = [v[f"p{i}"] for i in range(len(reaches))]
+        twin = Scope.of_shape(VIEW, reaches, paths, v.get("mid"))
+        qs = _filtered(
+            Member.objects.visible_to_scope(twin, VIEW),
+            org_path=v.get("org"),
+            group_pk=v.get("group"),
+            stage=v.get("stage", ""),
+            status=v.get("status", ""),
+        )
+        return qs.only(*columns).annotate(
+            organization_name=F("organization__name"), party_group_name=F("party_group__name")
+        ).order_by(*order)
+
+    return CompiledList(key, build, **values)
 
 
 def member_search_q(search: str) -> Q:

@@ -243,6 +243,9 @@ PB_DASHBOARD_SWEEP_SECONDS = env_int("PB_DASHBOARD_SWEEP_SECONDS", 120, minimum=
 # The drain runs this many seconds after the commit that queued it, and commits meanwhile share it
 # (dashboard.outbox._queue_drain, #20.3): the summary figures follow a change within a few seconds.
 PB_DASHBOARD_DRAIN_DELAY_SECONDS = env_int("PB_DASHBOARD_DRAIN_DELAY_SECONDS", 2, minimum=0)
+# The dashboard API's answer for readers of a whole subtree is kept in the shared (Redis) cache until
+# a fact or an organization changes (dashboard.answers); this is the longest it is kept. 0: never kept.
+PB_DASHBOARD_ANSWER_SECONDS = env_int("PB_DASHBOARD_ANSWER_SECONDS", 300, minimum=0)
 # A dashboard says "数据更新中" while marks older than this wait for its subtree.
 PB_DASHBOARD_STALE_MINUTES = env_int("PB_DASHBOARD_STALE_MINUTES", 5, minimum=1)
 CELERY_BEAT_SCHEDULE["dashboard-sweep"] = {"task": "dashboard.sweep", "schedule": float(PB_DASHBOARD_SWEEP_SECONDS)}

@@ -38,7 +38,7 @@ class StrictInputSerializer(serializers.Serializer):
 class MemberOutputSerializer(PlannedOutputMixin, serializers.ModelSerializer):
     """A member as the API shows it: 公民身份号码 and 联系电话 masked, never in clear."""
 
-    organization_name = serializers.CharField(source="organization.name", read_only=True)
+    organization_name = serializers.SerializerMethodField()
     party_group_name = serializers.SerializerMethodField()
     stage_display = serializers.CharField(source="get_stage_display", read_only=True)
     membership_status_display = serializers.CharField(source="get_membership_status_display", read_only=True)
@@ -105,8 +105,22 @@ class MemberOutputSerializer(PlannedOutputMixin, serializers.ModelSerializer):
         own = [name for name in cls.Meta.fields if name in concrete]
         return [*own, "birth_date", "organization__name", "party_group__name"]
 
+    @classmethod
+    def own_columns(cls) -> list[str]:
+        """``columns()`` without the joined names (a compiled page annotates them)."""
+        return [name for name in cls.columns() if "__" not in name]
+
+    # The names come annotated on the rows of a compiled page (members.selectors.member_list_pages),
+    # else from the joined organization and 党小组.
+    def get_organization_name(self, obj: Member) -> str:
+        name = obj.__dict__.get("organization_name")
+        return name if name is not None else obj.organization.name
+
     def get_party_group_name(self, obj: Member) -> str:
-        return obj.party_group.name if obj.party_group_id else ""
+        if not obj.party_group_id:
+            return ""
+        name = obj.__dict__.get("party_group_name")
+        return name if name is not None else obj.party_group.name
 
     def get_has_pending_transfer(self, obj: Member) -> bool:
         return bool(getattr(obj, "has_pending_transfer", False))

@@ -32,7 +32,7 @@ from members.api.serializers import (
 )
 from members.choices import TransferKind
 from members.models import Member, MemberTransfer
-from members.selectors import member_change_history, member_list, transfer_list
+from members.selectors import member_change_history, member_list, member_list_pages, transfer_list
 
 
 class MemberViewSet(
@@ -54,6 +54,19 @@ class MemberViewSet(
         if self.action == "list":
             members = members.only(*MemberOutputSerializer.columns())  # what the rows carry (#20.2)
         return members
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        filterset = validated_filterset(self)
+        pages = member_list_pages(
+            user=request.user,
+            columns=MemberOutputSerializer.own_columns(),
+            ordering=filterset.form.cleaned_data.get("ordering") or None,
+            **filterset.selector_kwargs(),
+        )
+        if pages is None:
+            return super().list(request, *args, **kwargs)
+        page = self.paginate_queryset(pages)  # statements compiled once per shape (#20.2)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def get_object(self) -> Member:
         return get_for_user(member_list(user=self.request.user), self.request.user, VIEW, pk=self.kwargs["pk"])
