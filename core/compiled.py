@@ -33,7 +33,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, router
-from django.db.models import Model, QuerySet
+from django.db.models import Count, Model, QuerySet, Window
 
 _UNUSABLE = object()
 _plans: dict[str, Any] = {}
@@ -118,6 +118,7 @@ class CompiledList:
     through the ORM, as before."""
 
     ordered = True
+    small = False  # set by the caller: small enough for ``fetch_window``
 
     def __init__(self, key: str, build: Callable[..., QuerySet], **values: Any):
         self.key = key
@@ -135,7 +136,23 @@ class CompiledList:
             return None
         return model, sql, _params(slots, self.values, connection)
 
+    def fetch_window(self, offset: int, limit: int) -> None:
+        """Read one page's rows together with the total (``COUNT(*) OVER ()`` in the same
+        statement) for the ``count()`` and the slice that follow: one statement instead of two. For
+        small lists only (a branch's members): the window counts every row before the limit."""
+        statement = self._statement(":window", lambda **v: self.build(**v).annotate(compiled_total=Window(Count("*"))))
+        if statement is None:
+            return
+        model, sql, params = statement
+        alias = router.db_for_read(model)
+        rows = list(model._default_manager.using(alias).raw(f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]))
+        if rows:  # an empty window (past the end) says nothing about the total: count() asks
+            self._window = (offset, limit, rows, rows[0].compiled_total)
+
     def count(self) -> int:
+        window = getattr(self, "_window", None)
+        if window is not None:
+            return window[3]
         statement = self._statement(":count", lambda **v: self.build(**v).order_by().values("pk"))
         if statement is None:
             return self.build(**self.values).count()
@@ -146,6 +163,9 @@ class CompiledList:
 
     def __getitem__(self, window: slice) -> list[Model]:
         start, stop = window.start or 0, window.stop
+        fetched = getattr(self, "_window", None)
+        if fetched is not None and stop is not None and start == fetched[0] and stop - start <= fetched[1]:
+            return fetched[2][: stop - start]
         statement = self._statement(":rows", self.build)
         if statement is None or stop is None or window.step is not None:
             return list(self.build(**self.values)[window])

@@ -21,6 +21,7 @@ from core.dates import add_months, add_years, today
 from members.changes import field_label
 from members.choices import MembershipStatus, Stage, TransferStatus
 from members.models import Member, MemberTransfer, OrganizationMembership
+from organizations.choices import BRANCH_TYPES
 from organizations.models import Organization
 from organizations.selectors import count_subquery
 
@@ -299,7 +300,10 @@ def member_list_pages(
             organization_name=F("organization__name"), party_group_name=F("party_group__name")
         ).order_by(*order)
 
-    return CompiledList(key, build, **values)
+    pages = CompiledList(key, build, **values)
+    # A branch's or 党小组's list is small: its page and total come in one statement.
+    pages.small = group or (organization is not None and organization.org_type in BRANCH_TYPES)
+    return pages
 
 
 def member_search_q(search: str) -> Q:

@@ -16,6 +16,7 @@ from audit.throttle import RateLimited, check_rate
 from core.access import CHANGE, VIEW, get_for_user
 from core.api.filters import validated_filterset
 from core.api.mixins import GatedViewMixin
+from core.api.pagination import page_window
 from core.api.versioning import versioned_edit, with_etag
 from core.dates import today
 from members import services
@@ -65,6 +66,9 @@ class MemberViewSet(
         )
         if pages is None:
             return super().list(request, *args, **kwargs)
+        window = page_window(self.paginator, request) if pages.small else None
+        if window is not None:
+            pages.fetch_window(*window)  # the page and its total in one statement
         page = self.paginate_queryset(pages)  # statements compiled once per shape (#20.2)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

@@ -94,3 +94,36 @@ def test_api_list_equals_the_orm_answer(roster):
     assert answer["count"] == paginator.count == 10  # 9 here and the cast's 甲党员
     assert answer["results"] == _json(list(paginator.page(2)))
     assert client.get("/api/v1/members/", {"organization": roster.Q.pk}).status_code == 404
+
+
+@pytest.mark.parametrize("page", [1, 2, 3])
+def test_a_branch_page_and_its_total_come_in_one_statement(roster, page):
+    user = roster.users["secretary_a"]
+    columns = MemberOutputSerializer.own_columns()
+    pages = member_list_pages(user=user, columns=columns, organization=roster.A)
+    assert pages.small
+    orm = Paginator(member_list(user=user, organization=roster.A).only(*MemberOutputSerializer.columns()), 4)
+    with CaptureQueriesContext(connection) as queries:
+        pages.fetch_window((page - 1) * 4, 4)
+        paginator = Paginator(pages, 4)
+        rows = list(paginator.page(page))
+    assert paginator.count == orm.count and _json(rows) == _json(list(orm.page(page)))
+    assert len(queries) == 1
+
+
+def test_a_window_past_the_end_still_counts(roster):
+    pages = member_list_pages(
+        user=roster.users["secretary_a"], columns=MemberOutputSerializer.own_columns(), organization=roster.A
+    )
+    pages.fetch_window(400, 4)
+    assert pages.count() == member_list(user=roster.users["secretary_a"], organization=roster.A).count()
+    assert (
+        roster.api("secretary_a").get("/api/v1/members/", {"organization": roster.A.pk, "page": 99}).status_code == 404
+    )
+
+
+def test_a_committee_list_is_not_windowed(roster):
+    pages = member_list_pages(
+        user=roster.users["org_admin_p"], columns=MemberOutputSerializer.own_columns(), organization=roster.P
+    )
+    assert not pages.small
