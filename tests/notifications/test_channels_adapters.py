@@ -11,17 +11,11 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
 from notifications.channels import PermanentDeliveryError, TransientDeliveryError, dingtalk, sms, transport, wecom
-from notifications.channels.fakes import FakeVendors
 
 
 @pytest.fixture
-def fake(settings):
-    server = FakeVendors.start()
-    settings.PB_CHANNEL_ALLOWED_HOSTS = ["127.0.0.1"]
-    cache.clear()
-    yield server
-    server.stop()
-    cache.clear()
+def fake(vendors):
+    return vendors
 
 
 def wecom_config(fake) -> wecom.WecomConfig:

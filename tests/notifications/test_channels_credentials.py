@@ -10,14 +10,12 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from members.dues.services.fixings import dues_fixing_create
-from notifications.channels.fakes import FakeVendors
 from notifications.models import ChannelAddress, ChannelCredential, OutboxMessage, OutboxStatus
 from notifications.services.credentials import (
     ChannelAvailability,
@@ -27,6 +25,7 @@ from notifications.services.credentials import (
 )
 from notifications.services.outbox import outbox_deliver
 from notifications.services.runs import reminder_run_inline
+from tests.notifications.conftest import wecom_settings
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -35,21 +34,10 @@ RULE = "dues_arrears_warning"
 
 
 @pytest.fixture
-def fake(settings, monkeypatch):
+def fake(vendors, settings, monkeypatch):
     monkeypatch.setattr(timezone, "now", lambda: datetime(2025, 4, 1, 10, 0, tzinfo=SHANGHAI))
-    server = FakeVendors.start()
-    settings.PB_CHANNEL_ALLOWED_HOSTS = ["127.0.0.1"]
-    settings.PB_SMS, settings.PB_DINGTALK = {}, {}
-    settings.PB_WECOM = {
-        "base_url": server.base_url,
-        "corp_id": "ww-settings",
-        "secret": "settings-secret",
-        "agent_id": 1,
-    }
-    cache.clear()
-    yield server
-    server.stop()
-    cache.clear()
+    settings.PB_WECOM = wecom_settings(vendors, corp_id="ww-settings", secret="settings-secret", agent_id=1)
+    return vendors
 
 
 def save_wecom(cast, fake, **kw):

@@ -10,11 +10,9 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from members.dues.services.fixings import dues_fixing_create
-from notifications.channels.fakes import FakeVendors
 from notifications.models import (
     ChannelAddress,
     Notification,
@@ -28,6 +26,7 @@ from notifications.services.inbox import preference_update
 from notifications.services.outbox import outbox_deliver
 from notifications.services.runs import reminder_run_inline
 from notifications.services.sweep import notifications_sweep
+from tests.notifications.conftest import sms_settings, wecom_settings
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -35,16 +34,10 @@ RULE = "dues_arrears_warning"
 
 
 @pytest.fixture
-def fake(settings):
-    server = FakeVendors.start()
-    settings.PB_CHANNEL_ALLOWED_HOSTS = ["127.0.0.1"]
-    settings.PB_SMS = {"url": f"{server.base_url}/sms/send", "secret": "gw", "transient_pattern": r'"code": "100[12]"'}
-    settings.PB_WECOM = {"base_url": server.base_url, "corp_id": "ww1", "secret": "wsecret", "agent_id": "1000002"}
-    settings.PB_DINGTALK = {}
-    cache.clear()
-    yield server
-    server.stop()
-    cache.clear()
+def fake(vendors, settings):
+    settings.PB_SMS = sms_settings(vendors, transient_pattern=r'"code": "100[12]"')
+    settings.PB_WECOM = wecom_settings(vendors)
+    return vendors
 
 
 @pytest.fixture

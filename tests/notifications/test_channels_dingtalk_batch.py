@@ -10,13 +10,12 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 
-from notifications.channels.fakes import FakeVendors
 from notifications.models import ChannelAddress, Notice, OutboxMessage, OutboxStatus
 from notifications.services.notices import notice_send
 from notifications.services.outbox import outbox_deliver
 from tests.factories import MemberFactory, UserFactory
+from tests.notifications.conftest import dingtalk_settings
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -24,16 +23,10 @@ SEND = "/topapi/message/corpconversation/asyncsend_v2"
 
 
 @pytest.fixture
-def fake(settings):
-    server = FakeVendors.start()
-    settings.PB_CHANNEL_ALLOWED_HOSTS = ["127.0.0.1"]
-    settings.PB_SMS, settings.PB_WECOM = {}, {}
-    settings.PB_DINGTALK = {"base_url": server.base_url, "app_key": "dk", "app_secret": "dsecret", "agent_id": "7"}
+def fake(vendors, settings):
+    settings.PB_DINGTALK = dingtalk_settings(vendors)
     settings.PB_CHANNEL_RATE_LIMITS = {"dingtalk": (0, 0)}  # unlimited: this test counts calls
-    cache.clear()
-    yield server
-    server.stop()
-    cache.clear()
+    return vendors
 
 
 def members(cast, count: int) -> list[str]:

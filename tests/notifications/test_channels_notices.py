@@ -9,32 +9,25 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
-from notifications.channels.fakes import FakeVendors
 from notifications.models import ChannelAddress, Notice, OutboxMessage, OutboxStatus
 from notifications.services import personal
 from notifications.services.inbox import preference_update
 from notifications.services.notices import notice_send
 from notifications.services.outbox import outbox_deliver
 from notifications.services.sweep import notifications_sweep
+from tests.notifications.conftest import sms_settings, wecom_settings
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
-def fake(settings):
-    server = FakeVendors.start()
-    settings.PB_CHANNEL_ALLOWED_HOSTS = ["127.0.0.1"]
-    settings.PB_SMS = {"url": f"{server.base_url}/sms/send", "secret": "gw"}
-    settings.PB_WECOM = {"base_url": server.base_url, "corp_id": "ww1", "secret": "wsecret", "agent_id": "1000002"}
-    settings.PB_DINGTALK = {}
-    cache.clear()
-    yield server
-    server.stop()
-    cache.clear()
+def fake(vendors, settings):
+    settings.PB_SMS = sms_settings(vendors)
+    settings.PB_WECOM = wecom_settings(vendors)
+    return vendors
 
 
 @pytest.fixture

@@ -10,14 +10,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from members.dues.services.fixings import dues_fixing_create
-from notifications.channels.fakes import FakeVendors
 from notifications.models import ChannelAddress, Notification, OutboxMessage, ReminderSetting
 from notifications.services.reminder_settings import reminder_setting_update
 from notifications.services.runs import reminder_run_inline
+from tests.notifications.conftest import dingtalk_settings, sms_settings, wecom_settings
 
 pytestmark = pytest.mark.django_db
 RULE = "dues_arrears_warning"
@@ -25,17 +24,12 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
-def fake(settings, monkeypatch):
+def fake(vendors, settings, monkeypatch):
     monkeypatch.setattr(timezone, "now", lambda: datetime(2025, 4, 1, 10, 0, tzinfo=SHANGHAI))
-    server = FakeVendors.start()
-    settings.PB_CHANNEL_ALLOWED_HOSTS = ["127.0.0.1"]
-    settings.PB_SMS = {"url": f"{server.base_url}/sms/send", "secret": "gw"}
-    settings.PB_WECOM = {"base_url": server.base_url, "corp_id": "ww1", "secret": "wsecret", "agent_id": "1000002"}
-    settings.PB_DINGTALK = {"base_url": server.base_url, "app_key": "dk", "app_secret": "dsecret", "agent_id": "7"}
-    cache.clear()
-    yield server
-    server.stop()
-    cache.clear()
+    settings.PB_SMS = sms_settings(vendors)
+    settings.PB_WECOM = wecom_settings(vendors)
+    settings.PB_DINGTALK = dingtalk_settings(vendors)
+    return vendors
 
 
 @pytest.fixture
