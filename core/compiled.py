@@ -29,6 +29,7 @@ import datetime as dt
 import itertools
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -63,17 +64,28 @@ def _placeholder(value: Any, index: int, variant: int) -> Any:
     raise TypeError(f"compiled_rows: no placeholder for {type(value).__name__}")
 
 
+def _as_param(value: Any, connection: Any) -> Any:
+    """A value as the ORM hands it to the database driver."""
+    if isinstance(value, dt.datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, dt.date):
+        return connection.ops.adapt_datefield_value(value)
+    return value
+
+
 def _patterns(placeholder: str) -> tuple[str, ...]:
     return (f"{placeholder}%", f"%{placeholder}%", f"%{placeholder}")
 
 
 def _plan(build: Callable[..., QuerySet], values: dict[str, Any], using: str) -> Any:
     names = sorted(values)
-    first = {name: _placeholder(values[name], i, 0) for i, name in enumerate(names)}
-    second = {name: _placeholder(values[name], i, 1) for i, name in enumerate(names)}
-    queryset = build(**first)
+    raw_first = {name: _placeholder(values[name], i, 0) for i, name in enumerate(names)}
+    raw_second = {name: _placeholder(values[name], i, 1) for i, name in enumerate(names)}
+    queryset = build(**raw_first)
+    # Compared as the backend's driver receives them (SQLite gets dates and datetimes as text).
+    first, second = ({n: _as_param(v, connections[using]) for n, v in d.items()} for d in (raw_first, raw_second))
     sql_a, params_a = queryset.query.get_compiler(using).as_sql()
-    sql_b, params_b = build(**second).query.get_compiler(using).as_sql()
+    sql_b, params_b = build(**raw_second).query.get_compiler(using).as_sql()
     sql_real, params_real = build(**values).query.get_compiler(using).as_sql()
     if sql_a != sql_b or sql_real != sql_a or len(params_a) != len(params_b):
         return _UNUSABLE
@@ -110,6 +122,35 @@ def _get_plan(key: str, build: Callable[..., QuerySet], values: dict[str, Any]) 
     return plan
 
 
+@dataclass(frozen=True)
+class _Bound:
+    """A plan's statement with this call's values, on the database the routers pick."""
+
+    model: type[Model]
+    alias: str
+    sql: str
+    params: list[Any]
+
+    def rows(self, limit: int | None = None, offset: int = 0) -> list[Model]:
+        sql, params = self.sql, self.params
+        if limit is not None:
+            sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
+        return list(self.model._default_manager.using(self.alias).raw(sql, params))
+
+
+def _bind(plan: Any, values: dict[str, Any], using: str | None = None) -> _Bound | None:
+    """None when the plan is the ORM's (unusable) or the database is of another kind than the
+    one the statement was compiled for."""
+    if plan is _UNUSABLE:
+        return None
+    model, sql, slots = plan
+    alias = using or router.db_for_read(model)
+    connection = connections[alias]
+    if connection.vendor != connections[DEFAULT_DB_ALIAS].vendor:
+        return None
+    return _Bound(model, alias, sql, _params(slots, values, connection))
+
+
 class CompiledList:
     """What a ``Paginator`` pages (``count()`` and slices) for ``build(**values)``, through two
     statements compiled once per ``key``: the rows (``LIMIT``/``OFFSET`` bound per call) and their
@@ -124,67 +165,48 @@ class CompiledList:
         self.key = key
         self.build = build
         self.values = values
+        self._window: tuple[int, int, list[Model], int] | None = None
 
-    def _statement(self, suffix: str, build: Callable[..., QuerySet]) -> tuple[Any, str, list[Any]] | None:
-        plan = _get_plan(self.key + suffix, build, self.values)
-        if plan is _UNUSABLE:
-            return None
-        model, sql, slots = plan
-        alias = router.db_for_read(model)
-        connection = connections[alias]
-        if connection.vendor != connections[DEFAULT_DB_ALIAS].vendor:
-            return None
-        return model, sql, _params(slots, self.values, connection)
+    def _statement(self, suffix: str, build: Callable[..., QuerySet]) -> _Bound | None:
+        return _bind(_get_plan(self.key + suffix, build, self.values), self.values)
 
     def fetch_window(self, offset: int, limit: int) -> None:
         """Read one page's rows together with the total (``COUNT(*) OVER ()`` in the same
         statement) for the ``count()`` and the slice that follow: one statement instead of two. For
         small lists only (a branch's members): the window counts every row before the limit."""
-        statement = self._statement(":window", lambda **v: self.build(**v).annotate(compiled_total=Window(Count("*"))))
-        if statement is None:
-            return
-        model, sql, params = statement
-        alias = router.db_for_read(model)
-        rows = list(model._default_manager.using(alias).raw(f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]))
+        bound = self._statement(":window", lambda **v: self.build(**v).annotate(compiled_total=Window(Count("*"))))
+        rows = bound.rows(limit, offset) if bound is not None else []
         if rows:  # an empty window (past the end) says nothing about the total: count() asks
             self._window = (offset, limit, rows, rows[0].compiled_total)
 
     def count(self) -> int:
-        window = getattr(self, "_window", None)
-        if window is not None:
-            return window[3]
-        statement = self._statement(":count", lambda **v: self.build(**v).order_by().values("pk"))
-        if statement is None:
+        if self._window is not None:
+            return self._window[3]
+        bound = self._statement(":count", lambda **v: self.build(**v).order_by().values("pk"))
+        if bound is None:
             return self.build(**self.values).count()
-        model, sql, params = statement
-        with connections[router.db_for_read(model)].cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) compiled_count", params)  # noqa: S608 - ORM-compiled SQL, values bound
+        with connections[bound.alias].cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({bound.sql}) compiled_count", bound.params)  # noqa: S608 - ORM-compiled SQL, values bound
             return int(cursor.fetchone()[0])
 
     def __getitem__(self, window: slice) -> list[Model]:
         start, stop = window.start or 0, window.stop
-        fetched = getattr(self, "_window", None)
+        fetched = self._window
         if fetched is not None and stop is not None and start == fetched[0] and stop - start <= fetched[1]:
             return fetched[2][: stop - start]
-        statement = self._statement(":rows", self.build)
-        if statement is None or stop is None or window.step is not None:
+        bound = self._statement(":rows", self.build)
+        if bound is None or stop is None or window.step is not None:
             return list(self.build(**self.values)[window])
-        model, sql, params = statement
-        alias = router.db_for_read(model)
-        return list(model._default_manager.using(alias).raw(f"{sql} LIMIT %s OFFSET %s", [*params, stop - start, start]))
+        return bound.rows(stop - start, start)
 
 
 def compiled_rows(key: str, build: Callable[..., QuerySet], *, using: str | None = None, **values: Any) -> list[Model]:
     """The rows of ``build(**values)``, with the SQL of ``build`` compiled once per process under
     ``key`` (one key per queryset shape: ``build`` must give the same query for any values). Read
     from ``using``, else from the database the routers pick for the model, as the ORM would."""
-    plan = _get_plan(key, build, values)
-    if plan is not _UNUSABLE:
-        model, sql, slots = plan
-        alias = using or router.db_for_read(model)
-        connection = connections[alias]
-        if connection.vendor == connections[DEFAULT_DB_ALIAS].vendor:
-            return list(model._default_manager.using(alias).raw(sql, _params(slots, values, connection)))
+    bound = _bind(_get_plan(key, build, values), values, using)
+    if bound is not None:
+        return bound.rows()
     queryset = build(**values)
     return list(queryset.using(using) if using else queryset)
 
@@ -195,7 +217,7 @@ def _params(slots: list[tuple[str, Any]], values: dict[str, Any], connection: An
         if kind == "constant":
             params.append(slot)
         elif kind == "value":
-            params.append(values[slot])
+            params.append(_as_param(values[slot], connection))
         else:
             name, parts = slot
             params.append(connection.ops.prep_for_like_query(values[name]).join(parts))

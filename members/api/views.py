@@ -51,23 +51,22 @@ class MemberViewSet(
     serializer_class = MemberOutputSerializer
 
     def get_queryset(self) -> Any:
-        members = member_list(user=self.request.user, **validated_filterset(self).selector_kwargs())
-        if self.action == "list":
-            members = members.only(*MemberOutputSerializer.columns())  # what the rows carry (#20.2)
-        return members
+        return member_list(user=self.request.user, **validated_filterset(self).selector_kwargs())
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         filterset = validated_filterset(self)
+        selection = filterset.selector_kwargs()
         pages = member_list_pages(
             user=request.user,
             columns=MemberOutputSerializer.own_columns(),
             ordering=filterset.form.cleaned_data.get("ordering") or None,
-            **filterset.selector_kwargs(),
+            **selection,
         )
-        if pages is None:
-            return super().list(request, *args, **kwargs)
-        window = page_window(self.paginator, request) if pages.small else None
-        if window is not None:
+        if pages is None:  # a search or a flag: through the ORM, only what the rows carry
+            pages = self.filter_queryset(
+                member_list(user=request.user, **selection).only(*MemberOutputSerializer.columns())
+            )
+        elif pages.small and (window := page_window(self.paginator, request)) is not None:
             pages.fetch_window(*window)  # the page and its total in one statement
         page = self.paginate_queryset(pages)  # statements compiled once per shape (#20.2)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
