@@ -8,7 +8,7 @@ from axes.backends import AxesStandaloneBackend
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
-from core.compiled import PreparedLookup
+from core.compiled import plain_lookup
 from members.models import Member
 
 # Members in these states lose access (AUTH-5): their account is refused even if still active.
@@ -40,17 +40,8 @@ class AccountBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
         """The signed-in user of a session, on every page and session API call: the statement is
         compiled once per process (#20.1); inactive users are refused as by ModelBackend."""
-        user = _users_by_pk().get(user_id)
+        user = plain_lookup(get_user_model()).get(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
-
-
-_USERS_BY_PK: list[PreparedLookup] = []
-
-
-def _users_by_pk() -> PreparedLookup:
-    if not _USERS_BY_PK:
-        _USERS_BY_PK.append(PreparedLookup(get_user_model(), lambda queryset: queryset))
-    return _USERS_BY_PK[0]
 
 
 def member_access_revoked(user: Any) -> bool:

@@ -33,7 +33,7 @@ from django.db import models
 from django.db.models import Q
 from django.http import Http404
 
-from core.compiled import PreparedLookup
+from core.compiled import PreparedLookup, plain_lookup
 from core.roles import Role
 
 
@@ -174,12 +174,11 @@ class Scope:
     def shape(self, action: str, *, for_org_model: bool) -> tuple[tuple[str, ...], bool]:
         """What the SQL of ``visible_to`` depends on besides the paths and the member id: the
         reach of each rule, in order, and whether the user's own record is added."""
-        rules = list(self.rules[action]) + (list(self.org_rules[action]) if for_org_model else [])
+        rules = self._rules(action, for_org_model=for_org_model)
         return tuple(rule.reach for rule in rules), self.member_id is not None and action == VIEW
 
     def paths(self, action: str, *, for_org_model: bool) -> list[str]:
-        rules = list(self.rules[action]) + (list(self.org_rules[action]) if for_org_model else [])
-        return [rule.path for rule in rules]
+        return [rule.path for rule in self._rules(action, for_org_model=for_org_model)]
 
     @classmethod
     def of_shape(
@@ -192,17 +191,15 @@ class Scope:
         return scope
 
     def org_q(self, action: str, prefix: str, *, for_org_model: bool) -> Q | None:
-        rules = list(self.rules[action])
-        if for_org_model:
-            rules += self.org_rules[action]
-        parts = [_rule_q(rule, prefix) for rule in rules]
+        parts = [_rule_q(rule, prefix) for rule in self._rules(action, for_org_model=for_org_model)]
         return reduce(or_, parts) if parts else None
 
     def allows_org(self, action: str, org: Organization, *, for_org_model: bool = False) -> bool:
-        rules = list(self.rules[action])
-        if for_org_model:
-            rules += self.org_rules[action]
-        return any(_rule_matches(rule, org) for rule in rules)
+        return any(_rule_matches(rule, org) for rule in self._rules(action, for_org_model=for_org_model))
+
+    def _rules(self, action: str, *, for_org_model: bool) -> list[Rule]:
+        """The rules of ``action``; the organization-only ones too where the rows are organizations."""
+        return [*self.rules[action], *self.org_rules[action]] if for_org_model else list(self.rules[action])
 
 
 def _rule_q(rule: Rule, prefix: str) -> Q:
@@ -444,7 +441,7 @@ def get_for_user(queryset: Any, user: Any, action: str = VIEW, **lookup: Any) ->
     if isinstance(queryset, type) and issubclass(queryset, models.Model):
         if queryset.scope_org_field == "" and set(lookup) == {"pk"}:
             # An organization by its key: a statement compiled once, the scope checked on the row.
-            return get_prepared_for_user(_plain_lookup(queryset), user, lookup["pk"], action)
+            return get_prepared_for_user(plain_lookup(queryset), user, lookup["pk"], action)
         queryset = queryset.objects.all()
     try:
         obj = queryset.visible_to(user, VIEW).get(**lookup)
@@ -455,18 +452,8 @@ def get_for_user(queryset: Any, user: Any, action: str = VIEW, **lookup: Any) ->
     return obj
 
 
-_PLAIN_LOOKUPS: dict[type, PreparedLookup] = {}
-
-
-def _plain_lookup(model: type[models.Model]) -> PreparedLookup:
-    lookup = _PLAIN_LOOKUPS.get(model)
-    if lookup is None:
-        lookup = _PLAIN_LOOKUPS.setdefault(model, PreparedLookup(model, lambda queryset: queryset))
-    return lookup
-
-
 def get_prepared_for_user(prepared: PreparedLookup, user: Any, pk: Any, action: str = VIEW) -> Any:
-    """``get_for_user`` over a ``core.prepared.PreparedLookup`` of a model whose rows are
+    """``get_for_user`` over a ``core.compiled.PreparedLookup`` of a model whose rows are
     organizations (``scope_org_field == ""``): the row by its key, then the scope in Python with
     the rules ``visible_to`` writes as SQL. 404 when missing or not visible, 403 when visible but
     ``action`` is not allowed."""

@@ -26,6 +26,7 @@ with the rules ``visible_to`` writes as SQL).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import threading
 from collections.abc import Callable
@@ -255,6 +256,12 @@ class PreparedLookup:
             return None
         rows = compiled_rows(self._key, self._rows, pk=key)
         return rows[0] if rows else None
+
+
+@functools.cache
+def plain_lookup(model: type[Model]) -> PreparedLookup:
+    """One row of ``model`` by its key, nothing annotated (one per model and process)."""
+    return PreparedLookup(model, lambda queryset: queryset)
 
 
 class PreparedRowsWithRelated:
