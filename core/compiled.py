@@ -5,8 +5,9 @@ more of Python each time, often ten times what the database spends on it. ``comp
 the ORM as the one definition of the query: it builds the queryset with placeholder values
 twice (two different sets), compiles both, and keeps the SQL only when the two agree on the text
 and every parameter either stays the same or is one of the placeholders (as given, or inside a
-``LIKE`` pattern). Each call then runs that SQL with its own values through ``Model.objects.raw``
-(the same model instances, annotations as attributes). A query whose parameters cannot be
+``LIKE`` pattern). Each call then runs that SQL with its own values and makes the same model
+instances ``Model.objects.raw`` would (annotations as attributes), with the column names and
+converters worked out once per plan (``_Reader``) instead of on every call. A query whose parameters cannot be
 matched that way, or whose first real values give other SQL or other parameters than the
 substitution would, is not kept: every call builds it through the ORM, as before. The contract: ``build`` gives the same SQL text whatever the values
 (a shape that depends on them, such as an ``if`` on a value, needs one key per shape).
@@ -36,6 +37,10 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import Count, Model, QuerySet, Window
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 
 _UNUSABLE = object()
 _plans: dict[str, Any] = {}
@@ -87,7 +92,8 @@ def _plan(build: Callable[..., QuerySet], values: dict[str, Any], using: str) ->
     first, second = ({n: _as_param(v, connections[using]) for n, v in d.items()} for d in (raw_first, raw_second))
     sql_a, params_a = queryset.query.get_compiler(using).as_sql()
     sql_b, params_b = build(**raw_second).query.get_compiler(using).as_sql()
-    sql_real, params_real = build(**values).query.get_compiler(using).as_sql()
+    real = build(**values).query.get_compiler(using)
+    sql_real, params_real = real.as_sql()
     if sql_a != sql_b or sql_real != sql_a or len(params_a) != len(params_b):
         return _UNUSABLE
     slots: list[tuple[str, Any]] = []
@@ -110,7 +116,7 @@ def _plan(build: Callable[..., QuerySet], values: dict[str, Any], using: str) ->
             return _UNUSABLE
     if _params(slots, values, connections[using]) != list(params_real):
         return _UNUSABLE  # something derived from a value that the placeholders did not show
-    return queryset.model, sql_a, slots
+    return queryset.model, sql_a, slots, _reader(real)
 
 
 def _get_plan(key: str, build: Callable[..., QuerySet], values: dict[str, Any]) -> Any:
@@ -124,6 +130,80 @@ def _get_plan(key: str, build: Callable[..., QuerySet], values: dict[str, Any]) 
 
 
 @dataclass(frozen=True)
+class _Reader:
+    """How a plan's rows become model instances, worked out once from the compiler of its real
+    build: the model's columns (attribute names, in select order), the annotations by name and
+    the database's converters by column — what ``Model.objects.raw`` works out on every call."""
+
+    fields: tuple[str, ...]
+    annotations: tuple[tuple[str, int], ...]
+    converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
+    plain_attributes: bool  # every column a plain deferred attribute: set in __dict__ as Django does
+
+    def instances(self, model: type[Model], alias: str, fetched: list[tuple[Any, ...]]) -> list[Model]:
+        connection = connections[alias]
+        # Django's own constructor when anything may watch or change it (signals, an __init__ or
+        # from_db of the model's own); else the instance state from_db would give, set directly.
+        plain = (
+            self.plain_attributes
+            and model.__init__ is Model.__init__
+            and getattr(model.from_db, "__func__", None) is Model.from_db.__func__
+            and not pre_init.has_listeners(model)
+            and not post_init.has_listeners(model)
+        )
+        width = len(self.fields)
+        out = []
+        for fetched_row in fetched:
+            row = fetched_row
+            if self.converters:
+                row = list(row)
+                for index, functions, expression in self.converters:
+                    value = row[index]
+                    for convert in functions:
+                        value = convert(value, expression, connection)
+                    row[index] = value
+            if plain:
+                obj = model.__new__(model)
+                state = ModelState()
+                state.adding = False
+                state.db = alias
+                attributes = obj.__dict__
+                attributes["_state"] = state
+                attributes.update(zip(self.fields, row, strict=False))  # the annotations follow
+            else:
+                obj = model.from_db(alias, self.fields, row[:width])
+            for name, index in self.annotations:
+                setattr(obj, name, row[index])
+            out.append(obj)
+        return out
+
+
+def _reader(compiler: Any) -> _Reader | None:
+    """None when the rows are not one model's columns then its annotations (raw() reads them)."""
+    info = compiler.klass_info
+    if not info or info.get("related_klass_infos") or info.get("model") is not compiler.query.model:
+        return None
+    select = compiler.select
+    indices = list(info["select_fields"])
+    if indices != list(range(len(indices))):
+        return None
+    fields = tuple(select[i][0].target.attname for i in indices)
+    model = compiler.query.model
+    plain_attributes = all(
+        type(getattr(model, name, None)) in (DeferredAttribute, ForeignKeyDeferredAttribute) for name in fields
+    )
+    converters = compiler.get_converters([column[0] for column in select[: compiler.col_count]])
+    return _Reader(
+        fields=fields,
+        annotations=tuple(compiler.annotation_col_map.items()),
+        converters=tuple(
+            (index, tuple(functions), expression) for index, (functions, expression) in converters.items()
+        ),
+        plain_attributes=plain_attributes,
+    )
+
+
+@dataclass(frozen=True)
 class _Bound:
     """A plan's statement with this call's values, on the database the routers pick."""
 
@@ -131,12 +211,18 @@ class _Bound:
     alias: str
     sql: str
     params: list[Any]
+    reader: _Reader | None
 
     def rows(self, limit: int | None = None, offset: int = 0) -> list[Model]:
         sql, params = self.sql, self.params
         if limit is not None:
             sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
-        return list(self.model._default_manager.using(self.alias).raw(sql, params))
+        if self.reader is None:
+            return list(self.model._default_manager.using(self.alias).raw(sql, params))
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
+        return self.reader.instances(self.model, self.alias, fetched)
 
 
 def _bind(plan: Any, values: dict[str, Any], using: str | None = None) -> _Bound | None:
@@ -144,12 +230,12 @@ def _bind(plan: Any, values: dict[str, Any], using: str | None = None) -> _Bound
     one the statement was compiled for."""
     if plan is _UNUSABLE:
         return None
-    model, sql, slots = plan
+    model, sql, slots, reader = plan
     alias = using or router.db_for_read(model)
     connection = connections[alias]
     if connection.vendor != connections[DEFAULT_DB_ALIAS].vendor:
         return None
-    return _Bound(model, alias, sql, _params(slots, values, connection))
+    return _Bound(model, alias, sql, _params(slots, values, connection), reader)
 
 
 class CompiledList:

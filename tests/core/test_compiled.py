@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.signals import post_init
+from django.utils import timezone
 
 from activities.selectors import _roster_queryset, _roster_with_votes_on
 from core import compiled
@@ -103,3 +105,77 @@ def test_values_derived_at_build_time_are_left_to_the_orm(cast):
     assert compiled._plans["test.prefix"] is compiled._UNUSABLE
     assert {o.pk for o in compiled_rows("test.depth", by_depth, path=cast.A.path)} == {cast.A.pk, cast.B.pk}
     assert compiled._plans["test.depth"] is compiled._UNUSABLE
+
+
+# --- the instances: the same as ``Model.objects.raw`` makes, without working the columns out per call
+
+
+def _state_of(obj):
+    """What an instance carries: its loaded attributes (deferred ones absent), its database and
+    whether it is new, the deferred field names and the cached relations (none)."""
+    attributes = {k: v for k, v in obj.__dict__.items() if k != "_state"}
+    return attributes, obj._state.db, obj._state.adding, obj.get_deferred_fields(), dict(obj._state.fields_cache)
+
+
+def _members_of(path: str):
+    from members.models import Member  # import-here: the test's model, beside the organization ones
+
+    return (
+        Member.objects.filter(organization__path__startswith=path)
+        .only("name", "birth_date", "organization_id", "stage")
+        .annotate(org_name=F("organization__name"))
+        .order_by("pk")
+    )
+
+
+def test_instances_are_those_raw_makes_with_deferred_fields_and_annotations(cast):
+    from members.models import Member  # import-here: as above
+
+    add_members(cast.A, full=3)
+    got = compiled_rows("test.members", _members_of, path=cast.P.path)
+    plan = compiled._plans["test.members"]
+    assert plan[3] is not None and plan[3].plain_attributes  # read by the plan's own reader
+    raw_sql, raw_params = _members_of(cast.P.path).query.sql_with_params()
+    expected = list(Member.objects.raw(raw_sql, raw_params))
+    assert len(got) == len(expected) >= 3
+    for a, b in zip(got, expected, strict=True):
+        assert type(a) is Member
+        assert _state_of(a) == _state_of(b)
+        assert a.org_name == Organization.objects.get(pk=a.organization_id).name
+        assert "phone_hash" in a.get_deferred_fields()
+    first = got[0]
+    first.refresh_from_db(fields=["membership_status"])  # a deferred field still loads on demand
+    assert first.membership_status == Member.objects.get(pk=first.pk).membership_status
+
+
+def test_a_model_watched_by_init_signals_is_built_by_django(cast):
+    from members.models import Member  # import-here: as above
+
+    add_members(cast.A, full=2)
+    seen = []
+
+    def watch(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(watch, sender=Member)
+    try:
+        got = compiled_rows("test.members", _members_of, path=cast.P.path)
+    finally:
+        post_init.disconnect(watch, sender=Member)
+    assert len(got) >= 2 and all(any(s is g for s in seen) for g in got)
+
+
+def test_converters_apply_as_the_orm_applies_them(cast):
+    from audit.models import AuditEvent  # import-here: a model with a JSON column
+
+    AuditEvent.objects.create(created_at=timezone.now(), event="test.compiled", detail={"键": [1, "二"]}, prev_hash="", row_hash="x")
+
+    def build(event: str):
+        return AuditEvent.objects.filter(event=event).only("event", "detail", "created_at")
+
+    got = compiled_rows("test.json", build, event="test.compiled")
+    assert compiled._plans["test.json"][3] is not None
+    assert [(e.event, e.detail, e.created_at) for e in got] == [
+        (e.event, e.detail, e.created_at) for e in build("test.compiled")
+    ]
+    assert got[0].detail == {"键": [1, "二"]}
