@@ -15,9 +15,16 @@ DRF's path for good.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import threading
 from typing import Any, ClassVar
 
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Model
+from django.utils.encoding import force_str
+from django.utils.functional import Promise
+from django.utils.hashable import make_hashable
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject, PrimaryKeyRelatedField
@@ -62,6 +69,25 @@ def _writer(field: Any) -> Any:
     return write
 
 
+def _choice_labels(model: Any, method: str) -> tuple[str, dict[Any, Any]] | None:
+    """For ``get_<field>_display`` as Django defines it (not overridden by the model): the field's
+    attribute name and its choices as a dict, the lookup ``Model._get_FIELD_display`` builds on
+    every call. None when the model defines the method itself."""
+    name = method[len("get_") : -len("_display")]
+    try:
+        model_field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    defined = inspect.getattr_static(model, method, None)
+    if not (
+        isinstance(defined, functools.partialmethod)
+        and defined.func is Model._get_FIELD_display
+        and defined.keywords.get("field") is model_field
+    ):
+        return None
+    return model_field.attname, {make_hashable(value): label for value, label in model_field.flatchoices}
+
+
 class PlannedOutputMixin:
     # Mix into a read-only output ``Serializer`` / ``ModelSerializer`` (before it in the bases).
     # No docstring: drf-spectacular would take it as the description of every schema component
@@ -104,6 +130,10 @@ class PlannedOutputMixin:
                 if not display and len(attrs) == 1 and attrs[0] in columns:
                     steps.append(("column", field.field_name, attrs[0], _writer(field)))
                     continue
+                labels = _choice_labels(model, attrs[0]) if display and model else None
+                if labels is not None:
+                    steps.append(("label", field.field_name, labels, field))
+                    continue
                 steps.append(("display" if display else "attr", field.field_name, attrs, field))
         return steps
 
@@ -122,6 +152,17 @@ class PlannedOutputMixin:
                 continue
             if kind == "pk":
                 ret[name] = instance.serializable_value(source)
+                continue
+            if kind == "label":
+                attname, labels = source
+                value = getattr(instance, attname)
+                try:
+                    label = labels.get(value, value)
+                except TypeError:  # an unhashable value: Django's own method
+                    label = getattr(instance, f"get_{attname}_display")()
+                if isinstance(label, Promise):
+                    label = force_str(label)
+                ret[name] = None if label is None else field.to_representation(label)
                 continue
             if kind == "display":
                 value = getattr(instance, source[0])()

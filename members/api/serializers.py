@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from core.access import CHANGE, VIEW
 from core.api.output import PlannedOutputMixin
+from core.dates import today
 from members.choices import (
     Degree,
     DuesCategory,
@@ -126,7 +127,10 @@ class MemberOutputSerializer(PlannedOutputMixin, serializers.ModelSerializer):
         return bool(getattr(obj, "has_pending_transfer", False))
 
     def get_flags(self, obj: Member) -> list[dict[str, str]]:
-        return [flag.__dict__ for flag in member_flags(obj)]
+        on = self.__dict__.get("_flags_on")
+        if on is None:
+            on = self.__dict__["_flags_on"] = today()  # one day for the whole list, read once
+        return [flag.__dict__ for flag in member_flags(obj, on=on)]
 
 
 def _choice(choices: Any, **kwargs: Any) -> serializers.ChoiceField:

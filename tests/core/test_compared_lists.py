@@ -198,3 +198,13 @@ def test_ordering_still_applies_after_the_filterset_is_reused(cast, branch):
     assert names == sorted(names, reverse=True)
     bad = api.get("/api/v1/members/", {"organization": cast.A.pk, "ordering": "id_number"})
     assert bad.status_code == 400
+
+
+def test_display_labels_are_read_from_the_choices_unless_the_model_defines_the_method(monkeypatch):
+    from core.api.output import _choice_labels  # import-here: the plan's helper itself
+
+    attname, labels = _choice_labels(Member, "get_stage_display")
+    assert attname == "stage" and labels == {value: label for value, label in Member._meta.get_field("stage").flatchoices}
+    assert _choice_labels(Member, "get_nothing_display") is None
+    monkeypatch.setattr(Member, "get_stage_display", lambda self: "自定义", raising=False)
+    assert _choice_labels(Member, "get_stage_display") is None  # the model's own method: called as DRF would
