@@ -149,3 +149,25 @@ def _walk(patterns, prefix=""):
 
 def test_router_is_mounted_under_api():
     assert any(route.startswith("api/v1/") for route in _walk(get_resolver().url_patterns))
+
+
+def test_each_filterset_gets_its_own_filters_and_fields_copied_one_level(cast, rf):
+    """Copies one level deep (#20.2): per request its own filter and form-field objects, each
+    ``method=`` filter bound to its own FilterSet (its ``self.request``), nothing of one request
+    seen by another."""
+    from activities.api.filters import MeetingFilterSet  # import-here: a FilterSet with method filters
+    from activities.models import Meeting  # import-here: as above
+
+    first_request, second_request = rf.get("/"), rf.get("/")
+    first_request.user, second_request.user = cast.users["org_admin_p"], cast.users["secretary_a"]
+    first = MeetingFilterSet({"organization": str(cast.A.pk)}, queryset=Meeting.objects.none(), request=first_request)
+    second = MeetingFilterSet({"organization": "x"}, queryset=Meeting.objects.none(), request=second_request)
+    for name in MeetingFilterSet.base_filters:
+        assert first.filters[name] is not second.filters[name] is not MeetingFilterSet.base_filters[name]
+        assert first.filters[name].parent is first and second.filters[name].parent is second
+    method = first.filters["organization"].filter
+    assert method.f is first.filters["organization"] and method.method == first.filter_organization
+    assert first.is_valid() and not second.is_valid()
+    assert first.form.fields["organization"] is not second.form.fields["organization"]
+    assert second.errors["organization"] and first.form.cleaned_data["organization"] == cast.A.pk
+    assert list(first.qs) == list(Meeting.objects.none())  # the method filter ran on its own FilterSet
