@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 
 from core.roles import Role
 
@@ -42,27 +44,49 @@ def default_policy() -> Policy:
 
 CACHE_KEY = "pb:security-policy"
 CACHE_SECONDS = 60
+# Every API call reads the policy (the token's session cap): kept in the process for a few seconds
+# on top of the shared cache, so most calls make no cache round trip (#20.2). A saved change
+# applies at once in the process that saved it and within PROCESS_SECONDS in the others.
+PROCESS_SECONDS = 5.0
+_in_process: tuple[float, Policy] | None = None
 
 
 def security_policy() -> Policy:
-    """The stored row if the secadmin saved one, else the settings defaults (cached for a minute)."""
+    """The stored row if the secadmin saved one, else the settings defaults (cached for a minute,
+    forgotten when the secadmin saves; each process re-reads the cache every few seconds)."""
+    global _in_process
+    kept = _in_process
+    now = time.monotonic()
+    if kept is not None and kept[0] > now:
+        return kept[1]
     from django.core.cache import cache
 
-    cached = cache.get(CACHE_KEY)
-    if cached is not None:
-        return cached
-    from accounts.models import SecurityPolicy
+    policy = cache.get(CACHE_KEY)
+    if policy is None:
+        from accounts.models import SecurityPolicy
 
-    row = SecurityPolicy.objects.filter(pk=1).values(*POLICY_FIELDS).first()
-    policy = Policy(**row) if row else default_policy()
-    cache.set(CACHE_KEY, policy, CACHE_SECONDS)
+        row = SecurityPolicy.objects.filter(pk=1).values(*POLICY_FIELDS).first()
+        policy = Policy(**row) if row else default_policy()
+        cache.set(CACHE_KEY, policy, CACHE_SECONDS)
+    _in_process = (now + PROCESS_SECONDS, policy)
     return policy
 
 
 def forget_policy() -> None:
+    """After a save: the next read in this process goes to the database."""
+    global _in_process
     from django.core.cache import cache
 
+    _in_process = None
     cache.delete(CACHE_KEY)
+
+
+def _forget_in_process(**_signal: Any) -> None:
+    global _in_process
+    _in_process = None
+
+
+setting_changed.connect(_forget_in_process, dispatch_uid="accounts.policy.settings")
 
 
 # --- django-axes hooks (AXES_FAILURE_LIMIT / AXES_COOLOFF_TIME / AXES_CLIENT_IP_CALLABLE) ---------

@@ -93,6 +93,17 @@ def _check_task_arguments(sender: Any = None, task: Any = None, args: Any = None
 
 
 @pytest.fixture(autouse=True)
+def _policy_read_afresh():
+    """Each test reads the security policy from its own database and cache, not from the copy an
+    earlier test left in the process (accounts.policy keeps it a few seconds)."""
+    from accounts import policy
+
+    policy._in_process = None
+    yield
+    policy._in_process = None
+
+
+@pytest.fixture(autouse=True)
 def _no_personal_data_in_task_arguments():
     """Tasks take ids, never ID or phone numbers (they would sit in the broker and worker logs)."""
     from celery.signals import task_prerun
