@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_broker, env_database, env_int, env_list, env_str
 
@@ -180,7 +181,18 @@ CELERY_BROKER_URL = env_broker("CELERY_BROKER_URL", "filesystem://")
 # seconds. It must exceed the longest hard time limit (CELERY_TASK_TIME_LIMIT, 30 min; measured
 # durations in docs/operations.md), or a task still running would be handed to a second worker;
 # any longer only delays redelivery. tests/dashboard/test_outbox.py checks every task against it.
-PB_BROKER_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 1920, minimum=60)
+# The nightly summary rebuild's hard time limit (soft: 60 s less). 1,500 s serves up to about 3.5
+# million member records (measured 1,241 s at 3M, docs/scaling.md); a larger province raises it,
+# and the visibility timeout follows it unless set.
+PB_DASHBOARD_REBUILD_SECONDS = env_int("PB_DASHBOARD_REBUILD_SECONDS", 1500, minimum=300)
+PB_BROKER_VISIBILITY_TIMEOUT = env_int(
+    "CELERY_VISIBILITY_TIMEOUT", max(1920, PB_DASHBOARD_REBUILD_SECONDS + 420), minimum=60
+)
+if PB_BROKER_VISIBILITY_TIMEOUT < PB_DASHBOARD_REBUILD_SECONDS + 60:
+    raise ImproperlyConfigured(
+        "CELERY_VISIBILITY_TIMEOUT must exceed PB_DASHBOARD_REBUILD_SECONDS by at least 60 s "
+        "(a rebuild still running would be handed to a second worker)"
+    )
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "celery" / "broker"
     for _sub in ("out", "processed", "control"):
@@ -287,8 +299,6 @@ FIELD_HASH_KEY = env_str("FIELD_HASH_KEY", "")
 # "yuan_up" (只入不舍 to a whole yuan). No central rule; units differ (§5).
 PB_DUES_ROUNDING = env_str("PB_DUES_ROUNDING", "cent")
 if PB_DUES_ROUNDING not in {"cent", "jiao", "yuan_up"}:
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured(f"PB_DUES_ROUNDING: expected cent, jiao or yuan_up, got {PB_DUES_ROUNDING!r}")
 PB_DUES_MONTHLY_CAP = env_int("PB_DUES_MONTHLY_CAP", 1000, minimum=1)  # yuan/month unless voluntary (DF17)
 PB_DUES_BACKPAY_MONTHS = env_int("PB_DUES_BACKPAY_MONTHS", 6, minimum=0)  # 补交 without approval (DF08 §12)
@@ -414,8 +424,6 @@ PB_REMINDER_BATCH_SIZE = env_int("PB_REMINDER_BATCH_SIZE", 500, minimum=1)
 # Re-scan every N minutes between 07:00 and 21:59 (0: only once, at 07:00). Scans are idempotent.
 PB_REMINDER_RESCAN_MINUTES = env_int("PB_REMINDER_RESCAN_MINUTES", 30, minimum=0)
 if PB_REMINDER_RESCAN_MINUTES > 60:
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured("PB_REMINDER_RESCAN_MINUTES: must be between 0 and 60")
 # Scan once right after the beat starts (a reminder due today shows up within a minute).
 PB_REMINDER_SCAN_ON_START = env_bool("PB_REMINDER_SCAN_ON_START", True)

@@ -4,6 +4,9 @@ with kill -9: tests/dashboard/test_outbox_faults.py)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -106,6 +109,33 @@ def test_every_task_ends_before_redis_would_hand_it_to_another_worker():
     assert all(limit + 60 <= timeout for limit in limits.values()), limits
     assert settings.PB_DASHBOARD_SWEEP_SECONDS * 2 <= settings.PB_DASHBOARD_STALE_MINUTES * 60
     assert settings.CELERY_BEAT_SCHEDULE["dashboard-sweep"]["task"] == "dashboard.sweep"
+
+
+def _settings_with(**env: str) -> subprocess.CompletedProcess:
+    """The rebuild's limit and the visibility timeout as a process started with ``env`` sees them."""
+    code = (
+        "import django; django.setup(); from django.conf import settings; from dashboard.tasks import dashboard_rebuild;"
+        "print(settings.PB_DASHBOARD_REBUILD_SECONDS, settings.PB_BROKER_VISIBILITY_TIMEOUT,"
+        " dashboard_rebuild.time_limit, dashboard_rebuild.soft_time_limit)"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in ("PB_DASHBOARD_REBUILD_SECONDS", "CELERY_VISIBILITY_TIMEOUT")}
+    return subprocess.run(  # noqa: S603 - this interpreter, fixed code
+        [sys.executable, "-c", code],
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings.test", **env},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_a_larger_province_raises_the_rebuild_limit_and_the_visibility_timeout_follows():
+    """docs/scaling.md: at 3M the nightly rebuild took 1,241 s of its 1,500 s limit."""
+    assert _settings_with().stdout.split() == ["1500", "1920", "1500", "1440"]
+    assert _settings_with(PB_DASHBOARD_REBUILD_SECONDS="4500").stdout.split() == ["4500", "4920", "4500", "4440"]
+    assert _settings_with(PB_DASHBOARD_REBUILD_SECONDS="4500", CELERY_VISIBILITY_TIMEOUT="6000").stdout.split()[1] == "6000"
+    refused = _settings_with(PB_DASHBOARD_REBUILD_SECONDS="4500", CELERY_VISIBILITY_TIMEOUT="2000")
+    assert refused.returncode != 0 and "CELERY_VISIBILITY_TIMEOUT must exceed PB_DASHBOARD_REBUILD_SECONDS" in refused.stderr
 
 
 @pytest.mark.services
