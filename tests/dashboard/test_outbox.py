@@ -193,9 +193,8 @@ def test_a_refresh_holding_an_organization_lets_its_writers_commit_but_not_a_sec
             cursor.execute("SET lock_timeout = '2s'")
         with transaction.atomic():  # deferred foreign keys: checked at this COMMIT
             MemberFactory(organization=cast.A)
-        with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT id FROM organizations_organization WHERE id = %s FOR NO KEY UPDATE", [cast.A.pk])
+        with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM organizations_organization WHERE id = %s FOR NO KEY UPDATE", [cast.A.pk])
     finally:
         release.set()
         worker.join(30)
