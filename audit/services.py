@@ -102,7 +102,7 @@ def deferred_chain() -> Iterator[None]:
     IMMEDIATE`` on PostgreSQL, whose constraints Django declares deferred): otherwise they run at
     COMMIT, inside the hold. The events' ``created_at`` is the time they are linked, so it still
     grows along the chain; the returned events have no ``pk`` until then. A block inside another
-    is a plain atomic block: the outer one links.
+    is a plain atomic block, a savepoint: its events are linked at once.
     """
     if getattr(_local, "batch", None) is not None:
         with transaction.atomic():

@@ -169,3 +169,14 @@ def test_concurrent_deferred_blocks_make_one_linear_chain():
     head = AuditChainHead.objects.get(pk=1)
     newest = AuditEvent.objects.order_by("-id").first()
     assert (head.last_id, head.last_hash) == (newest.pk, newest.row_hash)
+
+
+def test_a_block_inside_another_is_a_savepoint_whose_events_are_linked_at_once():
+    with deferred_chain():
+        outer = audit_log(event="outer")
+        with deferred_chain():
+            inner = audit_log(event="inner")
+            assert inner.pk is not None
+        assert outer.pk is None
+    assert list(AuditEvent.objects.order_by("id").values_list("event", flat=True)) == ["inner", "outer"]
+    assert audit_verify() == []
