@@ -1,14 +1,22 @@
 """Writing audit events. Call ``audit_log`` inside the same transaction as the action it records,
-so that when the audit insert fails the business write rolls back too (AUD-5)."""
+so that when the audit insert fails the business write rolls back too (AUD-5).
+
+Linking an event to the chain locks the chain head until the commit, so writers link one after the
+other (#17.1). ``deferred_chain`` shortens that hold (#20.3): an atomic block whose events are
+linked in one go just before it ends, so the head is held for its last statements and the commit
+instead of the rest of the request.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.chain import checkpoint_write, checkpoints_read, row_hash
@@ -62,6 +70,76 @@ def _lock_head() -> AuditChainHead:
     return head
 
 
+class _Batch:
+    """The events of one ``deferred_chain`` block not linked yet."""
+
+    def __init__(self, savepoints: int) -> None:
+        self.savepoints = savepoints  # savepoints open at the block's level
+        self.events: list[AuditEvent] = []
+
+    def takes_now(self) -> bool:
+        """True when an event logged now rolls back only with the whole block: no savepoint was
+        opened since the block began (Django says nothing when a savepoint rolls back, so an event
+        logged inside one is linked at once, as without deferral)."""
+        return connection.in_atomic_block and all(sid is None for sid in connection.savepoint_ids[self.savepoints :])
+
+
+_local = threading.local()
+
+
+@contextmanager
+def deferred_chain() -> Iterator[None]:
+    """An atomic block whose audit events are linked to the chain just before it ends (#20.3).
+
+    ``audit_log`` inside the block builds its event and keeps it; when the block's body has run
+    without an exception the kept events are linked in one go (head lock, insert, head update) and
+    the block commits. The business writes and their events still commit or roll back together
+    (AUD-5: a failing audit insert raises inside the block and rolls it all back), and the chain
+    stays linear (the head is locked as before), but the lock is held for the link and the commit
+    only, not for the rest of the request (its response, the idempotency key's answer).
+
+    At the outermost level the pending foreign-key checks run first (``SET CONSTRAINTS ALL
+    IMMEDIATE`` on PostgreSQL, whose constraints Django declares deferred): otherwise they run at
+    COMMIT, inside the hold. The events' ``created_at`` is the time they are linked, so it still
+    grows along the chain; the returned events have no ``pk`` until then. A block inside another
+    is a plain atomic block, a savepoint: its events are linked at once.
+    """
+    if getattr(_local, "batch", None) is not None:
+        with transaction.atomic():
+            yield
+        return
+    with transaction.atomic():
+        batch = _Batch(len(connection.savepoint_ids))
+        _local.batch = batch
+        try:
+            yield
+        finally:
+            _local.batch = None
+        if batch.events and not connection.needs_rollback:  # needs_rollback: the block rolls back anyway
+            if connection.vendor == "postgresql" and not connection.savepoint_ids:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the transaction ends right after
+            _link(batch.events)
+
+
+def _link(records: list[AuditEvent]) -> None:
+    """Append ``records`` to the chain, in order, inside the current transaction: lock the head,
+    hash, insert, move the head. The lock is held to the commit."""
+    with transaction.atomic(savepoint=False):
+        head = _lock_head()  # held to the commit: writers link one after the other (#17.1)
+        prev_hash = head.last_hash
+        now = timezone.now()
+        for record in records:
+            record.created_at = now
+            record.prev_hash = prev_hash
+            record.row_hash = prev_hash = _hash(prev_hash, record)
+        if len(records) == 1:
+            records[0].save(force_insert=True)
+        else:
+            AuditEvent.objects.bulk_create(records)  # one INSERT, ids in order
+        AuditChainHead.objects.filter(pk=1).update(last_id=records[-1].pk, last_hash=prev_hash)
+
+
 def audit_log(
     *,
     event: str,
@@ -72,7 +150,10 @@ def audit_log(
     detail: dict[str, Any] | None = None,
     request: Any = None,
 ) -> AuditEvent:
-    """Append one event. ``request`` defaults to the current request (set by middleware)."""
+    """Append one event. ``request`` defaults to the current request (set by middleware).
+
+    Inside ``deferred_chain`` the event is linked when the block ends (its ``pk`` is None until
+    then); elsewhere now, and the chain head stays locked to the commit."""
     request = request or current_request()
     if user is None and request is not None:
         user = getattr(request, "user", None)
@@ -85,29 +166,27 @@ def audit_log(
     roles = ""
     if user is not None:
         roles = ",".join(sorted(get_scope(user).roles))
+    record = AuditEvent(
+        created_at=timezone.now(),
+        user=user,
+        username=getattr(user, "username", "") if user else "",
+        roles=roles,
+        ip_address=getattr(request, "audit_ip", None) if request else None,
+        request_id=getattr(request, "request_id", "") if request else "",
+        event=event,
+        object_type=obj.__class__.__name__ if obj is not None else "",
+        object_id=str(getattr(obj, "pk", "") or "") if obj is not None else "",
+        organization=organization,
+        outcome=outcome,
+        detail=_scrub(detail or {}),
+    )
+    batch: _Batch | None = getattr(_local, "batch", None)
+    if batch is not None and batch.takes_now():
+        batch.events.append(record)
+        return record
     # No savepoint inside the caller's transaction (#20.3): nothing continues after a failed audit
     # insert, the action it records rolls back with it (AUD-5).
-    with transaction.atomic(savepoint=False):
-        head = _lock_head()  # held to the commit: writers link one after the other (#17.1)
-        prev_hash = head.last_hash
-        record = AuditEvent(
-            created_at=timezone.now(),
-            user=user,
-            username=getattr(user, "username", "") if user else "",
-            roles=roles,
-            ip_address=getattr(request, "audit_ip", None) if request else None,
-            request_id=getattr(request, "request_id", "") if request else "",
-            event=event,
-            object_type=obj.__class__.__name__ if obj is not None else "",
-            object_id=str(getattr(obj, "pk", "") or "") if obj is not None else "",
-            organization=organization,
-            outcome=outcome,
-            detail=_scrub(detail or {}),
-            prev_hash=prev_hash,
-        )
-        record.row_hash = _hash(prev_hash, record)
-        record.save(force_insert=True)
-        AuditChainHead.objects.filter(pk=1).update(last_id=record.pk, last_hash=record.row_hash)
+    _link([record])
     return record
 
 

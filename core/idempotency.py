@@ -21,6 +21,8 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +39,23 @@ FORM_FIELD = "_once"
 KEY_MESSAGE = "幂等键应为 8–200 个可见 ASCII 字符（建议使用 UUID）"
 OTHER_BODY_MESSAGE = "该幂等键已用于内容不同的另一请求，请为新的请求生成新的键"
 IN_PROGRESS_MESSAGE = "相同的请求正在处理中，请稍后刷新查看结果"
+
+
+# The transaction of a request with a key (claim, work, kept answer). A plain atomic block unless an
+# app above registers its own at start-up: audit links the request's events to its chain just
+# before the commit (``audit.services.deferred_chain``, #20.3), so the chain head is not held while
+# the response is built and kept.
+_request_block: Callable[[], AbstractContextManager[Any]] = transaction.atomic
+
+
+def register_request_block(factory: Callable[[], AbstractContextManager[Any]]) -> None:
+    global _request_block
+    _request_block = factory
+
+
+def request_block() -> AbstractContextManager[Any]:
+    """The atomic block a request with an idempotency key runs in (see ``register_request_block``)."""
+    return _request_block()
 
 
 def _ttl() -> timedelta:
@@ -158,7 +177,7 @@ class OnceTokenMiddleware:
             return self.get_response(request)
         # Claim, work and kept redirect in one transaction (see core.api.idempotency): a failure
         # after the form's own commit rolls the object back with its claim, so a resend makes one.
-        with transaction.atomic():
+        with request_block():
             claim = idempotency_claim(user=user, key=f"form:{token}", fingerprint=fingerprint("POST", request.path, ""))
             if claim.conflict:
                 return HttpResponse(claim.conflict, status=409, content_type="text/plain; charset=utf-8")

@@ -159,7 +159,12 @@ def facts_refresh(*, org_ids: Iterable[int], families: Iterable[str]) -> int:
     """Recompute the own facts of ``org_ids`` for ``families`` and carry the difference up the tree.
 
     Returns the number of changed keys. Locks the organizations' rows (in id order) so two
-    concurrent refreshes of one organization cannot both apply the same difference.
+    concurrent refreshes of one organization cannot both apply the same difference. The lock is
+    ``FOR NO KEY UPDATE``: it excludes another refresh, a move or a delete of the organization, but
+    not the ``FOR KEY SHARE`` that PostgreSQL's foreign-key checks take, so a change that inserts a
+    row of the organization (a meeting, its credit) and commits meanwhile does not wait for the
+    refresh (#20.3: with ``FOR UPDATE`` every writer's COMMIT waited for the worker's drain while
+    holding the audit chain's head).
     """
     ids = sorted({int(pk) for pk in org_ids if pk is not None})
     fams = _families(sorted(set(families)))
@@ -168,7 +173,10 @@ def facts_refresh(*, org_ids: Iterable[int], families: Iterable[str]) -> int:
     names = [fam.name for fam in fams]
     with transaction.atomic():
         paths = dict(
-            Organization.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", "path")
+            Organization.objects.select_for_update(no_key=True)
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", "path")
         )
         ids = [pk for pk in ids if pk in paths]
         if not ids:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 
@@ -21,6 +20,7 @@ from core.idempotency import (
     idempotency_complete,
     idempotency_release,
     idempotency_replay,
+    request_block,
 )
 
 HEADER = "Idempotency-Key"
@@ -83,8 +83,10 @@ class IdempotencyKeyMixin:
         # the object's own commit (a database restart) would otherwise leave an object whose key
         # says "still running", and a later retry would make a second one. A concurrent twin's
         # claim waits on the key's unique index until this transaction ends, then replays it.
+        # The block is audit's deferred chain: the request's audit events are linked just before
+        # the commit, after the response is built and kept (#20.3).
         try:
-            with transaction.atomic():
+            with request_block():
                 return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
         finally:
             self._idempotency = None  # an uncaught exception rolled the claim back with the rest

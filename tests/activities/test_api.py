@@ -4,9 +4,10 @@ isolation; strict input; compliance endpoint; query counts."""
 from __future__ import annotations
 
 from datetime import date
+from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 
 from activities.api.serializers import (
@@ -19,6 +20,7 @@ from activities.api.views import MeetingViewSet
 from activities.models import FollowUp, Meeting
 from activities.services.inputs import AttendanceInput, MeetingInput, ResolutionInput
 from activities.services.meetings import meeting_save
+from audit.models import AuditEvent
 from core.api import output
 from members.models import Member
 from tests.activities.conftest import MEETING_DAY, add_committee, add_members, header, header_values
@@ -504,9 +506,11 @@ def test_planned_meeting_detail_output_is_drfs(cast, fifty, monkeypatch):
 # Idempotency-Key, 50 attendees, 3 resolutions (one with a follow-up item). The statements, held:
 # the request's transaction and the key's claim (2 savepoints here, BEGIN/COMMIT in production:
 # 5), the organization, the roster with its vote checks (1), the meeting, its two dashboard marks
-# (1), the attendance, resolutions, follow-up and credit (4, bulk), the audit chain's head lock,
-# event and head (3), the key's kept answer (1). Token authentication adds 1 in production (the
-# test client authenticates without it; the scope comes from the cache).
+# (1), the attendance, resolutions, follow-up and credit (4, bulk), the key's kept answer (1), and
+# last the audit chain's head lock, event and head (3: audit.services.deferred_chain). Token
+# authentication adds 1 in production (the test client authenticates without it; the scope comes
+# from the cache), and so does the foreign-key check run before the chain's lock on PostgreSQL
+# (``SET CONSTRAINTS ALL IMMEDIATE``, only at the outermost level: here the test's transaction).
 RECORD_MEETING_QUERIES = 17
 
 
@@ -521,3 +525,25 @@ def test_recording_a_meeting_takes_a_fixed_number_of_statements(cast, fifty, dja
     assert sum(s.startswith('SELECT "members_member"') for s in sql) == 1, sql  # the roster
     assert not any("members_membersanction" in s and s.startswith('SELECT "members_membersanction"') for s in sql)
     assert sum(s.startswith('INSERT INTO "activities_attendance"') for s in sql) == 1
+    # The chain head is locked last: after the response is built and the key's answer kept (#20.3).
+    lock = next(i for i, s in enumerate(sql) if s.startswith('SELECT "audit_auditchainhead"'))
+    assert sql[lock - 1].startswith('UPDATE "core_idempotencyrecord"'), sql
+    assert sql[lock + 1].startswith('INSERT INTO "audit_auditevent"'), sql
+    assert sql[lock + 2].startswith('UPDATE "audit_auditchainhead"'), sql
+    assert all(s.startswith("RELEASE SAVEPOINT") for s in sql[lock + 3 :]), sql
+
+
+def test_a_meeting_whose_audit_event_fails_is_not_recorded_and_its_key_is_free(cast, fifty):
+    """AUD-5 with the deferred chain: the event is linked at the end of the request's transaction,
+    and a failure there rolls back the meeting and the key's claim (a retry with the key records it)."""
+    api = cast.api("secretary_a")
+    api.raise_request_exception = False
+    data = body(cast, fifty)
+    with mock.patch.object(AuditEvent, "save", side_effect=DatabaseError("audit store down")):
+        response = api.post("/api/v1/meetings/", data, format="json", HTTP_IDEMPOTENCY_KEY="aud5-0001-key")
+    assert response.status_code == 500
+    assert not Meeting.objects.exists()
+    again = api.post("/api/v1/meetings/", data, format="json", HTTP_IDEMPOTENCY_KEY="aud5-0001-key")
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again
+    assert Meeting.objects.count() == 1
+    assert AuditEvent.objects.filter(event="meeting_create", object_id=str(again.json()["id"])).exists()

@@ -181,3 +181,53 @@ def test_a_worker_killed_mid_drain_leaves_its_marks_for_the_sweeper(cast, monkey
     assert swept > 0
     assert not DashboardDirty.objects.exists()
     assert verify_facts() == []
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_holding_an_organization_lets_its_writers_commit_but_not_a_second_refresh(cast, monkeypatch):
+    """PostgreSQL (#20.3): the refresh locks its organizations FOR NO KEY UPDATE. A change that
+    inserts rows pointing at the organization commits meanwhile (its foreign-key checks take FOR
+    KEY SHARE, at COMMIT: with FOR UPDATE every writer's COMMIT waited for the drain while holding
+    the audit chain's head); a second refresh of the same organization still waits for the first."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (row lock modes)")
+    from dashboard import facts
+
+    facts_rebuild()
+    DashboardDirty.objects.all().delete()
+    holding, release = threading.Event(), threading.Event()
+    real_compute = facts._compute_own
+
+    def slow_compute(*args, **kwargs):
+        holding.set()
+        release.wait(30)
+        return real_compute(*args, **kwargs)
+
+    monkeypatch.setattr(facts, "_compute_own", slow_compute)
+    failures: list[BaseException] = []
+
+    def refresh():
+        try:
+            facts.facts_refresh(org_ids=[cast.A.pk], families=["members"])
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=refresh)
+    worker.start()
+    try:
+        assert holding.wait(30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")
+        with transaction.atomic():  # deferred foreign keys: checked at this COMMIT
+            MemberFactory(organization=cast.A)
+        with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM organizations_organization WHERE id = %s FOR NO KEY UPDATE", [cast.A.pk])
+    finally:
+        release.set()
+        worker.join(30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+    assert not failures
