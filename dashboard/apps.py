@@ -12,6 +12,7 @@ class DashboardConfig(AppConfig):
     def ready(self) -> None:
         # Keep the summary tables current when members, meetings, dues … change.
         from dashboard import (
+            checks,  # noqa: F401  (the deploy check of the rebuild's limit against the broker)
             signals,
             sources,  # noqa: F401  (registers the families of organizations and members)
             sources_apps,

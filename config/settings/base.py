@@ -188,11 +188,8 @@ PB_DASHBOARD_REBUILD_SECONDS = env_int("PB_DASHBOARD_REBUILD_SECONDS", 1500, min
 PB_BROKER_VISIBILITY_TIMEOUT = env_int(
     "CELERY_VISIBILITY_TIMEOUT", max(1920, PB_DASHBOARD_REBUILD_SECONDS + 420), minimum=60
 )
-if PB_BROKER_VISIBILITY_TIMEOUT < PB_DASHBOARD_REBUILD_SECONDS + 60:
-    raise ImproperlyConfigured(
-        "CELERY_VISIBILITY_TIMEOUT must exceed PB_DASHBOARD_REBUILD_SECONDS by at least 60 s "
-        "(a rebuild still running would be handed to a second worker)"
-    )
+# A timeout below the rebuild's limit is reported by `check --deploy` (dashboard.E001); tests set
+# a short one on purpose to see redelivery.
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "celery" / "broker"
     for _sub in ("out", "processed", "control"):

@@ -134,8 +134,18 @@ def test_a_larger_province_raises_the_rebuild_limit_and_the_visibility_timeout_f
     assert _settings_with().stdout.split() == ["1500", "1920", "1500", "1440"]
     assert _settings_with(PB_DASHBOARD_REBUILD_SECONDS="4500").stdout.split() == ["4500", "4920", "4500", "4440"]
     assert _settings_with(PB_DASHBOARD_REBUILD_SECONDS="4500", CELERY_VISIBILITY_TIMEOUT="6000").stdout.split()[1] == "6000"
-    refused = _settings_with(PB_DASHBOARD_REBUILD_SECONDS="4500", CELERY_VISIBILITY_TIMEOUT="2000")
-    assert refused.returncode != 0 and "CELERY_VISIBILITY_TIMEOUT must exceed PB_DASHBOARD_REBUILD_SECONDS" in refused.stderr
+
+
+def test_check_deploy_reports_a_visibility_timeout_below_the_rebuild(settings):
+    from dashboard.checks import rebuild_within_visibility_timeout  # import-here: the check itself
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    settings.PB_DASHBOARD_REBUILD_SECONDS, settings.PB_BROKER_VISIBILITY_TIMEOUT = 4500, 2000
+    assert [e.id for e in rebuild_within_visibility_timeout()] == ["dashboard.E001"]
+    settings.PB_BROKER_VISIBILITY_TIMEOUT = 4560
+    assert rebuild_within_visibility_timeout() == []
+    settings.CELERY_BROKER_URL, settings.PB_BROKER_VISIBILITY_TIMEOUT = "filesystem://", 60  # no redelivery there
+    assert rebuild_within_visibility_timeout() == []
 
 
 @pytest.mark.services
