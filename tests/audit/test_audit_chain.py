@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from contextlib import contextmanager
 from importlib import import_module
 from pathlib import Path
@@ -25,8 +24,9 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
 from audit.chain import checkpoint_path, unkeyed_row_hash
-from audit.models import AuditChainHead, AuditEvent
+from audit.models import AuditEvent
 from audit.services import audit_checkpoint, audit_checkpoint_problems, audit_log, audit_verify
+from tests.audit.concurrent import assert_one_linear_chain, run_writers
 from tests.security.helpers import audit_trigger_disabled
 
 ROOT = Path(settings.BASE_DIR)
@@ -85,34 +85,13 @@ def _verify_command_fails() -> str:
 @pytest.mark.django_db(transaction=True)
 def test_17_1_concurrent_writers_make_one_linear_chain():
     _postgres_only()
-    writers, writes = 8, 15
-    barrier = threading.Barrier(writers)
-    errors: list[BaseException] = []
 
-    def writer(number: int) -> None:
-        try:
-            barrier.wait()
-            for i in range(writes):
-                with transaction.atomic():  # a business transaction: the head lock is held to its commit
-                    audit_log(event="concurrent", detail={"writer": number, "i": i})
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
-        finally:
-            connection.close()
+    def write(number: int, i: int) -> None:
+        with transaction.atomic():  # a business transaction: the head lock is held to its commit
+            audit_log(event="concurrent", detail={"writer": number, "i": i})
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    rows = list(AuditEvent.objects.filter(event="concurrent").values_list("prev_hash", flat=True))
-    assert len(rows) == writers * writes
-    assert len(set(rows)) == len(rows)  # no two events share a predecessor: no fork
-    assert audit_verify() == []
-    head = AuditChainHead.objects.get(pk=1)
-    newest = AuditEvent.objects.order_by("-id").first()
-    assert (head.last_id, head.last_hash) == (newest.pk, newest.row_hash)
+    run_writers(write)
+    assert_one_linear_chain("concurrent", 8 * 15)
     out = io.StringIO()
     call_command("audit_verify", stdout=out)
     assert "哈希链校验通过" in out.getvalue()

@@ -4,8 +4,6 @@ business write (AUD-5)."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, transaction
@@ -15,6 +13,7 @@ from audit import services
 from audit.models import AuditChainHead, AuditEvent
 from audit.services import audit_log, audit_verify, deferred_chain
 from core.idempotency import request_block
+from tests.audit.concurrent import assert_one_linear_chain, run_writers
 
 pytestmark = pytest.mark.django_db
 
@@ -138,37 +137,16 @@ def test_requests_with_an_idempotency_key_run_in_the_deferred_chain():
 def test_concurrent_deferred_blocks_make_one_linear_chain():
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL: the row lock is PostgreSQL's")
-    writers, writes = 8, 15
-    barrier = threading.Barrier(writers)
-    errors: list[BaseException] = []
 
-    def writer(number: int) -> None:
-        try:
-            barrier.wait()
-            for i in range(writes):
-                with deferred_chain():
-                    audit_log(event="concurrent", detail={"writer": number, "i": i})
-                    audit_log(event="concurrent", detail={"writer": number, "i": i, "second": True})
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
-        finally:
-            connection.close()
+    def write(number: int, i: int) -> None:
+        with deferred_chain():
+            audit_log(event="concurrent", detail={"writer": number, "i": i})
+            audit_log(event="concurrent", detail={"writer": number, "i": i, "second": True})
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    rows = list(AuditEvent.objects.filter(event="concurrent").values_list("prev_hash", flat=True))
-    assert len(rows) == writers * writes * 2
-    assert len(set(rows)) == len(rows)  # no two events share a predecessor: no fork
-    assert audit_verify() == []
+    run_writers(write)
+    assert_one_linear_chain("concurrent", 8 * 15 * 2)
     times = list(AuditEvent.objects.order_by("id").values_list("created_at", flat=True))
     assert times == sorted(times)  # linked time: grows along the chain
-    head = AuditChainHead.objects.get(pk=1)
-    newest = AuditEvent.objects.order_by("-id").first()
-    assert (head.last_id, head.last_hash) == (newest.pk, newest.row_hash)
 
 
 def test_a_block_inside_another_is_a_savepoint_whose_events_are_linked_at_once():
