@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import timedelta
 
@@ -16,6 +15,7 @@ from core.idempotency import idempotency_purge
 from core.models import IdempotencyRecord
 from tests.activities.conftest import add_members
 from tests.activities.test_api import body as meeting_body
+from tests.threads import run_together
 
 
 def body(cast, people, **extra):
@@ -118,24 +118,14 @@ def test_17_2_concurrent_double_post_makes_one_meeting(cast, people):
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL: two requests at once need two connections")
     key, payload = str(uuid.uuid4()), body(cast, people)
-    barrier = threading.Barrier(2)
-    results: list[tuple[int, int | None]] = []
 
-    def tap() -> None:
-        try:
-            api = APIClient()
-            api.force_authenticate(cast.users["secretary_a"])
-            barrier.wait()
-            response = api.post("/api/v1/meetings/", payload, format="json", HTTP_IDEMPOTENCY_KEY=key)
-            results.append((response.status_code, response.json().get("id")))
-        finally:
-            connection.close()
+    def tap(_n: int) -> tuple[int, int | None]:
+        api = APIClient()
+        api.force_authenticate(cast.users["secretary_a"])
+        response = api.post("/api/v1/meetings/", payload, format="json", HTTP_IDEMPOTENCY_KEY=key)
+        return response.status_code, response.json().get("id")
 
-    threads = [threading.Thread(target=tap) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_together(tap, 2)
     assert [status for status, _ in results] == [201, 201]
     assert len({pk for _, pk in results}) == 1
     assert Meeting.objects.count() == 1

@@ -4,36 +4,21 @@ the head on the newest row."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-
-from django.db import connection
 
 from audit.models import AuditChainHead, AuditEvent
 from audit.services import audit_verify
+from tests.threads import run_together
 
 
 def run_writers(write: Callable[[int, int], None], *, writers: int = 8, writes: int = 15) -> None:
     """``write(writer, i)`` ``writes`` times in each of ``writers`` threads started together."""
-    barrier = threading.Barrier(writers)
-    errors: list[BaseException] = []
 
     def writer(number: int) -> None:
-        try:
-            barrier.wait()
-            for i in range(writes):
-                write(number, i)
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
-        finally:
-            connection.close()
+        for i in range(writes):
+            write(number, i)
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    run_together(writer, writers)
 
 
 def assert_one_linear_chain(event: str, rows: int) -> None:

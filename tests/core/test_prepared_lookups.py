@@ -18,10 +18,18 @@ from organizations.models import Organization
 from organizations.selectors import organization_with_flag_data, organization_with_parent_id
 from organizations.services import committee_term_start
 from tests.factories import MemberFactory
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
-ANNOTATIONS = ("full_member_count", "party_member_count", "term_expires_on", "term_extended_until", "committee_size", "parent_pk")
+ANNOTATIONS = (
+    "full_member_count",
+    "party_member_count",
+    "term_expires_on",
+    "term_extended_until",
+    "committee_size",
+    "parent_pk",
+)
 
 
 def test_the_row_and_its_annotations_equal_the_orm_query(cast):
@@ -41,7 +49,9 @@ def test_the_row_and_its_annotations_equal_the_orm_query(cast):
     assert ORGANIZATION_DETAIL.get(cast.A.pk).parent_pk == cast.P.pk
 
 
-@pytest.mark.parametrize("key", ["abc", "", None, "1.5", "9999999999", "99999999999999999999", -(2**63), -1_000_003, "12; DROP TABLE x"])
+@pytest.mark.parametrize(
+    "key", ["abc", "", None, "1.5", "9999999999", "99999999999999999999", -(2**63), -1_000_003, "12; DROP TABLE x"]
+)
 def test_a_key_that_is_no_row_is_none(cast, key):
     assert ORGANIZATION_DETAIL.get(key) is None
 
@@ -129,28 +139,11 @@ def test_a_user_key_beyond_the_column_type_is_no_user(cast):
 def test_token_rows_from_several_threads(cast):
     """gthread workers and the test server run requests on several threads; each thread's
     connection is its own, so the statement must not carry another thread's connection."""
-    import threading
-
-    from django.db import connections
 
     from accounts.authentication import _TOKENS_BY_PREFIX
     from accounts.services.tokens import token_issue
 
     row, _key = token_issue(user=cast.users["secretary_a"], via="test")
     assert _TOKENS_BY_PREFIX.rows(row.token_key)  # compiled on this thread first
-    found, errors = [], []
-
-    def read():
-        try:
-            found.append([r.user.username for r in _TOKENS_BY_PREFIX.rows(row.token_key)])
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=read) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors and found == [["secretary_a"]] * 4
+    found = run_together(lambda _n: [r.user.username for r in _TOKENS_BY_PREFIX.rows(row.token_key)], 4)
+    assert found == [["secretary_a"]] * 4

@@ -18,7 +18,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications import channels, tasks
@@ -46,6 +46,7 @@ from notifications.services.sweep import notifications_sweep
 from notifications.services.webhooks import webhook_configure
 from organizations.services import committee_term_start
 from tests.factories import MemberFactory
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -89,25 +90,7 @@ def test_eight_concurrent_scans_produce_each_reminder_once(cast):
         pytest.skip("real concurrency needs PostgreSQL (SQLite serializes writers); CI runs it there")
     overdue_terms(cast)
     org_ids = [cast.P.pk, cast.A.pk, cast.A1.pk, cast.B.pk, cast.Q.pk]
-    barrier = threading.Barrier(8)
-    errors: list[BaseException] = []
-    created: list[int] = []
-
-    def worker() -> None:
-        try:
-            barrier.wait(timeout=10)
-            created.append(reminder_scan_orgs(org_ids=org_ids, on=ON))
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    created = run_together(lambda _n: reminder_scan_orgs(org_ids=org_ids, on=ON), 8)
     expected = ReminderDispatch.objects.count()
     assert expected >= 3
     assert sum(created) == expected  # every reminder was won by exactly one thread
