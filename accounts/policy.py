@@ -74,14 +74,14 @@ def security_policy() -> Policy:
 
 def forget_policy() -> None:
     """After a save: the next read in this process goes to the database."""
-    global _in_process
     from django.core.cache import cache
 
-    _in_process = None
+    _forget_in_process()
     cache.delete(CACHE_KEY)
 
 
 def _forget_in_process(**_signal: Any) -> None:
+    """This process's copy only (a changed setting, a new test)."""
     global _in_process
     _in_process = None
 

@@ -16,10 +16,7 @@ from rest_framework.response import Response
 
 from core.access import VIEW, get_for_user
 from core.api.mixins import StrictQueryParamsMixin
-from dashboard import answers
 from dashboard import selectors as sel
-from dashboard.builds import facts_state
-from dashboard.outbox import outbox_stale
 from organizations.models import Organization
 
 PERIOD_PARAMS = [
@@ -58,22 +55,7 @@ class DashboardView(StrictQueryParamsMixin, GenericAPIView):
             page = sel.page_param(request.query_params)
         except DjangoValidationError as exc:
             raise _drf(exc) from exc
-        computed: dict[str, Any] = {}
-
-        def compute() -> dict[str, Any] | None:
-            data = sel.dashboard_data(user=request.user, org=org, period=period, page=page)
-            computed["answer"] = sel.dashboard_json(data)
-            return {k: v for k, v in computed["answer"].items() if k != "facts"} if data["facts"].ready else None
-
-        if sel.subtree_covered(request.user, org):
-            state = facts_state()
-            if state.ready:  # the figures do not depend on who reads them: kept until one changes
-                kept = answers.kept_answer(org_pk=org.pk, period=period, page=page, compute=compute)
-                if "answer" not in computed and kept is not None:
-                    return Response({**kept, "facts": {**state.as_dict(), "updating": outbox_stale(org)}})
-        if "answer" not in computed:
-            compute()
-        return Response(computed["answer"])
+        return Response(sel.dashboard_answer(user=request.user, org=org, period=period, page=page))
 
 
 class DrillMemberSerializer(serializers.Serializer):

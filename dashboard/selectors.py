@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -23,6 +23,7 @@ from activities.choices import ComplianceKind
 from core.access import VIEW, get_scope
 from core.dates import today
 from core.numbers import is_number
+from dashboard import answers
 from dashboard.builds import facts_state
 from dashboard.models import DashboardFact
 from dashboard.outbox import outbox_stale
@@ -171,6 +172,9 @@ class LifeTally:
     overdue: int = 0
     pending: int = 0
     waived: int = 0
+
+    def __add__(self, other: LifeTally) -> LifeTally:
+        return LifeTally(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(LifeTally)))
 
     @property
     def judged(self) -> int:
@@ -366,10 +370,7 @@ def _month_tallies(fig: Figures, keys: list[str], on: date) -> dict[str, LifeTal
 def _child_row(child: Organization, fig: Figures, period: Period) -> dict[str, Any]:
     stage = fig.metric("stage")
     months = _month_tallies(fig, list(dict.fromkeys([*period.year_keys, *period.month_keys])), period.on)
-    life = LifeTally()
-    for key in period.month_keys:
-        for name in ("done", "late", "overdue", "pending", "waived"):
-            setattr(life, name, getattr(life, name) + getattr(months[key], name))
+    life = sum((months[key] for key in period.month_keys), LifeTally())
     dues = _dues(fig, [f"{period.year}-{period.dues_month:02d}"])
     heat = [months[key].share for key in period.year_keys]
     return {
@@ -469,6 +470,29 @@ def dashboard_data(*, user: Any, org: Organization, period: Period, page: int = 
         "children_page": children_page,
         "months": list(range(1, 13)),
     }
+
+
+def dashboard_answer(*, user: Any, org: Organization, period: Period, page: int = 1) -> dict[str, Any]:
+    """The dashboard API's JSON (``dashboard_json`` of ``dashboard_data``). For a reader of the
+    whole subtree, whose figures do not depend on who reads them, the figures are kept in the
+    shared cache until one changes (``dashboard.answers``, #20.3); the build's state and
+    ``updating`` are read on every call."""
+    fresh: dict[str, Any] = {}
+
+    def compute() -> dict[str, Any] | None:
+        data = dashboard_data(user=user, org=org, period=period, page=page)
+        fresh["answer"] = dashboard_json(data)
+        return {k: v for k, v in fresh["answer"].items() if k != "facts"} if data["facts"].ready else None
+
+    if subtree_covered(user, org):
+        state = facts_state()
+        if state.ready:
+            kept = answers.kept_answer(org_pk=org.pk, period=period, page=page, compute=compute)
+            if "answer" not in fresh and kept is not None:
+                return {**kept, "facts": {**state.as_dict(), "updating": outbox_stale(org)}}
+    if "answer" not in fresh:
+        compute()
+    return fresh["answer"]
 
 
 def dashboard_json(data: dict[str, Any]) -> dict[str, Any]:

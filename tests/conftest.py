@@ -98,9 +98,9 @@ def _policy_read_afresh():
     earlier test left in the process (accounts.policy keeps it a few seconds)."""
     from accounts import policy
 
-    policy._in_process = None
+    policy._forget_in_process()
     yield
-    policy._in_process = None
+    policy._forget_in_process()
 
 
 @pytest.fixture(autouse=True)
