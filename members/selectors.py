@@ -21,7 +21,7 @@ from core.dates import add_months, add_years, today
 from members.changes import field_label
 from members.choices import MembershipStatus, Stage, TransferStatus
 from members.models import Member, MemberTransfer, OrganizationMembership
-from organizations.choices import BRANCH_TYPES
+from organizations.choices import BRANCH_TYPES, OrgType
 from organizations.models import Organization
 from organizations.selectors import count_subquery
 
@@ -212,12 +212,9 @@ def member_list(
 ) -> QuerySet[Member]:
     """Members the user may see, filtered; one query per page (organization and group joined)."""
     on = on or today()
+    org_path, group_pk = _organization_filter(organization)
     qs = _filtered(
-        Member.objects.visible_to(user, VIEW),
-        org_path=organization.path if organization is not None else None,
-        group_pk=organization.pk if organization is not None and organization.org_type == "group" else None,
-        stage=stage,
-        status=status,
+        Member.objects.visible_to(user, VIEW), org_path=org_path, group_pk=group_pk, stage=stage, status=status
     )
     if search:
         qs = qs.filter(member_search_q(search))
@@ -232,6 +229,14 @@ def member_list(
     return qs.select_related("organization", "party_group").order_by("organization__path", "name", "pk")
 
 
+def _organization_filter(organization: Organization | None) -> tuple[str | None, int | None]:
+    """The ``organization`` filter as (subtree path, 党小组 id): a 党小组's members are those placed
+    in it (a second assignment inside the branch), besides any recorded under it."""
+    if organization is None:
+        return None, None
+    return organization.path, organization.pk if organization.org_type == OrgType.GROUP else None
+
+
 def _filtered(
     qs: QuerySet[Member], *, org_path: str | None, group_pk: int | None, stage: str, status: str
 ) -> QuerySet[Member]:
@@ -239,7 +244,6 @@ def _filtered(
     qs = qs.annotate(has_pending_transfer=_pending_transfer())
     if org_path is not None:
         subtree = Q(organization__path__startswith=org_path)
-        # A 党小组 is a second assignment inside the branch: its members are those placed in it.
         qs = qs.filter(subtree | Q(party_group_id=group_pk) if group_pk is not None else subtree)
     if stage:
         qs = qs.filter(stage=stage)
@@ -271,16 +275,16 @@ def member_list_pages(
     reaches, own = scope.shape(VIEW, for_org_model=False)
     if not reaches and not own:
         return None
-    group = organization is not None and organization.org_type == "group"
+    org_path, group_pk = _organization_filter(organization)
     order = tuple(ordering or ("organization__path", "name", "pk"))
-    key = f"members.list:{reaches}:{own}:{organization is not None}:{group}:{bool(stage)}:{bool(status)}:{order}:{tuple(columns)}"
+    key = f"members.list:{reaches}:{own}:{org_path is not None}:{group_pk is not None}:{bool(stage)}:{bool(status)}:{order}:{tuple(columns)}"
     values: dict[str, Any] = {f"p{i}": path for i, path in enumerate(scope.paths(VIEW, for_org_model=False))}
     if own:
         values["mid"] = scope.member_id
-    if organization is not None:
-        values["org"] = organization.path
-        if group:
-            values["group"] = organization.pk
+    if org_path is not None:
+        values["org"] = org_path
+    if group_pk is not None:
+        values["group"] = group_pk
     if stage:
         values["stage"] = stage
     if status:
@@ -296,13 +300,15 @@ def member_list_pages(
             stage=v.get("stage", ""),
             status=v.get("status", ""),
         )
-        return qs.only(*columns).annotate(
-            organization_name=F("organization__name"), party_group_name=F("party_group__name")
-        ).order_by(*order)
+        return (
+            qs.only(*columns)
+            .annotate(organization_name=F("organization__name"), party_group_name=F("party_group__name"))
+            .order_by(*order)
+        )
 
     pages = CompiledList(key, build, **values)
     # A branch's or 党小组's list is small: its page and total come in one statement.
-    pages.small = group or (organization is not None and organization.org_type in BRANCH_TYPES)
+    pages.small = group_pk is not None or (organization is not None and organization.org_type in BRANCH_TYPES)
     return pages
 
 
@@ -454,7 +460,9 @@ def member_change_history(*, member: Member, limit: int = 200) -> list[dict[str,
         detail = event.detail or {}
         changes = detail.get("changes")
         if changes is None:
-            changes = [{"field": f, "label": field_label(f), "old": None, "new": None} for f in detail.get("fields", [])]
+            changes = [
+                {"field": f, "label": field_label(f), "old": None, "new": None} for f in detail.get("fields", [])
+            ]
         user = event.user
         history.append(
             {

@@ -3,6 +3,8 @@ from typing import Any
 from django.conf import settings
 from rest_framework.pagination import PageNumberPagination
 
+from core.numbers import is_number
+
 
 class CappedPageNumberPagination(PageNumberPagination):
     """``?page=`` and ``?page_size=`` with a hard cap (ASVS V11.1.4)."""
@@ -16,6 +18,6 @@ def page_window(paginator: PageNumberPagination, request: Any) -> tuple[int, int
     parameter is not a plain page number (the paginator then answers it as usual)."""
     size = paginator.get_page_size(request)
     raw = request.query_params.get(paginator.page_query_param, "1")
-    if not size or not raw.isdigit() or int(raw) < 1:
+    if not size or not is_number(raw) or int(raw) < 1:
         return None
     return (int(raw) - 1) * size, size
