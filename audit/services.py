@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from audit.chain import checkpoint_write, checkpoints_read, row_hash
 from audit.models import AuditChainHead, AuditEvent
-from audit.request_context import current_request
+from audit.request_context import canonical_ip, current_request
 from core.access import get_scope
 
 # Never store a full 18-digit ID number or a phone number in an audit record (AUD-2).
@@ -171,7 +171,7 @@ def audit_log(
         user=user,
         username=getattr(user, "username", "") if user else "",
         roles=roles,
-        ip_address=getattr(request, "audit_ip", None) if request else None,
+        ip_address=canonical_ip(getattr(request, "audit_ip", None)) if request else None,
         request_id=getattr(request, "request_id", "") if request else "",
         event=event,
         object_type=obj.__class__.__name__ if obj is not None else "",

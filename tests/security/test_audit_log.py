@@ -136,6 +136,58 @@ def test_client_address_from_the_proxy_header(cast, settings):
     assert AuditEvent.objects.get(event="audit_query").ip_address == "198.51.100.4"
 
 
+# Written the way a client, a proxy or an IPv6 stack may write them; PostgreSQL's inet column gives
+# each back in one form, and Django's IPv6 cleaning on the way in another; the form hashed is a
+# fixed point of both (otherwise the row never verifies).
+ADDRESS_SPELLINGS = [
+    ("192.0.2.7", "192.0.2.7"),
+    ("2001:0DB8::0001", "2001:db8::1"),
+    ("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"),
+    ("fe80::1%eth0", "fe80::1"),
+    ("::ffff:198.51.100.4", "198.51.100.4"),
+    ("::ffff:c633:6404", "198.51.100.4"),
+    ("::1", "::1"),
+    ("::1:2", "0.1.0.2"),
+    ("::192.0.2.9", "192.0.2.9"),
+    ("::ffff", "::ffff"),
+    ("0:0:0:0:1::", "::1:0:0:0"),
+]
+
+
+@pytest.mark.parametrize("written,canonical", ADDRESS_SPELLINGS)
+def test_an_address_written_any_way_is_stored_as_read_back_and_the_chain_verifies(cast, written, canonical):
+    from django.utils.ipv6 import clean_ipv6_address
+
+    from audit.request_context import canonical_ip
+
+    assert canonical_ip(written) == canonical
+    assert ":" not in canonical or clean_ipv6_address(canonical) == canonical
+    if connection.vendor == "postgresql":  # the rule follows PostgreSQL's own output for inet
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT host(%s::inet)", [canonical])  # a fixed point of inet
+            assert cursor.fetchone()[0] == canonical
+    cast.client("auditor_p").get("/audit/", REMOTE_ADDR=written)
+    row = AuditEvent.objects.get(event="audit_query")
+    assert row.ip_address == canonical
+    assert audit_verify() == []
+
+
+def test_a_proxy_header_that_is_no_address_gives_none_and_no_error(cast, settings):
+    settings.PB_CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+    response = cast.client("auditor_p").get("/audit/", HTTP_X_REAL_IP="<script>", REMOTE_ADDR="127.0.0.1")
+    assert response.status_code == 200
+    assert AuditEvent.objects.get(event="audit_query").ip_address is None
+    assert audit_verify() == []
+
+
+def test_one_address_written_two_ways_is_one_lockout_key(rf, settings):
+    from audit.request_context import client_ip
+
+    settings.PB_CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+    spelled = [rf.get("/", HTTP_X_REAL_IP=ip) for ip in ("2001:db8::1", "2001:0DB8:0:0::0001", "2001:db8::1%25x")]
+    assert {client_ip(request) for request in spelled} == {"2001:db8::1"}
+
+
 def test_auditor_search_filters_and_scope(cast):
     audit_log(event="probe", organization=cast.A, detail={"x": 1})
     audit_log(event="probe", organization=cast.Q, detail={"x": "Q-only"})
