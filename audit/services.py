@@ -149,8 +149,14 @@ def audit_log(
     outcome: str = "success",
     detail: dict[str, Any] | None = None,
     request: Any = None,
+    system_detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event. ``request`` defaults to the current request (set by middleware).
+
+    ``detail`` is scrubbed of ID and phone numbers (AUD-2). ``system_detail`` holds what the system
+    itself writes and reads back exactly, hashes and ids: it is kept as written, since a hex digest
+    can hold a run of digits that looks like a mobile number (a masked anchor hash made every later
+    ``audit_verify`` report the chain broken).
 
     Inside ``deferred_chain`` the event is linked when the block ends (its ``pk`` is None until
     then); elsewhere now, and the chain head stays locked to the commit."""
@@ -178,7 +184,7 @@ def audit_log(
         object_id=str(getattr(obj, "pk", "") or "") if obj is not None else "",
         organization=organization,
         outcome=outcome,
-        detail=_scrub(detail or {}),
+        detail={**_scrub(detail or {}), **(system_detail or {})},
     )
     batch: _Batch | None = getattr(_local, "batch", None)
     if batch is not None and batch.takes_now():
@@ -213,7 +219,10 @@ def audit_verify() -> list[int]:
     for record in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
         if prev_hash is None:
             prev_hash = ""
-            if record.prev_hash and (record.pk, record.prev_hash) in _purge_anchors():
+            anchors = _purge_anchors() if record.prev_hash else set()
+            # Purge records written before system_detail masked a phone-like run in the hash; the
+            # record itself is chained, so its masked form still names this row only.
+            if (record.pk, record.prev_hash) in anchors or (record.pk, _scrub(record.prev_hash)) in anchors:
                 prev_hash = record.prev_hash
         if record.prev_hash != prev_hash or _hash(prev_hash, record) != record.row_hash:
             broken.append(record.pk)
@@ -300,7 +309,7 @@ def audit_purge(*, now: datetime | None = None, retention_days: int | None = Non
         anchor = AuditEvent.objects.order_by("id").values("pk", "prev_hash").first()
         audit_log(
             event=PURGE_EVENT,
-            detail={
+            system_detail={
                 "deleted": deleted,
                 "before": cutoff.isoformat(),
                 "retention_days": retention_days,

@@ -85,6 +85,55 @@ def test_purge_keeps_rows_within_retention_and_the_chain_verifies(cast):
     assert audit_verify() == [recent[1].pk]
 
 
+def test_purge_anchor_hash_that_looks_like_a_mobile_number_is_kept_and_the_chain_verifies(cast):
+    """About one purge in a hundred: the anchor's prev_hash (a hex digest) holds an 11-digit run
+    starting with 1. The purge record must keep it as written, not mask it as a phone number."""
+    from audit.services import _PHONE_RE, _hash
+
+    old = [audit_log(event="old", detail={"n": i}) for i in range(2)]
+    audit_log(event="recent")
+    with audit_trigger_disabled():
+        AuditEvent.objects.filter(pk__lte=old[-1].pk).update(created_at=timezone.now() - timedelta(days=200))
+    _rechain()
+    last_old = AuditEvent.objects.get(pk=old[-1].pk)
+    for n in range(100_000):  # choose the last purged row's content so that its hash looks like one
+        last_old.detail = {"n": n}
+        if _PHONE_RE.search(_hash(last_old.prev_hash, last_old)):
+            break
+    with audit_trigger_disabled():
+        AuditEvent.objects.filter(pk=last_old.pk).update(detail=last_old.detail)
+    _rechain()
+    anchor_prev_hash = AuditEvent.objects.get(pk=old[-1].pk).row_hash
+    assert _PHONE_RE.search(anchor_prev_hash)
+    assert audit_purge() >= 2
+    assert AuditEvent.objects.get(event="audit_purge").detail["anchor_prev_hash"] == anchor_prev_hash
+    assert audit_verify() == []
+
+
+def test_a_purge_record_written_with_the_masked_anchor_still_anchors_the_chain(cast):
+    """Before the fix the purge record held the masked hash; chains purged then still verify."""
+    from audit.services import _PHONE_RE, _scrub
+
+    audit_log(event="old")
+    for n in range(100_000):
+        row = audit_log(event="first-kept", detail={"n": n})
+        if _PHONE_RE.search(row.prev_hash):
+            break
+    with audit_trigger_disabled():  # what an old purge left: rows before the anchor gone, a masked anchor
+        AuditEvent.objects.filter(pk__lt=row.pk).delete()
+    masked = _scrub(row.prev_hash)
+    assert masked != row.prev_hash
+    audit_log(event="audit_purge", detail={"deleted": 1, "anchor_id": row.pk, "anchor_prev_hash": masked})
+    assert audit_verify() == []
+
+
+def test_personal_numbers_in_the_detail_are_still_masked_beside_system_fields(cast):
+    row = audit_log(event="probe", detail={"note": "13812345678"}, system_detail={"digest": "ab13812345678cd"})
+    stored = AuditEvent.objects.get(pk=row.pk).detail
+    assert stored == {"note": "138****5678", "digest": "ab13812345678cd"}
+    assert audit_verify() == []
+
+
 def _rechain() -> None:
     from audit.services import _hash
 
