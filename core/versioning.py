@@ -18,6 +18,8 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import F
 
+from core.numbers import is_number
+
 VERSION_FIELD = "row_version"  # the hidden field of a page form that edits a versioned record
 
 
@@ -48,7 +50,7 @@ def version_claim(obj: Any, expected: int) -> None:
 def version_parse(value: Any) -> int | None:
     """A version from a form field or a header part: a positive integer, else None."""
     text = str(value or "").strip()
-    return int(text) if text.isdigit() and 0 < len(text) < 10 else None
+    return int(text) if is_number(text) and 0 < len(text) < 10 else None
 
 
 def display(value: Any) -> str:

@@ -375,7 +375,7 @@ def delivery_report(request: HttpRequest, pk: int) -> HttpResponse:
     if not selectors.can_manage_reminders(request.user, org):
         raise PermissionDenied("只有组织部门（党委）工作人员可以查看发送报告")
     days = request.GET.get("days", "30")
-    days = int(days) if days.isdigit() and 1 <= int(days) <= 366 else 30
+    days = int(days) if is_number(days) and 1 <= int(days) <= 366 else 30
     since = timezone.now() - timedelta(days=days)
     report = selectors.delivery_report(organization=org, since=since)
     return render(request, "notifications/delivery_report.html", {"org": org, "report": report, "days": days})

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from audit.services import audit_log
+from core.numbers import is_number
 from members import crypto
 from notifications.channels import dingtalk, sms, transport, wecom
 from notifications.models import PERSONAL_CHANNELS, Channel, ChannelCredential
@@ -70,7 +71,7 @@ def _clean_config(channel: str, config: dict[str, Any], secret: str) -> dict[str
     if not APP_ID_RE.match(str(cleaned.get(id_key, ""))):
         raise ValidationError({"config": f"请填写{label}：字母、数字、_ . -，不超过 64 个字符"})
     agent = str(cleaned.get("agent_id", ""))
-    if not agent.isdigit() or not 0 < int(agent) < 10**12:
+    if not is_number(agent) or not 0 < int(agent) < 10**12:
         raise ValidationError({"config": "应用 AgentId（agent_id）应为正整数"})
     cleaned["agent_id"] = int(agent)
     if cleaned.get("base_url"):

@@ -21,6 +21,7 @@ def test_query_numbers_never_500(cast, value):
         (admin, f"/notifications/rules/?org={value}"),
         (admin, f"/assessments/rectifications/new/?report={value}"),
         (secretary, f"/activities/org/{cast.A.pk}/meetings/new/?plan_item={value}"),
+        (admin, f"/notifications/rules/{cast.P.pk}/deliveries/?days={value}"),
     ]
     for client, url in checks:
         response = client.get(url)
@@ -34,3 +35,10 @@ def test_validators_refuse_superscript_digits():
 
     with pytest.raises(ValidationError):
         validate_id_number("11010119900307²²²")
+
+
+@pytest.mark.parametrize("value", BAD + ["-1", "1234567890", ""])  # "0" is a version: stale, a conflict
+def test_a_posted_version_that_is_no_plain_number_is_no_version(value):
+    from core.versioning import version_parse
+
+    assert version_parse(value) is None

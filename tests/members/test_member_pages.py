@@ -336,6 +336,18 @@ def test_no_page_or_endpoint_shows_a_clear_id_or_phone(cast, people):
     assert checked > 40
 
 
+def test_17_3_a_version_that_is_no_plain_number_is_read_as_none_not_a_500(cast):
+    """version_parse read "²" with isdigit() and int() raised: every versioned page form was a 500."""
+    client = cast.client("secretary_a")
+    assert client.post("/members/new/", _form_data(cast)).status_code == 302
+    member = Member.objects.get(name="孙三")
+    data = _form_data(cast, name="孙三丙", id_number="", phone="")
+    data.pop("organization")
+    assert client.post(f"/members/{member.pk}/edit/", {**data, "row_version": "²"}).status_code == 302
+    member.refresh_from_db()
+    assert member.name == "孙三丙"
+
+
 def test_17_3_stale_edit_form_shows_what_changed_and_keeps_what_was_typed(cast):
     client = cast.client("secretary_a")
     assert client.post("/members/new/", _form_data(cast)).status_code == 302

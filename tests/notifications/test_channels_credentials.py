@@ -132,6 +132,7 @@ def test_empty_secret_keeps_the_stored_one(cast, fake):
         ({"corp_id": "ww-unit", "agent_id": 5, "proxy": "x"}, "s", "不认识的配置项“proxy”"),
         ({"corp_id": "ww unit", "agent_id": 5}, "s", "企业 ID"),
         ({"corp_id": "ww-unit", "agent_id": "abc"}, "s", "agent_id"),
+        ({"corp_id": "ww-unit", "agent_id": "²"}, "s", "agent_id"),  # isdigit() but not int(): was a 500
         ({"corp_id": "ww-unit", "agent_id": 5}, "", "请填写密钥"),
     ],
 )

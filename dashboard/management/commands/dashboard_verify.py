@@ -6,6 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.numbers import as_id, is_number
 from dashboard.builds import facts_state
 from dashboard.models import DashboardDirty
 from dashboard.verify import verify_facts
@@ -51,7 +52,7 @@ class Command(BaseCommand):
             if root is None:
                 raise CommandError("还没有任何党组织")
             return root
-        qs = Organization.objects.filter(pk=int(ref)) if ref.isdigit() else Organization.objects.none()
+        qs = Organization.objects.filter(pk=as_id(ref)) if is_number(ref) else Organization.objects.none()
         org = qs.first() or Organization.objects.filter(code=ref).first()
         if org is None:
             raise CommandError(f"找不到组织：{ref}")
