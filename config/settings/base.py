@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # Django's widget templates, for core.forms.FormRenderer (FORM_RENDERER below)
     "rest_framework",
     "knox",  # API tokens hashed at rest (#21.11)
     "django_filters",
@@ -85,6 +86,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# One template per form field and one per form for every page form (core.forms.FormRenderer).
+FORM_RENDERER = "core.forms.FormRenderer"
 
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)

@@ -19,7 +19,7 @@
       label = section && section.querySelector("h2, legend");
     }
     var clone = label ? label.cloneNode(true) : null;
-    if (clone) { clone.querySelectorAll("input, select, textarea, .errorlist, .error, .muted").forEach(function (n) { n.remove(); }); }
+    if (clone) { clone.querySelectorAll("input, select, textarea, .errorlist, .error, .muted, .req").forEach(function (n) { n.remove(); }); }
     return text(clone) || "此项";
   }
 
