@@ -6,12 +6,20 @@ from django import forms
 from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 
 from accounts.models import SecurityPolicy
+from accounts.validators import password_rules_text
 from core.roles import Role
 from organizations.models import Organization
 
 
 class PasswordChangeForm(DjangoPasswordChangeForm):
-    """Django's form (old password, new password twice, AUTH_PASSWORD_VALIDATORS incl. history)."""
+    """Django's form (old password, new password twice, AUTH_PASSWORD_VALIDATORS incl. history).
+    The rules show once, as the new password's help text (``password_rules_text``: the policy in
+    force), not as Django's list of every validator's sentence beside them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = password_rules_text()
+        self.fields["new_password2"].help_text = ""
 
 
 class OtpTokenForm(forms.Form):
@@ -92,6 +100,7 @@ class PasswordResetSetForm(forms.Form):
 
     def __init__(self, *args: Any, needs_otp: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = password_rules_text()
         if not needs_otp:
             del self.fields["otp"]
         else:

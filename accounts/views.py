@@ -34,7 +34,6 @@ from accounts.forms import (
 )
 from accounts.policy import security_policy
 from accounts.services import resets, tokens
-from accounts.validators import password_rules_text
 from audit.services import audit_log
 from organizations.models import RoleAssignment
 
@@ -84,7 +83,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/password_change.html",
-        {"form": form, "reason": reason, "password_rules": password_rules_text()},
+        {"form": form, "reason": reason},
     )
 
 
@@ -424,6 +423,6 @@ def password_reset_set(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/password_reset_set.html",
-        {"form": form, "target": reset.user, "password_rules": password_rules_text()},
+        {"form": form, "target": reset.user},
         status=200 if request.method == "GET" or form.is_valid() else 400,
     )
