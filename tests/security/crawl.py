@@ -7,6 +7,7 @@ another helper adds is crawled without anyone listing it.
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 import re
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 SKIP_PREFIXES = ("django-admin/", "static/", "media/")
@@ -87,6 +89,20 @@ def view_methods(pattern: URLPattern) -> list[str]:
     if cls is not None:
         return [m.upper() for m in cls.http_method_names if m not in ("options", "head", "trace") and hasattr(cls, m)]
     return ["GET", "POST"]  # function views: both are tried (405 shows what is refused)
+
+
+def request_rolled_back(client: Any, method: str, url: str) -> Any:
+    """One request in a savepoint that is rolled back; the client's cookies are restored after it
+    (so a logout, a password change or a new CSRF cookie does not leak into the next request)."""
+    cookies = copy.deepcopy(client.cookies)
+    with transaction.atomic():
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = getattr(client, method.lower())(url, data={}, content_type="application/json")
+        transaction.set_rollback(True)
+    client.cookies = cookies
+    return response
 
 
 def response_text(response: Any) -> str:

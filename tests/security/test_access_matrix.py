@@ -17,19 +17,17 @@ are denied everywhere but the public allow-list, and the auditor never changes a
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 from typing import Any
 
 import pytest
-from django.db import transaction
 from django.test import Client
 
 from core.roles import Role
 from tests.factories import UserFactory, assign
 from tests.security.access_matrix import MATRIX, ROLES
-from tests.security.crawl import iter_routes
+from tests.security.crawl import iter_routes, request_rolled_back
 from tests.security.objects import route_value, seed_objects
 
 pytestmark = pytest.mark.django_db
@@ -77,20 +75,6 @@ def classify(response: Any) -> str:
     return "A"
 
 
-def _request(client: Client, method: str, url: str) -> Any:
-    """One request in a savepoint that is rolled back; the client's cookies are restored after it
-    (so a logout, a password change or a new CSRF cookie does not leak into the next request)."""
-    cookies = copy.deepcopy(client.cookies)
-    with transaction.atomic():
-        if method == "GET":
-            response = client.get(url)
-        else:
-            response = getattr(client, method.lower())(url, data={}, content_type="application/json")
-        transaction.set_rollback(True)
-    client.cookies = cookies
-    return response
-
-
 @pytest.fixture
 def clients(cast) -> dict[str, Client]:
     secadmin = UserFactory(username="secadmin")
@@ -122,7 +106,7 @@ def observe(cast: Any, clients: dict[str, Client]) -> tuple[dict[str, dict[str, 
             url = route.url(**value) if isinstance(value, dict) else route.url(value)
             row: dict[str, str] = {}
             for method in route.methods:
-                row[method] = "".join(classify(_request(clients[who], method, url)) for who in ROLES)
+                row[method] = "".join(classify(request_rolled_back(clients[who], method, url)) for who in ROLES)
             observed[route.name] = row
     finally:
         logging.disable(logging.NOTSET)
